@@ -1,0 +1,5 @@
+import sys
+
+from checkswap.cli import main
+
+sys.exit(main())

@@ -1,0 +1,136 @@
+"""Command-line entry point: parse arguments, run one command, map errors to exit statuses.
+
+Everything below ``main`` raises; only here do exceptions become one line on stderr and an exit
+status (DESIGN.md): 0 success (also a monitor stopped by Ctrl-C, SIGTERM or a closed pipe),
+1 an action refused or failed, 2 bad input; ``doctor`` and ``check`` use 3 for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import importlib
+import os
+import signal
+import sys
+from types import FrameType, ModuleType
+from typing import NoReturn
+
+from checkswap import __version__
+from checkswap.commands import COMMANDS, PLUGIN_COMMANDS
+from checkswap.env import Env
+from checkswap.errors import BadInput, CheckswapError, PluginStatus
+
+DESCRIPTION = """\
+checkswap tells whether this Linux machine is swapping, whether it hurts, and who is in swap.
+
+swap-in:  pages read back from swap into RAM (pswpin); processes wait for these.
+swap-out: pages written from RAM to swap (pswpout).
+
+With no command, runs `watch`.
+"""
+
+
+class UsageError(BadInput):
+    pass
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and an exception, not a print and exit."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {_suggest(message)}")
+
+
+def _suggest(message: str) -> str:
+    # "invalid choice: 'wach' (choose from 'watch', 'top')" -> add "did you mean 'watch'?"
+    if "invalid choice:" in message and "(choose from" in message:
+        bad = message.split("invalid choice:", 1)[1].split("(choose from", 1)[0].strip(" '")
+        choices = [c.strip(" ',)") for c in message.split("(choose from", 1)[1].split(",")]
+        close = difflib.get_close_matches(bad, choices, n=1)
+        if close:
+            return f"{message}; did you mean {close[0]!r}?"
+    return message
+
+
+def build_parser() -> tuple[Parser, dict[str, ModuleType]]:
+    parser = Parser(
+        prog="checkswap",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"checkswap {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show a traceback on errors (for bug reports)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    modules = {}
+    for name, modname in COMMANDS.items():
+        module = importlib.import_module(modname)
+        module.add_parser(sub)
+        modules[name] = module
+    return parser, modules
+
+
+def _with_default_command(argv: list[str]) -> list[str]:
+    """``checkswap -i 2`` means ``checkswap watch -i 2``; global flags stay in front."""
+    i = 0
+    while i < len(argv) and argv[i] == "--debug":
+        i += 1
+    rest = argv[i:]
+    if not rest:
+        return [*argv, "watch"]
+    first = rest[0]
+    if first in COMMANDS or first in ("-h", "--help", "--version"):
+        return argv
+    if first.startswith("-"):
+        return [*argv[:i], "watch", *rest]
+    return argv
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None, env: Env | None = None) -> int:
+    env = env or Env()
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    args_list = _with_default_command(args_list)
+    command = next((a for a in args_list if a in COMMANDS), None)
+    debug = "--debug" in args_list[: args_list.index(command)] if command else False
+    bad_input_status = PluginStatus.UNKNOWN if command in PLUGIN_COMMANDS else 2
+    try:
+        parser, modules = build_parser()
+        args = parser.parse_args(args_list)
+        if args.command is None:
+            parser.print_help(env.stdout)
+            return 0
+        if argv is None:
+            # SIGTERM ends a monitor like Ctrl-C: with its summary, exit status 0.
+            signal.signal(signal.SIGTERM, _raise_interrupt)
+        return int(modules[args.command].run(args, env))
+    except KeyboardInterrupt:
+        return 0
+    except BrokenPipeError:
+        _silence_stdout(env)
+        return 0
+    except CheckswapError as e:
+        if debug:
+            raise
+        status = bad_input_status if isinstance(e, BadInput) else int(e.status)
+        if command in PLUGIN_COMMANDS:
+            # A plugin's output is one line on stdout, read by the monitoring system.
+            env.stdout.write(f"CHECKSWAP UNKNOWN - {e}\n")
+        else:
+            env.stderr.write(f"checkswap: {e}\n")
+        return int(status)
+
+
+def _silence_stdout(env: Env) -> None:
+    """After EPIPE, point stdout at /dev/null so the interpreter's final flush stays quiet."""
+    if env.stdout is sys.stdout:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass

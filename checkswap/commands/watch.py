@@ -1,0 +1,141 @@
+"""``checkswap watch``: swap-in and swap-out per second, true to the kernel's counters."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from checkswap import __version__
+from checkswap.fields import iso_utc, sample_record, summary_record, swap_used
+from checkswap.kernel.swaps import read_swaps
+from checkswap.rates import Interval, Tracker
+from checkswap.render.watch import make_renderer
+from checkswap.root import open_root
+from checkswap.sample import live_samples
+from checkswap.units import parse_count, parse_duration
+
+if TYPE_CHECKING:
+    from checkswap.env import Env
+    from checkswap.root import Root
+    from checkswap.sample import Sample
+
+HELP = "swap-in/swap-out per second, with 1/5/15-minute averages and the peak (default command)"
+DESCRIPTION = """\
+Print swap activity once per interval, from the kernel's own counters in /proc/vmstat.
+
+  swap-in  (in):  pages read back from swap into RAM (pswpin). Processes wait for these.
+  swap-out (out): pages written from RAM to swap (pswpout).
+
+Rates are pages per second over each interval (and MiB/s). The first line is an interval, never
+since-boot totals; those are in the header. Zero-filled pages (kernel 6.12+) never reach the swap
+device and are reported apart. Ctrl-C, SIGTERM or --count end the run with a summary.
+"""
+
+
+def add_common_root(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--root",
+        metavar="DIR",
+        help="read the kernel from DIR/proc and DIR/sys instead of / (a fixture tree, or a "
+        "host's /proc and /sys mounted elsewhere)",
+    )
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    p: argparse.ArgumentParser = sub.add_parser(
+        "watch",
+        help=HELP,
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "-i",
+        "--interval",
+        default="1",
+        metavar="SECONDS",
+        help="time between samples: 2, 0.5, 2s, 5m (default: 1)",
+    )
+    p.add_argument(
+        "-n",
+        "--count",
+        metavar="COUNT",
+        help="stop after COUNT samples (default: run until stopped)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "csv"),
+        default="text",
+        help="text lines (default), JSON lines, or CSV with a header row",
+    )
+    add_common_root(p)
+    return p
+
+
+def header_record(root: Root, first: Sample, interval: float) -> dict[str, object]:
+    vm = first.vmstat
+    notes = list(root.notes)
+    try:
+        areas = [a._asdict() for a in read_swaps(root)]
+    except OSError as e:
+        areas = []
+        notes.append(f"{root.join('proc/swaps')}: {e.strerror}: swap areas unknown")
+    return {
+        "type": "header",
+        "time": iso_utc(first.wall),
+        "version": __version__,
+        "hostname": root.hostname,
+        "kernel_release": root.kernel_release,
+        "page_size_bytes": root.page_size,
+        "interval_s": interval,
+        "since_boot": {
+            "swap_in_pages": vm.get("pswpin"),
+            "swap_out_pages": vm.get("pswpout"),
+            "majflt": vm.get("pgmajfault"),
+            "swap_in_zero_pages": vm.get("swpin_zero"),
+            "swap_out_zero_pages": vm.get("swpout_zero"),
+            "zswap_in_pages": vm.get("zswpin"),
+            "zswap_out_pages": vm.get("zswpout"),
+        },
+        "swap_total_bytes": first.meminfo.get("SwapTotal"),
+        "swap_used_bytes": swap_used(first.meminfo),
+        "swap_cached_bytes": first.meminfo.get("SwapCached"),
+        "mem_total_bytes": first.meminfo.get("MemTotal"),
+        "swap_areas": areas,
+        "psi": first.psi is not None,
+        "zswap": "zswpin" in vm,
+        "notes": notes,
+    }
+
+
+def stream(root: Root, samples: Iterable[Sample], fmt: str, env: Env, interval: float) -> int:
+    """Render a run of samples: header, one record per interval, summary on any exit."""
+    it = iter(samples)
+    first = next(it, None)
+    if first is None:
+        return 0
+    header = header_record(root, first, interval)
+    renderer = make_renderer(fmt, env.stdout, zswap=bool(header["zswap"]))
+    renderer.header(header)
+    tracker = Tracker()
+    page_size = root.page_size
+    prev = first
+    try:
+        for cur in it:
+            iv = Interval(prev, cur)
+            tracker.add(iv)
+            renderer.sample(sample_record(iv, tracker, page_size))
+            prev = cur
+    finally:
+        # Also on Ctrl-C and SIGTERM (raised as KeyboardInterrupt): the run's summary is the
+        # original script's "maximum seen", and what a user stopping it wants to read.
+        renderer.summary(summary_record(tracker, page_size))
+    return 0
+
+
+def run(args: argparse.Namespace, env: Env) -> int:
+    interval = parse_duration(args.interval)
+    count = parse_count(args.count) if args.count is not None else None
+    root = open_root(args.root)
+    samples = live_samples(root, interval, count, env.monotonic, env.sleep)
+    return stream(root, samples, args.format, env, interval)

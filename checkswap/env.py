@@ -1,0 +1,28 @@
+"""The program's environment: streams and clocks, passed in so tests run the CLI in-process."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import IO, Callable
+
+
+class Env:
+    def __init__(
+        self,
+        stdout: IO[str] | None = None,
+        stderr: IO[str] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.stdout: IO[str] = stdout if stdout is not None else sys.stdout
+        self.stderr: IO[str] = stderr if stderr is not None else sys.stderr
+        self.monotonic = monotonic
+        self.sleep = sleep
+
+    @property
+    def stdout_isatty(self) -> bool:
+        try:
+            return self.stdout.isatty()
+        except (AttributeError, ValueError):
+            return False

@@ -1,0 +1,55 @@
+"""/proc/meminfo: ``Name:   value kB`` per line. Sizes are converted to bytes here.
+
+    MemTotal:       24684716 kB
+    MemAvailable:   24397684 kB
+    SwapCached:            0 kB
+    SwapTotal:             0 kB
+    SwapFree:              0 kB
+    Zswap:                 0 kB
+    Zswapped:              0 kB
+
+Zswap/Zswapped appear only on kernels built with CONFIG_ZSWAP (5.19+ for these lines). Lines
+without a unit (HugePages_Total) are plain counts.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from checkswap.root import Root
+
+FIELDS = (
+    "MemTotal",
+    "MemFree",
+    "MemAvailable",
+    "SwapCached",
+    "SwapTotal",
+    "SwapFree",
+    "Zswap",
+    "Zswapped",
+    "Shmem",
+)
+_WANTED = frozenset(FIELDS)
+
+
+def parse_meminfo(text: str, wanted: frozenset[str] | None = _WANTED) -> dict[str, int]:
+    """Fields by name, kB converted to bytes. Malformed lines are skipped."""
+    out: dict[str, int] = {}
+    for line in text.splitlines():
+        name, sep, rest = line.partition(":")
+        if not sep or (wanted is not None and name not in wanted):
+            continue
+        parts = rest.split()
+        try:
+            value = int(parts[0])
+        except (IndexError, ValueError):
+            continue
+        if len(parts) > 1 and parts[1] == "kB":
+            value *= 1024
+        out[name] = value
+    return out
+
+
+def read_meminfo(root: Root, wanted: frozenset[str] | None = _WANTED) -> dict[str, int]:
+    return parse_meminfo(root.read_text("proc/meminfo"), wanted)

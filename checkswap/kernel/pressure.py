@@ -1,0 +1,88 @@
+"""/proc/pressure/memory: pressure stall information (PSI), 4.20+.
+
+    some avg10=0.00 avg60=0.00 avg300=0.00 total=0
+    full avg10=0.00 avg60=0.00 avg300=0.00 total=0
+
+``some``: share of time at least one task stalled on memory; ``full``: all non-idle tasks stalled
+at once. avgN are percentages; total is cumulative microseconds. The file is absent on kernels
+without CONFIG_PSI, and reading it fails with EOPNOTSUPP on kernels booted with psi=0 (or built
+with CONFIG_PSI_DEFAULT_DISABLED and not booted with psi=1): both are "no PSI", None.
+"""
+
+from __future__ import annotations
+
+import errno
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from checkswap.root import PreadFile, Root
+
+PATH = "proc/pressure/memory"
+
+
+class PressureLine(NamedTuple):
+    avg10: float
+    avg60: float
+    avg300: float
+    total_us: int
+
+
+class Pressure(NamedTuple):
+    some: PressureLine | None
+    full: PressureLine | None
+
+
+def _parse_line(rest: str) -> PressureLine | None:
+    values: dict[str, str] = {}
+    for item in rest.split():
+        key, sep, value = item.partition("=")
+        if sep:
+            values[key] = value
+    try:
+        return PressureLine(
+            float(values["avg10"]),
+            float(values["avg60"]),
+            float(values["avg300"]),
+            int(values["total"]),
+        )
+    except (KeyError, ValueError):
+        return None
+
+
+def parse_pressure(text: str) -> Pressure | None:
+    some = full = None
+    for line in text.splitlines():
+        kind, _, rest = line.partition(" ")
+        if kind == "some":
+            some = _parse_line(rest)
+        elif kind == "full":
+            full = _parse_line(rest)
+    if some is None and full is None:
+        return None
+    return Pressure(some, full)
+
+
+def _unsupported(e: OSError) -> bool:
+    # ENOENT: no CONFIG_PSI. EOPNOTSUPP: PSI compiled in but disabled at boot (psi=0).
+    return e.errno in (errno.ENOENT, errno.EOPNOTSUPP, errno.ENOTSUP)
+
+
+def read_pressure(root: Root) -> Pressure | None:
+    try:
+        return parse_pressure(root.read_text(PATH))
+    except OSError as e:
+        if _unsupported(e):
+            return None
+        raise
+
+
+def read_pressure_file(f: PreadFile | None) -> Pressure | None:
+    """Hot-path variant on a kept-open file; None when PSI is not available."""
+    if f is None:
+        return None
+    try:
+        return parse_pressure(f.read())
+    except OSError as e:
+        if _unsupported(e):
+            return None
+        raise

@@ -1,0 +1,54 @@
+"""/proc/swaps: the active swap areas.
+
+Since 5.x the header and columns are separated by double tabs::
+
+    Filename				Type		Size		Used		Priority
+    /swapfile                               file		1048572		307228		-2
+    /dev/zram1                              partition	4194300		0		100
+
+Older kernels used single tabs (``Size\\tUsed\\tPriority``). Either way the fields split on white
+space: the kernel escapes space, tab, newline and backslash in the file name as octal
+(``/swap\\040file``). Size and Used are KiB. Type is ``partition`` for block devices, ``file``
+otherwise; LXCFS containers show a synthetic ``none virtual`` line.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from checkswap.root import Root
+
+_OCTAL = re.compile(r"\\([0-7]{3})")
+
+
+class SwapArea(NamedTuple):
+    name: str
+    type: str
+    size_bytes: int
+    used_bytes: int
+    priority: int
+
+
+def unescape(name: str) -> str:
+    """Decode the kernel's ``\\NNN`` octal escapes (seq_file_path with " \\t\\n\\\\")."""
+    return _OCTAL.sub(lambda m: chr(int(m.group(1), 8)), name)
+
+
+def parse_swaps(text: str) -> list[SwapArea]:
+    areas = []
+    for line in text.splitlines()[1:]:
+        parts = line.split()
+        if len(parts) != 5:
+            continue
+        try:
+            size, used, prio = int(parts[2]), int(parts[3]), int(parts[4])
+        except ValueError:
+            continue
+        areas.append(SwapArea(unescape(parts[0]), parts[1], size * 1024, used * 1024, prio))
+    return areas
+
+
+def read_swaps(root: Root) -> list[SwapArea]:
+    return parse_swaps(root.read_text("proc/swaps"))

@@ -1,0 +1,237 @@
+"""Rates between two raw samples, rolling time-weighted averages, and peaks.
+
+A rate exists only between two samples taken on a monotonic clock. A counter that went
+backwards (a reset, a different kernel, a bad recording) gives no delta and no rate for that
+interval, and a note says so: never a negative or huge number (below's ``count_per_sec!``).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from checkswap.sample import Sample
+
+# vmstat counters whose per-interval deltas checkswap reports.
+RATE_COUNTERS = (
+    "pswpin",
+    "pswpout",
+    "pgmajfault",
+    "zswpin",
+    "zswpout",
+    "zswpwb",
+    "swpin_zero",
+    "swpout_zero",
+    "workingset_refault_anon",
+    "pgpgin",
+    "pgpgout",
+)
+
+WINDOWS = (("avg_1m", 60.0), ("avg_5m", 300.0), ("avg_15m", 900.0))
+
+
+def counter_delta(old: int | None, new: int | None) -> int | None:
+    """new - old, or None when either is missing or the counter went backwards."""
+    if old is None or new is None or new < old:
+        return None
+    return new - old
+
+
+class Interval:
+    """What happened between two samples: exact counter deltas and rates per second."""
+
+    __slots__ = (
+        "deltas",
+        "end",
+        "interval_s",
+        "notes",
+        "psi_full_pct",
+        "psi_some_pct",
+        "start",
+    )
+
+    def __init__(self, start: Sample, end: Sample) -> None:
+        self.start = start
+        self.end = end
+        self.interval_s = end.mono - start.mono
+        self.notes: list[str] = []
+        deltas: dict[str, int | None] = {}
+        reset = []
+        a, b = start.vmstat, end.vmstat
+        for name in RATE_COUNTERS:
+            old, new = a.get(name), b.get(name)
+            d = counter_delta(old, new)
+            if d is None and old is not None and new is not None:
+                reset.append(name)
+            deltas[name] = d
+        if reset:
+            self.notes.append(
+                "counter went backwards (reset or different kernel), no rate for: "
+                + ", ".join(reset)
+            )
+        if self.interval_s <= 0:
+            self.notes.append(f"clock did not advance ({self.interval_s:.6f} s): no rates")
+            deltas = dict.fromkeys(deltas)
+        self.deltas = deltas
+        self.psi_some_pct = self._psi_pct(start, end, "some")
+        self.psi_full_pct = self._psi_pct(start, end, "full")
+
+    def _psi_pct(self, start: Sample, end: Sample, kind: str) -> float | None:
+        """Share of the interval that tasks stalled on memory, from the kernel's total (µs)."""
+        if start.psi is None or end.psi is None or self.interval_s <= 0:
+            return None
+        a, b = getattr(start.psi, kind), getattr(end.psi, kind)
+        if a is None or b is None:
+            return None
+        d = counter_delta(a.total_us, b.total_us)
+        if d is None:
+            return None
+        return d / 1e6 / self.interval_s * 100.0
+
+    def rate(self, name: str) -> float | None:
+        d = self.deltas.get(name)
+        if d is None:
+            return None
+        return d / self.interval_s
+
+
+class _Entry:
+    __slots__ = ("covered", "deltas", "end", "start")
+
+    def __init__(self, start: float, end: float, deltas: list[int]) -> None:
+        self.start = start
+        self.end = end
+        self.covered = end - start  # seconds of rated time; less than end-start after gaps
+        self.deltas = deltas
+
+
+class RollingWindow:
+    """Time-weighted mean of interval rates over a trailing window, in bounded memory.
+
+    The mean is (sum of deltas) / (sum of durations) for the intervals inside the window; an
+    interval straddling the window's start counts in proportion to its overlap (its rate is
+    taken as uniform). Short intervals are merged into buckets of window/``buckets`` so memory
+    stays bounded whatever the interval: 0.01 s ticks over 15 minutes keep ~600 entries, not
+    90,000.
+    """
+
+    def __init__(self, window_s: float, counters: tuple[str, ...], buckets: int = 600) -> None:
+        self.window_s = window_s
+        self.counters = counters
+        self._bucket_s = window_s / buckets
+        self._entries: deque[_Entry] = deque()
+        self._sums = [0] * len(counters)
+        self._covered = 0.0
+        self._now = 0.0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def add(self, start: float, end: float, deltas: list[int]) -> None:
+        duration = end - start
+        if duration <= 0:
+            return
+        entries = self._entries
+        last = entries[-1] if entries else None
+        if last is not None and last.end == start and end - last.start <= self._bucket_s:
+            last.end = end
+            last.covered += duration
+            for i, d in enumerate(deltas):
+                last.deltas[i] += d
+        else:
+            entries.append(_Entry(start, end, list(deltas)))
+        for i, d in enumerate(deltas):
+            self._sums[i] += d
+        self._covered += duration
+        self._now = end
+        cutoff = end - self.window_s
+        while entries and entries[0].end <= cutoff:
+            old = entries.popleft()
+            self._covered -= old.covered
+            for i, d in enumerate(old.deltas):
+                self._sums[i] -= d
+        if len(entries) == 1:
+            self._covered = entries[0].covered  # shed float drift from long runs
+
+    def means(self) -> tuple[list[float | None], float]:
+        """(rate per counter, seconds covered) for the trailing window ending at the last add."""
+        if not self._entries:
+            return [None] * len(self.counters), 0.0
+        cutoff = self._now - self.window_s
+        first = self._entries[0]
+        sums: list[float] = list(self._sums)
+        total = self._covered
+        if first.start < cutoff:
+            # Drop the part of the oldest entry that lies before the window.
+            outside = (cutoff - first.start) / (first.end - first.start)
+            for i, d in enumerate(first.deltas):
+                sums[i] -= d * outside
+            total -= first.covered * outside
+        if total <= 0:
+            return [None] * len(self.counters), 0.0
+        return [s / total for s in sums], total
+
+
+class Peak:
+    """The highest interval rate seen and the wall time at which that interval ended."""
+
+    __slots__ = ("at", "rate")
+
+    def __init__(self) -> None:
+        self.rate: float | None = None
+        self.at: float | None = None
+
+    def add(self, rate: float | None, wall: float) -> None:
+        if rate is None:
+            return
+        if self.rate is None or rate > self.rate:
+            self.rate = rate
+            # A peak of 0 has no moment worth naming.
+            self.at = wall if rate > 0 else None
+
+
+class Tracker:
+    """Everything ``watch`` keeps across intervals: windows, peaks and run totals."""
+
+    AVG_COUNTERS = ("pswpin", "pswpout")
+
+    def __init__(self) -> None:
+        self.windows = [(key, RollingWindow(s, self.AVG_COUNTERS)) for key, s in WINDOWS]
+        self.peak_in = Peak()
+        self.peak_out = Peak()
+        self.samples = 0
+        self.first_wall: float | None = None
+        self.last_wall: float | None = None
+        self.duration_s = 0.0  # sum of intervals
+        self.rated_s = 0.0  # sum of intervals that had both swap deltas
+        self.totals: dict[str, int] = {}
+        self.null_intervals = 0
+
+    def add(self, iv: Interval) -> None:
+        self.samples += 1
+        if self.first_wall is None:
+            self.first_wall = iv.start.wall
+        self.last_wall = iv.end.wall
+        if iv.interval_s > 0:
+            self.duration_s += iv.interval_s
+        for name, d in iv.deltas.items():
+            if d is not None:
+                self.totals[name] = self.totals.get(name, 0) + d
+        din, dout = iv.deltas["pswpin"], iv.deltas["pswpout"]
+        if din is None or dout is None:
+            self.null_intervals += 1
+            return
+        self.rated_s += iv.interval_s
+        for _, w in self.windows:
+            w.add(iv.start.mono, iv.end.mono, [din, dout])
+        self.peak_in.add(din / iv.interval_s, iv.end.wall)
+        self.peak_out.add(dout / iv.interval_s, iv.end.wall)
+
+    def averages(self) -> list[tuple[str, list[float | None], float]]:
+        return [(key, *w.means()) for key, w in self.windows]
+
+    def run_average(self, name: str) -> float | None:
+        if self.rated_s <= 0:
+            return None
+        return self.totals.get(name, 0) / self.rated_s

@@ -1,0 +1,1 @@
+"""Renderers: each turns the records built in fields.py into one output format."""

@@ -1,0 +1,236 @@
+"""Renderers for ``watch``: text lines, JSON lines and CSV, all from the same records.
+
+Text lines are for people and for ``| tee``/``grep``: stable columns, one timestamped line per
+interval, header and summary lines starting with ``#``, so ``grep -v '^#'`` leaves only data.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from typing import IO, Callable
+
+from checkswap.fields import CSV_COLUMNS, FIELDS, flatten
+from checkswap.units import format_bytes
+
+MIB = 1024 * 1024
+Record = dict[str, object]
+
+
+class Renderer:
+    def header(self, rec: Record) -> None: ...
+    def sample(self, rec: Record) -> None: ...
+    def summary(self, rec: Record) -> None: ...
+
+
+def _local(wall: float, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    return time.strftime(fmt, time.localtime(wall))
+
+
+def utc_offset(wall: float) -> str:
+    z = time.strftime("%z", time.localtime(wall))
+    return f"UTC{z[:3]}:{z[3:]}" if len(z) == 5 else "local time"
+
+
+def _wall_from_iso(iso: object) -> float | None:
+    if not isinstance(iso, str):
+        return None
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso).timestamp()
+
+
+def _num(v: object, width: int, digits: int = 0) -> str:
+    if v is None:
+        return "-".rjust(width)
+    assert isinstance(v, (int, float))
+    return f"{v:{width}.{digits}f}"
+
+
+def _thousands(n: object) -> str:
+    return f"{n:,}" if isinstance(n, int) else "-"
+
+
+class TextRenderer(Renderer):
+    """One line per interval in fixed-width columns.
+
+    Columns are chosen once, from what the kernel offers at start (zswap columns only when it
+    has zswap counters), so every line of a run has the same shape.
+    """
+
+    def __init__(self, out: IO[str], zswap: bool) -> None:
+        self.out = out
+        self.zswap = zswap
+        cols: list[tuple[str, int, int, Callable[[object], object]]] = [
+            ("swap_in_per_s", 9, 0, _same),
+            ("swap_in_bytes_per_s", 9, 2, _mib),
+            ("swap_out_per_s", 9, 0, _same),
+            ("swap_out_bytes_per_s", 9, 2, _mib),
+            ("swap_used_bytes", 9, 1, _mib),
+            ("avg_5m.swap_in_per_s", 9, 1, _same),
+            ("avg_5m.swap_out_per_s", 9, 1, _same),
+            ("psi_some_pct", 6, 1, _same),
+            ("psi_full_pct", 6, 1, _same),
+            ("majflt_per_s", 8, 0, _same),
+        ]
+        if zswap:
+            cols += [("zswap_in_per_s", 9, 0, _same), ("zswap_out_per_s", 9, 0, _same)]
+        self.cols = cols
+
+    def _title(self, key: str) -> str:
+        if key.startswith("avg_5m."):
+            return "5m " + FIELDS[key.split(".", 1)[1]].title
+        return FIELDS[key].title
+
+    def _write(self, line: str) -> None:
+        self.out.write(line + "\n")
+        self.out.flush()
+
+    def header(self, rec: Record) -> None:
+        wall = _wall_from_iso(rec["time"]) or time.time()
+        since = rec["since_boot"]
+        assert isinstance(since, dict)
+        ps = rec["page_size_bytes"]
+        assert isinstance(ps, int)
+        lines = [
+            f"# checkswap {rec['version']} on {rec.get('hostname') or '?'}, Linux "
+            f"{rec.get('kernel_release') or '?'}, page size {ps} bytes, times in "
+            f"{utc_offset(wall)}",
+            "# in  = swap-in:  pages read back from swap into RAM (pswpin); processes wait",
+            "# out = swap-out: pages written from RAM to swap (pswpout)",
+            "# rates in pages/s and MiB/s over each interval; 5m = average of the last 5 minutes;"
+            " some%/full% = share of the interval stalled on memory (PSI)",
+        ]
+        for direction, key in (("in", "swap_in_pages"), ("out", "swap_out_pages")):
+            pages = since.get(key)
+            size = format_bytes(pages * ps) if isinstance(pages, int) else "-"
+            lines.append(f"# since boot: {_thousands(pages)} pages swapped {direction} = {size}")
+        zero_in, zero_out = since.get("swap_in_zero_pages"), since.get("swap_out_zero_pages")
+        if zero_in is not None or zero_out is not None:
+            lines.append(
+                f"# since boot: {_thousands(zero_in)} zero-filled pages in, "
+                f"{_thousands(zero_out)} out (no device I/O, not counted above)"
+            )
+        areas = rec.get("swap_areas") or []
+        assert isinstance(areas, list)
+        total = rec.get("swap_total_bytes")
+        if not areas and not total:
+            lines.append("# no swap is configured: nothing can be swapped out")
+        else:
+            desc = ", ".join(
+                f"{a['name']} ({a['type']}, {format_bytes(a['size_bytes'])})" for a in areas
+            )
+            lines.append(
+                f"# swap: {format_bytes(total if isinstance(total, int) else None)} total, "
+                f"{format_bytes(_int(rec.get('swap_used_bytes')))} used, "
+                f"{format_bytes(_int(rec.get('swap_cached_bytes')))} also cached in RAM"
+                + (f"; areas: {desc}" if desc else "")
+            )
+        if not rec.get("psi"):
+            lines.append("# PSI: not available on this kernel (some%/full% show -)")
+        for note in rec.get("notes") or []:  # type: ignore[attr-defined]
+            lines.append(f"# note: {note}")
+        titles = "".join(self._title(k).rjust(w + 1) for k, w, _, _ in self.cols)
+        lines.append(f"{'date':<10} {'time':<8}{titles}")
+        self._write("\n".join(lines))
+
+    def sample(self, rec: Record) -> None:
+        wall = _wall_from_iso(rec["time"])
+        stamp = _local(wall) if wall is not None else "-"
+        parts = [stamp]
+        for key, width, digits, conv in self.cols:
+            if "." in key:
+                outer, inner = key.split(".", 1)
+                holder = rec.get(outer)
+                value = holder.get(inner) if isinstance(holder, dict) else None
+            else:
+                value = rec.get(key)
+            parts.append(_num(conv(value), width, digits))
+        line = " ".join(parts)
+        if "note" in rec:
+            line += f"  # {rec['note']}"
+        self._write(line)
+
+    def summary(self, rec: Record) -> None:
+        start, end = _wall_from_iso(rec.get("start")), _wall_from_iso(rec.get("end"))
+        span = f"{_local(start)} .. {_local(end, '%H:%M:%S')}" if start and end else "no interval"
+        lines = [f"# summary: {rec['samples']} samples over {rec['duration_s']:.1f} s ({span})"]
+        mx = rec["max"]
+        avg = rec["avg"]
+        assert isinstance(mx, dict) and isinstance(avg, dict)
+        for k, word in (("swap_in", "swap-in "), ("swap_out", "swap-out")):
+            pages = rec[f"{k}_pages"]
+            nbytes = rec[f"{k}_bytes"]
+            peak = mx.get(f"{k}_per_s")
+            at = _wall_from_iso(mx.get(f"{k}_at"))
+            avg_v = avg.get(f"{k}_per_s")
+            lines.append(
+                f"#   {word}: {_thousands(pages)} pages ({format_bytes(_int(nbytes))}), "
+                f"avg {_fmt(avg_v)} pages/s, max {_fmt(peak)} pages/s"
+                + (f" at {_local(at, '%H:%M:%S')}" if at else "")
+            )
+        self._write("\n".join(lines))
+
+
+def _int(v: object) -> int | None:
+    return v if isinstance(v, int) else None
+
+
+def _fmt(v: object) -> str:
+    return f"{v:,.1f}" if isinstance(v, (int, float)) else "-"
+
+
+def _same(v: object) -> object:
+    return v
+
+
+def _mib(v: object) -> object:
+    return v / MIB if isinstance(v, (int, float)) else None
+
+
+class JsonRenderer(Renderer):
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+
+    def _write(self, rec: Record) -> None:
+        self.out.write(json.dumps(rec, separators=(", ", ": ")) + "\n")
+        self.out.flush()
+
+    header = sample = summary = _write
+
+
+class CsvRenderer(Renderer):
+    """A header row, then one row per sample; nested keys flattened with dots, null empty."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+        self._buf = io.StringIO()
+        self._writer = csv.writer(self._buf, lineterminator="\n")
+        self._started = False
+
+    def _row(self, values: list[object]) -> None:
+        self._writer.writerow(values)
+        self.out.write(self._buf.getvalue())
+        self.out.flush()
+        self._buf.seek(0)
+        self._buf.truncate()
+
+    def header(self, rec: Record) -> None:
+        self._row(list(CSV_COLUMNS))
+
+    def sample(self, rec: Record) -> None:
+        flat = flatten(rec)
+        self._row(["" if flat.get(k) is None else flat[k] for k in CSV_COLUMNS])
+
+    def summary(self, rec: Record) -> None:
+        pass  # a CSV file holds samples only, so it loads cleanly into a spreadsheet
+
+
+def make_renderer(fmt: str, out: IO[str], zswap: bool) -> Renderer:
+    if fmt == "json":
+        return JsonRenderer(out)
+    if fmt == "csv":
+        return CsvRenderer(out)
+    return TextRenderer(out, zswap)

@@ -1,0 +1,116 @@
+"""Raw samples: the kernel's counters at one moment, stamped with monotonic and wall time.
+
+A sample holds counters, never rates; rates only exist between two samples (rates.py). The
+recorder stores these raw values, and replay feeds them back through the same rate code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Callable
+
+from checkswap.errors import KernelFileError
+from checkswap.kernel.meminfo import parse_meminfo
+from checkswap.kernel.pressure import PATH as PSI_PATH
+from checkswap.kernel.pressure import Pressure, read_pressure_file
+from checkswap.kernel.vmstat import parse_vmstat
+
+if TYPE_CHECKING:
+    from checkswap.root import PreadFile, Root
+
+
+class Sample:
+    """Counters at one moment. ``vmstat``/``meminfo`` hold only the fields the kernel has."""
+
+    __slots__ = ("meminfo", "mono", "psi", "vmstat", "wall")
+
+    def __init__(
+        self,
+        mono: float,
+        wall: float,
+        vmstat: dict[str, int],
+        meminfo: dict[str, int],
+        psi: Pressure | None,
+    ) -> None:
+        self.mono = mono  # seconds on a monotonic clock: intervals come from this alone
+        self.wall = wall  # epoch seconds: for display and timestamps only
+        self.vmstat = vmstat
+        self.meminfo = meminfo
+        self.psi = psi
+
+    def __repr__(self) -> str:
+        return f"Sample(mono={self.mono!r}, wall={self.wall!r})"
+
+
+class Sampler:
+    """Takes samples from a root, keeping its kernel files open between ticks."""
+
+    def __init__(self, root: Root) -> None:
+        self.root = root
+        self._vmstat = self._open("proc/vmstat", required=True)
+        self._meminfo = self._open("proc/meminfo", required=True)
+        self._psi = self._open(PSI_PATH, required=False)
+
+    def _open(self, rel: str, required: bool) -> PreadFile | None:
+        try:
+            return self.root.open_pread(rel)
+        except OSError as e:
+            if not required:
+                return None  # absent PSI is a fact about the kernel, reported as None
+            raise KernelFileError(self.root.join(rel), e.strerror or str(e)) from None
+
+    def take(self) -> Sample:
+        mono, wall = self.root.clock()
+        vm = self._read(self._vmstat)
+        mem = self._read(self._meminfo)
+        try:
+            psi = read_pressure_file(self._psi)
+        except OSError as e:
+            raise KernelFileError(self.root.join(PSI_PATH), e.strerror or str(e)) from None
+        return Sample(mono, wall, parse_vmstat(vm), parse_meminfo(mem), psi)
+
+    @staticmethod
+    def _read(f: PreadFile | None) -> str:
+        assert f is not None
+        try:
+            return f.read()
+        except OSError as e:
+            raise KernelFileError(f.path, e.strerror or str(e)) from None
+
+    def close(self) -> None:
+        for f in (self._vmstat, self._meminfo, self._psi):
+            if f is not None:
+                f.close()
+
+
+def live_samples(
+    root: Root,
+    interval: float,
+    count: int | None,
+    monotonic: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> Iterator[Sample]:
+    """The first sample at once, then ``count`` more (None: forever), one per interval.
+
+    Ticks are scheduled against the monotonic clock (start + k * interval), so the time spent
+    sampling and printing does not make the run drift. After a stall longer than an interval
+    (a suspended VM, a stopped process) the schedule restarts from now instead of bursting.
+    """
+    sampler = Sampler(root)
+    try:
+        yield sampler.take()
+        t0 = monotonic()
+        k = 0
+        while count is None or k < count:
+            k += 1
+            target = t0 + k * interval
+            delay = target - monotonic()
+            if delay > 0:
+                sleep(delay)
+            elif -delay > interval:
+                t0, k = monotonic(), 0
+            if not root.advance():
+                return
+            yield sampler.take()
+    finally:
+        sampler.close()
