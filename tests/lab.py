@@ -1,0 +1,239 @@
+"""The swap lab for real-kernel tests: swap areas, memory-limited cgroups and memory hogs.
+
+These change the machine, so they only run with CHECKSWAP_KERNEL_TESTS=1 (``.ci/run`` sets it),
+one test at a time across processes (a file lock), and everything they create is named
+``checkswap-test-*`` and removed in ``finally`` blocks, also when the test fails.
+
+The kernel's counters are read here with a few lines of our own, never with checkswap's readers:
+a test must not check checkswap against itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+
+ENV_FLAG = "CHECKSWAP_KERNEL_TESTS"
+PREFIX = "checkswap-test-"
+LOCK_PATH = "/run/checkswap-kernel-tests.lock"
+CGROUP_V1 = "/sys/fs/cgroup/memory"
+CGROUP_V2 = "/sys/fs/cgroup"
+
+
+def kernel_tests_enabled() -> bool:
+    return os.environ.get(ENV_FLAG) == "1"
+
+
+def require_kernel_tests() -> None:
+    """Skip (with the reason) unless enabled; once enabled, anything missing is a failure."""
+    if not kernel_tests_enabled():
+        pytest.skip(f"changes the machine (swap, cgroups); set {ENV_FLAG}=1 to run")
+    if os.geteuid() != 0:
+        pytest.fail(f"{ENV_FLAG}=1 but not running as root: kernel tests cannot run")
+
+
+@contextlib.contextmanager
+def kernel_lock() -> Iterator[None]:
+    """Serialise kernel tests across processes: they share the machine's swap and counters."""
+    with open(LOCK_PATH, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+# --- the kernel's own counters, read by the test -------------------------------------------
+
+
+def vmstat() -> dict[str, int]:
+    with open("/proc/vmstat") as f:
+        return {k: int(v) for k, v in (line.split() for line in f)}
+
+
+def meminfo_kb(field: str) -> int:
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise KeyError(field)
+
+
+def active_swaps() -> list[str]:
+    with open("/proc/swaps") as f:
+        return [line.split()[0] for line in f.readlines()[1:]]
+
+
+def status_kb(pid: int, field: str) -> int | None:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return None
+
+
+def run(*cmd: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, check=True, capture_output=True, text=True)
+
+
+# --- swap areas ---------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def swapfile(size_mib: int = 512, directory: str = "/var/tmp", priority: int | None = None,
+             name: str = "swap") -> Iterator[str]:
+    """A real swapfile, swapped on; swapped off and deleted afterwards."""
+    path = os.path.join(directory, f"{PREFIX}{name}-{os.getpid()}")
+    on = False
+    try:
+        run("fallocate", "-l", f"{size_mib}M", path)
+        os.chmod(path, 0o600)
+        run("mkswap", path)
+        cmd = ["swapon", path] if priority is None else ["swapon", "-p", str(priority), path]
+        try:
+            run(*cmd)
+        except subprocess.CalledProcessError as e:
+            pytest.fail(f"swapon {path} refused: {e.stderr.strip()}")
+        on = True
+        yield path
+    finally:
+        if on or path in active_swaps():
+            subprocess.run(["swapoff", path], check=False)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+
+# --- memory cgroups -----------------------------------------------------------------------
+
+
+def cgroup_version() -> int:
+    if os.path.exists(os.path.join(CGROUP_V1, "memory.limit_in_bytes")):
+        return 1
+    if os.path.exists(os.path.join(CGROUP_V2, "cgroup.controllers")):
+        return 2
+    pytest.fail("no memory cgroup controller mounted (v1 or v2)")
+
+
+class Cgroup:
+    def __init__(self, path: str, version: int) -> None:
+        self.path = path
+        self.version = version
+        self.name = os.path.basename(path)
+
+    def add(self, pid: int) -> None:
+        with open(os.path.join(self.path, "cgroup.procs"), "w") as f:
+            f.write(str(pid))
+
+    def pids(self) -> list[int]:
+        with open(os.path.join(self.path, "cgroup.procs")) as f:
+            return [int(x) for x in f.read().split()]
+
+    def read(self, name: str) -> str:
+        with open(os.path.join(self.path, name)) as f:
+            return f.read()
+
+    def stat(self) -> dict[str, int]:
+        return {k: int(v) for k, v in (line.split() for line in self.read("memory.stat").splitlines())}
+
+
+@contextlib.contextmanager
+def memory_cgroup(limit_mib: int, name: str = "hog") -> Iterator[Cgroup]:
+    """A memory-limited cgroup (v1 here, v2 where mounted so); emptied and removed afterwards."""
+    version = cgroup_version()
+    base = CGROUP_V1 if version == 1 else CGROUP_V2
+    path = os.path.join(base, f"{PREFIX}{name}-{os.getpid()}")
+    os.mkdir(path)
+    cg = Cgroup(path, version)
+    try:
+        limit = str(limit_mib * 1024 * 1024)
+        with open(os.path.join(path, "memory.limit_in_bytes" if version == 1 else "memory.max"),
+                  "w") as f:
+            f.write(limit)
+        yield cg
+    finally:
+        for _ in range(100):
+            pids = cg.pids()
+            if not pids:
+                break
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.05)
+        for _ in range(100):
+            try:
+                os.rmdir(path)
+                break
+            except OSError:
+                time.sleep(0.05)
+
+
+# --- memory hogs --------------------------------------------------------------------------
+
+HOG = r"""
+import os, sys, time
+cgroup, size_mib, seconds, step = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+if cgroup != "-":
+    with open(os.path.join(cgroup, "cgroup.procs"), "w") as f:
+        f.write(str(os.getpid()))
+buf = bytearray(size_mib * 1024 * 1024)
+page = 4096
+# Non-zero data: zero-filled pages go to swpout_zero, not to the swap device.
+for i in range(0, len(buf), page):
+    buf[i] = 1 + (i // page) % 255
+    buf[i + 1:i + 64] = b"\xa5" * 63
+print("ready", flush=True)
+end = time.monotonic() + seconds
+n = 0
+while time.monotonic() < end:
+    for i in range(0, len(buf), page * step):
+        buf[i] = (buf[i] + 1) % 255 or 1
+    n += 1
+    if step > 1:
+        time.sleep(0.01)
+print("passes", n, flush=True)
+sys.stdin.read()
+"""
+
+
+class Hog:
+    """A python process that fills ``size_mib`` with non-zero data, then keeps re-touching it."""
+
+    def __init__(self, cgroup: Cgroup | None, size_mib: int, seconds: float, step: int = 1):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", HOG, cgroup.path if cgroup else "-", str(size_mib),
+             str(seconds), str(step)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        self.pid = self.proc.pid
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if line.strip() != "ready":
+            raise AssertionError(f"hog did not start: {line!r}")
+
+    def wait_done(self, timeout: float = 120) -> int:
+        """Wait until the touching loop ends; the process stays alive (in swap) until stop()."""
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        assert line.startswith("passes"), line
+        return int(line.split()[1])
+
+    def stop(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.kill()
+        self.proc.wait(timeout=30)
+
+    def __enter__(self) -> Hog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
