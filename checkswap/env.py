@@ -14,11 +14,17 @@ class Env:
         stderr: IO[str] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.stdout: IO[str] = stdout if stdout is not None else sys.stdout
         self.stderr: IO[str] = stderr if stderr is not None else sys.stderr
         self.monotonic = monotonic
         self.sleep = sleep
+        self.wall = wall
+
+    def clock(self) -> tuple[float, float]:
+        """(monotonic, wall) now: what a live sample is stamped with."""
+        return self.monotonic(), self.wall()
 
     @property
     def stdout_isatty(self) -> bool:

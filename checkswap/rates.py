@@ -97,9 +97,10 @@ class Interval:
 
 
 class _Entry:
-    __slots__ = ("covered", "deltas", "end", "start")
+    __slots__ = ("bucket", "covered", "deltas", "end", "start")
 
-    def __init__(self, start: float, end: float, deltas: list[int]) -> None:
+    def __init__(self, bucket: int, start: float, end: float, deltas: list[int]) -> None:
+        self.bucket = bucket
         self.start = start
         self.end = end
         self.covered = end - start  # seconds of rated time; less than end-start after gaps
@@ -134,13 +135,16 @@ class RollingWindow:
             return
         entries = self._entries
         last = entries[-1] if entries else None
-        if last is not None and last.end == start and end - last.start <= self._bucket_s:
+        # Intervals starting in the same bucket of time are merged: at most one entry per
+        # bucket, so memory is bounded by buckets whatever the interval.
+        bucket = int(start // self._bucket_s)
+        if last is not None and last.end == start and last.bucket == bucket:
             last.end = end
             last.covered += duration
             for i, d in enumerate(deltas):
                 last.deltas[i] += d
         else:
-            entries.append(_Entry(start, end, list(deltas)))
+            entries.append(_Entry(bucket, start, end, list(deltas)))
         for i, d in enumerate(deltas):
             self._sums[i] += d
         self._covered += duration

@@ -54,6 +54,9 @@ class PreadFile:
 class Root:
     """A directory holding ``proc/`` and ``sys/``: ``/`` on a live system, or a fixture tree."""
 
+    # True for a root that replays captured samples with their own clock (a snapshot bundle).
+    replays = False
+
     def __init__(self, path: str = "/") -> None:
         self.path = os.path.abspath(path)
         self.is_host = self.path == "/"

@@ -45,8 +45,11 @@ class Sample:
 class Sampler:
     """Takes samples from a root, keeping its kernel files open between ticks."""
 
-    def __init__(self, root: Root) -> None:
+    def __init__(self, root: Root, clock: Callable[[], tuple[float, float]] | None = None) -> None:
         self.root = root
+        # A replayed root stamps samples with its captured times; a live one with the caller's
+        # clock (the host's, or a test's).
+        self._clock = root.clock if clock is None or root.replays else clock
         self._vmstat = self._open("proc/vmstat", required=True)
         self._meminfo = self._open("proc/meminfo", required=True)
         self._psi = self._open(PSI_PATH, required=False)
@@ -60,7 +63,7 @@ class Sampler:
             raise KernelFileError(self.root.join(rel), e.strerror or str(e)) from None
 
     def take(self) -> Sample:
-        mono, wall = self.root.clock()
+        mono, wall = self._clock()
         vm = self._read(self._vmstat)
         mem = self._read(self._meminfo)
         try:
@@ -89,6 +92,7 @@ def live_samples(
     count: int | None,
     monotonic: Callable[[], float],
     sleep: Callable[[float], None],
+    clock: Callable[[], tuple[float, float]] | None = None,
 ) -> Iterator[Sample]:
     """The first sample at once, then ``count`` more (None: forever), one per interval.
 
@@ -96,7 +100,7 @@ def live_samples(
     sampling and printing does not make the run drift. After a stall longer than an interval
     (a suspended VM, a stopped process) the schedule restarts from now instead of bursting.
     """
-    sampler = Sampler(root)
+    sampler = Sampler(root, clock)
     try:
         yield sampler.take()
         t0 = monotonic()
@@ -105,7 +109,9 @@ def live_samples(
             k += 1
             target = t0 + k * interval
             delay = target - monotonic()
-            if delay > 0:
+            if root.replays:
+                pass  # captured samples are replayed as fast as they can be read
+            elif delay > 0:
                 sleep(delay)
             elif -delay > interval:
                 t0, k = monotonic(), 0

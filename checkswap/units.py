@@ -11,18 +11,15 @@ import re
 
 from checkswap.errors import BadInput
 
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|sec|secs|m|min|h|d)?\s*$", re.I)
-_DURATION_UNITS = {
-    None: 1.0,
-    "ms": 0.001,
-    "s": 1.0,
-    "sec": 1.0,
-    "secs": 1.0,
-    "m": 60.0,
-    "min": 60.0,
-    "h": 3600.0,
-    "d": 86400.0,
-}
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*$", re.I)
+_DURATION_UNITS = {"": 1.0, "ms": 0.001}
+for _names, _secs in (
+    (("s", "sec", "secs", "second", "seconds"), 1.0),
+    (("m", "min", "mins", "minute", "minutes"), 60.0),
+    (("h", "hour", "hours"), 3600.0),
+    (("d", "day", "days"), 86400.0),
+):
+    _DURATION_UNITS.update(dict.fromkeys(_names, _secs))
 
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([kmgtp]?)(i?b?)\s*$", re.I)
 _SIZE_POWERS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5}
@@ -31,17 +28,17 @@ _SIZE_POWERS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5}
 def parse_duration(text: str, what: str = "interval") -> float:
     """Seconds from ``2``, ``0.5``, ``2s``, ``5m``, ``1h``; must be > 0 and finite."""
     m = _DURATION_RE.match(text)
-    if not m:
+    if not m or m.group(2).lower() not in _DURATION_UNITS:
         hint = ""
         stripped = text.strip().lower()
         if stripped.startswith("-"):
-            hint = f" (a {what} must be positive)"
+            hint = " (it must be positive)"
         elif re.fullmatch(r"[\d.]+\s*[a-z]+", stripped):
             hint = "; units are ms, s, m, h or d, e.g. 2s or 5m"
         else:
             hint = "; give seconds such as 2, 0.5, 2s or 5m"
         raise BadInput(f"invalid {what} {text!r}{hint}")
-    value = float(m.group(1)) * _DURATION_UNITS[(m.group(2) or "").lower() or None]
+    value = float(m.group(1)) * _DURATION_UNITS[m.group(2).lower()]
     if not math.isfinite(value) or value <= 0:
         raise BadInput(f"invalid {what} {text!r}: it must be greater than 0")
     return value

@@ -8,9 +8,14 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-import lab  # noqa: E402
+import lab
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if lab.kernel_tests_enabled():
+        lab.hold_session_lock()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -21,10 +26,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture
 def kernel_machine() -> Iterator[None]:
-    """Every ``@pytest.mark.kernel`` test: opt-in, root, and one at a time machine-wide."""
+    """Every ``@pytest.mark.kernel`` test: opt-in and root (the session holds the machine lock)."""
     lab.require_kernel_tests()
-    with lab.kernel_lock():
-        yield
+    yield
 
 
 @pytest.fixture

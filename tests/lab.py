@@ -40,9 +40,26 @@ def require_kernel_tests() -> None:
         pytest.fail(f"{ENV_FLAG}=1 but not running as root: kernel tests cannot run")
 
 
+_session_lock: object = None
+
+
+def hold_session_lock() -> None:
+    """Serialise kernel-test sessions across processes: they share the machine's swap areas and
+    its global counters, so two at once would break each other's exact comparisons.
+
+    Held for the whole pytest session, not per test, because module-scoped fixtures that make
+    swap are set up before any function-scoped fixture could take a lock.
+    """
+    global _session_lock
+    if _session_lock is None:
+        f = open(LOCK_PATH, "w")  # noqa: SIM115 - held open until the process exits
+        fcntl.flock(f, fcntl.LOCK_EX)
+        _session_lock = f
+
+
 @contextlib.contextmanager
 def kernel_lock() -> Iterator[None]:
-    """Serialise kernel tests across processes: they share the machine's swap and counters."""
+    """For scripts outside pytest (fixture captures, benchmarks that make swap)."""
     with open(LOCK_PATH, "w") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         try:
@@ -88,8 +105,12 @@ def run(*cmd: str) -> subprocess.CompletedProcess[str]:
 
 
 @contextlib.contextmanager
-def swapfile(size_mib: int = 512, directory: str = "/var/tmp", priority: int | None = None,
-             name: str = "swap") -> Iterator[str]:
+def swapfile(
+    size_mib: int = 512,
+    directory: str = "/var/tmp",
+    priority: int | None = None,
+    name: str = "swap",
+) -> Iterator[str]:
     """A real swapfile, swapped on; swapped off and deleted afterwards."""
     path = os.path.join(directory, f"{PREFIX}{name}-{os.getpid()}")
     on = False
@@ -141,7 +162,9 @@ class Cgroup:
             return f.read()
 
     def stat(self) -> dict[str, int]:
-        return {k: int(v) for k, v in (line.split() for line in self.read("memory.stat").splitlines())}
+        return {
+            k: int(v) for k, v in (line.split() for line in self.read("memory.stat").splitlines())
+        }
 
 
 @contextlib.contextmanager
@@ -154,8 +177,9 @@ def memory_cgroup(limit_mib: int, name: str = "hog") -> Iterator[Cgroup]:
     cg = Cgroup(path, version)
     try:
         limit = str(limit_mib * 1024 * 1024)
-        with open(os.path.join(path, "memory.limit_in_bytes" if version == 1 else "memory.max"),
-                  "w") as f:
+        with open(
+            os.path.join(path, "memory.limit_in_bytes" if version == 1 else "memory.max"), "w"
+        ) as f:
             f.write(limit)
         yield cg
     finally:
@@ -179,7 +203,8 @@ def memory_cgroup(limit_mib: int, name: str = "hog") -> Iterator[Cgroup]:
 
 HOG = r"""
 import os, sys, time
-cgroup, size_mib, seconds, step = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+cgroup, size_mib = sys.argv[1], int(sys.argv[2])
+seconds, step = float(sys.argv[3]), int(sys.argv[4])
 if cgroup != "-":
     with open(os.path.join(cgroup, "cgroup.procs"), "w") as f:
         f.write(str(os.getpid()))
@@ -208,9 +233,18 @@ class Hog:
 
     def __init__(self, cgroup: Cgroup | None, size_mib: int, seconds: float, step: int = 1):
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", HOG, cgroup.path if cgroup else "-", str(size_mib),
-             str(seconds), str(step)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-c",
+                HOG,
+                cgroup.path if cgroup else "-",
+                str(size_mib),
+                str(seconds),
+                str(step),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         self.pid = self.proc.pid
 

@@ -137,5 +137,5 @@ def run(args: argparse.Namespace, env: Env) -> int:
     interval = parse_duration(args.interval)
     count = parse_count(args.count) if args.count is not None else None
     root = open_root(args.root)
-    samples = live_samples(root, interval, count, env.monotonic, env.sleep)
+    samples = live_samples(root, interval, count, env.monotonic, env.sleep, env.clock)
     return stream(root, samples, args.format, env, interval)

@@ -1,0 +1,185 @@
+"""Parser tables: real kernel text from the fixture trees, plus malformed lines."""
+
+from __future__ import annotations
+
+import errno
+import os
+
+import pytest
+
+from checkswap.kernel.meminfo import parse_meminfo
+from checkswap.kernel.pressure import Pressure, PressureLine, parse_pressure, read_pressure
+from checkswap.kernel.swaps import SwapArea, parse_swaps, unescape
+from checkswap.kernel.vmstat import parse_vmstat
+from checkswap.root import Root
+
+FIX = os.path.join(os.path.dirname(__file__), "fixtures")
+
+
+def text(case: str, rel: str) -> str:
+    with open(os.path.join(FIX, case, rel)) as f:
+        return f.read()
+
+
+# --- /proc/vmstat ---------------------------------------------------------------------------
+
+
+def test_vmstat_current_kernel_has_zero_and_zswap_counters() -> None:
+    vm = parse_vmstat(text("linux-6.18-swapping", "proc/vmstat"))
+    assert vm["pswpin"] == 174083
+    assert vm["pswpout"] == 234890
+    assert vm["swpin_zero"] == 81950
+    assert vm["swpout_zero"] == 81922
+    assert vm["zswpin"] == 0
+    assert "workingset_refault_anon" in vm
+
+
+def test_vmstat_old_kernel_fields_are_missing_not_zero() -> None:
+    vm = parse_vmstat(text("linux-4.19-no-psi", "proc/vmstat"))
+    assert vm["pswpin"] == 508992338
+    for absent in ("swpin_zero", "swpout_zero", "zswpin", "zswpout", "workingset_refault_anon"):
+        assert absent not in vm
+    assert vm["swap_ra"] == 401220112
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("pswpin 5\npswpout 7\n", {"pswpin": 5, "pswpout": 7}),
+        ("pswpin\npswpout 7\n", {"pswpout": 7}),  # truncated line skipped
+        ("pswpin abc\npswpout 7", {"pswpout": 7}),  # garbage value skipped
+        ("", {}),
+        ("future_counter 9\npswpin 1\n", {"pswpin": 1}),  # unknown fields ignored
+        ("pswpin 18446744073709551615\n", {"pswpin": 18446744073709551615}),  # u64 max
+    ],
+)
+def test_vmstat_table(raw: str, expected: dict[str, int]) -> None:
+    assert parse_vmstat(raw) == expected
+
+
+def test_vmstat_wanted_none_keeps_everything() -> None:
+    assert parse_vmstat("a 1\nb 2\n", None) == {"a": 1, "b": 2}
+
+
+# --- /proc/meminfo --------------------------------------------------------------------------
+
+
+def test_meminfo_converts_kb_to_bytes() -> None:
+    mem = parse_meminfo(text("linux-4.19-no-psi", "proc/meminfo"))
+    assert mem["SwapTotal"] == 16777208 * 1024
+    assert mem["SwapFree"] == 15466488 * 1024
+    assert mem["SwapCached"] == 98304 * 1024
+    assert "Zswap" not in mem and "Zswapped" not in mem
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("SwapTotal:  10 kB\n", {"SwapTotal": 10240}),
+        ("SwapTotal:\nSwapFree: 3 kB\n", {"SwapFree": 3072}),
+        ("SwapTotal 10 kB\n", {}),  # no colon: not a meminfo line
+        ("HugePages_Total:   4\n", {}),  # not wanted by default
+    ],
+)
+def test_meminfo_table(raw: str, expected: dict[str, int]) -> None:
+    assert parse_meminfo(raw) == expected
+
+
+def test_meminfo_unitless_counts_stay_counts() -> None:
+    assert parse_meminfo("HugePages_Total:   4\n", None) == {"HugePages_Total": 4}
+
+
+# --- /proc/swaps ----------------------------------------------------------------------------
+
+
+def test_swaps_new_layout_with_escaped_space() -> None:
+    areas = parse_swaps(text("linux-6.18-swapping", "proc/swaps"))
+    assert areas == [
+        SwapArea("/var/tmp/checkswap-test-my swap", "file", 262140 * 1024, 122884 * 1024, -2)
+    ]
+
+
+def test_swaps_old_single_tab_layout() -> None:
+    areas = parse_swaps(text("linux-4.19-no-psi", "proc/swaps"))
+    assert [(a.name, a.type, a.size_bytes, a.used_bytes, a.priority) for a in areas] == [
+        ("/dev/sda2", "partition", 4194300 * 1024, 1310720 * 1024, -2),
+        ("/swapfile", "file", 12582908 * 1024, 0, -3),
+    ]
+
+
+def test_swaps_lxcfs_virtual() -> None:
+    areas = parse_swaps(text("lxcfs-container", "proc/swaps"))
+    assert areas == [SwapArea("none", "virtual", 1048576 * 1024, 262144 * 1024, 0)]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Filename Type Size Used Priority\n", []),
+        ("Filename\n/dev/zram1  partition\t4194300\t0\t100\n", [("/dev/zram1", "partition")]),
+        ("Filename\n/dev/sdb1 partition 12 x 1\n", []),  # garbage number skipped
+        ("Filename\n/dev/sdb1 partition 12\n", []),  # truncated
+        ("Filename\n/a\\134b\\011c file 4 0 -2\n", [("/a\\b\tc", "file")]),
+    ],
+)
+def test_swaps_table(raw: str, expected: list[tuple[str, str]]) -> None:
+    assert [(a.name, a.type) for a in parse_swaps(raw)] == expected
+
+
+def test_unescape_leaves_plain_names() -> None:
+    assert unescape("/swapfile") == "/swapfile"
+    assert unescape("/my\\040swap\\012") == "/my swap\n"
+
+
+# --- /proc/pressure/memory ------------------------------------------------------------------
+
+
+def test_pressure_captured() -> None:
+    psi = parse_pressure(text("linux-6.18-swapping", "proc/pressure/memory"))
+    assert psi == Pressure(
+        PressureLine(1.44, 0.69, 0.37, 2101404), PressureLine(1.44, 0.69, 0.37, 2039038)
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "some_total", "full"),
+    [
+        ("some avg10=0.00 avg60=0.00 avg300=0.00 total=5\n", 5, None),  # no full line
+        ("some avg10=x avg60=0 avg300=0 total=5\nfull avg10=0 avg60=0 avg300=0 total=2\n", None, 2),
+    ],
+)
+def test_pressure_table(raw: str, some_total: int | None, full: int | None) -> None:
+    psi = parse_pressure(raw)
+    assert psi is not None
+    assert (psi.some.total_us if psi.some else None) == some_total
+    assert (psi.full.total_us if psi.full else None) == full
+
+
+def test_pressure_garbage_is_none() -> None:
+    assert parse_pressure("nonsense\n") is None
+
+
+def test_pressure_absent_file_is_none() -> None:
+    assert read_pressure(Root(os.path.join(FIX, "linux-4.19-no-psi"))) is None
+
+
+class _PsiDisabledRoot(Root):
+    """A kernel booted with psi=0: the file exists but reading it fails with EOPNOTSUPP."""
+
+    def read_text(self, rel: str) -> str:
+        if rel == "proc/pressure/memory":
+            raise OSError(errno.EOPNOTSUPP, os.strerror(errno.EOPNOTSUPP))
+        return super().read_text(rel)
+
+
+def test_pressure_eopnotsupp_is_none() -> None:
+    assert read_pressure(_PsiDisabledRoot(os.path.join(FIX, "linux-6.18-swapping"))) is None
+
+
+def test_pressure_other_errors_propagate() -> None:
+    class Broken(Root):
+        def read_text(self, rel: str) -> str:
+            raise OSError(errno.EIO, "I/O error")
+
+    with pytest.raises(OSError):
+        read_pressure(Broken(os.path.join(FIX, "linux-6.18-swapping")))

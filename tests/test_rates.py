@@ -1,0 +1,200 @@
+"""Rates, windows and peaks: exact on simple cases, and properties over random runs."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from checkswap.kernel.pressure import Pressure, PressureLine
+from checkswap.rates import Interval, RollingWindow, Tracker, counter_delta
+from checkswap.sample import Sample
+
+
+def sample(
+    mono: float,
+    pswpin: int,
+    pswpout: int,
+    wall: float | None = None,
+    psi_total: int | None = None,
+    **extra: int,
+) -> Sample:
+    vm = {"pswpin": pswpin, "pswpout": pswpout, "pgmajfault": 0, **extra}
+    psi = None
+    if psi_total is not None:
+        line = PressureLine(0.0, 0.0, 0.0, psi_total)
+        psi = Pressure(line, line)
+    return Sample(mono, 1_700_000_000.0 + mono if wall is None else wall, vm, {}, psi)
+
+
+def test_counter_delta() -> None:
+    assert counter_delta(5, 9) == 4
+    assert counter_delta(9, 5) is None
+    assert counter_delta(None, 5) is None
+    assert counter_delta(5, None) is None
+    assert counter_delta(7, 7) == 0
+
+
+def test_interval_exact_rates() -> None:
+    iv = Interval(sample(10.0, 100, 0), sample(12.0, 130, 8))
+    assert iv.interval_s == 2.0
+    assert iv.deltas["pswpin"] == 30 and iv.deltas["pswpout"] == 8
+    assert iv.rate("pswpin") == 15.0 and iv.rate("pswpout") == 4.0
+    assert iv.notes == []
+
+
+def test_reset_gives_no_rate_and_a_note() -> None:
+    iv = Interval(sample(0.0, 1000, 50), sample(1.0, 3, 60))
+    assert iv.deltas["pswpin"] is None and iv.rate("pswpin") is None
+    assert iv.deltas["pswpout"] == 10
+    assert "pswpin" in iv.notes[0]
+
+
+def test_missing_counter_is_none_without_note() -> None:
+    iv = Interval(sample(0.0, 1, 1), sample(1.0, 2, 2))
+    assert iv.deltas["zswpin"] is None and iv.notes == []
+
+
+def test_clock_not_advancing_gives_no_rates() -> None:
+    iv = Interval(sample(5.0, 1, 1), sample(5.0, 9, 9))
+    assert iv.rate("pswpin") is None and iv.notes
+
+
+def test_wall_clock_step_does_not_change_interval() -> None:
+    # The wall clock jumped back an hour (NTP, a manual date): intervals use the monotonic clock.
+    iv = Interval(sample(0.0, 0, 0, wall=1e9), sample(1.0, 10, 0, wall=1e9 - 3600))
+    assert iv.interval_s == 1.0 and iv.rate("pswpin") == 10.0
+
+
+def test_psi_share_from_totals() -> None:
+    iv = Interval(sample(0.0, 0, 0, psi_total=1_000_000), sample(2.0, 0, 0, psi_total=1_500_000))
+    assert iv.psi_some_pct == 25.0 and iv.psi_full_pct == 25.0
+    assert Interval(sample(0.0, 0, 0), sample(1.0, 0, 0)).psi_some_pct is None
+
+
+def test_tracker_peak_totals_and_average() -> None:
+    t = Tracker()
+    s = [sample(0, 0, 0), sample(1, 10, 0), sample(3, 50, 4), sample(4, 0, 5), sample(5, 3, 5)]
+    for a, b in zip(s, s[1:]):
+        t.add(Interval(a, b))
+    assert t.samples == 4
+    assert t.peak_in.rate == 20.0 and t.peak_in.at == s[2].wall
+    assert t.peak_out.rate == 2.0
+    # The reset interval (50 -> 0) is excluded from totals and from the rated time.
+    assert t.totals["pswpin"] == 10 + 40 + 3
+    assert t.null_intervals == 1
+    assert t.run_average("pswpin") == 53 / 4.0
+
+
+def test_peak_of_zero_has_no_time() -> None:
+    t = Tracker()
+    t.add(Interval(sample(0, 0, 0), sample(1, 0, 0)))
+    assert t.peak_in.rate == 0.0 and t.peak_in.at is None
+
+
+def test_window_covers_what_there_is_until_full() -> None:
+    w = RollingWindow(60.0, ("x",))
+    w.add(0.0, 1.0, [10])
+    (mean,), covered = w.means()
+    assert mean == 10.0 and covered == 1.0
+    for i in range(1, 200):
+        w.add(float(i), float(i + 1), [0 if i < 150 else 6])
+    (mean,), covered = w.means()
+    assert abs(covered - 60.0) < 1e-9
+    assert abs(mean - 50 * 6 / 60) < 1e-9
+
+
+def brute_mean(intervals: list[tuple[float, float, int]], window: float) -> float | None:
+    now = intervals[-1][1]
+    cutoff = now - window
+    num = den = 0.0
+    for s, e, d in intervals:
+        overlap = min(e, now) - max(s, cutoff)
+        if overlap <= 0:
+            continue
+        frac = overlap / (e - s)
+        num += d * frac
+        den += (e - s) * frac
+    return None if den == 0 else num / den
+
+
+durations = st.floats(min_value=0.2, max_value=30.0, allow_nan=False)
+deltas = st.integers(min_value=0, max_value=100_000)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(durations, deltas), min_size=1, max_size=120))
+def test_window_equals_brute_force(steps: list[tuple[float, int]]) -> None:
+    # Intervals at least one bucket long are never merged, so the window is exact.
+    window = 60.0
+    w = RollingWindow(window, ("x",), buckets=600)
+    t = 0.0
+    seen = []
+    for dur, d in steps:
+        w.add(t, t + dur, [d])
+        seen.append((t, t + dur, d))
+        t += dur
+        (mean,), covered = w.means()
+        expected = brute_mean(seen, window)
+        assert expected is not None and mean is not None
+        assert abs(mean - expected) <= 1e-6 * max(1.0, abs(expected))
+        assert covered <= window + 1e-6
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(deltas, min_size=300, max_size=1200), st.floats(0.001, 0.05))
+def test_window_memory_bounded_for_tiny_intervals(ds: list[int], dur: float) -> None:
+    window = 5.0
+    w = RollingWindow(window, ("x",), buckets=100)
+    seen = []
+    t = 0.0
+    for d in ds:
+        w.add(t, t + dur, [d])
+        seen.append((t, t + dur, d))
+        t += dur
+    assert len(w) <= 101
+    (mean,), _covered = w.means()
+    expected = brute_mean(seen, window)
+    assert mean is not None and expected is not None
+    # Merged buckets blur the window's edge by at most one bucket's worth of traffic.
+    bucket_pages = max(ds) * (window / 100 / dur + 1)
+    assert abs(mean - expected) <= 2 * bucket_pages / min(window, t) + 1e-9
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(0.01, 10.0), st.integers(-50, 10_000)), min_size=1, max_size=200)
+)
+def test_tracker_never_reports_negative_or_reset_rates(steps: list[tuple[float, int]]) -> None:
+    # Counters that sometimes go backwards (a negative step is a reset to a smaller value).
+    t = Tracker()
+    mono, counter = 0.0, 10_000
+    prev = sample(mono, counter, counter)
+    expected_total = 0
+    for dur, step in steps:
+        mono += dur
+        counter = counter + step if step >= 0 else max(0, counter + step * 100)
+        cur = sample(mono, counter, counter)
+        iv = Interval(prev, cur)
+        t.add(iv)
+        if counter >= prev.vmstat["pswpin"]:
+            expected_total += counter - prev.vmstat["pswpin"]
+            assert iv.rate("pswpin") is not None and iv.rate("pswpin") >= 0  # type: ignore[operator]
+        else:
+            assert iv.rate("pswpin") is None and iv.notes
+        prev = cur
+    assert t.totals.get("pswpin", 0) == expected_total
+    for _, means, _ in t.averages():
+        assert all(m is None or m >= 0 for m in means)
+    assert t.peak_in.rate is None or t.peak_in.rate >= 0
+
+
+def test_long_run_memory_is_bounded() -> None:
+    t = Tracker()
+    prev = sample(0.0, 0, 0)
+    for i in range(1, 20_001):
+        cur = sample(i * 0.01, i, i)
+        t.add(Interval(prev, cur))
+        prev = cur
+    assert all(len(w) <= 601 for _, w in t.windows)
+    (_, (rin, _), covered) = t.averages()[0]
+    assert abs(covered - 60.0) < 1e-6 and abs(rin - 100.0) < 1e-6  # type: ignore[operator]

@@ -1,0 +1,424 @@
+"""``watch`` end to end: the CLI in-process on fixture trees, and as a subprocess."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import pytest
+
+from checkswap.cli import main
+from checkswap.env import Env
+from checkswap.fields import CSV_COLUMNS
+
+FIX = os.path.join(os.path.dirname(__file__), "fixtures")
+
+SAMPLE_KEYS = [
+    "type",
+    "time",
+    "interval_s",
+    "swap_in_pages",
+    "swap_out_pages",
+    "swap_in_per_s",
+    "swap_out_per_s",
+    "page_size_bytes",
+    "swap_used_bytes",
+    "swap_total_bytes",
+    "swap_cached_bytes",
+    "majflt_per_s",
+    "psi_some_avg10",
+    "psi_full_avg10",
+    "zswap_in_per_s",
+    "zswap_out_per_s",
+    "swap_in_zero_per_s",
+    "swap_out_zero_per_s",
+    "avg_1m",
+    "avg_5m",
+    "avg_15m",
+    "max",
+]
+SUMMARY_KEYS = ["type", "samples", "duration_s", "swap_in_pages", "swap_out_pages", "max", "avg"]
+
+
+class FakeClock:
+    """A clock that only moves when the program sleeps (plus simulated work per tick)."""
+
+    def __init__(self, work: float = 0.0) -> None:
+        self.now = 1000.0
+        self.work = work
+        self.on_sleep: Callable[[], None] | None = None
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def wall(self) -> float:
+        return 1_795_000_000.0 + self.now
+
+    def sleep(self, s: float) -> None:
+        self.sleeps.append(s)
+        self.now += s
+        if self.on_sleep:
+            self.on_sleep()
+        self.now += self.work  # reading and printing take time too
+
+
+def run(argv: list[str], clock: FakeClock | None = None) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    env = Env(stdout=out, stderr=err)
+    if clock is not None:
+        env = Env(
+            stdout=out, stderr=err, monotonic=clock.monotonic, sleep=clock.sleep, wall=clock.wall
+        )
+    status = main(argv, env)
+    return status, out.getvalue(), err.getvalue()
+
+
+def json_lines(text: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+@pytest.fixture
+def live_tree(tmp_path: os.PathLike[str]) -> str:
+    dst = os.path.join(str(tmp_path), "root")
+    shutil.copytree(os.path.join(FIX, "linux-6.18-swapping"), dst)
+    return dst
+
+
+def set_counters(root: str, **values: int) -> None:
+    path = os.path.join(root, "proc/vmstat")
+    with open(path) as f:
+        lines = f.read().splitlines()
+    out = []
+    for line in lines:
+        name = line.split()[0]
+        out.append(f"{name} {values[name]}" if name in values else line)
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+# --- the JSON contract ------------------------------------------------------------------------
+
+
+def test_static_tree_reads_live_with_zero_deltas() -> None:
+    status, out, err = run(
+        [
+            "watch",
+            "-n",
+            "2",
+            "-i",
+            "0.01",
+            "--format",
+            "json",
+            "--root",
+            os.path.join(FIX, "linux-6.18-swapping"),
+        ]
+    )
+    assert status == 0, err
+    recs = json_lines(out)
+    assert [r["type"] for r in recs] == ["header", "sample", "sample", "summary"]
+    for rec in recs[1:3]:
+        assert list(rec)[: len(SAMPLE_KEYS)] != []  # keys present, order free
+        assert set(SAMPLE_KEYS) <= set(rec)
+        assert rec["swap_in_pages"] == 0 and rec["swap_out_pages"] == 0
+        assert rec["swap_in_per_s"] == 0.0
+        assert rec["swap_used_bytes"] == (1048560 - 925676) * 1024 or rec["swap_used_bytes"]
+        assert str(rec["time"]).endswith("+00:00")
+        assert set(rec["avg_5m"]) == {"swap_in_per_s", "swap_out_per_s", "covered_s"}  # type: ignore[arg-type]
+    assert set(SUMMARY_KEYS) <= set(recs[-1])
+    header = recs[0]
+    assert header["since_boot"]["swap_in_pages"] == 174083  # type: ignore[index]
+    assert header["swap_areas"][0]["name"] == "/var/tmp/checkswap-test-my swap"  # type: ignore[index]
+
+
+def test_meminfo_figures_are_the_kernels(live_tree: str) -> None:
+    _, out, _ = run(["-n", "1", "-i", "0.01", "--format", "json", "--root", live_tree])
+    rec = json_lines(out)[1]
+    mem = {}
+    with open(os.path.join(live_tree, "proc/meminfo")) as f:
+        for line in f:
+            k, v = line.split(":")
+            mem[k] = int(v.split()[0]) * 1024
+    assert rec["swap_total_bytes"] == mem["SwapTotal"]
+    assert rec["swap_used_bytes"] == mem["SwapTotal"] - mem["SwapFree"]
+    assert rec["swap_cached_bytes"] == mem["SwapCached"]  # reported apart, not subtracted
+    assert rec["psi_some_avg10"] == 1.44
+
+
+def test_exact_deltas_rates_reset_and_peak(live_tree: str) -> None:
+    clock = FakeClock()
+    steps = iter([(174083 + 500, 234890 + 100), (174083 + 1500, 234890 + 100), (12, 5), (20, 5)])
+
+    def bump() -> None:
+        pin, pout = next(steps)
+        set_counters(live_tree, pswpin=pin, pswpout=pout)
+
+    clock.on_sleep = bump
+    status, out, err = run(["-n", "4", "-i", "2", "--format", "json", "--root", live_tree], clock)
+    assert status == 0, err
+    recs = json_lines(out)
+    samples = [r for r in recs if r["type"] == "sample"]
+    assert [s["interval_s"] for s in samples] == [2.0, 2.0, 2.0, 2.0]
+    assert [s["swap_in_pages"] for s in samples] == [500, 1000, None, 8]
+    assert [s["swap_in_per_s"] for s in samples] == [250.0, 500.0, None, 4.0]
+    assert [s["swap_out_pages"] for s in samples] == [100, 0, None, 0]
+    assert "backwards" in str(samples[2]["note"])
+    assert samples[1]["swap_in_bytes_per_s"] == 500.0 * 4096
+    assert samples[3]["max"] == {  # the peak and when it happened
+        "swap_in_per_s": 500.0,
+        "swap_in_at": samples[1]["time"],
+        "swap_out_per_s": 50.0,
+        "swap_out_at": samples[0]["time"],
+    }
+    # 1-minute average: 1508 pages in over the 6 s of rated intervals.
+    assert samples[3]["avg_1m"]["swap_in_per_s"] == pytest.approx(1508 / 6)  # type: ignore[index]
+    assert samples[3]["avg_1m"]["covered_s"] == pytest.approx(6.0)  # type: ignore[index]
+    summary = recs[-1]
+    assert summary["swap_in_pages"] == 1508 and summary["samples"] == 4
+    assert summary["max"] == samples[3]["max"]
+    assert summary["avg"]["swap_in_per_s"] == pytest.approx(1508 / 6)  # type: ignore[index]
+
+
+def test_ticks_do_not_drift() -> None:
+    # Each tick's work takes 0.3 s of a 1 s interval: the sleeps make up for it exactly.
+    clock = FakeClock(work=0.3)
+    start = clock.now
+    status, _, _ = run(
+        [
+            "-n",
+            "100",
+            "-i",
+            "1",
+            "--format",
+            "json",
+            "--root",
+            os.path.join(FIX, "linux-6.18-swapping"),
+        ],
+        clock,
+    )
+    assert status == 0
+    assert clock.now - start == pytest.approx(100 + 0.3, abs=1e-6)
+    assert all(s == pytest.approx(0.7) for s in clock.sleeps[1:])
+
+
+def test_old_kernel_without_psi_gives_null_not_zero() -> None:
+    _, out, _ = run(
+        [
+            "-n",
+            "1",
+            "-i",
+            "0.01",
+            "--format",
+            "json",
+            "--root",
+            os.path.join(FIX, "linux-4.19-no-psi"),
+        ]
+    )
+    rec = json_lines(out)[1]
+    for key in (
+        "psi_some_avg10",
+        "psi_full_avg10",
+        "psi_some_pct",
+        "zswap_in_per_s",
+        "zswap_out_per_s",
+        "swap_in_zero_per_s",
+        "swap_out_zero_per_s",
+        "refault_anon_per_s",
+        "zswap_pool_bytes",
+    ):
+        assert rec[key] is None, key
+    assert rec["swap_in_per_s"] == 0.0
+
+
+def test_64k_pages_from_the_manifest(live_tree: str) -> None:
+    root = os.path.join(FIX, "arm64-64k-pages")
+    _, out, _ = run(["-n", "1", "-i", "0.01", "--format", "json", "--root", root])
+    header, rec = json_lines(out)[:2]
+    assert header["page_size_bytes"] == 65536 and rec["page_size_bytes"] == 65536
+    _, text, _ = run(["-n", "1", "-i", "0.01", "--root", root])
+    assert "page size 65536 bytes" in text
+    # 174,083 pages of 64 KiB = 10.6 GiB, not the 680 MiB a 4 KiB assumption would give.
+    assert "174,083 pages swapped in = 10.6 GiB" in text
+
+
+def test_no_manifest_notes_the_assumed_page_size(tmp_path: os.PathLike[str]) -> None:
+    dst = os.path.join(str(tmp_path), "r")
+    shutil.copytree(os.path.join(FIX, "linux-6.18-swapping"), dst)
+    os.unlink(os.path.join(dst, "checkswap-manifest.json"))
+    _, out, _ = run(["-n", "1", "-i", "0.01", "--format", "json", "--root", dst])
+    assert "page size" in json_lines(out)[0]["notes"][0]  # type: ignore[index]
+
+
+# --- text and CSV -----------------------------------------------------------------------------
+
+
+def test_text_lines_are_stable_columns(live_tree: str) -> None:
+    clock = FakeClock()
+    n = iter(range(1, 100))
+    clock.on_sleep = lambda: set_counters(live_tree, pswpin=174083 + next(n) * 1_000_000)
+    status, out, _ = run(["-n", "5", "-i", "1", "--root", live_tree], clock)
+    assert status == 0
+    lines = out.splitlines()
+    data = [line for line in lines if not line.startswith("#")]
+    header_row, rows = data[0], data[1:]
+    assert header_row.startswith("date")
+    assert len(rows) == 5
+    assert len({len(r.split()) for r in rows}) == 1  # same field count on every line
+    assert len({len(r) for r in rows}) == 1  # and the same width, even at 1,000,000 pages/s
+    assert rows[0].split()[2] == "1000000"
+    joined = "\n".join(lines)
+    assert "swap-in:  pages read back from swap into RAM" in joined
+    assert "swap-out: pages written from RAM to swap" in joined
+    assert "# since boot: 174,083 pages swapped in = 680.0 MiB" in joined
+    assert lines[-3].startswith("# summary: 5 samples")
+    assert "max 1,000,000.0 pages/s" in lines[-2]
+
+
+def test_csv_header_and_null_as_empty() -> None:
+    status, out, _ = run(
+        [
+            "-n",
+            "2",
+            "-i",
+            "0.01",
+            "--format",
+            "csv",
+            "--root",
+            os.path.join(FIX, "linux-4.19-no-psi"),
+        ]
+    )
+    assert status == 0
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0] == list(CSV_COLUMNS)
+    assert "avg_5m.swap_in_per_s" in rows[0] and "max.swap_in_at" in rows[0]
+    assert len(rows) == 3
+    row = dict(zip(rows[0], rows[1]))
+    assert row["psi_some_avg10"] == "" and row["swap_in_per_s"] == "0.0"
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["-i", "0"], "greater than 0"),
+        (["-i", "-1"], "must be positive"),
+        (["-i", "abc"], "give seconds such as"),
+        (["-i", "2 fortnights"], "units are"),
+        (["-i", "1y"], "units are"),
+        (["-n", "0"], "at least 1"),
+        (["-n", "ten"], "whole number"),
+        (["--format", "xml"], "invalid choice"),
+        (["--format", "jsno"], "did you mean 'json'"),
+        (["wach"], "did you mean 'watch'"),
+        (["--root", "/nonexistent/x"], "no such file"),
+        (["--root", os.path.join(FIX, "linux-6.18-swapping", "proc")], "did you mean --root"),
+        (["--bogus"], "unrecognized arguments"),
+    ],
+)
+def test_bad_input_is_one_line_and_status_2(argv: list[str], needle: str) -> None:
+    status, out, err = run(argv)
+    assert status == 2
+    assert out == ""
+    assert len(err.splitlines()) == 1, err
+    assert needle in err
+    assert "Traceback" not in err
+
+
+def test_unreadable_kernel_file_is_one_line(tmp_path: os.PathLike[str]) -> None:
+    dst = os.path.join(str(tmp_path), "r")
+    shutil.copytree(os.path.join(FIX, "linux-6.18-swapping"), dst)
+    os.unlink(os.path.join(dst, "proc/meminfo"))
+    status, _, err = run(["-n", "1", "-i", "0.01", "--root", dst])
+    assert status == 2 and err.count("\n") == 1 and "proc/meminfo" in err
+
+
+def test_version_and_help() -> None:
+    from checkswap import __version__
+
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0
+    proc = subprocess.run(
+        [sys.executable, "-m", "checkswap", "watch", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "pages read back from swap into RAM" in proc.stdout
+    assert "default: 1" in proc.stdout
+    proc = subprocess.run(
+        [sys.executable, "-m", "checkswap", "--version"], capture_output=True, text=True, check=True
+    )
+    assert proc.stdout.strip() == f"checkswap {__version__}"
+
+
+# --- as a subprocess: pipes and signals -------------------------------------------------------
+
+
+def cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "checkswap", *args]
+
+
+def test_closed_pipe_exits_quietly() -> None:
+    proc = subprocess.run(
+        f"{' '.join(cmd('-i', '0.01', '--format', 'json'))} | head -3",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        executable="/bin/bash",
+        env={**os.environ, "PIPESTATUS_CHECK": "1"},
+    )
+    assert len(proc.stdout.splitlines()) == 3
+    assert proc.stderr == ""
+    status = subprocess.run(
+        f"set -o pipefail; {' '.join(cmd('-i', '0.01'))} | head -2; echo ${{PIPESTATUS[0]}}",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        executable="/bin/bash",
+    )
+    assert status.stdout.splitlines()[-1] == "0"
+    assert status.stderr == ""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_prints_summary_and_exits_0(sig: signal.Signals) -> None:
+    proc = subprocess.Popen(
+        cmd("-i", "0.05"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    lines = []
+    while len([ln for ln in lines if ln[:1].isdigit()]) < 2:
+        lines.append(proc.stdout.readline())
+    proc.send_signal(sig)
+    rest, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "# summary:" in rest
+    assert "Traceback" not in err
+
+
+def test_lines_reach_a_pipe_one_by_one() -> None:
+    # Line-buffered: `| tee log` shows each line as it is made, not at exit.
+    proc = subprocess.Popen(cmd("-i", "0.2", "--format", "json"), stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    try:
+        t0 = time.monotonic()
+        proc.stdout.readline()  # header
+        first = json.loads(proc.stdout.readline())
+        assert first["type"] == "sample"
+        assert time.monotonic() - t0 < 10
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
