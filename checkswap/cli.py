@@ -14,12 +14,16 @@ import os
 import signal
 import sys
 from types import FrameType, ModuleType
-from typing import NoReturn
 
 from checkswap import __version__
 from checkswap.commands import COMMANDS, PLUGIN_COMMANDS
 from checkswap.env import Env
 from checkswap.errors import BadInput, CheckswapError, PluginStatus
+
+TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
+
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 DESCRIPTION = """\
 checkswap tells whether this Linux machine is swapping, whether it hurts, and who is in swap.
@@ -53,7 +57,8 @@ def _suggest(message: str) -> str:
     return message
 
 
-def build_parser() -> tuple[Parser, dict[str, ModuleType]]:
+def build_parser(selected: str | None) -> tuple[Parser, ModuleType | None]:
+    """The parser, with full arguments for the selected command only (see commands/)."""
     parser = Parser(
         prog="checkswap",
         description=DESCRIPTION,
@@ -64,12 +69,14 @@ def build_parser() -> tuple[Parser, dict[str, ModuleType]]:
         "--debug", action="store_true", help="show a traceback on errors (for bug reports)"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    modules = {}
-    for name, modname in COMMANDS.items():
-        module = importlib.import_module(modname)
-        module.add_parser(sub)
-        modules[name] = module
-    return parser, modules
+    module = None
+    for name, (modname, help_text) in COMMANDS.items():
+        if name == selected:
+            module = importlib.import_module(modname)
+            module.add_parser(sub)
+        else:
+            sub.add_parser(name, help=help_text)
+    return parser, module
 
 
 def _with_default_command(argv: list[str]) -> list[str]:
@@ -96,19 +103,24 @@ def main(argv: list[str] | None = None, env: Env | None = None) -> int:
     env = env or Env()
     args_list = list(sys.argv[1:] if argv is None else argv)
     args_list = _with_default_command(args_list)
-    command = next((a for a in args_list if a in COMMANDS), None)
-    debug = "--debug" in args_list[: args_list.index(command)] if command else False
+    leading = 0
+    while leading < len(args_list) and args_list[leading] == "--debug":
+        leading += 1
+    debug = leading > 0
+    command = args_list[leading] if leading < len(args_list) else None
+    if command not in COMMANDS:
+        command = None
     bad_input_status = PluginStatus.UNKNOWN if command in PLUGIN_COMMANDS else 2
     try:
-        parser, modules = build_parser()
+        parser, module = build_parser(command)
         args = parser.parse_args(args_list)
-        if args.command is None:
+        if module is None:
             parser.print_help(env.stdout)
             return 0
         if argv is None:
             # SIGTERM ends a monitor like Ctrl-C: with its summary, exit status 0.
             signal.signal(signal.SIGTERM, _raise_interrupt)
-        return int(modules[args.command].run(args, env))
+        return int(module.run(args, env))
     except KeyboardInterrupt:
         return 0
     except BrokenPipeError:
@@ -134,3 +146,8 @@ def _silence_stdout(env: Env) -> None:
             os.dup2(devnull, sys.stdout.fileno())
         except (OSError, ValueError):
             pass
+
+
+def main_exit() -> None:
+    """Entry point for the zipapp, whose generated __main__ ignores a return value."""
+    sys.exit(main())

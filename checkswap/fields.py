@@ -7,19 +7,28 @@ record per interval that every output (text, JSON lines, CSV, replay) renders.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, NamedTuple
+import time
+from collections import namedtuple
+
+TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
 
 if TYPE_CHECKING:
+    from typing import NamedTuple
+
     from checkswap.rates import Interval, Tracker
     from checkswap.sample import Sample
 
 
-class Field(NamedTuple):
-    key: str
-    title: str  # short column title for text output
-    unit: str
-    help: str
+if TYPE_CHECKING:
+
+    class Field(NamedTuple):
+        key: str
+        title: str  # short column title for text output
+        unit: str
+        help: str
+
+else:
+    Field = namedtuple("Field", "key title unit help")
 
 
 SWAP_IN_HELP = "swap-in: pages read back from swap into RAM (pswpin); processes wait for these"
@@ -113,9 +122,12 @@ WINDOW_KEYS = ("avg_1m", "avg_5m", "avg_15m")
 
 
 def iso_utc(wall: float | None) -> str | None:
+    """``2026-11-27T13:43:17.123+00:00``; the same text as datetime's isoformat(milliseconds),
+    made without importing datetime (start-up time)."""
     if wall is None:
         return None
-    return datetime.fromtimestamp(wall, timezone.utc).isoformat(timespec="milliseconds")
+    secs, us = divmod(round(wall * 1_000_000), 1_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{us // 1000:03d}+00:00"
 
 
 def _rate(delta: int | None, seconds: float) -> float | None:

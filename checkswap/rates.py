@@ -8,7 +8,8 @@ interval, and a note says so: never a negative or huge number (below's ``count_p
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
+
+TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
 
 if TYPE_CHECKING:
     from checkswap.sample import Sample

@@ -1,12 +1,15 @@
 """Subcommands. Each module has ``add_parser(subparsers)`` and ``run(args, env) -> int``.
 
-Modules here are imported at start-up to build the parser, so they import nothing heavy at
-module level: optional extras are imported inside ``run``.
+Only the module of the command being run is imported (start-up time stays flat however many
+commands there are), so each command's one-line help lives here for ``checkswap --help``.
 """
 
-# name -> module; the first is the default command.
+# name -> (module, help); the first is the default command.
 COMMANDS = {
-    "watch": "checkswap.commands.watch",
+    "watch": (
+        "checkswap.commands.watch",
+        "swap-in/swap-out per second, 1/5/15-minute averages and the peak (default)",
+    ),
 }
 # Commands that follow the monitoring-plugins exit convention: bad input is UNKNOWN (3).
 PLUGIN_COMMANDS = frozenset({"doctor", "check"})

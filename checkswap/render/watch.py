@@ -6,23 +6,29 @@ interval, header and summary lines starting with ``#``, so ``grep -v '^#'`` leav
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import time
-from typing import IO, Callable
 
 from checkswap.fields import CSV_COLUMNS, FIELDS, flatten
 from checkswap.units import format_bytes
+
+TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import IO
+
+    from checkswap.rates import Tracker
 
 MIB = 1024 * 1024
 Record = dict[str, object]
 
 
 class Renderer:
-    def header(self, rec: Record) -> None: ...
-    def sample(self, rec: Record) -> None: ...
-    def summary(self, rec: Record) -> None: ...
+    """Gets the records of one run; ``wall`` is the record's time as epoch seconds."""
+
+    def header(self, rec: Record, wall: float) -> None: ...
+    def sample(self, rec: Record, wall: float) -> None: ...
+    def summary(self, rec: Record, tracker: Tracker) -> None: ...
 
 
 def _local(wall: float, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
@@ -32,14 +38,6 @@ def _local(wall: float, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
 def utc_offset(wall: float) -> str:
     z = time.strftime("%z", time.localtime(wall))
     return f"UTC{z[:3]}:{z[3:]}" if len(z) == 5 else "local time"
-
-
-def _wall_from_iso(iso: object) -> float | None:
-    if not isinstance(iso, str):
-        return None
-    from datetime import datetime
-
-    return datetime.fromisoformat(iso).timestamp()
 
 
 def _num(v: object, width: int, digits: int = 0) -> str:
@@ -88,8 +86,7 @@ class TextRenderer(Renderer):
         self.out.write(line + "\n")
         self.out.flush()
 
-    def header(self, rec: Record) -> None:
-        wall = _wall_from_iso(rec["time"]) or time.time()
+    def header(self, rec: Record, wall: float) -> None:
         since = rec["since_boot"]
         assert isinstance(since, dict)
         ps = rec["page_size_bytes"]
@@ -136,10 +133,8 @@ class TextRenderer(Renderer):
         lines.append(f"{'date':<10} {'time':<8}{titles}")
         self._write("\n".join(lines))
 
-    def sample(self, rec: Record) -> None:
-        wall = _wall_from_iso(rec["time"])
-        stamp = _local(wall) if wall is not None else "-"
-        parts = [stamp]
+    def sample(self, rec: Record, wall: float) -> None:
+        parts = [_local(wall)]
         for key, width, digits, conv in self.cols:
             if "." in key:
                 outer, inner = key.split(".", 1)
@@ -153,10 +148,12 @@ class TextRenderer(Renderer):
             line += f"  # {rec['note']}"
         self._write(line)
 
-    def summary(self, rec: Record) -> None:
-        start, end = _wall_from_iso(rec.get("start")), _wall_from_iso(rec.get("end"))
+    def summary(self, rec: Record, tracker: Tracker) -> None:
+        start, end = tracker.first_wall, tracker.last_wall
         span = f"{_local(start)} .. {_local(end, '%H:%M:%S')}" if start and end else "no interval"
-        lines = [f"# summary: {rec['samples']} samples over {rec['duration_s']:.1f} s ({span})"]
+        n = rec["samples"]
+        plural = "" if n == 1 else "s"
+        lines = [f"# summary: {n} sample{plural} over {rec['duration_s']:.1f} s ({span})"]
         mx = rec["max"]
         avg = rec["avg"]
         assert isinstance(mx, dict) and isinstance(avg, dict)
@@ -164,7 +161,7 @@ class TextRenderer(Renderer):
             pages = rec[f"{k}_pages"]
             nbytes = rec[f"{k}_bytes"]
             peak = mx.get(f"{k}_per_s")
-            at = _wall_from_iso(mx.get(f"{k}_at"))
+            at = (tracker.peak_in if k == "swap_in" else tracker.peak_out).at
             avg_v = avg.get(f"{k}_per_s")
             lines.append(
                 f"#   {word}: {_thousands(pages)} pages ({format_bytes(_int(nbytes))}), "
@@ -192,19 +189,32 @@ def _mib(v: object) -> object:
 
 class JsonRenderer(Renderer):
     def __init__(self, out: IO[str]) -> None:
+        import json  # only JSON output pays for it
+
         self.out = out
+        self._dumps = json.JSONEncoder(separators=(", ", ": ")).encode
 
     def _write(self, rec: Record) -> None:
-        self.out.write(json.dumps(rec, separators=(", ", ": ")) + "\n")
+        self.out.write(self._dumps(rec) + "\n")
         self.out.flush()
 
-    header = sample = summary = _write
+    def header(self, rec: Record, wall: float) -> None:
+        self._write(rec)
+
+    def sample(self, rec: Record, wall: float) -> None:
+        self._write(rec)
+
+    def summary(self, rec: Record, tracker: Tracker) -> None:
+        self._write(rec)
 
 
 class CsvRenderer(Renderer):
     """A header row, then one row per sample; nested keys flattened with dots, null empty."""
 
     def __init__(self, out: IO[str]) -> None:
+        import csv
+        import io
+
         self.out = out
         self._buf = io.StringIO()
         self._writer = csv.writer(self._buf, lineterminator="\n")
@@ -217,14 +227,14 @@ class CsvRenderer(Renderer):
         self._buf.seek(0)
         self._buf.truncate()
 
-    def header(self, rec: Record) -> None:
+    def header(self, rec: Record, wall: float) -> None:
         self._row(list(CSV_COLUMNS))
 
-    def sample(self, rec: Record) -> None:
+    def sample(self, rec: Record, wall: float) -> None:
         flat = flatten(rec)
         self._row(["" if flat.get(k) is None else flat[k] for k in CSV_COLUMNS])
 
-    def summary(self, rec: Record) -> None:
+    def summary(self, rec: Record, tracker: Tracker) -> None:
         pass  # a CSV file holds samples only, so it loads cleanly into a spreadsheet
 
 

@@ -1,0 +1,58 @@
+"""Helpers shared by the benchmarks: on-CPU time from schedstat, and process control."""
+
+from __future__ import annotations
+
+import glob
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VENV_BIN = os.path.join(REPO, ".venv", "bin")
+
+
+def venv_python() -> str:
+    path = os.path.join(VENV_BIN, "python")
+    return path if os.path.exists(path) else sys.executable
+
+
+def checkswap_cmd() -> list[str]:
+    script = os.path.join(VENV_BIN, "checkswap")
+    return [script] if os.path.exists(script) else [sys.executable, "-m", "checkswap"]
+
+
+def oncpu_ns(pid: int) -> int:
+    """Total on-CPU time of every thread of pid, from /proc/PID/task/*/schedstat (field 1)."""
+    total = 0
+    for path in glob.glob(f"/proc/{pid}/task/*/schedstat"):
+        try:
+            with open(path) as f:
+                total += int(f.read().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total
+
+
+def cpu_per_tick_us(pids: dict[str, int], warmup: float, seconds: float) -> dict[str, float]:
+    """µs of CPU per second for each process, measured side by side over the same window."""
+    time.sleep(warmup)
+    start = {name: oncpu_ns(pid) for name, pid in pids.items()}
+    t0 = time.monotonic()
+    time.sleep(seconds)
+    elapsed = time.monotonic() - t0
+    return {name: (oncpu_ns(pid) - start[name]) / 1000 / elapsed for name, pid in pids.items()}
+
+
+def spawn(cmd: list[str], **kw: object) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)  # type: ignore[call-overload, no-any-return]
+
+
+def median_wall(cmd: list[str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
