@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -154,3 +155,75 @@ def test_unknown_role_is_bad_input() -> None:
 
     with pytest.raises(BadInput, match="unknown role"):
         diagnose("topo-md-raid", "databse")
+
+
+def run_cli(argv: list[str]) -> tuple[int, str, str]:
+    import io
+
+    from checkswap.cli import main
+    from checkswap.env import Env
+
+    out, err = io.StringIO(), io.StringIO()
+    status = main(argv, Env(stdout=out, stderr=err, sleep=lambda s: None))
+    return status, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("case", "status"),
+    [("topo-old-kernel", 2), ("topo-multipath", 1), ("topo-md-raid", 0), ("topo-nfs", 2)],
+)
+def test_exit_status_follows_the_worst_finding(case: str, status: int) -> None:
+    got, out, err = run_cli(["doctor", "--root", os.path.join(FIXTURES, case), "--sample", "0.1"])
+    assert (got, err) == (status, "")
+    assert out.startswith("checkswap doctor: fixture")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["doctor", "--sample", "3x"],
+        ["doctor", "--role", "databse"],
+        ["doctor", "--root", "/nonexistent"],
+        ["doctor", "--format", "yaml"],
+    ],
+)
+def test_bad_input_is_unknown(argv: list[str]) -> None:
+    status, out, err = run_cli(argv)
+    assert status == 3
+    assert "Traceback" not in out + err
+
+
+def test_text_is_worst_first_and_json_is_complete() -> None:
+    root = os.path.join(FIXTURES, "topo-old-kernel")
+    _, text, _ = run_cli(["doctor", "--root", root, "--sample", "0.1"])
+    marks = [
+        line.split()[0]
+        for line in text.splitlines()
+        if line[:8].strip() in ("CRITICAL", "WARNING", "info")
+    ]
+    order = {"CRITICAL": 0, "WARNING": 1, "info": 2}
+    assert marks and marks == sorted(marks, key=order.__getitem__)
+    assert marks[0] == "CRITICAL"
+    assert "fix: chmod 600 /swapfile" in text
+    assert "verdict: quiet" in text
+    _, out, _ = run_cli(["doctor", "--root", root, "--sample", "0.1", "--format", "json"])
+    (line,) = out.splitlines()
+    report = json.loads(line)
+    for key in ("findings", "devices", "swappiness", "verdict"):
+        assert key in report
+    for f in report["findings"]:
+        assert set(f) >= {"id", "severity", "title", "detail", "evidence", "fix"}
+        assert f["id"] == f["id"].lower() and " " not in f["id"]
+    for d in report["devices"]:
+        assert set(d) >= {
+            "name",
+            "kind",
+            "size_bytes",
+            "used_bytes",
+            "priority",
+            "disks",
+            "rotational",
+            "virtual",
+            "network",
+            "loop",
+        }
