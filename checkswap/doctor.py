@@ -24,6 +24,7 @@ from checkswap.root import Root
 from checkswap.sample import Sample, Sampler
 from checkswap.topology import FILES as TOPOLOGY_FILES
 from checkswap.topology import Topology
+from checkswap.units import format_bytes
 
 # --- the verdict ---------------------------------------------------------------------------
 
@@ -162,7 +163,7 @@ def finding(
 
 
 def gib(n: float | None) -> str:
-    return "-" if n is None else f"{n / 1024**3:.2f} GiB"
+    return format_bytes(n)
 
 
 # --- the checks ----------------------------------------------------------------------------
