@@ -7,6 +7,8 @@ cgroup's memory.stat), never with checkswap's readers.
 from __future__ import annotations
 
 import contextlib
+import io
+import json
 import os
 import signal
 import subprocess
@@ -17,14 +19,22 @@ from typing import Any
 import lab
 import pytest
 
-from checkswap.procs import Scanner
-from checkswap.root import Root
+from checkswap.cli import main
+from checkswap.env import Env
 
 MiB = 1024 * 1024
 
 
+def top_json(*args: str) -> list[dict[str, Any]]:
+    """`checkswap top --format json ARGS`, in-process: the records, and no error line."""
+    out, err = io.StringIO(), io.StringIO()
+    status = main(["top", "--format", "json", "--cgroups", *args], Env(stdout=out, stderr=err))
+    assert (status, err.getvalue()) == (0, "")
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
 def _scan_between_equal_kernel_reads(
-    scanner: Scanner, hogs: tuple[lab.Hog, ...], cgroups: tuple[lab.Cgroup, ...]
+    hogs: tuple[lab.Hog, ...], cgroups: tuple[lab.Cgroup, ...]
 ) -> tuple[dict[str, Any], dict[int, int | None], dict[str, int]]:
     """A scan with the kernel's figures read just before and just after, and equal both times:
     what the scan saw is then the kernel's figure at the moment of the scan."""
@@ -33,7 +43,7 @@ def _scan_between_equal_kernel_reads(
             {h.pid: lab.status_kb(h.pid, "VmSwap") for h in hogs},
             {c.name: c.stat()["swap"] for c in cgroups},
         )
-        rec = scanner.sample()
+        (rec,) = top_json()
         after = (
             {h.pid: lab.status_kb(h.pid, "VmSwap") for h in hogs},
             {c.name: c.stat()["swap"] for c in cgroups},
@@ -54,11 +64,8 @@ def test_hogs_in_limited_cgroups_match_the_kernel() -> None:
         hog_b = stack.enter_context(lab.Hog(cgb, 64, 4))
         hog_a.wait_ready()
         hog_b.wait_ready()
-        scanner = Scanner(Root("/"))
-        first = scanner.sample()
+        first, busy = top_json("-n", "2", "-i", "1")
         assert all(p["majflt_per_s"] is None for p in first["processes"])
-        time.sleep(1)
-        busy = scanner.sample()
         procs = {p["pid"]: p for p in busy["processes"]}
         cgroups = {c["path"]: c for c in busy["cgroups"]}
         for hog, cg in ((hog_a, cga), (hog_b, cgb)):
@@ -75,9 +82,7 @@ def test_hogs_in_limited_cgroups_match_the_kernel() -> None:
         hog_b.wait_done()
         # memcg statistics are flushed every 2 s when few pages change: let them catch up
         time.sleep(2.5)
-        rec, kernel, kernel_cg = _scan_between_equal_kernel_reads(
-            scanner, (hog_a, hog_b), (cga, cgb)
-        )
+        rec, kernel, kernel_cg = _scan_between_equal_kernel_reads((hog_a, hog_b), (cga, cgb))
         procs = {p["pid"]: p for p in rec["processes"]}
         cgroups = {c["path"]: c for c in rec["cgroups"]}
         for hog, cg, size in ((hog_a, cga, 96), (hog_b, cgb, 64)):
@@ -86,8 +91,7 @@ def test_hogs_in_limited_cgroups_match_the_kernel() -> None:
             assert procs[hog.pid]["swap_bytes"] > (size - 40) * MiB
             assert cgroups[f"/{cg.name}"]["swap_bytes"] == kernel_cg[cg.name]
             assert kernel_cg[cg.name] > 0
-        time.sleep(0.5)
-        quiet = scanner.sample()
+        _, quiet = top_json("-n", "2", "-i", "0.5")
         procs = {p["pid"]: p for p in quiet["processes"]}
         cgroups = {c["path"]: c for c in quiet["cgroups"]}
         for hog, cg in ((hog_a, cga), (hog_b, cgb)):
@@ -132,16 +136,14 @@ def test_churn_1000_scans_while_processes_come_and_go() -> None:
         )
         try:
             time.sleep(1.5)  # some churners are in swap before scanning starts
-            scanner = Scanner(Root("/"), pss=True)
-            in_swap: set[int] = set()
             started = time.monotonic()
-            for _ in range(1000):
-                rec = scanner.sample()
-                in_swap.update(p["pid"] for p in rec["processes"] if p["cgroup"] == f"/{cg.name}")
-                assert rec["unreadable_processes"] == 0
+            recs = top_json("--pss", "-n", "1000", "-i", "0.001")
             elapsed = time.monotonic() - started
         finally:
             os.killpg(driver.pid, signal.SIGKILL)
             driver.wait()
+    assert len(recs) == 1000
+    assert all(r["unreadable_processes"] == 0 for r in recs)
     # processes really came and went during the scans, and were seen in swap
+    in_swap = {p["pid"] for r in recs for p in r["processes"] if p["cgroup"] == f"/{cg.name}"}
     assert len(in_swap) >= 10, (len(in_swap), elapsed)
