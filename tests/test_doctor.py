@@ -227,3 +227,26 @@ def test_text_is_worst_first_and_json_is_complete() -> None:
             "network",
             "loop",
         }
+
+
+def test_main_fixtures_without_sys_degrade_to_notes() -> None:
+    old = diagnose("linux-4.19-no-psi")
+    assert old["verdict"] == "quiet"  # a static tree read twice: zero deltas
+    assert ids(old)["psi-unavailable"] == "info"
+    assert old["verdict_evidence"]["psi_full_pct"] is None
+    # 4.19 has no workingset_refault_anon: missing, never 0.
+    assert old["sample"]["refault_anon_per_s"] is None
+    assert {d["name"]: d["disks"] for d in old["devices"]} == {"/dev/sda2": [], "/swapfile": []}
+    assert any("mountinfo unreadable" in n for n in old["notes"])
+
+    big = diagnose("arm64-64k-pages")
+    sb = big["since_boot"]
+    assert big["page_size_bytes"] == 65536
+    assert sb["swap_out_bytes"] == sb["swap_out_pages"] * 65536
+    (dev,) = big["devices"]
+    assert dev["name"] == "/var/tmp/checkswap-test-my swap"
+
+    lxc = diagnose("lxcfs-container")
+    f = next(f for f in lxc["findings"] if f["id"] == "container-host-wide-rates")
+    assert f["evidence"]["virtual_swap_line"] is True
+    assert lxc["devices"] == []

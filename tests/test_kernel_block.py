@@ -52,9 +52,9 @@ def test_mountinfo() -> None:
     mounts = parse_mountinfo(MOUNTINFO)
     assert len(mounts) == 6
     nfs = mounts[3]
-    assert nfs == Mount(0, 45, "/", "/mnt/my nfs", "nfs4", "srv:/export", "rw,vers=4.2")
+    assert nfs == Mount(0, 45, "/", "/mnt/my nfs", "nfs4", "srv:/export", {"rw": "", "vers": "4.2"})
     assert mounts[4].root == "/@home" and mounts[4].source == "/dev/sda2"
-    assert mounts[2].super_options == "rw,memory"
+    assert mounts[2].super_options == {"rw": "", "memory": ""}
 
 
 @pytest.mark.parametrize(
