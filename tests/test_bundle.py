@@ -107,6 +107,10 @@ def test_live_snapshot_is_complete_and_has_no_secrets(tmp_path: Any) -> None:
     ):
         assert f"samples/000/{rel}" in names, rel
     assert not [n for n in names if os.path.basename(n) in snapshot.NEVER]
+    # User names for top: name and uid, no home, shell or GECOS.
+    passwd = member_text(out, "samples/000/etc/passwd").splitlines()
+    assert "root:x:0:" in passwd
+    assert all(line.count(":") == 3 and line.endswith(":") for line in passwd)
     # The block tree resolves inside the bundle: sys/block/<disk> leads to its queue/rotational.
     root = open_root(out)
     for disk in os.listdir("/sys/block"):
