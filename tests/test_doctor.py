@@ -250,3 +250,127 @@ def test_main_fixtures_without_sys_degrade_to_notes() -> None:
     f = next(f for f in lxc["findings"] if f["id"] == "container-host-wide-rates")
     assert f["evidence"]["virtual_swap_line"] is True
     assert lxc["devices"] == []
+
+
+# --- checks that need figures a static tree does not have: Facts built by hand -------------
+
+
+def facts(**kw: Any) -> doctor.Facts:
+    f = doctor.Facts()
+    for k, v in kw.items():
+        setattr(f, k, v)
+    return f
+
+
+def dev(name: str, size: int, kind: str = "file", disk: str = "sda") -> dict[str, Any]:
+    return {
+        "name": name,
+        "kind": kind,
+        "size_bytes": size,
+        "used_bytes": 0,
+        "priority": -2,
+        "disks": [disk],
+        "layers": [],
+        "network": False,
+        "loop": False,
+        "mode": "0600",
+        "disk_facts": [
+            {
+                "name": disk,
+                "rotational": False,
+                "zram": kind == "zram",
+                "virtual": False,
+                "virtual_kind": None,
+                "network": False,
+                "network_kind": None,
+            }
+        ],
+    }
+
+
+GIB = 1024**3
+
+
+def test_swap_larger_than_ram_counts_disk_swap_only() -> None:
+    f = facts(mem_total=4 * GIB, devices=[dev("/swapfile", 9 * GIB)])
+    (x,) = doctor.check_sizes(f)
+    assert x["id"] == "swap-larger-than-ram" and x["evidence"]["ratio"] == 9 / 4
+    f = facts(mem_total=4 * GIB, devices=[dev("/swapfile", 8 * GIB)])
+    assert doctor.check_sizes(f) == []  # exactly twice is not more than twice
+    f = facts(mem_total=4 * GIB, devices=[dev("/dev/zram1", 16 * GIB, "zram", "zram1")])
+    assert doctor.check_sizes(f) == []
+
+
+@pytest.mark.parametrize(
+    ("used_pct", "severity"), [(89.9, None), (90, "warning"), (98, "critical")]
+)
+def test_swap_nearly_full(used_pct: float, severity: str | None) -> None:
+    total = 1000 * 4096
+    f = facts(record={"swap_total_bytes": total, "swap_used_bytes": int(total * used_pct / 100)})
+    got = [x["severity"] for x in doctor.check_sizes(f) if x["id"] == "swap-nearly-full"]
+    assert got == ([severity] if severity else [])
+
+
+@pytest.mark.parametrize(
+    ("role", "severity", "fix"),
+    [
+        ("general", "info", True),
+        ("database", "warning", True),
+        ("desktop", "warning", True),
+        ("compute", "info", False),
+        ("nosql", "info", False),
+    ],
+)
+def test_no_swap_by_role(role: str, severity: str, fix: bool) -> None:
+    (x,) = doctor.check_no_swap(facts(role=doctor.ROLES[role]))
+    assert (x["id"], x["severity"], bool(x["fix"])) == ("no-swap", severity, fix)
+
+
+def test_swap_configured_for_compute() -> None:
+    f = facts(role=doctor.ROLES["compute"], devices=[dev("/swapfile", GIB)])
+    (x,) = doctor.check_role_swap(f)
+    assert x["id"] == "swap-configured-for-role" and x["fix"] == ["swapoff /swapfile"]
+    assert doctor.check_role_swap(facts(devices=[dev("/swapfile", GIB)])) == []
+
+
+def test_zswap_findings() -> None:
+    (x,) = doctor.check_environment(facts(psi=True, zswap_enabled=False, zswap_pool=4096))
+    assert x["id"] == "zswap-pool-while-disabled"
+    assert doctor.check_environment(facts(psi=True, zswap_enabled=False, zswap_pool=0)) == []
+    f = facts(psi=True, zswap_enabled=True, devices=[dev("/dev/zram1", GIB, "zram", "zram1")])
+    (x,) = doctor.check_environment(f)
+    assert x["id"] == "zswap-with-zram" and x["severity"] == "warning"
+
+
+def test_disk_cost_and_swap_disk_busy() -> None:
+    from checkswap.kernel.block import DiskStats
+    from checkswap.sample import Sample
+
+    page = 4096
+    a = Sample(10.0, 1000.0, {"pswpin": 0, "pswpout": 0}, {}, None)
+    b = Sample(12.0, 1002.0, {"pswpin": 10000, "pswpout": 5000}, {}, None)
+    d0 = {"sda": DiskStats(8, 0, "sda", 0, 0, 0, 0, 0)}
+    # 2 s: 80000 sectors read, 40000 written (40.96 MB + 20.48 MB), busy 1800 ms of 2000.
+    d1 = {"sda": DiskStats(8, 0, "sda", 900, 80000, 300, 40000, 1800)}
+    cost = doctor.disk_cost(a, b, d0, d1, ["sda"], page)
+    assert cost is not None
+    (row,) = cost["disks"]
+    assert row["read_bytes_per_s"] == 80000 * 512 / 2
+    assert row["write_bytes_per_s"] == 40000 * 512 / 2
+    assert row["util_pct"] == 90.0
+    assert cost["swap_bytes_per_s"] == 15000 * page / 2
+    assert cost["swap_share_pct"] == 15000 * page / (120000 * 512) * 100
+    (x,) = doctor.check_disk_cost(facts(disk_cost=cost))
+    assert x["id"] == "swap-disk-busy" and x["evidence"]["util_pct"] == 90.0
+    # A disk that went missing between the reads: no share, never a made-up one.
+    cost = doctor.disk_cost(a, b, d0, {}, ["sda"], page)
+    assert cost is not None and cost["swap_share_pct"] is None
+
+
+def test_verdict_findings() -> None:
+    ev = {"swap_in_per_s": 500.0, "swap_out_per_s": 3.0, "psi_full_pct": 12.0}
+    (x,) = doctor.check_verdict(facts(verdict="thrashing", verdict_evidence=ev))
+    assert (x["id"], x["severity"]) == ("thrashing", "critical")
+    (x,) = doctor.check_verdict(facts(verdict="swapping", verdict_evidence=ev))
+    assert (x["id"], x["severity"]) == ("swapping", "info")
+    assert doctor.check_verdict(facts(verdict="quiet", record={"swap_used_bytes": 0})) == []

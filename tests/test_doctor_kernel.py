@@ -166,6 +166,11 @@ def test_swap_on_zram() -> None:
         )
         assert dev["rotational"] is (sysfs(f"/sys/block/{name}/queue/rotational") == "1")
         assert dev["size_bytes"] == kernel_swaps()[node][1]
+        mm = sysfs(f"/sys/block/{name}/mm_stat").split()
+        stats = dev["zram_stats"]
+        assert stats["algorithm"] in sysfs(f"/sys/block/{name}/comp_algorithm")
+        # mm_stat moves as the kernel swaps: its layout must match, not the live figures.
+        assert len(mm) >= 3 and stats["orig_data_bytes"] >= 0 and stats["mem_used_bytes"] >= 0
         assert not [
             f for f in findings(report, "swap-on-rotational") if f["evidence"]["device"] == node
         ]

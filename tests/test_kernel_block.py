@@ -81,3 +81,19 @@ def test_zswap_sysctl_uptime() -> None:
     assert parse_int("") is None
     assert parse_uptime("2161.42 4176.55\n") == 2161.42
     assert parse_uptime("") is None
+
+
+def test_zram_parsers() -> None:
+    from checkswap.kernel.block import parse_comp_algorithm, parse_zram_mm_stat
+
+    # Captured from a zram device here (kernel 6.18) after a lab hog swapped 16 MiB to it.
+    mm = "17039360   212173   299008        0   299008        0        0        0        0\n"
+    assert parse_zram_mm_stat(mm) == {
+        "orig_data_bytes": 17039360,
+        "compr_data_bytes": 212173,
+        "mem_used_bytes": 299008,
+    }
+    assert parse_zram_mm_stat("") is None
+    assert parse_comp_algorithm("[lzo-rle] lzo lz4 \n") == "lzo-rle"  # captured here
+    assert parse_comp_algorithm("lzo lzo-rle lz4 lz4hc [zstd] deflate 842\n") == "zstd"
+    assert parse_comp_algorithm("lzo lz4\n") is None
