@@ -228,3 +228,22 @@ def test_snapshot_cli(tmp_path: Any) -> None:
     assert status == 2 and "is a directory" in err
     status, _, err = run_cli(["snapshot", "-o", out, "-n", "0"])
     assert status == 2
+
+
+def test_top_replays_a_bundle(tmp_path: Any) -> None:
+    out = str(tmp_path / "t.tar.gz")
+    snapshot.take(Root("/"), out, 2, 0.2)
+    status, text, err = run_cli(["top", "--root", out, "--format", "json", "-n", "2"])
+    assert status == 0, err
+    first, second = (json.loads(line) for line in text.splitlines())
+    names = members(out)
+    pids = {
+        n.split("/")[3]
+        for n in names
+        if n.startswith("samples/000/proc/") and n.endswith("/status") and n.split("/")[3].isdigit()
+    }
+    assert first["scanned_processes"] == len(pids)
+    manifest = json.loads(member_text(out, "checkswap-manifest.json"))
+    t0, t1 = (s["mono"] for s in manifest["samples"])
+    assert first["interval_s"] is None
+    assert second["interval_s"] == pytest.approx(t1 - t0)
