@@ -244,8 +244,9 @@ def check_devices(f: Facts) -> list[dict[str, Any]]:
                 )
                 sev = "info"
             else:
+                what = "a spinning disk" if len(disk_rot) == 1 else "spinning disks"
                 detail = (
-                    f"{name} is on {disks}, a spinning disk: every swap-in is a seek "
+                    f"{name} is on {disks}, {what}: every swap-in is a seek "
                     "(milliseconds), so a working set that spills to it crawls."
                 )
                 sev = "warning"

@@ -279,15 +279,22 @@ def take(
         with tarfile.open(tmp, "w:gz") as tar:
             t0 = monotonic()
             for k in range(count):
-                if k:
-                    delay = t0 + k * interval - monotonic()
-                    if delay > 0:
-                        sleep(delay)
-                    if not root.advance():
-                        break
-                mono, wall = root.clock()
-                cap = Capture(root)
-                cap.run()
+                try:
+                    if k:
+                        delay = t0 + k * interval - monotonic()
+                        if delay > 0:
+                            sleep(delay)
+                        if not root.advance():
+                            break
+                    mono, wall = root.clock()
+                    cap = Capture(root)
+                    cap.run()
+                except KeyboardInterrupt:
+                    # Ctrl-C or SIGTERM between samples: keep the samples taken so far.
+                    if not manifest["samples"]:
+                        raise
+                    manifest["interrupted"] = True
+                    break
                 d = f"samples/{k:03d}"
                 _add(tar, d, cap)
                 manifest["samples"].append(

@@ -247,3 +247,21 @@ def test_top_replays_a_bundle(tmp_path: Any) -> None:
     t0, t1 = (s["mono"] for s in manifest["samples"])
     assert first["interval_s"] is None
     assert second["interval_s"] == pytest.approx(t1 - t0)
+
+
+def test_interrupted_snapshot_keeps_the_samples_taken(tmp_path: Any) -> None:
+    out = str(tmp_path / "i.tar.gz")
+    calls = []
+
+    def sleep(s: float) -> None:
+        calls.append(s)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # as cli turns SIGTERM into
+
+    tree = Root(os.path.join(FIXTURES, "topo-md-raid"))
+    manifest = snapshot.take(tree, out, 5, 0.01, monotonic=lambda: 0.0, sleep=sleep)
+    assert manifest["interrupted"] is True
+    assert len(manifest["samples"]) == 2
+    root = open_root(out)
+    assert root.advance() and not root.advance()
+    assert not os.path.exists(out + ".part")
