@@ -39,6 +39,21 @@ def counter_delta(old: int | None, new: int | None) -> int | None:
     return new - old
 
 
+def counter_rate(old: int | None, new: int | None, seconds: float) -> float | None:
+    """Counter increase per second; None when missing, reset, or the clock did not advance."""
+    d = counter_delta(old, new)
+    if d is None or seconds <= 0:
+        return None
+    return d / seconds
+
+
+def gauge_rate(old: int | None, new: int | None, seconds: float) -> float | None:
+    """Change of a gauge (VmSwap, a cgroup's swap) per second: may be negative, never a reset."""
+    if old is None or new is None or seconds <= 0:
+        return None
+    return (new - old) / seconds
+
+
 class Interval:
     """What happened between two samples: exact counter deltas and rates per second."""
 
@@ -240,3 +255,18 @@ class Tracker:
         if self.rated_s <= 0:
             return None
         return self.totals.get(name, 0) / self.rated_s
+
+
+def counter_rates(
+    old: dict[str, int], new: dict[str, int], seconds: float
+) -> dict[str, float | None]:
+    """Per-second rates of counters other than vmstat's (diskstats fields, say) over an interval.
+
+    Same rule as ``Interval``: a missing or backwards counter, or a clock that did not advance,
+    gives None for that counter.
+    """
+    out: dict[str, float | None] = {}
+    for name, value in new.items():
+        d = counter_delta(old.get(name), value)
+        out[name] = None if d is None or seconds <= 0 else d / seconds
+    return out

@@ -10,6 +10,18 @@ COMMANDS = {
         "checkswap.commands.watch",
         "swap-in/swap-out per second, 1/5/15-minute averages and the peak (default)",
     ),
+    "top": (
+        "checkswap.commands.top",
+        "who is in swap and who is moving it: per process and per cgroup",
+    ),
+    "doctor": (
+        "checkswap.commands.doctor",
+        "is the swap set up sanely, and is it hurting? findings, fixes and a verdict",
+    ),
+    "snapshot": (
+        "checkswap.commands.snapshot",
+        "capture the kernel files checkswap reads into a bundle for --root elsewhere",
+    ),
 }
 # Commands that follow the monitoring-plugins exit convention: bad input is UNKNOWN (3).
 PLUGIN_COMMANDS = frozenset({"doctor", "check"})

@@ -37,9 +37,10 @@ device and are reported apart. Ctrl-C, SIGTERM or --count end the run with a sum
 def add_common_root(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--root",
-        metavar="DIR",
+        metavar="DIR|BUNDLE",
         help="read the kernel from DIR/proc and DIR/sys instead of / (a fixture tree, or a "
-        "host's /proc and /sys mounted elsewhere)",
+        "host's /proc and /sys mounted elsewhere), or replay a bundle made by "
+        "`checkswap snapshot`",
     )
 
 
