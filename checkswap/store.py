@@ -276,7 +276,7 @@ class Reading:
 
 
 def first_wall(path: str) -> float:
-    """Wall time of the file's first readable record (inf if none): for ordering files."""
+    """Wall time of the file's first readable sample (inf if none): for ordering files."""
     reading = Reading()
     with _open_text(path) as f:
         try:
@@ -287,7 +287,11 @@ def first_wall(path: str) -> float:
                     rec = json.loads(line)
                 except ValueError:
                     continue
-                if isinstance(rec, dict) and isinstance(rec.get("wall"), (int, float)):
+                if (
+                    isinstance(rec, dict)
+                    and rec.get("type") == "raw"
+                    and isinstance(rec.get("wall"), (int, float))
+                ):
                     return float(rec["wall"])
         except (EOFError, OSError, zlib.error):
             reading.bad_lines += 1

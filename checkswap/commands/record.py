@@ -152,10 +152,11 @@ def run(args: argparse.Namespace, env: Env) -> int:
     root = open_root(args.root)
     trigger = None
     if args.trigger is not None:
+        rate = parse_rate(args.trigger, "--trigger")
         from checkswap.procs import Scanner
 
         scanner = Scanner(root)
-        trigger = Trigger(parse_rate(args.trigger, "--trigger"), scanner.sample)
+        trigger = Trigger(rate, scanner.sample)
 
     def warn(message: str) -> None:
         env.stderr.write(f"checkswap record: {message}\n")
