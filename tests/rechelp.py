@@ -42,10 +42,14 @@ class MovingTree:
             f.write(text)
 
 
-def raw_line(mono: float, wall: float, pswpin: int, pswpout: int, psi_us: int = 0,
-             swap_free: int = 1 << 30) -> str:
+def raw_line(
+    mono: float, wall: float, pswpin: int, pswpout: int, psi_us: int = 0, swap_free: int = 1 << 30
+) -> str:
     rec = {
-        "type": "raw", "mono": mono, "wall": wall, "page_size_bytes": PAGE,
+        "type": "raw",
+        "mono": mono,
+        "wall": wall,
+        "page_size_bytes": PAGE,
         "vmstat": {"pswpin": pswpin, "pswpout": pswpout, "pgmajfault": 0},
         "meminfo": {"SwapTotal": 1 << 30, "SwapFree": swap_free, "SwapCached": 0},
         "psi": {"some": [0.0, 0.0, 0.0, psi_us], "full": [0.0, 0.0, 0.0, psi_us]},
@@ -54,15 +58,30 @@ def raw_line(mono: float, wall: float, pswpin: int, pswpout: int, psi_us: int = 
 
 
 def header_line(interval: float = 1.0) -> str:
-    return json.dumps({
-        "type": "header", "format": "checkswap-recording", "format_version": 1,
-        "wall": WALL0, "hostname": "test-host", "kernel_release": "6.18.44",
-        "page_size_bytes": PAGE, "interval_s": interval, "files": {},
-    }) + "\n"
+    return (
+        json.dumps(
+            {
+                "type": "header",
+                "format": "checkswap-recording",
+                "format_version": 1,
+                "wall": WALL0,
+                "hostname": "test-host",
+                "kernel_release": "6.18.44",
+                "page_size_bytes": PAGE,
+                "interval_s": interval,
+                "files": {},
+            }
+        )
+        + "\n"
+    )
 
 
-def write_recording(path: str, counters: Sequence[tuple[float, int, int]],
-                    interval: float = 1.0, extra: Sequence[str] = ()) -> None:
+def write_recording(
+    path: str,
+    counters: Sequence[tuple[float, int, int]],
+    interval: float = 1.0,
+    extra: Sequence[str] = (),
+) -> None:
     """counters: (seconds from start, pswpin, pswpout) per sample."""
     with open(path, "w") as f:
         f.write(header_line(interval))

@@ -345,6 +345,7 @@ these; swap-out: pages written from RAM to swap (pswpout). Spikes are shaded. Dr
     {label: "swap used MiB", stroke: "#2ca02c", width: 1}
   ], [D.swap_used_mib], "MiB");
 
+  window.checkswapCharts = charts;  // for scripted checks: the tests and the benchmark
   function zoom(min, max) { charts[0].setScale("x", {min: min, max: max}); }
   document.getElementById("reset").onclick = function () { zoom(x[0], x[x.length - 1]); };
   var tbody = document.querySelector("#spikes tbody");
