@@ -279,10 +279,9 @@ class Writer:
 
     def close(self) -> None:
         if self._fd >= 0:
-            try:
+            # If the disk is still full, the samples before are what matters.
+            with contextlib.suppress(OSError):
                 self._write_line(dumps(self._event("stopped", lost_samples=self.lost_total)))
-            except OSError:
-                pass  # the disk is still full: the samples before are what matters
         self._close_fd()
         for t in self._threads:
             t.join()

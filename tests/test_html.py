@@ -9,10 +9,10 @@ from array import array
 
 import browser
 import pytest
+from lab import kernel_tests_enabled
 from rechelp import run_cli, write_recording
 
 from checkswap.render.html import downsample
-from lab import kernel_tests_enabled
 
 ARTIFACTS = os.path.join(os.path.dirname(__file__), "artifacts")
 
@@ -35,7 +35,7 @@ def test_downsample_keeps_full_resolution_around_spikes():
     n = 100_000
     t = array("d", (float(i) for i in range(n)))
     v = array("d", (float(i % 3) for i in range(n)))
-    xs, (out,) = downsample(t, [v], keep=[(50_000.0, 50_100.0)], buckets=500)
+    xs, (_out,) = downsample(t, [v], keep=[(50_000.0, 50_100.0)], buckets=500)
     inside = [x for x in xs if 50_000 <= x < 50_100]
     assert inside == [float(i) for i in range(50_000, 50_100)]
     assert xs == sorted(xs)
@@ -54,9 +54,10 @@ def _spiky_recording(path: str) -> None:
 def test_html_is_self_contained_and_carries_the_licence(tmp_path):
     rec, html = str(tmp_path / "r.jsonl"), str(tmp_path / "r.html")
     _spiky_recording(rec)
-    status, out, err = run_cli("report", rec, "--html", html)
+    status, _out, err = run_cli("report", rec, "--html", html)
     assert status == 0, err
-    text = open(html, encoding="utf-8").read()
+    with open(html, encoding="utf-8") as f:
+        text = f.read()
     assert not re.search(r"""(src|href)\s*=\s*["']?https?:""", text)
     assert "<link" not in text
     assert "Copyright (c) 2022 Leon Sorokin" in text
@@ -70,7 +71,7 @@ def test_html_draws_in_headless_chromium_without_console_errors(tmp_path):
         pytest.skip("chromium is not installed (apt-get install chromium)")
     rec, html = str(tmp_path / "r.jsonl"), str(tmp_path / "r.html")
     _spiky_recording(rec)
-    status, out, err = run_cli("report", rec, "--html", html)
+    status, _out, err = run_cli("report", rec, "--html", html)
     assert status == 0, err
     attrs, console = browser.load(html)
     assert console == []

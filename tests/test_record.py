@@ -56,7 +56,7 @@ def record_tree(tmp_path, *extra: str) -> tuple[int, str, str, MovingTree]:
 
 def test_record_writes_a_header_then_raw_counters_that_report_reads_back(tmp_path):
     out_file = str(tmp_path / "rec.jsonl")
-    status, out, err, tree = record_tree(tmp_path, "-o", out_file)
+    status, out, err, _tree = record_tree(tmp_path, "-o", out_file)
     assert status == 0, err
     recs = records(out_file)
     assert recs[0]["type"] == "header"
@@ -75,7 +75,7 @@ def test_record_writes_a_header_then_raw_counters_that_report_reads_back(tmp_pat
 
 def test_dir_gets_dated_names(tmp_path):
     d = str(tmp_path / "logs")
-    status, out, err, _ = record_tree(tmp_path, "--dir", d)
+    status, _out, err, _ = record_tree(tmp_path, "--dir", d)
     assert status == 0, err
     (name,) = os.listdir(d)
     assert len(name) == len("2026-11-27-2107-checkswap.jsonl")
@@ -162,7 +162,7 @@ def test_restart_after_kill_ends_the_half_line_so_only_it_is_lost(tmp_path):
 
 
 def test_full_device_keeps_running_and_warns_once(tmp_path):
-    status, out, err, _ = record_tree(tmp_path, "-o", "/dev/full")
+    status, _out, err, _ = record_tree(tmp_path, "-o", "/dev/full")
     assert status == 0
     assert err.count("\n") == 1, err
     assert "cannot write /dev/full: No space left on device" in err
@@ -172,7 +172,7 @@ def test_full_device_keeps_running_and_warns_once(tmp_path):
 def test_unwritable_target_is_refused_at_start(tmp_path):
     target = tmp_path / "file"
     target.write_text("")
-    status, out, err = run_cli("record", "-o", str(target / "sub" / "r.jsonl"), "-n", "1")
+    status, _out, err = run_cli("record", "-o", str(target / "sub" / "r.jsonl"), "-n", "1")
     assert status == 2 and "cannot write" in err and err.count("\n") == 1
 
 
@@ -187,7 +187,7 @@ def test_unwritable_target_is_refused_at_start(tmp_path):
     ],
 )
 def test_bad_arguments_are_one_line_and_status_2(argv, message):
-    status, out, err = run_cli(*argv)
+    status, _out, err = run_cli(*argv)
     assert status == 2
     assert message in err and err.count("\n") == 1
 
@@ -307,3 +307,17 @@ def test_trigger_captures_on_the_tick_after_the_crossing_and_rests_a_minute():
     # Still above (and above again later) within 60 s: no new capture.
     assert got[3:] == [None, None, None]
     assert len(scans) == 2
+
+
+def test_trigger_writes_a_capture_after_the_crossing(tmp_path):
+    out_file = str(tmp_path / "rec.jsonl")
+    status, _out, err, _ = record_tree(tmp_path, "-o", out_file, "--trigger", "1000")
+    assert status == 0, err
+    recs = records(out_file)
+    (trig,) = [r for r in recs if r["type"] == "trigger"]
+    # The fake sleep makes intervals of milliseconds, so the 120 pages of the 2nd interval
+    # already cross 1000 pages/s; the capture is the scan after the next sample.
+    kinds = [r["type"] for r in recs]
+    assert kinds[:6] == ["header", "raw", "raw", "raw", "raw", "trigger"]
+    assert trig["capture"]["type"] == "processes"
+    assert trig["swap_in_per_s"] > 0

@@ -122,7 +122,7 @@ def test_trigger_capture_is_attached_to_its_spike(tmp_path):
     rep = report_json(path)
     assert rep["spikes"][0]["captured"] == capture
     assert rep["spikes"][0]["triggered_at"] == iso_utc(WALL0 + 4)
-    status, out, _ = run_cli("report", path)
+    _status, out, _ = run_cli("report", path)
     assert "hog (42) 1.0 MiB in swap" in out
 
 
@@ -179,7 +179,7 @@ def test_empty_file_is_reported_as_empty_not_an_error(tmp_path):
 def test_not_a_recording_is_bad_input_with_one_line(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("hello\nworld\n")
-    status, out, err = run_cli("report", str(path))
+    status, _out, err = run_cli("report", str(path))
     assert status == 2
     assert err.count("\n") == 1 and "not a checkswap recording" in err
 
@@ -197,7 +197,7 @@ def test_bad_input_is_one_line_and_status_2(tmp_path, argv, message):
     path = str(tmp_path / "r.jsonl")
     write_recording(path, counters())
     argv = [path if a == "R" else a for a in argv]
-    status, out, err = run_cli(*argv)
+    status, _out, err = run_cli(*argv)
     assert status == 2
     assert message in err and err.count("\n") == 1
 
@@ -220,7 +220,8 @@ def test_gzip_cut_short_counts_one_bad_line_and_keeps_what_was_read(tmp_path):
     rows = counters()
     plain = str(tmp_path / "r.jsonl")
     write_recording(plain, rows)
-    data = gzip.compress(open(plain, "rb").read())
+    with open(plain, "rb") as f:
+        data = gzip.compress(f.read())
     cut = str(tmp_path / "cut.jsonl.gz")
     with open(cut, "wb") as f:
         f.write(data[: len(data) * 2 // 3])
