@@ -37,6 +37,7 @@ from checkswap.kernel.pressure import Pressure, PressureLine
 from checkswap.root import PreadFile, Root
 from checkswap.sample import Sample
 
+_DECODER = json.JSONDecoder()
 FORMAT = "checkswap-recording"
 FORMAT_VERSION = 1
 # Kernel files whose text a header carries, so a replay can show what ``watch`` shows.
@@ -220,14 +221,17 @@ class Reading:
         self.notes: list[str] = []
 
     def samples(self, lines: Iterable[str]) -> Iterator[Sample]:
-        loads = json.loads
+        # raw_decode: json.loads minus a regex over each line (the lines are stripped).
+        decode = _DECODER.raw_decode
         for line in lines:
             line = line.strip()
             if not line:
                 continue
             self.lines += 1
             try:
-                rec = loads(line)
+                rec, end = decode(line)
+                if end != len(line):
+                    raise ValueError("extra data after the object")
                 if not isinstance(rec, dict):
                     raise ValueError("not an object")
                 kind = rec.get("type")
