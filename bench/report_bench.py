@@ -57,7 +57,7 @@ def main() -> None:
         print(f"load average at start: {f.read().split()[0]} on {os.cpu_count()} CPUs")
 
     py = [sys.executable, "-m", "checkswap"]
-    text_wall, text_cpu, out = timed([*py, "report", rec])
+    text_wall, text_cpu, _ = timed([*py, "report", rec])
     html_wall, html_cpu, _ = timed([*py, "report", rec, "--html", html])
     html_mb = os.path.getsize(html) / 1e6
     results = {
