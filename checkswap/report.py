@@ -54,6 +54,7 @@ class Series:
 
     def __init__(self) -> None:
         self.time = array("d")  # end of the interval, epoch seconds
+        self.interval = array("d")  # its length on the monotonic clock
         self.swap_in = array("d")
         self.swap_out = array("d")
         self.psi_some = array("d")
@@ -93,6 +94,7 @@ class Analysis:
         t_app, in_app, out_app = series.time.append, series.swap_in.append, series.swap_out.append
         some_app, full_app = series.psi_some.append, series.psi_full.append
         used_app = series.swap_used.append
+        iv_app = series.interval.append
         spike_rate = self.spike_rate
         spike: Spike | None = None
         intervals: list[float] = []
@@ -117,6 +119,7 @@ class Analysis:
             full = iv.psi_full_pct
             used = swap_used(cur.meminfo)
             t_app(cur.wall)
+            iv_app(secs)
             in_app(rin)
             out_app(rout)
             some_app(NAN if some is None else some)
@@ -133,14 +136,18 @@ class Analysis:
             self.expected_s = sorted(intervals)[len(intervals) // 2]
 
     def find_gaps(self, header_interval: float | None) -> None:
+        """Intervals much longer than expected on the monotonic clock (a wall-clock step is
+        not a gap), or across a reboot (the monotonic clock went back)."""
         expected = header_interval or self.expected_s
         if not expected:
             return
         limit = expected * GAP_FACTOR
-        t = self.series.time
-        # time[] holds interval ends; the first interval starts at the first sample.
-        starts = [self.first.wall if self.first else t[0], *t[:-1]]
-        self.gaps = [(a, b) for a, b in zip(starts, t) if b - a > limit or b <= a]
+        s = self.series
+        self.gaps = [
+            (t - secs, t) if secs > 0 else (t, t)
+            for t, secs in zip(s.time, s.interval)
+            if secs > limit or secs <= 0
+        ]
 
 
 def build(

@@ -8,7 +8,7 @@ import math
 import os
 
 import pytest
-from rechelp import WALL0, raw_line, run_cli, write_recording
+from rechelp import WALL0, header_line, raw_line, run_cli, write_recording
 
 from checkswap.fields import iso_utc
 
@@ -240,3 +240,20 @@ def test_text_report_names_directions_and_units(tmp_path):
     assert f"swap-in     {sum(d for d, _ in STEPS):,} pages" in out
     assert "spikes      1 above 1,000 pages/s" in out
     assert os.path.basename(path) not in err
+
+
+def test_wall_clock_step_back_is_not_a_gap_and_changes_no_rate(tmp_path):
+    path = tmp_path / "r.jsonl"
+    lines = [header_line()]
+    pin = 0
+    for i in range(10):
+        wall = WALL0 + i - (3600 if i >= 5 else 0)  # the clock stepped back an hour
+        lines.append(raw_line(1000.0 + i, wall, pin, 0))
+        pin += 100 * i
+    path.write_text("".join(lines))
+    rep = report_json(str(path))
+    assert rep["gaps"] == 0
+    assert rep["swap_in_pages"] == sum(100 * i for i in range(9))
+    assert rep["max"]["swap_in_per_s"] == 800.0
+    html = str(tmp_path / "r.html")
+    assert run_cli("report", str(path), "--html", html)[0] == 0
