@@ -203,6 +203,42 @@ def _lines(path: str, reading: Reading) -> Iterator[str]:
             reading.notes.append(f"{path}: compressed data ends early; read up to there")
 
 
+def chunk_lines(path: str, start: int, end: int | None, reading: Reading) -> Iterator[str]:
+    """The lines of a plain file from byte ``start`` (a line start) up to ``end`` (None: to
+    the end, which may still be growing); a gzip file is always read whole."""
+    if path.endswith(".gz"):
+        yield from _lines(path, reading)
+        return
+    with _open_text(path) as probe:
+        probe.close()  # only for the error message when the file is missing or unreadable
+    with open(path, "rb") as f:
+        f.seek(start)
+        pos = start
+        for raw in f:
+            if end is not None and pos >= end:
+                break
+            pos += len(raw)
+            yield raw.decode("utf-8", "replace")
+
+
+def split_points(path: str, chunk_bytes: int) -> list[tuple[int, int | None]]:
+    """(start, end) byte ranges of whole lines, about ``chunk_bytes`` each."""
+    if path.endswith(".gz"):
+        return [(0, None)]
+    size = os.path.getsize(path)
+    bounds = [0]
+    with open(path, "rb") as f:
+        for k in range(1, size // chunk_bytes + 1):
+            f.seek(k * chunk_bytes)
+            f.readline()
+            pos = f.tell()
+            if bounds[-1] < pos < size:
+                bounds.append(pos)
+    ranges: list[tuple[int, int | None]] = list(zip(bounds, bounds[1:]))
+    ranges.append((bounds[-1], None))
+    return ranges
+
+
 class Reading:
     """Raw samples from one or more recording files, in order, with the bad lines counted.
 
@@ -244,6 +280,18 @@ class Reading:
                 continue
             self.page_size = page
             yield sample
+
+    def absorb(self, other: Reading) -> None:
+        """Add what ``other`` read from the lines that followed this one's."""
+        self.bad_lines += other.bad_lines
+        self.lines += other.lines
+        if other.page_size is not None:
+            self.page_size = other.page_size
+        self.headers += other.headers
+        self.triggers += other.triggers
+        self.events += other.events
+        self.other += other.other
+        self.notes += other.notes
 
     def _keep(self, kind: object, rec: dict[str, object]) -> None:
         if kind == "header":

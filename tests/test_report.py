@@ -257,3 +257,36 @@ def test_wall_clock_step_back_is_not_a_gap_and_changes_no_rate(tmp_path):
     assert rep["max"]["swap_in_per_s"] == 800.0
     html = str(tmp_path / "r.html")
     assert run_cli("report", str(path), "--html", html)[0] == 0
+
+
+def test_chunks_in_parallel_give_exactly_the_one_pass_report(tmp_path):
+    from checkswap.report import analyse_files, build
+
+    rows, pin, pout, t = [], 0, 0, 0.0
+    for i in range(400):
+        t += 1.0 if i != 200 else 30.0  # one gap
+        hot = 50 <= i < 90 or 150 <= i < 152 or 154 <= i < 158 or 300 <= i < 340
+        pin += 3000 + i if hot else i % 3
+        pout += 2000 if hot else 0
+        if i == 250:
+            pin = 5  # a counter reset
+        rows.append((t, pin, pout))
+    path = str(tmp_path / "r.jsonl")
+    bad = ["garbage\n", '{"type": "raw"}\n']
+    write_recording(path, rows, extra=bad)
+    with open(path) as f:
+        lines = f.readlines()
+    lines[120:120] = bad  # bad lines in the middle too
+    with open(path, "w") as f:
+        f.writelines(lines)
+    one = analyse_files([path], 1000.0, workers=1, chunk_bytes=1 << 30)
+    many = analyse_files([path], 1000.0, workers=3, chunk_bytes=4000)
+    rec_one = build(one[1], one[0], 1000.0, [path])
+    rec_many = build(many[1], many[0], 1000.0, [path])
+    assert rec_many == rec_one
+    assert rec_one["bad_lines"] == 4 and rec_one["gaps"] == 1
+    assert len(rec_one["spikes"]) == 3  # the 2 close ones merged
+    assert rec_one["intervals_without_rate"] == 1
+    for name in ("time", "swap_in", "swap_used"):
+        a, b = getattr(one[0].series, name), getattr(many[0].series, name)
+        assert a.tobytes() == b.tobytes()
