@@ -94,6 +94,8 @@ class Writer:
             target = self.path or self.directory
             if e.errno in (errno.EACCES, errno.EPERM):
                 raise Refused(f"cannot write {target}: {e.strerror}") from None
+            if e.errno in (errno.EEXIST, errno.ENOTDIR) and self.directory is not None:
+                raise BadInput(f"--dir {target}: not a directory (for one file: -o FILE)") from None
             if e.errno in (errno.ENOTDIR, errno.EISDIR):
                 raise BadInput(f"cannot write {target}: {e.strerror}") from None
             if e.errno not in _TRANSIENT:

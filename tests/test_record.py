@@ -355,3 +355,11 @@ def test_a_disk_flapping_at_full_warns_once_an_hour_and_records_every_outage(tmp
     ]
     resumed = [r for r in records(path) if r.get("event") == "resumed"]
     assert [r["lost_samples"] for r in resumed] == [1, 1, 2]
+
+
+def test_dir_that_is_a_file_is_bad_input_with_a_hint(tmp_path):
+    target = tmp_path / "file"
+    target.write_text("")
+    status, _, err = run_cli("record", "--dir", str(target), "-n", "1")
+    assert status == 2
+    assert f"--dir {target}: not a directory (for one file: -o FILE)" in err
