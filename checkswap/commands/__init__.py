@@ -22,6 +22,14 @@ COMMANDS = {
         "checkswap.commands.snapshot",
         "capture the kernel files checkswap reads into a bundle for --root elsewhere",
     ),
+    "record": (
+        "checkswap.commands.record",
+        "record raw samples to disk (rotation, retention, trigger captures of who swapped)",
+    ),
+    "report": (
+        "checkswap.commands.report",
+        "what happened in a recording: totals, p95, peaks, spikes; --html for charts",
+    ),
 }
 # Commands that follow the monitoring-plugins exit convention: bad input is UNKNOWN (3).
 PLUGIN_COMMANDS = frozenset({"doctor", "check"})

@@ -1,0 +1,347 @@
+"""What a recording says: totals, averages, p95, peaks, gaps and spikes.
+
+Every figure comes from ``rates.Interval`` over consecutive recorded samples and from the
+``Tracker`` that ``watch`` uses (totals, peaks, run averages), so a report and a live view of
+the same counters agree to the page. The per-interval series are kept in compact arrays for
+the percentiles and the HTML charts.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+from array import array
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from checkswap.fields import iso_utc, swap_used
+from checkswap.rates import Interval, Tracker
+
+if TYPE_CHECKING:
+    from checkswap.sample import Sample
+    from checkswap.store import Reading
+
+# Two periods above the spike threshold this close together are one spike: a hog's swapping
+# dips below the line for a second or two without having stopped.
+SPIKE_MERGE_S = 5.0
+# An interval longer than this many expected intervals is a gap (recorder stopped, disk full).
+GAP_FACTOR = 2.5
+NAN = float("nan")
+
+
+class Spike:
+    __slots__ = ("end", "intervals", "peak_in", "peak_in_at", "peak_out", "peak_out_at", "start")
+
+    def __init__(self, start: float) -> None:
+        self.start = start
+        self.end = start
+        self.peak_in = 0.0
+        self.peak_in_at: float | None = None
+        self.peak_out = 0.0
+        self.peak_out_at: float | None = None
+        self.intervals = 0
+
+    def add(self, iv: Interval, rin: float, rout: float) -> None:
+        self.end = iv.end.wall
+        self.intervals += 1
+        if rin > self.peak_in:
+            self.peak_in, self.peak_in_at = rin, iv.end.wall
+        if rout > self.peak_out:
+            self.peak_out, self.peak_out_at = rout, iv.end.wall
+
+    def merge(self, later: Spike) -> None:
+        self.end = later.end
+        self.intervals += later.intervals
+        if later.peak_in > self.peak_in:
+            self.peak_in, self.peak_in_at = later.peak_in, later.peak_in_at
+        if later.peak_out > self.peak_out:
+            self.peak_out, self.peak_out_at = later.peak_out, later.peak_out_at
+
+
+class Series:
+    """Per-interval values, one entry per interval (NaN where the kernel gave none)."""
+
+    COLUMNS = ("time", "interval", "swap_in", "swap_out", "psi_some", "psi_full", "swap_used")
+
+    def __init__(self) -> None:
+        self.time = array("d")  # end of the interval, epoch seconds
+        self.interval = array("d")  # its length on the monotonic clock
+        self.swap_in = array("d")
+        self.swap_out = array("d")
+        self.psi_some = array("d")
+        self.psi_full = array("d")
+        self.swap_used = array("d")
+
+
+def percentile(values: Iterable[float], pct: float) -> float | None:
+    """Nearest-rank percentile of the non-NaN values; None when there are none."""
+    data = sorted(v for v in values if v == v)
+    if not data:
+        return None
+    rank = max(1, math.ceil(pct / 100.0 * len(data)))
+    return data[rank - 1]
+
+
+class Analysis:
+    """Reads samples once and keeps what the report and its charts need."""
+
+    def __init__(self, spike_rate: float) -> None:
+        self.spike_rate = spike_rate
+        self.tracker = Tracker()
+        # The report has no use for trailing windows: only run totals, peaks and averages.
+        self.tracker.windows = []
+        self.series = Series()
+        self.spikes: list[Spike] = []
+        self.gaps: list[tuple[float, float]] = []
+        self.reset_intervals = 0
+        self.samples = 0
+        self.first: Sample | None = None
+        self.last: Sample | None = None
+        self.expected_s: float | None = None  # the interval the recording was taken at
+
+    def run(self, samples: Iterable[Sample]) -> None:
+        """Every interval between consecutive samples, in order."""
+        add = self.add
+        prev = self.last
+        for cur in samples:
+            self.samples += 1
+            if prev is None:
+                self.first = cur
+            else:
+                add(Interval(prev, cur))
+            prev = cur
+        self.last = prev
+
+    def add(self, iv: Interval) -> None:
+        self.tracker.add(iv)
+        series = self.series
+        secs = iv.interval_s
+        if iv.notes:
+            self.reset_intervals += 1
+        din, dout = iv.deltas["pswpin"], iv.deltas["pswpout"]
+        rin = din / secs if din is not None and secs > 0 else NAN
+        rout = dout / secs if dout is not None and secs > 0 else NAN
+        some, full = iv.psi_some_pct, iv.psi_full_pct
+        used = swap_used(iv.end.meminfo)
+        series.time.append(iv.end.wall)
+        series.interval.append(secs)
+        series.swap_in.append(rin)
+        series.swap_out.append(rout)
+        series.psi_some.append(NAN if some is None else some)
+        series.psi_full.append(NAN if full is None else full)
+        series.swap_used.append(NAN if used is None else float(used))
+        rin = 0.0 if rin != rin else rin
+        rout = 0.0 if rout != rout else rout
+        if rin + rout > self.spike_rate:
+            spike = self.spikes[-1] if self.spikes else None
+            if spike is None or iv.start.wall - spike.end > SPIKE_MERGE_S:
+                spike = Spike(iv.start.wall)
+                self.spikes.append(spike)
+            spike.add(iv, rin, rout)
+
+    def absorb(self, other: Analysis) -> None:
+        """Append the analysis of the samples that follow this one's (the next chunk).
+
+        The interval between this one's last sample and the other's first is built here;
+        the result is what one pass over all the samples would have given.
+        """
+        if other.first is None:
+            return
+        if self.last is None:
+            self.first = other.first
+        else:
+            self.add(Interval(self.last, other.first))
+        self.samples += other.samples
+        self.last = other.last
+        self.reset_intervals += other.reset_intervals
+        for name in Series.COLUMNS:
+            getattr(self.series, name).extend(getattr(other.series, name))
+        _merge_tracker(self.tracker, other.tracker)
+        spikes = other.spikes
+        if self.spikes and spikes and spikes[0].start - self.spikes[-1].end <= SPIKE_MERGE_S:
+            self.spikes[-1].merge(spikes[0])
+            spikes = spikes[1:]
+        self.spikes.extend(spikes)
+
+    def find_gaps(self, header_interval: float | None) -> None:
+        """Intervals much longer than expected on the monotonic clock (a wall-clock step is
+        not a gap), or across a reboot (the monotonic clock went back)."""
+        positive = sorted(x for x in self.series.interval[:64] if x > 0)
+        expected = header_interval or (positive[len(positive) // 2] if positive else None)
+        self.expected_s = expected
+        if not expected:
+            return
+        limit = expected * GAP_FACTOR
+        s = self.series
+        self.gaps = [
+            (t - secs, t) if secs > 0 else (t, t)
+            for t, secs in zip(s.time, s.interval)
+            if secs > limit or secs <= 0
+        ]
+
+
+CHUNK_BYTES = 16 << 20
+MAX_WORKERS = 4
+
+
+def _analyse_chunk(job: tuple[str, int, int | None, float]) -> tuple[Analysis, Reading]:
+    from checkswap.store import Reading, chunk_lines
+
+    path, start, end, spike_rate = job
+    reading = Reading()
+    a = Analysis(spike_rate)
+    a.run(reading.samples(chunk_lines(path, start, end, reading)))
+    return a, reading
+
+
+def analyse_files(
+    paths: list[str], spike_rate: float, workers: int | None = None, chunk_bytes: int = CHUNK_BYTES
+) -> tuple[Analysis, Reading]:
+    """Analyse recordings as one timeline, files in the order of their first sample.
+
+    Big files are cut into chunks of whole lines analysed in parallel (reading JSON is most
+    of a report's time: a week at 1 Hz is 604,800 lines); ``Analysis.absorb`` joins the
+    chunks in order with the interval between them, so the result is the one-pass result.
+    """
+    from checkswap.store import Reading, first_wall, split_points
+
+    ordered = sorted(paths, key=lambda p: (first_wall(p), p))
+    jobs = [(p, a, b, spike_rate) for p in ordered for a, b in split_points(p, chunk_bytes)]
+    n = workers if workers is not None else min(len(jobs), os.cpu_count() or 1, MAX_WORKERS)
+    total, reading = Analysis(spike_rate), Reading()
+    per_file: dict[str, list[int]] = {p: [0, 0] for p in ordered}
+    if n <= 1:
+        results: Iterable[tuple[Analysis, Reading]] = map(_analyse_chunk, jobs)
+        pool = None
+    else:
+        # fork: the workers need nothing re-imported (a zipapp, a test run in-process).
+        pool = multiprocessing.get_context("fork").Pool(n)
+        results = pool.imap(_analyse_chunk, jobs)
+    try:
+        for job, (a, r) in zip(jobs, results):
+            total.absorb(a)
+            reading.absorb(r)
+            per_file[job[0]][0] += r.lines
+            per_file[job[0]][1] += r.bad_lines
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+    for path, (lines, bad) in per_file.items():
+        reading.check_file(path, lines, bad)
+    return total, reading
+
+
+def build(reading: Reading, a: Analysis, spike_rate: float, paths: list[str]) -> dict[str, object]:
+    """The ``report --format json`` object (DESIGN.md) for an analysis."""
+    header = reading.headers[0] if reading.headers else {}
+    interval = header.get("interval_s")
+    a.find_gaps(float(interval) if isinstance(interval, (int, float)) else None)
+    t = a.tracker
+    page = reading.page_size
+    totals = t.totals
+    s_in = totals.get("pswpin", 0) if t.samples else None
+    s_out = totals.get("pswpout", 0) if t.samples else None
+    rec: dict[str, object] = {
+        "type": "report",
+        "files": paths,
+        "hostname": header.get("hostname"),
+        "kernel_release": header.get("kernel_release"),
+        "page_size_bytes": page,
+        "start": iso_utc(a.first.wall) if a.first else None,
+        "end": iso_utc(a.last.wall) if a.last else None,
+        "duration_s": t.duration_s,
+        "samples": a.samples,
+        "intervals": t.samples,
+        "gaps": len(a.gaps),
+        "gap_periods": [
+            {"start": iso_utc(x), "end": iso_utc(y), "duration_s": y - x} for x, y in a.gaps
+        ],
+        "intervals_without_rate": t.null_intervals,
+        "bad_lines": reading.bad_lines,
+        "swap_in_pages": s_in,
+        "swap_out_pages": s_out,
+        "swap_in_bytes": None if s_in is None or page is None else s_in * page,
+        "swap_out_bytes": None if s_out is None or page is None else s_out * page,
+        "avg": {
+            "swap_in_per_s": t.run_average("pswpin"),
+            "swap_out_per_s": t.run_average("pswpout"),
+        },
+        "p95": {
+            "swap_in_per_s": percentile(a.series.swap_in, 95),
+            "swap_out_per_s": percentile(a.series.swap_out, 95),
+        },
+        "max": {
+            "swap_in_per_s": t.peak_in.rate,
+            "swap_in_at": iso_utc(t.peak_in.at),
+            "swap_out_per_s": t.peak_out.rate,
+            "swap_out_at": iso_utc(t.peak_out.at),
+        },
+        "max_psi_some_pct": _nanmax(a.series.psi_some),
+        "max_psi_full_pct": _nanmax(a.series.psi_full),
+        "max_swap_used_bytes": _int(_nanmax(a.series.swap_used)),
+        "spike_threshold_per_s": spike_rate,
+        "spikes": [_spike_record(s, reading.triggers, a.expected_s or 1.0) for s in a.spikes],
+        "triggers": len(reading.triggers),
+        "events": [
+            {k: v for k, v in e.items() if k not in ("type", "wall")} for e in reading.events
+        ],
+        "notes": list(reading.notes),
+    }
+    return rec
+
+
+def _merge_tracker(t: Tracker, u: Tracker) -> None:
+    """t followed by u, as if one Tracker had seen both runs of intervals (no windows)."""
+    t.samples += u.samples
+    if t.first_wall is None:
+        t.first_wall = u.first_wall
+    if u.last_wall is not None:
+        t.last_wall = u.last_wall
+    t.duration_s += u.duration_s
+    t.rated_s += u.rated_s
+    t.null_intervals += u.null_intervals
+    for name, d in u.totals.items():
+        t.totals[name] = t.totals.get(name, 0) + d
+    for mine, theirs in ((t.peak_in, u.peak_in), (t.peak_out, u.peak_out)):
+        # Peak.add keeps the first of equal rates: so does this.
+        if theirs.rate is not None and (mine.rate is None or theirs.rate > mine.rate):
+            mine.rate, mine.at = theirs.rate, theirs.at
+
+
+def _int(value: float | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _nanmax(values: Iterable[float]) -> float | None:
+    best: float | None = None
+    for v in values:
+        if v == v and (best is None or v > best):
+            best = v
+    return best
+
+
+def _spike_record(
+    s: Spike, triggers: list[dict[str, object]], interval: float
+) -> dict[str, object]:
+    # A capture lands one tick after the crossing that fired it (two scans make a rate).
+    lo, hi = s.start - interval, s.end + 2 * interval
+    caught = [
+        tr
+        for tr in triggers
+        if isinstance(tr.get("wall"), (int, float)) and lo <= float(tr["wall"]) <= hi  # type: ignore[arg-type]
+    ]
+    first = caught[0] if caught else None
+    return {
+        "start": iso_utc(s.start),
+        "end": iso_utc(s.end),
+        "duration_s": s.end - s.start,
+        "peak_swap_in_per_s": s.peak_in,
+        "peak_swap_in_at": iso_utc(s.peak_in_at),
+        "peak_swap_out_per_s": s.peak_out,
+        "peak_swap_out_at": iso_utc(s.peak_out_at),
+        "triggered_at": first.get("time") if first else None,
+        "captured": first.get("capture") if first else None,
+        "captures": len(caught),
+    }
