@@ -7,6 +7,8 @@ module level: optional extras are imported inside ``run``.
 # name -> module; the first is the default command.
 COMMANDS = {
     "watch": "checkswap.commands.watch",
+    "serve": "checkswap.commands.serve",
+    "check": "checkswap.commands.check",
 }
 # Commands that follow the monitoring-plugins exit convention: bad input is UNKNOWN (3).
 PLUGIN_COMMANDS = frozenset({"doctor", "check"})
