@@ -109,6 +109,8 @@ MEMINFO_GAUGES = (
     ("Zswapped", "checkswap_zswapped_bytes", "Uncompressed size of what zswap holds (Zswapped)."),
 )
 
+DOCTOR_SAMPLE_S = 3.0
+
 PSI_HELP = (
     "Time tasks stalled on memory, from /proc/pressure/memory total: kind=some when at least "
     "one task waited, kind=full when all non-idle tasks waited at once. rate() gives the "
@@ -491,8 +493,9 @@ def serve(
     scan_interval: float,
     doctor_interval: float,
     max_connections: int,
+    role: str = "general",
 ) -> int:
-    jobs = background_jobs(root, top, scan_interval, doctor_interval, env.stderr)
+    jobs = background_jobs(root, top, scan_interval, doctor_interval, role, env.stderr)
     collector = SwapCollector(root, jobs)
     exp = Exporter(collector)
     collector.read()  # fail now, with one line, if the kernel files cannot be read
@@ -542,7 +545,48 @@ def serve(
                 os.unlink(textfile)
 
 
+def device_metrics(devices: Iterable[dict[str, Any]]) -> list[Metric]:
+    """``checkswap_swap_device_info`` from the doctor's device facts (topology.py)."""
+    fam = GaugeMetricFamily(
+        "checkswap_swap_device_info",
+        "1 for each swap area, with what it is: kind (file, partition, zram...), whether its "
+        "disk is flagged rotational (true, false, unknown) and network-backed.",
+        labels=["device", "kind", "rotational", "network"],
+    )
+    for d in devices:
+        fam.add_metric(
+            [
+                str(d.get("name")),
+                str(d.get("kind")),
+                _flag(d.get("rotational")),
+                _flag(d.get("network")),
+            ],
+            1,
+        )
+    return [fam]
+
+
+def _flag(value: object) -> str:
+    return "unknown" if value is None else str(bool(value)).lower()
+
+
+def doctor_metrics(report: dict[str, Any]) -> list[Metric]:
+    return finding_metrics(report.get("findings") or []) + device_metrics(
+        report.get("devices") or []
+    )
+
+
 def background_jobs(
-    root: Root, top: int, scan_interval: float, doctor_interval: float, log: IO[str]
+    root: Root, top: int, scan_interval: float, doctor_interval: float, role: str, log: IO[str]
 ) -> list[Periodic[list[Metric]]]:
-    return []
+    from checkswap.doctor import diagnose
+
+    # The doctor samples for a few seconds to judge activity; it runs in its own thread, so
+    # that time is never spent inside a scrape.
+    doctor_job: Periodic[list[Metric]] = Periodic(
+        "doctor",
+        lambda: doctor_metrics(diagnose(root, role, DOCTOR_SAMPLE_S)),
+        doctor_interval,
+        log,
+    )
+    return [doctor_job]

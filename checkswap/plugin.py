@@ -94,18 +94,23 @@ def perfdata(
     if value is None:
         shown = "U"
         uom = ""
-    elif isinstance(value, int):
-        shown = str(value)
     else:
-        shown = f"{value:.6g}" if abs(value) < 1e15 else f"{value:.0f}"
+        shown = _num(value)
     parts = [
         f"{_quote(label)}={shown}{uom}",
         warn.text if warn else "",
         crit.text if crit else "",
-        "" if minimum is None else f"{minimum:g}",
-        "" if maximum is None else f"{maximum:g}",
+        "" if minimum is None else _num(minimum),
+        "" if maximum is None else _num(maximum),
     ]
     return ";".join(parts).rstrip(";")
+
+
+def _num(value: float) -> str:
+    """Whole numbers in full (byte counts), others to 6 significant digits, never exponents."""
+    if isinstance(value, int) or float(value).is_integer():
+        return str(int(value))
+    return f"{value:.6g}" if 1e-4 <= abs(value) < 1e6 else f"{value:.6f}".rstrip("0")
 
 
 def _quote(label: str) -> str:

@@ -15,6 +15,8 @@ from checkswap.units import parse_count, parse_duration
 if TYPE_CHECKING:
     from checkswap.env import Env
 
+# The roles of `checkswap doctor` (doctor.ROLES), spelled out so --help needs no import.
+ROLES = ("general", "database", "compute", "nosql", "desktop")
 DEFAULT_PORT = 9947
 DEFAULT_LISTEN = f"127.0.0.1:{DEFAULT_PORT}"
 
@@ -84,6 +86,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
         default="64",
         metavar="N",
         help="concurrent HTTP connections served; more are closed at once (default: 64)",
+    )
+    p.add_argument(
+        "--role",
+        default="general",
+        choices=ROLES,
+        help="the machine's role, for the doctor findings (default: general)",
     )
     add_common_root(p)
     return p
@@ -160,4 +168,5 @@ def run(args: argparse.Namespace, env: Env) -> int:
         scan_interval=scan_interval,
         doctor_interval=doctor_interval,
         max_connections=max_conn,
+        role=args.role,
     )
