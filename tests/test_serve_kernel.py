@@ -48,7 +48,7 @@ def free_port() -> int:
 
 
 def http_get(url: str, timeout: float = 10) -> bytes:
-    with urllib.request.urlopen(url, timeout=timeout) as r:  # noqa: S310 (loopback only)
+    with urllib.request.urlopen(url, timeout=timeout) as r:  # loopback only
         return bytes(r.read())
 
 
@@ -314,7 +314,8 @@ def test_prometheus_scrapes_serve_while_a_hog_swaps(tmp_path: Any) -> None:
                 "global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}\n"
                 f"rule_files: [{os.path.join(MONITORING, 'checkswap.rules.yml')}]\n"
                 "scrape_configs:\n"
-                f"  - job_name: checkswap\n    static_configs: [{{targets: ['127.0.0.1:{serve_port}']}}]\n"
+                "  - job_name: checkswap\n"
+                f"    static_configs: [{{targets: ['127.0.0.1:{serve_port}']}}]\n"
             )
         ps.append(
             subprocess.Popen(
