@@ -8,9 +8,10 @@ cover the same ground (vmstat, meminfo, pressure), both on loopback ports. Then 
 concurrent clients each scrape each exporter SCRAPES times over keep-alive connections with the
 headers Prometheus sends (OpenMetrics preferred, gzip), in ROUNDS alternating rounds so that
 drift in the machine's load hits both alike. Every response must be 200 with a complete body:
-any error is counted and makes the exit status 1. node_exporter's --web.max-requests is raised to let every client in. Prints
-p50/p90/p99/max latency, scrapes/s,
-and each exporter's CPU time per scrape, and the ratios checkswap / node_exporter.
+any error is counted and makes the exit status 1. node_exporter's --web.max-requests is raised
+to let every client in (its default, 40, answers 503 beyond that). Prints p50/p90/p99/max
+latency, scrapes/s, each exporter's CPU time per scrape, and the ratios checkswap /
+node_exporter.
 
 The load generator is one asyncio thread (a separate process from both exporters), so it
 measures the two exporters with the same overhead.
@@ -141,7 +142,7 @@ async def round_of(port: int, clients: int, scrapes: int, res: Result, pid: int)
 
 def pct(values: list[float], p: float) -> float:
     s = sorted(values)
-    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+    return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
 
 
 def main() -> int:
