@@ -378,6 +378,9 @@ class MetricsHandler(BaseHTTPRequestHandler):
     server_version = f"checkswap/{__version__}"
     # An idle or stalled client gives its thread back after this; Prometheus scrapes far sooner.
     timeout = 30
+    # Headers and body go out in two writes: with Nagle's algorithm on, the body would wait for
+    # the client's delayed ACK of the headers (40 ms on Linux) on every keep-alive scrape.
+    disable_nagle_algorithm = True
     exporter: Exporter  # set on the subclass made by make_server
 
     def do_GET(self) -> None:
@@ -580,7 +583,13 @@ def background_jobs(
     root: Root, top: int, scan_interval: float, doctor_interval: float, role: str, log: IO[str]
 ) -> list[Periodic[list[Metric]]]:
     from checkswap.doctor import diagnose
+    from checkswap.procs import Scanner
 
+    scanner = Scanner(root)
+    # Reads every /proc/PID: on a busy host that takes a while, so it runs here, not in a scrape.
+    procs_job: Periodic[list[Metric]] = Periodic(
+        "processes", lambda: process_metrics(dict(scanner.sample()), top), scan_interval, log
+    )
     # The doctor samples for a few seconds to judge activity; it runs in its own thread, so
     # that time is never spent inside a scrape.
     doctor_job: Periodic[list[Metric]] = Periodic(
@@ -589,4 +598,4 @@ def background_jobs(
         doctor_interval,
         log,
     )
-    return [doctor_job]
+    return [procs_job, doctor_job]
