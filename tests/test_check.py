@@ -267,3 +267,17 @@ def test_psi_threshold_without_psi_is_unknown(state: str, tmp_path: object) -> N
     assert status == 0 and "no PSI on this kernel" in text
     status, text = run_check("--root", root, "--state-file", state, "--psi-warning", "10")
     assert status == 3 and "CHECKSWAP UNKNOWN" in text
+
+
+def test_a_run_right_after_the_last_measures_at_least_sample_seconds(state: str) -> None:
+    pin, pout = counter(SWAPPING, "pswpin"), counter(SWAPPING, "pswpout")
+    write_state(state, SWAPPING, pin - 30, pout, age_s=0.01)
+    out = io.StringIO()
+    status = main(
+        ["check", "--root", SWAPPING, "--state-file", state, "--sample", "0.3"],
+        Env(stdout=out, stderr=io.StringIO()),
+    )
+    p = perf(out.getvalue())
+    interval = float(p["interval"][0].rstrip("s"))
+    assert status == 0 and interval >= 0.3 and "sampled" not in out.getvalue()
+    assert float(p["swap_in"][0]) == pytest.approx(30 / interval, rel=1e-5)
