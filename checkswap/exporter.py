@@ -585,11 +585,16 @@ def background_jobs(
     from checkswap.doctor import diagnose
     from checkswap.procs import Scanner
 
-    scanner = Scanner(root)
-    # Reads every /proc/PID: on a busy host that takes a while, so it runs here, not in a scrape.
-    procs_job: Periodic[list[Metric]] = Periodic(
-        "processes", lambda: process_metrics(dict(scanner.sample()), top), scan_interval, log
-    )
+    scanners: list[Scanner] = []
+
+    def scan() -> list[Metric]:
+        # Reads every /proc/PID: on a busy host that takes a while, so it runs here, not in a
+        # scrape. Made on first use, so that a root it cannot scan only fails this job.
+        if not scanners:
+            scanners.append(Scanner(root))
+        return process_metrics(dict(scanners[0].sample()), top)
+
+    procs_job: Periodic[list[Metric]] = Periodic("processes", scan, scan_interval, log)
     # The doctor samples for a few seconds to judge activity; it runs in its own thread, so
     # that time is never spent inside a scrape.
     doctor_job: Periodic[list[Metric]] = Periodic(

@@ -404,3 +404,47 @@ def test_parse_listen() -> None:
     assert parse_listen("0.0.0.0:1") == ("0.0.0.0", 1)
     assert parse_listen("[::1]:9947") == ("::1", 9947)
     assert parse_listen("localhost:0") == ("localhost", 0)
+
+
+def test_serve_textfile_only_writes_and_cleans_up(tmp_path: object) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    path = os.path.join(str(tmp_path), "checkswap.prom")
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "checkswap",
+            "serve",
+            "--root",
+            SWAPPING,
+            "--textfile",
+            path,
+            "--textfile-interval",
+            "0.2s",
+        ],
+        cwd=repo,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        end = time.monotonic() + 20
+        while not os.path.exists(path) and time.monotonic() < end:
+            time.sleep(0.05)
+        with open(path) as f:
+            fams = families(f.read())
+        assert fams["checkswap_swap_in_pages"].samples[0].value == kernel_counter(  # type: ignore[attr-defined]
+            os.path.join(SWAPPING, "proc/vmstat"), "pswpin"
+        )
+        time.sleep(0.5)  # rewritten on its interval, never seen half-written
+        assert sorted(os.listdir(str(tmp_path))) == ["checkswap.prom"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert not os.path.exists(path)
