@@ -448,3 +448,31 @@ def test_serve_textfile_only_writes_and_cleans_up(tmp_path: object) -> None:
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     assert not os.path.exists(path)
+
+
+def test_a_slow_process_scan_never_delays_a_scrape() -> None:
+    release = threading.Event()
+
+    def slow_scan() -> list[exporter.Metric]:
+        release.wait(10)  # a scan stuck on a huge /proc
+        return exporter.process_metrics(TOP, 5)
+
+    job: exporter.Periodic[list[exporter.Metric]] = exporter.Periodic(
+        "processes", slow_scan, 60, io.StringIO()
+    )
+    exp = exporter.Exporter(exporter.SwapCollector(Root(SWAPPING), [job]))
+    job.start()
+    try:
+        t0 = time.monotonic()
+        text = scrape_text(exp)
+        assert time.monotonic() - t0 < 1.0
+        assert "checkswap_swap_in_pages_total" in text
+        assert "checkswap_process_swap_bytes" not in text  # no result yet: absent, not zero
+        release.set()
+        end = time.monotonic() + 5
+        while job.result is None and time.monotonic() < end:
+            time.sleep(0.01)
+        assert "checkswap_process_swap_bytes{" in scrape_text(exp)
+    finally:
+        release.set()
+        job.stop()
