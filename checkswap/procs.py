@@ -75,7 +75,8 @@ from checkswap.kernel.pid import (
     parse_stat,
     parse_status,
     read_file,
-    status_swap_bytes,
+    read_raw,
+    status_swap_bytes_raw,
 )
 from checkswap.kernel.pressure import parse_pressure
 from checkswap.rates import counter_delta, counter_rate, gauge_rate
@@ -222,30 +223,41 @@ class Scanner:
         scanned = denied = 0
         total = 0
         zero: set[str] = set()
-        holders: list[tuple[str, str, int]] = []
+        holders: list[tuple[str, bytes, int]] = []
         prev = self._prev
         proc = self._proc
+        flags = os.O_RDONLY | os.O_CLOEXEC
+        # The hot loop: one open/read/close per process, VmSwap found in the raw bytes.
         for name in names:
             if not name.isdigit():
                 continue
+            path = f"{proc}/{name}/status"
             try:
-                text = read_file(f"{proc}/{name}/status")
+                fd = os.open(path, flags)
+                try:
+                    data = os.read(fd, 16384)
+                finally:
+                    os.close(fd)
             except OSError as e:
                 if e.errno in _VANISHED:
                     continue
                 if e.errno in _DENIED:
                     denied += 1
                     continue
-                raise KernelFileError(f"{proc}/{name}/status", e.strerror or str(e)) from None
+                raise KernelFileError(path, e.strerror or str(e)) from None
             scanned += 1
-            swap = status_swap_bytes(text)
+            swap = status_swap_bytes_raw(data)
             if swap is None:
-                continue  # kernel thread or zombie: no address space, nothing in swap
+                if len(data) == 16384:  # a status longer than one read: read it whole
+                    data = self._reread(path)
+                    swap = status_swap_bytes_raw(data)
+                if swap is None:
+                    continue  # kernel thread or zombie: no address space, nothing in swap
             total += swap
             if swap == 0 and name not in prev:
                 zero.add(name)
                 continue
-            holders.append((name, text, swap))
+            holders.append((name, data, swap))
 
         seconds = dt if dt is not None else 0.0
         processes: list[Record] = []
@@ -262,7 +274,7 @@ class Scanner:
             if stat is None or stat.state == "Z":
                 total -= swap
                 continue
-            st = parse_status(text)
+            st = parse_status(text.decode("utf-8", "surrogateescape"))
             before = prev.get(name)
             delta: float | None = None
             majflt: float | None = None
@@ -337,6 +349,13 @@ class Scanner:
         }
 
     # -- helpers --
+
+    @staticmethod
+    def _reread(path: str) -> bytes:
+        try:
+            return read_raw(path)
+        except OSError:
+            return b""  # vanished meanwhile
 
     def _read_required(self, rel: str) -> str:
         try:
