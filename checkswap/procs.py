@@ -92,6 +92,8 @@ _VANISHED = frozenset({errno.ENOENT, errno.ESRCH})
 # hidepid=1/noaccess and ptrace checks (smaps_rollup of another user's process).
 _DENIED = frozenset({errno.EACCES, errno.EPERM})
 
+_NO_SWAP = b"\nVmSwap:\t       0 kB\n"
+
 V1_NOTE = (
     "cgroup v1 has no per-cgroup swap-in/swap-out counters: swap_delta_bytes_per_s (growth of "
     "swap held) and majflt_per_s (memory.stat pgmajfault) stand in"
@@ -246,7 +248,15 @@ class Scanner:
                     continue
                 raise KernelFileError(path, e.strerror or str(e)) from None
             scanned += 1
-            swap = status_swap_bytes_raw(data)
+            # Most processes hold no swap, and the kernel prints that line always alike
+            # (seq_put_decimal_ull_width, 8 wide): one find settles them.
+            if _NO_SWAP in data:
+                if name not in prev:
+                    zero.add(name)
+                    continue
+                swap = 0
+            else:
+                swap = status_swap_bytes_raw(data)
             if swap is None:
                 if len(data) == 16384:  # a status longer than one read: read it whole
                     data = self._reread(path)

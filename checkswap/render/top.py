@@ -58,8 +58,9 @@ def text_lines(rec: Record, shown_of: int, sort: str) -> list[str]:
     """One refresh as lines of text: a summary header, the process table, the cgroup table."""
     lines = [
         f"# {_local_time(rec.get('time'))}  swap used {_size(rec.get('swap_used_bytes'))} of "
-        f"{_size(rec.get('swap_total_bytes'))}  in processes {_size(rec.get('process_swap_bytes'))}"
-        f"  unattributed {_size(rec.get('unattributed_swap_bytes'))} (shmem/tmpfs, swap cache)"
+        f"{_size(rec.get('swap_total_bytes'))} (swap cache {_size(rec.get('swap_cached_bytes'))})"
+        f"  in processes {_size(rec.get('process_swap_bytes'))}  unattributed "
+        f"{_size(rec.get('unattributed_swap_bytes'))} (shmem/tmpfs, swap cache, hidden)"
     ]
     procs = _list(rec, "processes")
     if rec.get("interval_s") is None:
