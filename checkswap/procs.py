@@ -250,11 +250,11 @@ class Scanner:
             scanned += 1
             # Most processes hold no swap, and the kernel prints that line always alike
             # (seq_put_decimal_ull_width, 8 wide): one find settles them.
+            swap: int | None = 0
             if _NO_SWAP in data:
                 if name not in prev:
                     zero.add(name)
                     continue
-                swap = 0
             else:
                 swap = status_swap_bytes_raw(data)
             if swap is None:
