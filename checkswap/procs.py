@@ -31,7 +31,7 @@ The contract (``top``, ``record``, ``serve`` and ``dash`` all use it)::
   ``memsw_usage_bytes``/``memsw_limit_bytes``/``memsw_failcnt`` (v1 memory.memsw.*),
   ``processes`` (listed processes in it), and on v1 a ``note`` naming the stand-ins.
 - ``swap_used_bytes`` (SwapTotal - SwapFree), ``swap_total_bytes``, ``swap_cached_bytes``;
-  ``process_swap_bytes``: the sum of VmSwap over the processes read;
+  ``process_swap_bytes``: the sum of VmSwap over the processes read (None when none could be);
   ``unattributed_swap_bytes``: swap used minus that sum (shmem/tmpfs in swap, swap slots whose
   page is back in RAM as SwapCached, and the swap of processes we could not read). It can be
   negative: a page swapped out from memory shared after fork() counts in each process's VmSwap.
@@ -335,6 +335,12 @@ class Scanner:
         if cgroups is None and self.cgroups:
             notes.append("no memory cgroup controller found under sys/fs/cgroup")
         used = swap_used(meminfo)
+        held: int | None = total
+        if scanned == 0:
+            # A tree captured without /proc/PID (or nothing readable): the processes' swap is
+            # unknown, not 0, and so is what they leave unattributed.
+            held = None
+            notes.append("no process could be read: swap held by processes unknown")
 
         self._prev_mono = mono
         self._prev_uptime = uptime
@@ -349,8 +355,8 @@ class Scanner:
             "swap_used_bytes": used,
             "swap_total_bytes": meminfo.get("SwapTotal"),
             "swap_cached_bytes": meminfo.get("SwapCached"),
-            "process_swap_bytes": total,
-            "unattributed_swap_bytes": None if used is None else used - total,
+            "process_swap_bytes": held,
+            "unattributed_swap_bytes": None if used is None or held is None else used - held,
             "hidden_processes": hidden,
             "hidepid": self._hidepid.value,
             "unreadable_processes": denied,
