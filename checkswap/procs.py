@@ -198,7 +198,6 @@ class Scanner:
         self.pss = pss
         self.pss_budget_s = pss_budget_s
         self._monotonic = monotonic  # only for the --pss time budget, never for rates
-        self._proc = root.join("proc")
         self._hidepid = read_proc_hidepid(root)
         self._hierarchy: Hierarchy | None = find_memory_hierarchy(root)
         self._clk_tck = os.sysconf("SC_CLK_TCK")
@@ -218,16 +217,17 @@ class Scanner:
         uptime = self._uptime()
         meminfo = parse_meminfo(self._read_required("proc/meminfo"))
         try:
-            names = os.listdir(self._proc)
+            # Joined on every sample: a snapshot bundle's root moves to the next captured tree.
+            proc = self.root.join("proc")
+            names = os.listdir(proc)
         except OSError as e:
-            raise KernelFileError(self._proc, e.strerror or str(e)) from None
+            raise KernelFileError(self.root.join("proc"), e.strerror or str(e)) from None
 
         scanned = denied = 0
         total = 0
         zero: set[str] = set()
         holders: list[tuple[str, bytes, int]] = []
         prev = self._prev
-        proc = self._proc
         flags = os.O_RDONLY | os.O_CLOEXEC
         # The hot loop: one open/read/close per process, VmSwap found in the raw bytes.
         for name in names:
@@ -442,7 +442,7 @@ class Scanner:
             if self._monotonic() >= deadline:
                 skipped += 1
                 continue
-            path = f"{self._proc}/{p['pid']}/smaps_rollup"
+            path = self.root.join(f"proc/{p['pid']}/smaps_rollup")
             try:
                 p["swap_pss_bytes"] = parse_smaps_rollup_swap_pss(read_file(path))
             except OSError as e:
