@@ -319,7 +319,7 @@ class Scanner:
 
         notes: list[str] = []
         if self.pss:
-            denied += self._add_pss(processes, notes)
+            self._add_pss(processes, notes)
         cgroups = self._scan_cgroups(processes, seconds) if self.cgroups else None
 
         hidden = denied > 0 or (
@@ -428,7 +428,7 @@ class Scanner:
                 pass
         return self._passwd.get(uid, str(uid))
 
-    def _add_pss(self, processes: list[Record], notes: list[str]) -> int:
+    def _add_pss(self, processes: list[Record], notes: list[str]) -> None:
         """SwapPss for processes in swap, biggest first, until the time budget is used up.
 
         smaps_rollup walks the whole page table under the mm lock: on a process of hundreds of
@@ -455,7 +455,9 @@ class Scanner:
                 f"--pss time budget ({self.pss_budget_s:g} s) used up: SwapPss not read for "
                 f"{skipped} processes"
             )
-        return denied
+        if denied:
+            # smaps_rollup needs ptrace access: other users' processes are listed, not hidden.
+            notes.append(f"--pss: SwapPss of {denied} processes could not be read: run as root")
 
     # -- cgroups --
 
