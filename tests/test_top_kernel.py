@@ -93,14 +93,21 @@ def test_hogs_in_limited_cgroups_match_the_kernel() -> None:
             assert procs[hog.pid]["swap_bytes"] > (size - 40) * MiB
             assert cgroups[f"/{cg.name}"]["swap_bytes"] == kernel_cg[cg.name]
             assert kernel_cg[cg.name] > 0
-        _, quiet = top_json("-n", "2", "-i", "0.5")
-        procs = {p["pid"]: p for p in quiet["processes"]}
-        cgroups = {c["path"]: c for c in quiet["cgroups"]}
-        for hog, cg in ((hog_a, cga), (hog_b, cgb)):
-            assert procs[hog.pid]["swap_delta_bytes_per_s"] == 0.0
-            assert procs[hog.pid]["majflt_per_s"] == 0.0
-            assert cgroups[f"/{cg.name}"]["majflt_per_s"] == 0.0
-            assert cgroups[f"/{cg.name}"]["swap_delta_bytes_per_s"] == 0.0
+        # Idle: no major faults at all. Swap held may still drift for a moment while reclaim
+        # unmaps swap-cache pages (no I/O), so its change must reach exactly 0 within a few tries.
+        for _ in range(10):
+            _, quiet = top_json("-n", "2", "-i", "0.5")
+            procs = {p["pid"]: p for p in quiet["processes"]}
+            cgroups = {c["path"]: c for c in quiet["cgroups"]}
+            for hog, cg in ((hog_a, cga), (hog_b, cgb)):
+                assert procs[hog.pid]["majflt_per_s"] == 0.0
+                assert cgroups[f"/{cg.name}"]["majflt_per_s"] == 0.0
+            deltas = [procs[h.pid]["swap_delta_bytes_per_s"] for h in (hog_a, hog_b)] + [
+                cgroups[f"/{c.name}"]["swap_delta_bytes_per_s"] for c in (cga, cgb)
+            ]
+            if deltas == [0.0] * 4:
+                break
+        assert deltas == [0.0] * 4
 
 
 CHURNER = r"""
