@@ -7,6 +7,7 @@ module level: optional extras are imported inside ``run``.
 # name -> module; the first is the default command.
 COMMANDS = {
     "watch": "checkswap.commands.watch",
+    "top": "checkswap.commands.top",
     "serve": "checkswap.commands.serve",
     "check": "checkswap.commands.check",
 }
