@@ -8,6 +8,8 @@ module level: optional extras are imported inside ``run``.
 COMMANDS = {
     "watch": "checkswap.commands.watch",
     "top": "checkswap.commands.top",
+    "doctor": "checkswap.commands.doctor",
+    "snapshot": "checkswap.commands.snapshot",
     "serve": "checkswap.commands.serve",
     "check": "checkswap.commands.check",
 }

@@ -3,17 +3,17 @@
     27 1 254:0 / / rw,relatime - ext4 /dev/vda rw,discard
     35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
     48 27 0:45 / /mnt/nfs rw,relatime shared:1 - nfs4 srv:/export rw,vers=4.2
+    22 27 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw,hidepid=2,gid=27
 
 Fields: mount id, parent id, MAJ:MIN of st_dev, root within the filesystem, mount point, mount
 options, optional tagged fields ending with ``-``, then filesystem type, source, super options.
 btrfs and NFS report an anonymous device number (0:NN): for them the source names the device.
-Paths escape space, tab, newline and backslash as octal, as /proc/swaps does.
-
-Also read for /proc's hidepid option (a super option: ``hidepid=1|2`` before 5.8,
-``hidepid=noaccess|invisible|ptraceable`` (or ``off``) since)::
-
-    22 27 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw,hidepid=2,gid=27
+Paths escape space, tab, newline and backslash as octal, as /proc/swaps does. hidepid is a super
+option: ``hidepid=1|2`` before 5.8, ``hidepid=noaccess|invisible|ptraceable`` (or ``off``) since.
 """
+
+# Merge of issue-5's module (topology: device numbers, roots, mount_for_path) and issue-4's
+# (hidepid): the fields of issue-5's Mount, with super options parsed into a dict as issue-4's.
 
 from __future__ import annotations
 
@@ -35,6 +35,15 @@ class Mount(NamedTuple):
     fstype: str
     source: str
     super_options: dict[str, str]
+
+
+def _options(text: str) -> dict[str, str]:
+    opts: dict[str, str] = {}
+    for item in text.split(","):
+        key, _, value = item.partition("=")
+        if key:
+            opts[key] = value
+    return opts
 
 
 def parse_mountinfo(text: str) -> list[Mount]:
@@ -63,15 +72,6 @@ def parse_mountinfo(text: str) -> list[Mount]:
             )
         )
     return mounts
-
-
-def _options(text: str) -> dict[str, str]:
-    opts: dict[str, str] = {}
-    for item in text.split(","):
-        key, _, value = item.partition("=")
-        if key:
-            opts[key] = value
-    return opts
 
 
 def read_mountinfo(root: Root) -> list[Mount]:
