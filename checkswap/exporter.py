@@ -360,10 +360,6 @@ class Exporter:
 
         return self._flight.do((content_type, gz), bake), content_type, gz
 
-    @property
-    def renders(self) -> int:
-        return self._flight.calls
-
 
 LANDING = b"""<!doctype html>
 <html><head><title>checkswap exporter</title></head>
