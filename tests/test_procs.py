@@ -285,3 +285,67 @@ def test_v1_tree(tmp_path: Any, fixture_root: Callable[[str], str]) -> None:
     assert hog["memsw_limit_bytes"] is None
     assert hog["memsw_failcnt"] == 7
     assert hog["note"] == V1_NOTE
+
+
+def test_tree_without_processes(fixture_root: Callable[[str], str]) -> None:
+    """A capture of the system files only: processes' swap is unknown, not 0."""
+    rec: dict[str, Any] = Scanner(StepRoot(fixture_root("linux-6.18-swapping"))).sample()
+    assert rec["processes"] == []
+    assert rec["scanned_processes"] == 0
+    assert rec["process_swap_bytes"] is None
+    assert rec["unattributed_swap_bytes"] is None
+    assert rec["swap_used_bytes"] == 125833216
+    assert any("no process could be read" in n for n in rec["notes"])
+
+
+def test_new_process_under_a_pid_seen_without_swap(
+    fixture_root: Callable[[str], str], tmp_path: Any
+) -> None:
+    """pid 1 held no swap; by the next sample a process started since has that pid and swap:
+    its start time (after the previous sample, from /proc/uptime) says it is not the same."""
+    tree = str(tmp_path / "tree")
+    shutil.copytree(fixture_root("top-cgroup-v2-server"), tree)
+    scanner = Scanner(StepRoot(tree, step=1.0))
+    scanner.sample()
+    _edit(f"{tree}/proc/1/status", "VmSwap:\t       0 kB", "VmSwap:\t    2048 kB")
+    ticks = os.sysconf("SC_CLK_TCK")
+    _set_stat_field(f"{tree}/proc/1/stat", 19, 86400 * ticks + 1)  # uptime is 86400.00 s
+    _edit(f"{tree}/proc/uptime", "86400.00", "86401.00")
+    reborn = _by_pid(scanner.sample())[1]
+    assert reborn["swap_bytes"] == 2048 * 1024
+    assert reborn["swap_delta_bytes_per_s"] is None
+
+
+class TwoTrees(StepRoot):
+    """A root that moves to a second tree on advance(), as a snapshot bundle does."""
+
+    def __init__(self, first: str, second: str) -> None:
+        super().__init__(first)
+        self.second = second
+
+    def advance(self) -> bool:
+        self.path = self.second
+        return True
+
+
+def test_root_that_moves_between_samples(fixture_root: Callable[[str], str], tmp_path: Any) -> None:
+    first = str(tmp_path / "a")
+    second = str(tmp_path / "b")
+    shutil.copytree(fixture_root("top-cgroup-v2-server"), first)
+    shutil.copytree(fixture_root("top-cgroup-v2-server"), second)
+    _edit(f"{second}/proc/812/status", "VmSwap:\t  262144 kB", "VmSwap:\t  266240 kB")
+    _set_stat_field(f"{second}/proc/812/stat", 9, 5133)
+    _edit(f"{second}/proc/812/smaps_rollup", "SwapPss:          131072 kB", "SwapPss: 1 kB")
+    cg = f"{second}/sys/fs/cgroup/system.slice/mysql.service"
+    _edit(f"{cg}/memory.stat", "pswpout 71234", "pswpout 71334")
+    root = TwoTrees(first, second)
+    scanner = Scanner(root, pss=True)
+    scanner.sample()
+    assert root.advance()
+    rec: dict[str, Any] = scanner.sample()
+    mysqld = _by_pid(rec)[812]
+    assert mysqld["swap_bytes"] == 266240 * 1024
+    assert mysqld["swap_delta_bytes_per_s"] == 4 * MiB / 2.0
+    assert mysqld["majflt_per_s"] == 5.0
+    assert mysqld["swap_pss_bytes"] == 1024
+    assert _by_path(rec)["/system.slice/mysql.service"]["swap_out_per_s"] == 50.0

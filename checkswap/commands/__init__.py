@@ -30,6 +30,14 @@ COMMANDS = {
         "checkswap.commands.report",
         "what happened in a recording: totals, p95, peaks, spikes; --html for charts",
     ),
+    "serve": (
+        "checkswap.commands.serve",
+        "Prometheus exporter (and node_exporter textfile writer) for fleet monitoring",
+    ),
+    "check": (
+        "checkswap.commands.check",
+        "Nagios/Icinga plugin: swap-in/out rate, swap used and PSI against thresholds",
+    ),
 }
 # Commands that follow the monitoring-plugins exit convention: bad input is UNKNOWN (3).
 PLUGIN_COMMANDS = frozenset({"doctor", "check"})
