@@ -1,0 +1,205 @@
+"""``checkswap swapfile add|remove|list``: swap in an emergency, done right for the filesystem."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Callable
+
+from checkswap.units import parse_size
+
+if TYPE_CHECKING:
+    from checkswap.env import Env
+    from checkswap.progress import Progress
+    from checkswap.swapfile import AddPlan
+
+HELP = "add, remove or list swapfiles (safe to run twice; --dry-run shows the commands)"
+ADD_DESCRIPTION = """\
+Add a swapfile now: check the filesystem and the free space, allocate the file (fallocate; on
+btrfs a no-copy-on-write file; zeros where swapon refuses a preallocated file), chmod 600,
+mkswap, swapon. Refuses tmpfs, overlayfs, network filesystems and an existing path (exit 1).
+Two runs at once are serialised by a lock: the second finds the first one's file and stops.
+Without --persist the swap is gone after a reboot.
+"""
+REMOVE_DESCRIPTION = """\
+Turn a swapfile off (swapoff), take its line out of fstab and delete it. Refuses partitions and
+zram, and refuses when the swap in use on the file exceeds MemAvailable (swapoff would have to
+bring it all back into RAM) unless --force.
+"""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    p: argparse.ArgumentParser = sub.add_parser("swapfile", help=HELP, description=HELP)
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    add = actions.add_parser(
+        "add",
+        help="create a swapfile and turn it on",
+        description=ADD_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add.add_argument("size", metavar="SIZE", help="size of the swapfile: 512M, 1G, 1.5GiB")
+    add.add_argument(
+        "--path",
+        help="where to create it (default: /swapfile-checkswap-YYYYMMDD, today's local date)",
+    )
+    add.add_argument(
+        "--priority",
+        type=int,
+        metavar="N",
+        help="swap priority, -1 to 32767; higher is used first (default: the kernel's, "
+        "decreasing from -2)",
+    )
+    add.add_argument(
+        "--persist",
+        action="store_true",
+        help="also add a line to fstab so the swap comes back after a reboot",
+    )
+    add.add_argument(
+        "--fstab",
+        default="/etc/fstab",
+        metavar="PATH",
+        help="the fstab --persist edits (default: /etc/fstab)",
+    )
+    add.add_argument(
+        "--zero-fill",
+        action="store_true",
+        help="write zeros instead of fallocate (slower; what older kernels needed on xfs)",
+    )
+    add.add_argument("--dry-run", action="store_true", help="print the commands, change nothing")
+
+    rm = actions.add_parser(
+        "remove",
+        help="turn a swapfile off and delete it",
+        description=REMOVE_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rm.add_argument("path", metavar="PATH", help="the swapfile")
+    rm.add_argument(
+        "--force",
+        action="store_true",
+        help="remove even when its swap in use exceeds MemAvailable",
+    )
+    rm.add_argument(
+        "--fstab",
+        default="/etc/fstab",
+        metavar="PATH",
+        help="the fstab to take its line out of (default: /etc/fstab)",
+    )
+    rm.add_argument("--dry-run", action="store_true", help="print the commands, change nothing")
+    return p
+
+
+def run(args: argparse.Namespace, env: Env) -> int:
+    if args.action == "add":
+        return run_add(args, env)
+    return run_remove(args, env)
+
+
+def _notifier(env: Env) -> Callable[[str], None]:
+    def notify(message: str) -> None:
+        env.stderr.write(f"checkswap: {message}\n")
+        env.stderr.flush()
+
+    return notify
+
+
+def _stderr_tty(env: Env) -> bool:
+    try:
+        return env.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def run_add(args: argparse.Namespace, env: Env) -> int:
+    from checkswap import fstab as fstab_file
+    from checkswap import swapfile
+    from checkswap.change import locked, require_root
+    from checkswap.progress import Progress
+    from checkswap.root import Root
+
+    raw_size = parse_size(args.size, "swapfile size")
+    swapfile.check_size(raw_size, args.size)
+    size = swapfile.round_size(raw_size)
+    swapfile.check_priority(args.priority)
+    root = Root("/")
+    path = args.path or swapfile.default_path()
+    fstab = args.fstab if args.persist else None
+    out = env.stdout
+
+    def say(line: str) -> None:
+        out.write(line + "\n")
+        out.flush()
+
+    def progress(total: int) -> Progress:
+        return Progress(total, env.stderr, _stderr_tty(env))
+
+    if args.dry_run:
+        plan = swapfile.plan_add(root, size, path, args.priority, fstab, args.zero_fill)
+        say(f"# checkswap swapfile add --dry-run: nothing was changed. {_about(plan)}")
+        for step in swapfile.add_steps(plan, progress):
+            say(str(step))
+        note = swapfile.fallback_note(plan)
+        if note:
+            say(f"# {note}")
+        if fstab is None:
+            say("# without --persist this swap is gone after a reboot")
+        return 0
+
+    require_root("checkswap swapfile add")
+    with locked("swapfile", wait=True, notify=_notifier(env)):
+        # Planned under the lock: a concurrent run that got here first has made the file.
+        plan = swapfile.plan_add(root, size, path, args.priority, fstab, args.zero_fill)
+        say(f"# {_about(plan)}")
+        swapfile.execute_add(plan, progress, say)
+    say("")
+    for line in swapfile.swap_state(root):
+        say(line)
+    say("")
+    if fstab is None:
+        say(
+            "This swap is gone after a reboot; to keep it, add this line to /etc/fstab "
+            f"(or add it with --persist):\n  {fstab_file.swap_line(plan.path, plan.priority)}"
+        )
+    else:
+        say(f"Added to {fstab} (previous version kept in {fstab_file.backup_path(fstab)}).")
+    return 0
+
+
+def _about(plan: AddPlan) -> str:
+    from checkswap.units import format_bytes
+
+    return (
+        f"{format_bytes(plan.size)} swapfile {plan.path} on {plan.mount.mount_point} "
+        f"({plan.fstype}, {plan.mount.source})"
+    )
+
+
+def run_remove(args: argparse.Namespace, env: Env) -> int:
+    from checkswap import swapfile
+    from checkswap.change import locked, require_root
+    from checkswap.root import Root
+
+    root = Root("/")
+    out = env.stdout
+
+    def say(line: str) -> None:
+        out.write(line + "\n")
+        out.flush()
+
+    if args.dry_run:
+        plan = swapfile.plan_remove(root, args.path, args.fstab, args.force)
+        say("# checkswap swapfile remove --dry-run: nothing was changed")
+        for step in swapfile.remove_steps(plan):
+            say(str(step))
+        return 0
+
+    require_root("checkswap swapfile remove")
+    with locked("swapfile", wait=True, notify=_notifier(env)):
+        plan = swapfile.plan_remove(root, args.path, args.fstab, args.force)
+        for step in swapfile.remove_steps(plan):
+            say(f"$ {step}")
+            step.run()
+    say("")
+    for line in swapfile.swap_state(root):
+        say(line)
+    return 0
