@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -37,7 +38,8 @@ def loop_filesystem(fstype: str, size_mib: int = 512) -> Iterator[str]:
         mounted = True
         yield mnt
     finally:
-        for name in lab.active_swaps():
+        for raw in lab.active_swaps():
+            name = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), raw)
             if name.startswith(mnt + "/"):
                 subprocess.run(["swapoff", name], check=False)
         if mounted:
