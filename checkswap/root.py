@@ -31,6 +31,7 @@ class PreadFile:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self._fd = -1  # set first: __del__ runs even when open() below fails
         self._fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         self._bufsize = 16384
 

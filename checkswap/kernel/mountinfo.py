@@ -1,17 +1,17 @@
-"""/proc/self/mountinfo: one line per mount, as seen from this process's mount namespace.
+"""/proc/self/mountinfo: one mount per line (proc(5))::
 
     27 1 254:0 / / rw,relatime - ext4 /dev/vda rw,discard
-    25 24 0:23 / /dev/shm rw,relatime - tmpfs tmpfs rw,size=24684092k
-    41 31 0:38 / /sys/fs/cgroup/unified rw,relatime shared:9 - cgroup2 cgroup2 rw
+    35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+    48 27 0:45 / /mnt/nfs rw,relatime shared:1 - nfs4 srv:/export rw,vers=4.2
 
-Fields: mount id, parent id, major:minor, root within the filesystem, mount point, mount options,
-zero or more optional fields (``shared:9``), a ``-`` separator, filesystem type, source, super
-options (proc(5)). Space, tab, newline and backslash in paths are octal escapes (``\\040``).
+Fields: mount id, parent id, MAJ:MIN of st_dev, root within the filesystem, mount point, mount
+options, optional tagged fields ending with ``-``, then filesystem type, source, super options.
+btrfs and NFS report an anonymous device number (0:NN): for them the source names the device.
+Paths escape space, tab, newline and backslash as octal, as /proc/swaps does.
 """
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, NamedTuple
 
 from checkswap.kernel.swaps import unescape
@@ -23,42 +23,35 @@ PATH = "proc/self/mountinfo"
 
 
 class Mount(NamedTuple):
-    mount_id: int
-    parent_id: int
     major: int
     minor: int
     root: str
     mount_point: str
-    options: str
     fstype: str
     source: str
     super_options: str
 
 
 def parse_mountinfo(text: str) -> list[Mount]:
-    """Mounts in the kernel's order (later ones stack on earlier). Malformed lines are skipped."""
     mounts = []
     for line in text.splitlines():
         left, sep, right = line.partition(" - ")
         if not sep:
             continue
         a, b = left.split(), right.split()
-        if len(a) < 6 or len(b) < 2:
+        if len(a) < 5 or len(b) < 2:
             continue
+        major, _, minor = a[2].partition(":")
         try:
-            major, minor = (int(x) for x in a[2].split(":"))
-            ids = int(a[0]), int(a[1])
+            devnum = int(major), int(minor)
         except ValueError:
             continue
         mounts.append(
             Mount(
-                ids[0],
-                ids[1],
-                major,
-                minor,
+                devnum[0],
+                devnum[1],
                 unescape(a[3]),
                 unescape(a[4]),
-                a[5],
                 b[0],
                 unescape(b[1]),
                 b[2] if len(b) > 2 else "",
@@ -71,18 +64,12 @@ def read_mountinfo(root: Root) -> list[Mount]:
     return parse_mountinfo(root.read_text(PATH))
 
 
-def mount_of(path: str, mounts: list[Mount]) -> Mount | None:
-    """The mount holding ``path`` (an absolute, symlink-resolved path): the longest mount point
-    that contains it; of equal ones, the last mounted, which hides the others."""
+def mount_for_path(mounts: list[Mount], path: str) -> Mount | None:
+    """The mount a path lies on: the longest mount point that prefixes it, the last mounted."""
     best: Mount | None = None
     for m in mounts:
-        mp = m.mount_point
-        inside = path == mp or path.startswith(mp if mp.endswith("/") else mp + "/")
-        if inside and (best is None or len(mp) >= len(best.mount_point)):
+        mp = m.mount_point.rstrip("/") or "/"
+        inside = path == mp or path.startswith(mp + "/") or mp == "/"
+        if inside and (best is None or len(mp) >= len(best.mount_point.rstrip("/") or "/")):
             best = m
     return best
-
-
-def mount_of_path(root: Root, path: str) -> Mount | None:
-    """The mount a new file at ``path`` would land on (its directory, symlinks resolved)."""
-    return mount_of(os.path.realpath(path), read_mountinfo(root))
