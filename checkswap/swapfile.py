@@ -22,7 +22,7 @@ from checkswap import fstab
 from checkswap.change import CommandFailed, Step, run_command, shell
 from checkswap.errors import BadInput, Refused
 from checkswap.kernel.meminfo import read_meminfo
-from checkswap.kernel.mountinfo import Mount, mount_of_path
+from checkswap.kernel.mountinfo import Mount, mount_for_path, read_mountinfo
 from checkswap.kernel.swaps import SwapArea, read_swaps
 from checkswap.progress import Progress
 from checkswap.root import Root
@@ -119,7 +119,8 @@ def has_swap_signature(path: str, page_size: int) -> bool:
 
 def filesystem_for(root: Root, path: str) -> Mount:
     """The mount a file at ``path`` lands on, refused (exit 1) if it cannot hold swap."""
-    mount = mount_of_path(root, os.path.dirname(path))
+    # The directory, symlinks resolved: the file does not exist yet.
+    mount = mount_for_path(read_mountinfo(root), os.path.realpath(os.path.dirname(path)))
     if mount is None:
         raise Refused(f"{path}: cannot find the filesystem it would be on in /proc/self/mountinfo")
     fs = mount.fstype
@@ -132,7 +133,7 @@ def filesystem_for(root: Root, path: str) -> Mount:
             f"{where}: checkswap knows swapfiles work on ext2/3/4, xfs, btrfs and f2fs, not "
             f"{fs}. Choose another --path"
         )
-    if "ro" in mount.options.split(","):
+    if os.statvfs(os.path.dirname(path)).f_flag & os.ST_RDONLY:
         raise Refused(f"{where}, mounted read-only. Choose another --path")
     return mount
 

@@ -12,7 +12,7 @@ from checkswap import fstab, swapfile
 from checkswap.cli import main
 from checkswap.env import Env
 from checkswap.errors import BadInput, Refused
-from checkswap.kernel.mountinfo import Mount, mount_of, parse_mountinfo
+from checkswap.kernel.mountinfo import mount_for_path, parse_mountinfo
 from checkswap.progress import Progress
 from checkswap.root import Root
 
@@ -48,8 +48,9 @@ def test_parse_mountinfo_fields_and_escapes() -> None:
         "/var/tmp",
     ]
     loop = mounts[3]
-    assert loop == Mount(90, 27, 7, 0, "/sub", "/mnt/my data", "rw,noatime", "xfs", "/dev/loop0",
-                         "rw,attr2")  # fmt: skip
+    assert (loop.major, loop.minor, loop.root, loop.fstype, loop.source) == (
+        7, 0, "/sub", "xfs", "/dev/loop0"
+    )  # fmt: skip
     assert mounts[0].fstype == "ext4" and mounts[0].major == 254
 
 
@@ -64,13 +65,13 @@ def test_parse_mountinfo_fields_and_escapes() -> None:
     ],
 )
 def test_mount_of_longest_prefix(path: str, mount_point: str) -> None:
-    m = mount_of(path, parse_mountinfo(MOUNTINFO))
+    m = mount_for_path(parse_mountinfo(MOUNTINFO), path)
     assert m is not None and m.mount_point == mount_point
 
 
 def test_mount_of_last_mount_hides_earlier() -> None:
     text = MOUNTINFO + "99 27 0:50 / /var/tmp rw - tmpfs tmpfs rw\n"
-    m = mount_of("/var/tmp/x", parse_mountinfo(text))
+    m = mount_for_path(parse_mountinfo(text), "/var/tmp/x")
     assert m is not None and m.fstype == "tmpfs"
 
 
@@ -285,3 +286,37 @@ def test_progress_redraws_at_most_every_interval() -> None:
     bar.finish(100)
     assert out.getvalue().count("\r") == 3 + 1  # at 0.0, 0.2, 0.4, and the final line
     assert out.getvalue().endswith("100%  100 B / 100 B  222 B/s  ETA 0:00\n")
+
+
+# --- list (topology from issue 5, on its fixture trees) ----------------------------------
+
+
+def test_list_table_on_fixture(fixture_root: object) -> None:
+    code, out, err = run_cli("swapfile", "list", "--root", fixture_root("topo-old-kernel"))  # type: ignore[operator]
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        "NAME       KIND           SIZE     USED  PRIO  ON      DISK",
+        "/dev/sda2  partition   4.0 GiB  1.0 GiB    -2  -       sda (rotational)",
+        "/swapfile  file       12.0 GiB      0 B    -3  ext4 /  sda (rotational)",
+    ]
+
+
+def test_list_network_filesystem_and_json(fixture_root: object) -> None:
+    root = fixture_root("topo-nfs")  # type: ignore[operator]
+    code, out, _ = run_cli("swapfile", "list", "--root", root)
+    assert code == 0 and "nfs4 /mnt/nfs  network filesystem (nfs4)" in out
+    code, out, _ = run_cli("swapfile", "list", "--root", root, "--format", "json")
+    import json
+
+    (device,) = json.loads(out)["devices"]
+    assert (device["name"], device["kind"], device["network"]) == (
+        "/mnt/nfs/swapfile",
+        "file",
+        True,
+    )
+    assert out.count("\n") == 1
+
+
+def test_list_bad_root_is_bad_input(tmp_path: os.PathLike[str]) -> None:
+    code, _, err = run_cli("swapfile", "list", "--root", str(tmp_path))
+    assert code == 2 and "not a kernel tree" in err

@@ -67,6 +67,13 @@ def verify(fstab: str) -> list[str]:
     return [w for w in warnings if not w.endswith("is a directory or regular file")]
 
 
+def disk_under(path: str) -> str:
+    """The disk holding ``path``, found with util-linux rather than checkswap's topology."""
+    source = lab.run("findmnt", "-n", "-o", "SOURCE", "--target", path).stdout.strip()
+    parent = lab.run("lsblk", "-n", "-o", "PKNAME", source).stdout.strip()
+    return parent or os.path.basename(source)
+
+
 def read(path: str) -> str:
     with open(path) as f:
         return f.read()
@@ -103,6 +110,12 @@ def test_add_list_remove_on_real_filesystem(fstype: str) -> None:
             attrs = lab.run("lsattr", path).stdout.split()[0]
             assert "C" in attrs, attrs
         assert "Swap:" in out and "64.0 MiB" in out
+
+        code, out, _ = run_cli("swapfile", "list")
+        (row,) = [ln for ln in out.splitlines() if ln.startswith(path + " ")]
+        assert row.split()[2:8] == ["file", "64.0", "MiB", "0", "B", "5"], row
+        assert f"  {fstype} {mnt}  {disk_under('/var/tmp')} " in row, row
+        assert row.endswith(" via loop"), row
 
         code, out, err = run_cli("swapfile", "remove", path, "--fstab", fstab)
         assert (code, err) == (0, ""), out

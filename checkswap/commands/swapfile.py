@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
+from checkswap.commands.watch import add_common_root
 from checkswap.units import parse_size
 
 if TYPE_CHECKING:
@@ -86,13 +87,105 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
         help="the fstab to take its line out of (default: /etc/fstab)",
     )
     rm.add_argument("--dry-run", action="store_true", help="print the commands, change nothing")
+
+    ls = actions.add_parser(
+        "list",
+        help="every swap area: kind, size, used, priority and the disk under it",
+        description="Every swap area in /proc/swaps with its kind (file, partition, zram...), "
+        "size, used, priority, the filesystem a swapfile is on and the disks underneath "
+        "(through loop, dm and md layers). Works unprivileged.",
+    )
+    ls.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help='a table (default) or one JSON line {"devices": [...]} (doctor\'s device objects)',
+    )
+    add_common_root(ls)
     return p
 
 
 def run(args: argparse.Namespace, env: Env) -> int:
     if args.action == "add":
         return run_add(args, env)
+    if args.action == "list":
+        return run_list(args, env)
     return run_remove(args, env)
+
+
+def run_list(args: argparse.Namespace, env: Env) -> int:
+    import json
+
+    from checkswap.errors import KernelFileError
+    from checkswap.root import open_root
+    from checkswap.topology import swap_devices
+
+    root = open_root(args.root)
+    try:
+        devices = swap_devices(root)
+    except OSError as e:
+        raise KernelFileError(root.join("proc/swaps"), e.strerror or str(e)) from None
+    if args.format == "json":
+        env.stdout.write(json.dumps({"devices": devices}) + "\n")
+        return 0
+    for line in list_table(devices):
+        env.stdout.write(line + "\n")
+    return 0
+
+
+def list_table(devices: list[dict[str, Any]]) -> list[str]:
+    from checkswap.units import format_bytes
+
+    if not devices:
+        return ["No swap areas (/proc/swaps is empty). Add one: checkswap swapfile add 1G"]
+    head = ("NAME", "KIND", "SIZE", "USED", "PRIO", "ON", "DISK")
+    rows = [head]
+    for d in devices:
+        on = "-"
+        if d.get("filesystem"):
+            on = f"{d['filesystem']} {d.get('mount_point') or '?'}"
+        rows.append(
+            (
+                d["name"],
+                d["kind"],
+                format_bytes(d["size_bytes"]),
+                format_bytes(d["used_bytes"]),
+                str(d["priority"]),
+                on,
+                disk_text(d),
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    right = {2, 3, 4}
+    return [
+        "  ".join(
+            c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(r)
+        ).rstrip()
+        for r in rows
+    ]
+
+
+def disk_text(d: dict[str, Any]) -> str:
+    """``vda (virtio, rotational flag)``: the disks under a swap area and what they are."""
+    parts = []
+    for f in d.get("disk_facts", []):
+        tags = []
+        if f.get("zram"):
+            tags.append("compressed RAM, no disk I/O")
+        if f.get("network_kind"):
+            tags.append(f"network: {f['network_kind']}")
+        if f.get("virtual_kind"):
+            tags.append(f["virtual_kind"])
+        if f.get("rotational") and not f.get("zram"):
+            # On a virtual disk the flag is the hypervisor's default, not the medium.
+            tags.append("rotational flag" if f.get("virtual") else "rotational")
+        parts.append(f"{f['name']} ({', '.join(tags)})" if tags else f["name"])
+    text = ", ".join(parts) or "-"
+    if d.get("network") and not d.get("disk_facts"):
+        text = f"network filesystem ({d.get('network_kind')})"
+    if d.get("loop"):
+        text += " via loop"
+    return text
 
 
 def _notifier(env: Env) -> Callable[[str], None]:
