@@ -8,6 +8,7 @@ module level: optional extras are imported inside ``run``.
 COMMANDS = {
     "watch": "checkswap.commands.watch",
     "swapfile": "checkswap.commands.swapfile",
+    "stress": "checkswap.commands.stress",
 }
 # Commands that follow the monitoring-plugins exit convention: bad input is UNKNOWN (3).
 PLUGIN_COMMANDS = frozenset({"doctor", "check"})
