@@ -65,15 +65,20 @@ def pattern(page_size: int) -> bytes:
     return page * max(1, CHUNK // page_size)
 
 
-def run(size: int, deadline: float, page_size: int) -> int:
-    """Fill ``size`` bytes, then re-dirty one byte per page until ``deadline``; returns passes."""
+def fill(size: int, page_size: int) -> bytearray:
+    """``size`` bytes of non-zero data: every page is really written, none is zero-filled."""
     buf = bytearray(size)
     view = memoryview(buf)
     chunk = pattern(page_size)
     for off in range(0, size, len(chunk)):
         n = min(len(chunk), size - off)
         view[off : off + n] = chunk[:n]
-    pages = -(-size // page_size)
+    return buf
+
+
+def touch(buf: bytearray, deadline: float, page_size: int) -> int:
+    """Re-dirty one byte per page until ``deadline``; returns the number of passes."""
+    pages = -(-len(buf) // page_size)
     passes = 0
     while time.monotonic() < deadline:
         # One extended-slice write touches every page in C: each touch of a page that was
@@ -81,3 +86,7 @@ def run(size: int, deadline: float, page_size: int) -> int:
         buf[0::page_size] = bytes([1 + passes % 255]) * pages
         passes += 1
     return passes
+
+
+def run(size: int, deadline: float, page_size: int) -> int:
+    return touch(fill(size, page_size), deadline, page_size)

@@ -101,15 +101,15 @@ def run(args: argparse.Namespace, env: Env) -> int:
 
     if args.dry_run:
         out = env.stdout
-        out.write("# checkswap stress --dry-run: nothing was changed\n")
         left = stress.find_leftovers(root)
+        plan = None if args.cleanup else stress.plan_stress(root, size, limit, duration, swap_size)
+        out.write("# checkswap stress --dry-run: nothing was changed\n")
         if left:
             out.write("# checkswap-stress-* objects from a killed run (or one in progress):\n")
             for step in stress.cleanup_steps(left):
                 out.write(f"{step}\n")
-        if args.cleanup:
+        if plan is None:
             return 0
-        plan = stress.plan_stress(root, size, limit, duration, swap_size)
         if plan.swapfile is not None:
             for step in add_steps(plan.swapfile, no_bar):
                 out.write(f"{step}\n")
