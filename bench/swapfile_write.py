@@ -22,11 +22,12 @@ import subprocess
 import sys
 import threading
 import time
+from functools import partial
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from checkswap.progress import Progress  # noqa: E402
-from checkswap.swapfile import write_zeros  # noqa: E402
+from checkswap.progress import Progress
+from checkswap.swapfile import write_zeros
 
 LOCK = "/run/checkswap-kernel-tests.lock"
 
@@ -84,9 +85,9 @@ def main() -> None:
             for _ in range(a.runs):
                 dd = ["dd", "if=/dev/zero", f"of={path}", "bs=1M", f"count={a.size_mib}",
                       "conv=fsync", "status=none"]  # fmt: skip
-                results["dd"].append(timed(lambda: subprocess.run(dd, check=True), path))
+                results["dd"].append(timed(partial(subprocess.run, dd, check=True), path))
                 bar = Progress(size, io.StringIO(), False)
-                results["checkswap"].append(timed(lambda: write_zeros(path, size, bar), path))
+                results["checkswap"].append(timed(partial(write_zeros, path, size, bar), path))
         finally:
             if os.path.exists(path):
                 os.unlink(path)

@@ -66,13 +66,15 @@ def pattern(page_size: int) -> bytes:
 
 
 def fill(size: int, page_size: int) -> bytearray:
-    """``size`` bytes of non-zero data: every page is really written, none is zero-filled."""
-    buf = bytearray(size)
-    view = memoryview(buf)
+    """``size`` bytes of non-zero data: every page is really written, none is zero-filled.
+
+    Built by repetition, not ``bytearray(size)`` then a fill: bytearray(size) writes zeros
+    first, and under the limit those zero pages are swapped out (as swpout_zero, no I/O) before
+    the real data arrives.
+    """
     chunk = pattern(page_size)
-    for off in range(0, size, len(chunk)):
-        n = min(len(chunk), size - off)
-        view[off : off + n] = chunk[:n]
+    buf = bytearray(chunk) * (size // len(chunk))
+    buf += chunk[: size % len(chunk)]
     return buf
 
 

@@ -89,12 +89,15 @@ def clean_machine() -> object:
 
 
 def test_swaps_out_at_least_the_excess_then_removes_everything() -> None:
-    before = lab.vmstat()["pswpout"]
+    before = lab.vmstat()
     proc = stress(*ARGS, "--duration", "3")
     out, err = proc.communicate(timeout=120)
-    after = lab.vmstat()["pswpout"]
+    after = lab.vmstat()
     assert proc.returncode == 0, err
-    assert (after - before) * PAGE >= (160 - 48) * MiB, (after - before, err)
+    excess_pages = (160 - 48) * MiB // PAGE
+    assert after["pswpout"] - before["pswpout"] >= excess_pages, err
+    if "swpout_zero" in after:  # 6.12+: the hog's pages are non-zero, so they reach the device
+        assert after["swpout_zero"] - before["swpout_zero"] < excess_pages // 100
     lines = [ln for ln in out.splitlines() if not ln.startswith("#")]
     assert lines[0].split()[:3] == ["date", "time", "in/s"] and len(lines) >= 5, out
     assert "# summary:" in out
