@@ -20,6 +20,7 @@ PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 PR_SET_NAME = 15
 COMM = b"checkswap-hog"
 CHUNK = 1024 * 1024
+SEGMENT = 8 * 1024 * 1024  # multiple of any page size
 
 # Exit statuses of the child, read by the parent.
 DONE = 0
@@ -79,14 +80,20 @@ def fill(size: int, page_size: int) -> bytearray:
 
 
 def touch(buf: bytearray, deadline: float, page_size: int) -> int:
-    """Re-dirty one byte per page until ``deadline``; returns the number of passes."""
-    pages = -(-len(buf) // page_size)
+    """Re-dirty one byte per page until ``deadline``; returns the number of passes begun."""
+    # A pass over pages that are mostly in swap takes seconds (one fault per page), so the
+    # deadline is checked every SEGMENT, not once per pass.
     passes = 0
     while time.monotonic() < deadline:
-        # One extended-slice write touches every page in C: each touch of a page that was
-        # swapped out faults it back in, and the limit pushes another page out.
-        buf[0::page_size] = bytes([1 + passes % 255]) * pages
+        value = bytes([1 + passes % 255])
         passes += 1
+        for off in range(0, len(buf), SEGMENT):
+            end = min(off + SEGMENT, len(buf))
+            # One extended-slice write touches every page of the segment in C: a page that
+            # was swapped out faults back in, and the limit pushes another page out.
+            buf[off:end:page_size] = value * -(-(end - off) // page_size)
+            if time.monotonic() >= deadline:
+                break
     return passes
 
 
