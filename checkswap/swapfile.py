@@ -321,6 +321,8 @@ def execute_add(
         if persist is not None:
             say(f"$ {persist}")
             persist.run()
+        elif plan.fstab is not None:
+            say(f"# {plan.fstab} already has a line for {plan.path}: not adding another")
     except BaseException:
         if created:
             _undo_add(plan.path)
