@@ -78,14 +78,13 @@ def locked(
     name: str,
     wait: bool,
     notify: Callable[[str], None] | None = None,
-    lock_dir: str | None = None,
 ) -> Iterator[None]:
     """Hold ``LOCK_DIR/checkswap-NAME.lock`` (flock, released by the kernel if we die).
 
     With ``wait`` a second run waits its turn (and then finds what the first one did); without,
     it is refused at once, naming the pid that holds the lock.
     """
-    path = os.path.join(lock_dir or LOCK_DIR, f"checkswap-{name}.lock")
+    path = os.path.join(LOCK_DIR, f"checkswap-{name}.lock")
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     with os.fdopen(fd, "r+") as f:
         try:

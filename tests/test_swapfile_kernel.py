@@ -215,7 +215,14 @@ def test_refusals_on_real_filesystems() -> None:
         assert code == 1 and "not enough space" in err
         assert os.listdir(mnt) == ["lost+found"]
 
-        assert run_cli("swapfile", "add", "32M", "--path", path)[0] == 0
+        with fstab_copy() as fstab:
+            with open(fstab, "a") as f:
+                f.write(f"{path} none swap sw 0 0\n")  # a stale line from an earlier setup
+            code, out, _ = run_cli(
+                "swapfile", "add", "32M", "--path", path, "--persist", "--fstab", fstab
+            )
+            assert code == 0 and f"{fstab} already has a line for {path}" in out
+            assert read(fstab).count(f"{path} none swap") == 1
         code, _, err = run_cli("swapfile", "add", "32M", "--path", path)
         assert code == 1 and "already exists and is a swap area" in err
         assert run_cli("swapfile", "remove", path)[0] == 0
