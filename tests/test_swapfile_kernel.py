@@ -283,3 +283,25 @@ def test_two_concurrent_adds_make_one_file_and_one_line() -> None:
             assert lab.active_swaps().count(path) == 1
         finally:
             run_cli("swapfile", "remove", path, "--fstab", fstab)
+
+
+def test_list_and_remove_refusal_for_zram() -> None:
+    with open("/sys/class/zram-control/hot_add") as f:
+        n = int(f.read())
+    dev = f"/dev/zram{n}"
+    try:
+        with open(f"/sys/block/zram{n}/disksize", "w") as f:
+            f.write(str(32 * MiB))
+        lab.run("mkswap", dev)
+        lab.run("swapon", "--priority", "100", dev)
+        code, out, _ = run_cli("swapfile", "list")
+        (row,) = [ln for ln in out.splitlines() if ln.startswith(dev + " ")]
+        assert row.split()[1:7] == ["zram", "32.0", "MiB", "0", "B", "100"], row
+        assert row.endswith(f"zram{n} (compressed RAM, no disk I/O)"), row
+        code, _, err = run_cli("swapfile", "remove", dev)
+        assert code == 1 and "is a swap partition, not a file" in err
+        assert dev in lab.active_swaps()
+    finally:
+        subprocess.run(["swapoff", dev], check=False, capture_output=True)
+        with open("/sys/class/zram-control/hot_remove", "w") as f:
+            f.write(str(n))
