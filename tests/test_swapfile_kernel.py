@@ -6,10 +6,12 @@ import contextlib
 import io
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 
 import lab
@@ -305,3 +307,24 @@ def test_list_and_remove_refusal_for_zram() -> None:
         subprocess.run(["swapoff", dev], check=False, capture_output=True)
         with open("/sys/class/zram-control/hot_remove", "w") as f:
             f.write(str(n))
+
+
+def test_interrupted_add_removes_the_partial_file() -> None:
+    with loop_filesystem("ext4", size_mib=1536) as mnt:
+        path = os.path.join(mnt, "swap")
+        proc = checkswap_process("swapfile", "add", "1200M", "--zero-fill", "--path", path)
+        try:
+            deadline = time.monotonic() + 30
+            while not (os.path.exists(path) and os.stat(path).st_size > 0):
+                assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+                time.sleep(0.01)
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        assert proc.returncode == 1, err
+        assert err.endswith(f"interrupted: no swap added, {path} removed\n"), err
+        assert not os.path.exists(path)
+        assert path not in lab.active_swaps()

@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any, Callable
 
 from checkswap.commands.watch import add_common_root
+from checkswap.errors import Refused
 from checkswap.units import parse_size
 
 if TYPE_CHECKING:
@@ -243,7 +244,11 @@ def run_add(args: argparse.Namespace, env: Env) -> int:
         # Planned under the lock: a concurrent run that got here first has made the file.
         plan = swapfile.plan_add(root, size, path, args.priority, fstab, args.zero_fill)
         say(f"# {_about(plan)}")
-        swapfile.execute_add(plan, progress, say)
+        try:
+            swapfile.execute_add(plan, progress, say)
+        except KeyboardInterrupt:
+            # Not the monitors' quiet exit 0: the user asked for swap and did not get it.
+            raise Refused(f"interrupted: no swap added, {plan.path} removed") from None
     say("")
     for line in swapfile.swap_state(root):
         say(line)
@@ -289,9 +294,14 @@ def run_remove(args: argparse.Namespace, env: Env) -> int:
     require_root("checkswap swapfile remove")
     with locked("swapfile", wait=True, notify=_notifier(env)):
         plan = swapfile.plan_remove(root, args.path, args.fstab, args.force)
-        for step in swapfile.remove_steps(plan):
-            say(f"$ {step}")
-            step.run()
+        try:
+            for step in swapfile.remove_steps(plan):
+                say(f"$ {step}")
+                step.run()
+        except KeyboardInterrupt:
+            raise Refused(
+                f"interrupted: {plan.path} may be only partly removed; see checkswap swapfile list"
+            ) from None
     say("")
     for line in swapfile.swap_state(root):
         say(line)
