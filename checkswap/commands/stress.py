@@ -31,7 +31,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
     p.add_argument(
         "--size", default="256M", help="memory the hog fills and touches (default: 256M)"
     )
-    p.add_argument("--limit", default="64M", help="memory limit of the hog's cgroup (default: 64M)")
+    p.add_argument(
+        "--limit",
+        default="64M",
+        metavar="SIZE",
+        help="memory limit of the hog's cgroup (default: 64M)",
+    )
     p.add_argument(
         "--duration",
         default="30s",
