@@ -32,7 +32,7 @@ def parse_duration(text: str, what: str = "interval") -> float:
         hint = ""
         stripped = text.strip().lower()
         if stripped.startswith("-"):
-            hint = " (it must be positive)"
+            hint = f" (the {what} must be positive)"
         elif re.fullmatch(r"[\d.]+\s*[a-z]+", stripped):
             hint = "; units are ms, s, m, h or d, e.g. 2s or 5m"
         else:

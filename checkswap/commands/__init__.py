@@ -38,6 +38,14 @@ COMMANDS = {
         "checkswap.commands.check",
         "Nagios/Icinga plugin: swap-in/out rate, swap used and PSI against thresholds",
     ),
+    "swapfile": (
+        "checkswap.commands.swapfile",
+        "add, remove or list swapfiles safely (emergency swap, fstab, dry run)",
+    ),
+    "stress": (
+        "checkswap.commands.stress",
+        "make a memory hog swap inside a memory-limited cgroup, and watch it",
+    ),
 }
 # Commands that follow the monitoring-plugins exit convention: bad input is UNKNOWN (3).
 PLUGIN_COMMANDS = frozenset({"doctor", "check"})

@@ -1,0 +1,308 @@
+"""``checkswap swapfile add|remove|list``: swap in an emergency, done right for the filesystem."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any, Callable
+
+from checkswap.commands.watch import add_common_root
+from checkswap.errors import Refused
+from checkswap.units import parse_size
+
+if TYPE_CHECKING:
+    from checkswap.env import Env
+    from checkswap.progress import Progress
+    from checkswap.swapfile import AddPlan
+
+HELP = "add, remove or list swapfiles (safe to run twice; --dry-run shows the commands)"
+ADD_DESCRIPTION = """\
+Add a swapfile now: check the filesystem and the free space, allocate the file (fallocate; on
+btrfs a no-copy-on-write file; zeros where swapon refuses a preallocated file), chmod 600,
+mkswap, swapon. Refuses tmpfs, overlayfs, network filesystems and an existing path (exit 1).
+Two runs at once are serialised by a lock: the second finds the first one's file and stops.
+Without --persist the swap is gone after a reboot.
+"""
+REMOVE_DESCRIPTION = """\
+Turn a swapfile off (swapoff), take its line out of fstab and delete it. Refuses partitions and
+zram, and refuses when the swap in use on the file exceeds MemAvailable (swapoff would have to
+bring it all back into RAM) unless --force.
+"""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    p: argparse.ArgumentParser = sub.add_parser("swapfile", help=HELP, description=HELP)
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    add = actions.add_parser(
+        "add",
+        help="create a swapfile and turn it on",
+        description=ADD_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add.add_argument("size", metavar="SIZE", help="size of the swapfile: 512M, 1G, 1.5GiB")
+    add.add_argument(
+        "--path",
+        help="where to create it (default: /swapfile-checkswap-YYYYMMDD, today's local date)",
+    )
+    add.add_argument(
+        "--priority",
+        type=int,
+        metavar="N",
+        help="swap priority, -1 to 32767; higher is used first (default: the kernel's, "
+        "decreasing from -2)",
+    )
+    add.add_argument(
+        "--persist",
+        action="store_true",
+        help="also add a line to fstab so the swap comes back after a reboot",
+    )
+    add.add_argument(
+        "--fstab",
+        default="/etc/fstab",
+        metavar="PATH",
+        help="the fstab --persist edits (default: /etc/fstab)",
+    )
+    add.add_argument(
+        "--zero-fill",
+        action="store_true",
+        help="write zeros instead of fallocate (slower; what older kernels needed on xfs)",
+    )
+    add.add_argument("--dry-run", action="store_true", help="print the commands, change nothing")
+
+    rm = actions.add_parser(
+        "remove",
+        help="turn a swapfile off and delete it",
+        description=REMOVE_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rm.add_argument("path", metavar="PATH", help="the swapfile")
+    rm.add_argument(
+        "--force",
+        action="store_true",
+        help="remove even when its swap in use exceeds MemAvailable",
+    )
+    rm.add_argument(
+        "--fstab",
+        default="/etc/fstab",
+        metavar="PATH",
+        help="the fstab to take its line out of (default: /etc/fstab)",
+    )
+    rm.add_argument("--dry-run", action="store_true", help="print the commands, change nothing")
+
+    ls = actions.add_parser(
+        "list",
+        help="every swap area: kind, size, used, priority and the disk under it",
+        description="Every swap area in /proc/swaps with its kind (file, partition, zram...), "
+        "size, used, priority, the filesystem a swapfile is on and the disks underneath "
+        "(through loop, dm and md layers). Works unprivileged.",
+    )
+    ls.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help='a table (default) or one JSON line {"devices": [...]} (doctor\'s device objects)',
+    )
+    add_common_root(ls)
+    return p
+
+
+def run(args: argparse.Namespace, env: Env) -> int:
+    if args.action == "add":
+        return run_add(args, env)
+    if args.action == "list":
+        return run_list(args, env)
+    return run_remove(args, env)
+
+
+def run_list(args: argparse.Namespace, env: Env) -> int:
+    import json
+
+    from checkswap.errors import KernelFileError
+    from checkswap.root import open_root
+    from checkswap.topology import swap_devices
+
+    root = open_root(args.root)
+    try:
+        devices = swap_devices(root)
+    except OSError as e:
+        raise KernelFileError(root.join("proc/swaps"), e.strerror or str(e)) from None
+    if args.format == "json":
+        env.stdout.write(json.dumps({"devices": devices}) + "\n")
+        return 0
+    for line in list_table(devices):
+        env.stdout.write(line + "\n")
+    return 0
+
+
+def list_table(devices: list[dict[str, Any]]) -> list[str]:
+    from checkswap.units import format_bytes
+
+    if not devices:
+        return ["No swap areas (/proc/swaps is empty). Add one: checkswap swapfile add 1G"]
+    head = ("NAME", "KIND", "SIZE", "USED", "PRIO", "ON", "DISK")
+    rows = [head]
+    for d in devices:
+        on = "-"
+        if d.get("filesystem"):
+            on = f"{d['filesystem']} {d.get('mount_point') or '?'}"
+        rows.append(
+            (
+                d["name"],
+                d["kind"],
+                format_bytes(d["size_bytes"]),
+                format_bytes(d["used_bytes"]),
+                str(d["priority"]),
+                on,
+                disk_text(d),
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    right = {2, 3, 4}
+    return [
+        "  ".join(
+            c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(r)
+        ).rstrip()
+        for r in rows
+    ]
+
+
+def disk_text(d: dict[str, Any]) -> str:
+    """``vda (virtio, rotational flag)``: the disks under a swap area and what they are."""
+    parts = []
+    for f in d.get("disk_facts", []):
+        tags = []
+        if f.get("zram"):
+            tags.append("compressed RAM, no disk I/O")
+        if f.get("network_kind"):
+            tags.append(f"network: {f['network_kind']}")
+        if f.get("virtual_kind"):
+            tags.append(f["virtual_kind"])
+        if f.get("rotational") and not f.get("zram"):
+            # On a virtual disk the flag is the hypervisor's default, not the medium.
+            tags.append("rotational flag" if f.get("virtual") else "rotational")
+        parts.append(f"{f['name']} ({', '.join(tags)})" if tags else f["name"])
+    text = ", ".join(parts) or "-"
+    if d.get("network") and not d.get("disk_facts"):
+        text = f"network filesystem ({d.get('network_kind')})"
+    if d.get("loop"):
+        text += " via loop"
+    return text
+
+
+def _notifier(env: Env) -> Callable[[str], None]:
+    def notify(message: str) -> None:
+        env.stderr.write(f"checkswap: {message}\n")
+        env.stderr.flush()
+
+    return notify
+
+
+def _stderr_tty(env: Env) -> bool:
+    try:
+        return env.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def run_add(args: argparse.Namespace, env: Env) -> int:
+    from checkswap import fstab as fstab_file
+    from checkswap import swapfile
+    from checkswap.change import locked, require_root
+    from checkswap.progress import Progress
+    from checkswap.root import Root
+
+    raw_size = parse_size(args.size, "swapfile size")
+    swapfile.check_size(raw_size, args.size)
+    size = swapfile.round_size(raw_size)
+    swapfile.check_priority(args.priority)
+    root = Root("/")
+    path = args.path or swapfile.default_path()
+    fstab = args.fstab if args.persist else None
+    out = env.stdout
+
+    def say(line: str) -> None:
+        out.write(line + "\n")
+        out.flush()
+
+    def progress(total: int) -> Progress:
+        return Progress(total, env.stderr, _stderr_tty(env))
+
+    if args.dry_run:
+        plan = swapfile.plan_add(root, size, path, args.priority, fstab, args.zero_fill)
+        say(f"# checkswap swapfile add --dry-run: nothing was changed. {_about(plan)}")
+        for step in swapfile.add_steps(plan, progress):
+            say(str(step))
+        note = swapfile.fallback_note(plan)
+        if note:
+            say(f"# {note}")
+        if fstab is None:
+            say("# without --persist this swap is gone after a reboot")
+        return 0
+
+    require_root("checkswap swapfile add")
+    with locked("swapfile", wait=True, notify=_notifier(env)):
+        # Planned under the lock: a concurrent run that got here first has made the file.
+        plan = swapfile.plan_add(root, size, path, args.priority, fstab, args.zero_fill)
+        say(f"# {_about(plan)}")
+        try:
+            swapfile.execute_add(plan, progress, say)
+        except KeyboardInterrupt:
+            # Not the monitors' quiet exit 0: the user asked for swap and did not get it.
+            raise Refused(f"interrupted: no swap added, {plan.path} removed") from None
+    say("")
+    for line in swapfile.swap_state(root):
+        say(line)
+    say("")
+    if fstab is None:
+        say(
+            "This swap is gone after a reboot; to keep it, add this line to /etc/fstab "
+            f"(or add it with --persist):\n  {fstab_file.swap_line(plan.path, plan.priority)}"
+        )
+    else:
+        say(f"Added to {fstab} (previous version kept in {fstab_file.backup_path(fstab)}).")
+    return 0
+
+
+def _about(plan: AddPlan) -> str:
+    from checkswap.units import format_bytes
+
+    return (
+        f"{format_bytes(plan.size)} swapfile {plan.path} on {plan.mount.mount_point} "
+        f"({plan.fstype}, {plan.mount.source})"
+    )
+
+
+def run_remove(args: argparse.Namespace, env: Env) -> int:
+    from checkswap import swapfile
+    from checkswap.change import locked, require_root
+    from checkswap.root import Root
+
+    root = Root("/")
+    out = env.stdout
+
+    def say(line: str) -> None:
+        out.write(line + "\n")
+        out.flush()
+
+    if args.dry_run:
+        plan = swapfile.plan_remove(root, args.path, args.fstab, args.force)
+        say("# checkswap swapfile remove --dry-run: nothing was changed")
+        for step in swapfile.remove_steps(plan):
+            say(str(step))
+        return 0
+
+    require_root("checkswap swapfile remove")
+    with locked("swapfile", wait=True, notify=_notifier(env)):
+        plan = swapfile.plan_remove(root, args.path, args.fstab, args.force)
+        try:
+            for step in swapfile.remove_steps(plan):
+                say(f"$ {step}")
+                step.run()
+        except KeyboardInterrupt:
+            raise Refused(
+                f"interrupted: {plan.path} may be only partly removed; see checkswap swapfile list"
+            ) from None
+    say("")
+    for line in swapfile.swap_state(root):
+        say(line)
+    return 0

@@ -1,0 +1,67 @@
+"""/etc/fstab lines for swapfiles: find, add and take out a file's line without touching others.
+
+    # <file system>              <mount point> <type> <options> <dump> <pass>
+    UUID=0a3407de-014b-458b-b5c1 /             ext4   errors=remount-ro 0 1
+    /swapfile-checkswap-20261127 none          swap   sw,pri=10 0 0
+
+Fields are separated by blanks; a blank inside a path is written ``\\040`` (fstab(5)). Edits are
+written atomically with a backup (``change.replace_file``), so a crash or a concurrent reader
+never sees a half-written fstab.
+"""
+
+from __future__ import annotations
+
+import os
+
+from checkswap.change import replace_file
+from checkswap.kernel.swaps import unescape
+
+DEFAULT = "/etc/fstab"
+
+
+def escape(path: str) -> str:
+    return "".join(f"\\{ord(c):03o}" if c in " \t\n\\" else c for c in path)
+
+
+def swap_line(path: str, priority: int | None) -> str:
+    options = "sw" if priority is None else f"sw,pri={priority}"
+    return f"{escape(path)} none swap {options} 0 0"
+
+
+def _same(a: str, b: str) -> bool:
+    return os.path.normpath(a) == os.path.normpath(b)
+
+
+def line_numbers(text: str, path: str) -> list[int]:
+    """0-based numbers of the active lines whose device field is ``path``."""
+    found = []
+    for i, line in enumerate(text.splitlines()):
+        fields = line.split()
+        if fields and not fields[0].startswith("#") and _same(unescape(fields[0]), path):
+            found.append(i)
+    return found
+
+
+def with_line(text: str, line: str) -> str:
+    if text and not text.endswith("\n"):
+        text += "\n"
+    return f"{text}{line}\n"
+
+
+def without_lines(text: str, numbers: list[int]) -> str:
+    drop = set(numbers)
+    kept = [line for i, line in enumerate(text.splitlines(keepends=True)) if i not in drop]
+    return "".join(kept)
+
+
+def backup_path(fstab: str) -> str:
+    return f"{fstab}.checkswap-backup"
+
+
+def read(fstab: str) -> str:
+    with open(fstab, encoding="utf-8", errors="surrogateescape") as f:
+        return f.read()
+
+
+def write(fstab: str, text: str) -> None:
+    replace_file(fstab, text, backup=backup_path(fstab))

@@ -1,0 +1,143 @@
+"""stress without changing the machine: arguments, refusals on fixture trees, the hog's data."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import time
+
+import pytest
+
+from checkswap import hog, stress
+from checkswap.cli import main
+from checkswap.env import Env
+from checkswap.errors import BadInput, Refused
+from checkswap.root import Root
+
+MiB = 2**20
+
+
+def run_cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = main(list(argv), Env(stdout=out, stderr=err))
+    return status, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--size", "32M", "--limit", "64M"], "must be larger than --limit 64.0 MiB"),
+        (["--limit", "1M"], "--limit 1.0 MiB: at least 32 MiB"),
+        (["--duration", "-1"], "the duration must be positive"),
+        (["--size", "lots"], "invalid --size 'lots'"),
+        (["--swapfile", "512"], "did you mean 512G?"),
+    ],
+)
+def test_bad_input_exits_2(argv: list[str], message: str) -> None:
+    code, out, err = run_cli("stress", *argv, "--dry-run")
+    assert (code, out) == (2, "")
+    assert message in err and err.count("\n") == 1
+
+
+def test_needs_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    code, out, err = run_cli("stress")
+    assert (code, out) == (1, "")
+    assert err == (
+        "checkswap: checkswap stress needs root: run it with sudo (or try --dry-run to see the "
+        "plan)\n"
+    )
+
+
+def test_help_shows_every_default() -> None:
+    from checkswap.cli import build_parser
+
+    parser, _ = build_parser("stress")
+    sub = parser._subparsers._group_actions[0].choices["stress"]  # type: ignore[union-attr]
+    text = " ".join(sub.format_help().split())
+    for default in ("256M)", "64M)", "30s)", "(default: 1)", "(default: none"):
+        assert default in text, default
+
+
+def test_refuses_when_excess_does_not_fit_in_free_swap(fixture_root: object) -> None:
+    # Captured on 6.18: 256 MiB of swap, 136 MiB free.
+    root = Root(fixture_root("linux-6.18-swapping"))  # type: ignore[operator]
+    with pytest.raises(Refused) as e:
+        stress.plan_stress(root, 256 * MiB, 64 * MiB, 30, None)
+    assert str(e.value).startswith(
+        "the excess over the limit (192.0 MiB) must fit in free swap (136.0 MiB"
+    )
+
+
+def test_refuses_without_swap(fixture_root: object) -> None:
+    root = Root(fixture_root("_captured"))  # type: ignore[operator]
+    with pytest.raises(Refused, match=r"no swap is configured.*--swapfile 512M"):
+        stress.plan_stress(root, 256 * MiB, 64 * MiB, 30, None)
+
+
+def test_refuses_size_beyond_memory_and_swap(fixture_root: object) -> None:
+    root = Root(fixture_root("swapfile-unsafe-remove"))  # 1 GiB available, 9.5 GiB swap free
+    with pytest.raises(Refused, match="is more than MemAvailable"):
+        stress.plan_stress(root, 11 * 2**30, 4 * 2**30, 30, None)
+    with pytest.raises(Refused, match="is not below MemAvailable"):
+        stress.plan_stress(root, 3 * 2**30, 2 * 2**30, 30, None)
+
+
+def test_no_cgroup_controller_in_fixture_is_refused(fixture_root: object) -> None:
+    root = Root(fixture_root("linux-6.18-swapping"))  # type: ignore[operator]
+    with pytest.raises(Refused, match="no memory cgroup controller is mounted"):
+        stress.plan_stress(root, 96 * MiB, 64 * MiB, 30, None)
+
+
+def test_cgroup_v2_hierarchy(tmp_path: os.PathLike[str]) -> None:
+    # Synthesised: the two files of a cgroup v2 root that say whether memory is usable.
+    cg = os.path.join(tmp_path, "sys/fs/cgroup")
+    os.makedirs(cg)
+    with open(os.path.join(cg, "cgroup.controllers"), "w") as f:
+        f.write("cpuset cpu io memory pids\n")
+    with open(os.path.join(cg, "cgroup.subtree_control"), "w") as f:
+        f.write("cpu io pids\n")
+    root = Root(str(tmp_path))
+    with pytest.raises(Refused, match=r"echo \+memory > .*cgroup.subtree_control"):
+        stress.memory_hierarchy(root)
+    with open(os.path.join(cg, "cgroup.subtree_control"), "w") as f:
+        f.write("cpu io memory pids\n")
+    assert stress.memory_hierarchy(root) == stress.Hierarchy(2, cg, "memory.max")
+
+
+def test_hog_data_is_non_zero_in_every_page() -> None:
+    page = 4096
+    buf = hog.fill(3 * MiB + 100, page)
+    zero = bytes(page)
+    assert len(buf) == 3 * MiB + 100
+    assert all(
+        buf[i : i + page] != zero[: len(buf[i : i + page])] for i in range(0, len(buf), page)
+    )
+    assert 0 not in buf
+    passes = hog.touch(buf, time.monotonic() + 0.05, page)
+    assert passes >= 1
+    assert 0 not in buf  # touching never writes a zero either
+    assert buf[0] == 1 + (passes - 1) % 255
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        (0, None),
+        (hog.CANNOT_JOIN << 8, "could not join its cgroup"),
+        (signal.SIGKILL, "killed (SIGKILL): out of memory in its cgroup"),
+        (signal.SIGSEGV, f"killed by signal {int(signal.SIGSEGV)}"),
+        (1 << 8, "failed (exit status 1)"),
+    ],
+)
+def test_hog_failure_messages(status: int, message: str | None) -> None:
+    w = stress.HogWatch(-1)
+    w.status = status
+    failure = w.failure()
+    assert failure is None if message is None else message in (failure or "")
+
+
+def test_bad_input_class_for_small_limit() -> None:
+    with pytest.raises(BadInput):
+        stress.plan_stress(Root("/"), 64 * MiB, 16 * MiB, 1, None)

@@ -1,0 +1,322 @@
+"""swapfile add/remove without changing the machine: parsing, plans, refusals, dry-run."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+
+import pytest
+
+from checkswap import fstab, swapfile
+from checkswap.cli import main
+from checkswap.env import Env
+from checkswap.errors import BadInput, Refused
+from checkswap.kernel.mountinfo import mount_for_path, parse_mountinfo
+from checkswap.progress import Progress
+from checkswap.root import Root
+
+# Lines 1-3 and 5 captured from /proc/self/mountinfo on the development VM (kernel 6.18.44);
+# line 4 (optional fields, an escaped space) and the malformed lines are synthesised.
+MOUNTINFO = """\
+27 1 254:0 / / rw,relatime - ext4 /dev/vda rw,discard,resv_strict
+25 24 0:23 / /dev/shm rw,relatime - tmpfs tmpfs rw,size=24684092k
+35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+90 27 7:0 /sub /mnt/my\\040data rw,noatime shared:12 master:3 - xfs /dev/loop0 rw,attr2
+91 27 0:40 / /var/tmp rw,relatime - btrfs /dev/vdb rw,space_cache=v2
+garbage line
+92 27 x:y / /bad rw - ext4 /dev/x rw
+"""
+
+
+def run_cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = main(list(argv), Env(stdout=out, stderr=err))
+    return status, out.getvalue(), err.getvalue()
+
+
+# --- mountinfo --------------------------------------------------------------------------
+
+
+def test_parse_mountinfo_fields_and_escapes() -> None:
+    mounts = parse_mountinfo(MOUNTINFO)
+    assert [m.mount_point for m in mounts] == [
+        "/",
+        "/dev/shm",
+        "/sys/fs/cgroup/memory",
+        "/mnt/my data",
+        "/var/tmp",
+    ]
+    loop = mounts[3]
+    assert (loop.major, loop.minor, loop.root, loop.fstype, loop.source) == (
+        7, 0, "/sub", "xfs", "/dev/loop0"
+    )  # fmt: skip
+    assert mounts[0].fstype == "ext4" and mounts[0].major == 254
+
+
+@pytest.mark.parametrize(
+    ("path", "mount_point"),
+    [
+        ("/swapfile", "/"),
+        ("/dev/shm/x", "/dev/shm"),
+        ("/dev/shmx", "/"),  # a prefix of the name is not the mount
+        ("/mnt/my data/swap", "/mnt/my data"),
+        ("/var/tmp", "/var/tmp"),
+    ],
+)
+def test_mount_of_longest_prefix(path: str, mount_point: str) -> None:
+    m = mount_for_path(parse_mountinfo(MOUNTINFO), path)
+    assert m is not None and m.mount_point == mount_point
+
+
+def test_mount_of_last_mount_hides_earlier() -> None:
+    text = MOUNTINFO + "99 27 0:50 / /var/tmp rw - tmpfs tmpfs rw\n"
+    m = mount_for_path(parse_mountinfo(text), "/var/tmp/x")
+    assert m is not None and m.fstype == "tmpfs"
+
+
+# --- fstab ------------------------------------------------------------------------------
+
+FSTAB = """\
+# /etc/fstab: static file system information.
+UUID=0a3407de-014b-458b-b5c1-3e6f0bd8d2c1 /      ext4 errors=remount-ro 0 1
+/swap\\040file none swap sw 0 0
+#/swapfile none swap sw 0 0
+/swapfile none swap sw,pri=5 0 0"""
+
+
+def test_fstab_finds_only_active_lines_with_escapes() -> None:
+    assert fstab.line_numbers(FSTAB, "/swapfile") == [4]
+    assert fstab.line_numbers(FSTAB, "/swap file") == [2]
+    assert fstab.line_numbers(FSTAB, "/other") == []
+
+
+def test_fstab_add_and_remove_round_trip() -> None:
+    line = fstab.swap_line("/var/tmp/my swap", 10)
+    assert line == "/var/tmp/my\\040swap none swap sw,pri=10 0 0"
+    added = fstab.with_line(FSTAB, line)  # FSTAB has no final newline: one is added
+    assert added.endswith("pri=5 0 0\n" + line + "\n")
+    removed = fstab.without_lines(added, fstab.line_numbers(added, "/var/tmp/my swap"))
+    assert removed == FSTAB + "\n"
+
+
+def test_fstab_write_is_atomic_with_backup(tmp_path: os.PathLike[str]) -> None:
+    path = os.path.join(tmp_path, "fstab")
+    with open(path, "w") as f:
+        f.write(FSTAB)
+    os.chmod(path, 0o644)
+    fstab.write(path, fstab.with_line(FSTAB, fstab.swap_line("/s", None)))
+    assert fstab.read(fstab.backup_path(path)) == FSTAB
+    assert fstab.read(path).endswith("\n/s none swap sw 0 0\n")
+    assert os.stat(path).st_mode & 0o777 == 0o644
+    assert sorted(os.listdir(tmp_path)) == ["fstab", "fstab.checkswap-backup"]  # no temp left
+    verify = subprocess.run(
+        ["findmnt", "--verify", "--tab-file", path], capture_output=True, text=True
+    )
+    assert "0 parse errors" in verify.stdout + verify.stderr
+
+
+# --- sizes and refusals -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "status", "message"),
+    [
+        (["1"], 2, "did you mean 1G?"),
+        (["1X"], 2, "give a size such as 512M"),
+        (["64M", "--priority", "40000"], 2, "between -1 and 32767"),
+        (["64M", "--path", "/no/such/dir/swap"], 2, "directory /no/such/dir does not exist"),
+        (["64M", "--path", "/dev/shm/checkswap-test-x"], 1, "(tmpfs): it lives in RAM"),
+        (["64M", "--path", "/proc/checkswap-test-x"], 1, "(proc): checkswap knows swapfiles"),
+        (["64M", "--path", "/"], 1, "already exists (a directory)"),
+        (["64M", "--persist", "--fstab", "/no/fstab"], 2, "--fstab /no/fstab: no such file"),
+    ],
+)
+def test_add_refusals_and_bad_input(argv: list[str], status: int, message: str) -> None:
+    code, out, err = run_cli("swapfile", "add", *argv, "--dry-run")
+    assert (code, out) == (status, "")
+    assert message in err and err.count("\n") == 1
+
+
+def test_add_existing_file_is_refused(tmp_path: os.PathLike[str]) -> None:
+    path = os.path.join(tmp_path, "swap")
+    open(path, "w").close()
+    code, _, err = run_cli("swapfile", "add", "64M", "--path", path, "--dry-run")
+    assert code == 1
+    assert "already exists (a file that is not an active swap area)" in err
+
+
+def test_add_not_enough_space(tmp_path: os.PathLike[str]) -> None:
+    st = os.statvfs(tmp_path)
+    free_gib = st.f_bavail * st.f_frsize // 2**30
+    path = os.path.join(tmp_path, "swap")
+    code, _, err = run_cli("swapfile", "add", f"{free_gib + 1}G", "--path", path, "--dry-run")
+    assert code == 1 and "not enough space on" in err and "keeps" in err
+
+
+def test_add_needs_root(monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[str]) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    code, out, err = run_cli("swapfile", "add", "64M", "--path", os.path.join(tmp_path, "s"))
+    assert code == 1 and out == ""
+    assert err == (
+        "checkswap: checkswap swapfile add needs root: run it with sudo (or try --dry-run to "
+        "see the plan)\n"
+    )
+    assert os.listdir(tmp_path) == []
+
+
+def test_dry_run_prints_commands_in_order(tmp_path: os.PathLike[str]) -> None:
+    path = os.path.join(tmp_path, "swap")
+    fst = os.path.join(tmp_path, "fstab")
+    with open(fst, "w") as f:
+        f.write(FSTAB)
+    code, out, _ = run_cli(
+        "swapfile", "add", "100M", "--path", path, "--priority", "7", "--persist",
+        "--fstab", fst, "--dry-run",
+    )  # fmt: skip
+    assert code == 0
+    commands = [line for line in out.splitlines() if not line.startswith("#")]
+    assert commands == [
+        f"fallocate -l {100 * 2**20} {path}",
+        f"chmod 600 {path}",
+        f"mkswap {path}",
+        f"swapon --priority 7 {path}",
+        f"sh -c 'echo '\"'\"'{path} none swap sw,pri=7 0 0'\"'\"' >> {fst}'    # atomically "
+        f"(temp file, fsync, rename); backup {fst}.checkswap-backup",
+    ]
+    assert f"dd if=/dev/zero of={path} bs=1M count=100 conv=fsync" in out
+    assert sorted(os.listdir(tmp_path)) == ["fstab"]
+    assert fstab.read(fst) == FSTAB
+
+
+def test_size_rounds_up_to_whole_mib() -> None:
+    assert swapfile.round_size(1) == 2**20
+    assert swapfile.round_size(2**30) == 2**30
+    assert swapfile.round_size(int(1.5 * 2**30) + 1) == int(1.5 * 2**30) + 2**20
+
+
+def test_margin_is_bounded() -> None:
+    assert swapfile.margin_bytes(512 * 2**20) == 64 * 2**20
+    assert swapfile.margin_bytes(10 * 2**30) == 512 * 2**20
+    assert swapfile.margin_bytes(10 * 2**40) == 2 * 2**30
+
+
+# --- remove, planned against the seed's server (a synthesised fixture) -------------------
+
+
+@pytest.fixture
+def seed_root(fixture_root: object) -> Root:
+    return Root(fixture_root("swapfile-unsafe-remove"))  # type: ignore[operator]
+
+
+def test_remove_refuses_when_used_exceeds_available(
+    seed_root: Root, tmp_path: os.PathLike[str]
+) -> None:
+    fst = os.path.join(tmp_path, "fstab")
+    with open(fst, "w") as f:
+        f.write(FSTAB)
+    with pytest.raises(Refused) as e:
+        swapfile.plan_remove(seed_root, "/swapfile", fst, force=False)
+    assert "holds 3.5 GiB of swapped-out memory and MemAvailable is 1.0 GiB" in str(e.value)
+    plan = swapfile.plan_remove(seed_root, "/swapfile", fst, force=True)
+    steps = [str(s) for s in swapfile.remove_steps(plan)]
+    assert steps == [
+        "swapoff /swapfile",
+        f"sed -i 5d {fst}    # atomically; backup {fst}.checkswap-backup",
+        "rm -f /swapfile",
+    ]
+
+
+def test_remove_small_file_is_safe(seed_root: Root, tmp_path: os.PathLike[str]) -> None:
+    fst = os.path.join(tmp_path, "fstab")
+    with open(fst, "w") as f:
+        f.write(FSTAB)
+    plan = swapfile.plan_remove(seed_root, "/swapfile-small", fst, force=False)
+    assert plan.area is not None and plan.area.used_bytes == 4096 * 1024
+    assert plan.fstab_lines == []
+
+
+def test_remove_refuses_partition(seed_root: Root) -> None:
+    with pytest.raises(Refused, match="is a swap partition, not a file"):
+        swapfile.plan_remove(seed_root, "/dev/sda2", "/etc/fstab", force=True)
+
+
+def test_remove_refuses_a_file_that_is_not_swap(tmp_path: os.PathLike[str]) -> None:
+    path = os.path.join(tmp_path, "data")
+    with open(path, "wb") as f:
+        f.write(b"\x01" * 8192)
+    code, _, err = run_cli("swapfile", "remove", path, "--dry-run")
+    assert code == 1 and "has no swap signature: not deleting it" in err
+    assert os.path.exists(path)
+    code, _, err = run_cli("swapfile", "remove", os.path.join(tmp_path, "nope"), "--dry-run")
+    assert code == 1 and "is not a swap area and does not exist" in err
+
+
+def test_plan_rejects_missing_fstab(seed_root: Root) -> None:
+    with pytest.raises(BadInput, match="--fstab /nope: no such file"):
+        swapfile.plan_remove(seed_root, "/swapfile-small", "/nope", force=False)
+
+
+# --- progress bar -----------------------------------------------------------------------
+
+
+def test_progress_line_rate_and_eta() -> None:
+    bar = Progress(2**30, io.StringIO(), True, clock=lambda: 0.0)
+    assert bar.line(256 * 2**20, 2.0) == (
+        "[#######.....................]  25%  256.0 MiB / 1.0 GiB  128.0 MiB/s  ETA 0:06"
+    )
+    assert bar.line(0, 0.0).endswith("0 B / 1.0 GiB  -  ETA -")
+
+
+def test_progress_draws_nothing_off_a_terminal() -> None:
+    out = io.StringIO()
+    bar = Progress(100, out, False)
+    bar.update(50)
+    bar.finish(100)
+    assert out.getvalue() == ""
+
+
+def test_progress_redraws_at_most_every_interval() -> None:
+    t = [0.0]
+    out = io.StringIO()
+    bar = Progress(100, out, True, clock=lambda: t[0], every_s=0.2)
+    for i in range(10):
+        t[0] = i * 0.05
+        bar.update(i * 10)
+    bar.finish(100)
+    assert out.getvalue().count("\r") == 3 + 1  # at 0.0, 0.2, 0.4, and the final line
+    assert out.getvalue().endswith("100%  100 B / 100 B  222 B/s  ETA 0:00\n")
+
+
+# --- list (topology from issue 5, on its fixture trees) ----------------------------------
+
+
+def test_list_table_on_fixture(fixture_root: object) -> None:
+    code, out, err = run_cli("swapfile", "list", "--root", fixture_root("topo-old-kernel"))  # type: ignore[operator]
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        "NAME       KIND           SIZE     USED  PRIO  ON      DISK",
+        "/dev/sda2  partition   4.0 GiB  1.0 GiB    -2  -       sda (rotational)",
+        "/swapfile  file       12.0 GiB      0 B    -3  ext4 /  sda (rotational)",
+    ]
+
+
+def test_list_network_filesystem_and_json(fixture_root: object) -> None:
+    root = fixture_root("topo-nfs")  # type: ignore[operator]
+    code, out, _ = run_cli("swapfile", "list", "--root", root)
+    assert code == 0 and "nfs4 /mnt/nfs  network filesystem (nfs4)" in out
+    code, out, _ = run_cli("swapfile", "list", "--root", root, "--format", "json")
+    import json
+
+    (device,) = json.loads(out)["devices"]
+    assert (device["name"], device["kind"], device["network"]) == (
+        "/mnt/nfs/swapfile",
+        "file",
+        True,
+    )
+    assert out.count("\n") == 1
+
+
+def test_list_bad_root_is_bad_input(tmp_path: os.PathLike[str]) -> None:
+    code, _, err = run_cli("swapfile", "list", "--root", str(tmp_path))
+    assert code == 2 and "not a kernel tree" in err
