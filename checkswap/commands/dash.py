@@ -240,7 +240,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
 
         if recording is not None:
             name = os.path.basename(args.replay)
-            state = DashState(None, None, interval, f"replay {name} at {speed:g}x")
+            state = DashState(None, None, interval, f"replay {name} {speed:g}x")
             state.top_note = "processes are not in a recording"
         else:
             assert root is not None
@@ -268,8 +268,9 @@ def run(args: argparse.Namespace, env: Env) -> int:
                         return reading.page_size
 
                     n = play(None, samples, replay_page_size, dash)
-                    bad = f", {reading.bad_lines} bad lines skipped" if reading.bad_lines else ""
-                    state.status = f"end of recording: {n} intervals{bad}; q to quit"
+                    bad = reading.bad_lines
+                    skipped = f", {bad} bad line{'s' if bad > 1 else ''} skipped" if bad else ""
+                    state.status = f"end of recording: {n} intervals{skipped}"
                     dash.show()
                     while True:
                         dash.wait(3600.0)

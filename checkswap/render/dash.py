@@ -157,7 +157,7 @@ def _clock(state: DashState, iso: object, fmt: str = "%H:%M:%S") -> str:
 
 def _offset(state: DashState, iso: object) -> str:
     z = _clock(state, iso, "%z")
-    return f"UTC{z[:3]}:{z[3:]}" if len(z) == 5 else ""
+    return f"{z[:3]}:{z[3:]}" if len(z) == 5 else ""
 
 
 def line(width: int, *parts: tuple[str, Style], style: Style = "") -> Text:
@@ -201,8 +201,10 @@ def header(state: DashState, width: int) -> Section:
     key = (state.host, when, state.source, verdict, tuple(flags), state.interval)
 
     def build() -> list[Text]:
-        left = f" checkswap dash · {state.host or '?'} · {when} · {state.source}"
-        left += f" · {state.interval:g} s"
+        parts = ["checkswap dash", state.host, when, state.source]
+        if state.source == "live":
+            parts[-1] = f"live, every {state.interval:g} s"
+        left = " " + " · ".join(p for p in parts if p)
         right: list[tuple[str, Style]] = []
         for f in flags:
             right.append((f" {f} ", "bold black on yellow"))
@@ -585,15 +587,17 @@ def footer(state: DashState, width: int) -> Section:
 
     def build() -> list[Text]:
         parts: list[tuple[str, Style]] = []
-        for k, what in (
-            ("q", "quit"),
-            ("s", f"sort: {state.sort}"),
-            ("p", "resume" if state.paused else "pause"),
-            ("?", "help"),
-        ):
-            parts += [(f" {k} ", "reverse bold"), (f" {what}  ", "")]
+        keys = [("q", "quit")]
         if state.status:
-            parts.append((state.status, "bold"))
+            parts = [(f" {state.status} ", "bold reverse"), ("  ", "")]
+        else:
+            keys += [
+                ("s", f"sort: {state.sort}"),
+                ("p", "resume" if state.paused else "pause"),
+                ("?", "help"),
+            ]
+        for k, what in keys:
+            parts += [(f" {k} ", "reverse bold"), (f" {what}  ", "")]
         return [line(width, *parts)]
 
     return Section("footer", key, build)
