@@ -235,3 +235,18 @@ class Tracker:
         if self.rated_s <= 0:
             return None
         return self.totals.get(name, 0) / self.rated_s
+
+
+def counter_rates(
+    old: dict[str, int], new: dict[str, int], seconds: float
+) -> dict[str, float | None]:
+    """Per-second rates of counters other than vmstat's (diskstats fields, say) over an interval.
+
+    Same rule as ``Interval``: a missing or backwards counter, or a clock that did not advance,
+    gives None for that counter.
+    """
+    out: dict[str, float | None] = {}
+    for name, value in new.items():
+        d = counter_delta(old.get(name), value)
+        out[name] = None if d is None or seconds <= 0 else d / seconds
+    return out

@@ -31,6 +31,7 @@ class PreadFile:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self._fd = -1  # set first: __del__ runs even when open() below fails
         self._fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         self._bufsize = 16384
 
@@ -136,15 +137,23 @@ class Root:
 
 
 def open_root(path: str | None) -> Root:
-    """The root named by ``--root``, checked to be a kernel tree (BadInput if not)."""
+    """The root named by ``--root`` (a DIR or a snapshot bundle), checked to be a kernel tree."""
     if path is None:
         root = Root("/")
     else:
         if not os.path.exists(path):
             raise BadInput(f"--root {path}: no such file or directory")
-        if not os.path.isdir(path):
-            raise BadInput(f"--root {path}: not a directory holding proc/ and sys/")
-        root = Root(path)
+        from checkswap import bundle  # bundle builds on Root: import here, not at the top
+
+        if bundle.is_bundle_file(path) or bundle.is_bundle_dir(path):
+            root = bundle.BundleRoot(path)
+        elif not os.path.isdir(path):
+            raise BadInput(
+                f"--root {path}: neither a directory holding proc/ and sys/ nor a snapshot "
+                "bundle made by `checkswap snapshot`"
+            )
+        else:
+            root = Root(path)
     check_kernel_tree(root)
     return root
 

@@ -7,6 +7,8 @@ module level: optional extras are imported inside ``run``.
 # name -> module; the first is the default command.
 COMMANDS = {
     "watch": "checkswap.commands.watch",
+    "doctor": "checkswap.commands.doctor",
+    "snapshot": "checkswap.commands.snapshot",
     "dash": "checkswap.commands.dash",
 }
 # Commands that follow the monitoring-plugins exit convention: bad input is UNKNOWN (3).

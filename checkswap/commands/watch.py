@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from checkswap import __version__
+from checkswap.bundle import replay_sleep
 from checkswap.fields import iso_utc, sample_record, summary_record, swap_used
 from checkswap.kernel.swaps import read_swaps
 from checkswap.rates import Interval, Tracker
@@ -36,9 +37,10 @@ device and are reported apart. Ctrl-C, SIGTERM or --count end the run with a sum
 def add_common_root(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--root",
-        metavar="DIR",
+        metavar="DIR|BUNDLE",
         help="read the kernel from DIR/proc and DIR/sys instead of / (a fixture tree, or a "
-        "host's /proc and /sys mounted elsewhere)",
+        "host's /proc and /sys mounted elsewhere), or replay a bundle made by "
+        "`checkswap snapshot`",
     )
 
 
@@ -137,5 +139,6 @@ def run(args: argparse.Namespace, env: Env) -> int:
     interval = parse_duration(args.interval)
     count = parse_count(args.count) if args.count is not None else None
     root = open_root(args.root)
-    samples = live_samples(root, interval, count, env.monotonic, env.sleep)
+    # A bundle's samples were taken at its own pace: replay them without sleeping.
+    samples = live_samples(root, interval, count, env.monotonic, replay_sleep(root, env.sleep))
     return stream(root, samples, args.format, env, interval)

@@ -1,0 +1,196 @@
+"""``checkswap doctor``: is the swap set up sanely, and is it hurting? One verdict, worst first."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING, Any
+
+from checkswap.commands.watch import add_common_root
+from checkswap.units import format_bytes, parse_duration
+
+if TYPE_CHECKING:
+    from checkswap.env import Env
+
+HELP = "check the swap setup (disks, swappiness, sizes) and whether it is hurting now"
+DESCRIPTION = """\
+Diagnose the swap: what each swap area sits on (file, partition, dm/md/loop layers, down to the
+disks: rotational, virtual, network-backed, zram), swappiness for the machine's role, sizes, and
+a verdict from a short sample:
+
+  quiet      less than 1 page/s in or out, however full the swap is
+  swapping   1 page/s or more, below the thrashing thresholds
+  thrashing  swap-in >= 100 pages/s while PSI memory full >= 5 % of the sample
+             (no PSI: swap-in >= 1000 pages/s, half of it refaults)
+  no-swap    no swap area is active
+
+swap-in: pages read back from swap into RAM (pswpin); swap-out: pages written to swap (pswpout).
+Each finding has evidence (figures and the files they came from) and fix commands.
+
+Exit status (monitoring-plugins): 0 no finding is a warning or worse, 1 the worst is a warning,
+2 one is critical, 3 an error or bad input.
+
+roles (swappiness advised / swap):
+  general   10-60 (60 is the kernel default) / a modest amount is fine
+  database  1-10 / small, as a safety net
+  compute   <= 1 / none preferred (hypervisors, HPC, batch)
+  nosql     <= 1 / none preferred (Cassandra, Elasticsearch, Couchbase: vendor docs)
+  desktop   60, or up to 100+ with zram / yes
+"""
+
+MARK = {"critical": "CRITICAL", "warning": "WARNING ", "info": "info    "}
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    p: argparse.ArgumentParser = sub.add_parser(
+        "doctor",
+        help=HELP,
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--role",
+        choices=("general", "database", "compute", "nosql", "desktop"),
+        default="general",
+        help="what the machine is for; sets the swappiness advised (default: general)",
+    )
+    p.add_argument(
+        "--sample",
+        default="3",
+        metavar="SECONDS",
+        help="how long to measure swap activity for the verdict: 3, 0.5, 5s (default: 3); "
+        "a snapshot bundle is measured over its captured samples instead",
+    )
+    p.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="short text, worst first (default), or one complete JSON object",
+    )
+    add_common_root(p)
+    return p
+
+
+def run(args: argparse.Namespace, env: Env) -> int:
+    from checkswap import doctor
+    from checkswap.root import open_root
+
+    sample_s = parse_duration(args.sample, "sample")
+    root = open_root(args.root)
+    report = doctor.diagnose(root, args.role, sample_s, sleep=env.sleep)
+    if args.format == "json":
+        env.stdout.write(json.dumps(report) + "\n")
+    else:
+        env.stdout.write(render_text(report))
+    return doctor.exit_status(report)
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) < 1e6 else f"{value:.0f}"
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def evidence_line(evidence: dict[str, Any]) -> str:
+    skip = {"files", "thresholds", "layers", "rule", "psi_source"}
+    parts = [
+        f"{k}={_fmt(v)}"
+        for k, v in evidence.items()
+        if k not in skip and v is not None and not isinstance(v, dict)
+    ]
+    return " ".join(parts)
+
+
+def render_text(r: dict[str, Any]) -> str:
+    lines = []
+    head = f"checkswap doctor: {r.get('hostname') or '?'}, kernel {r.get('kernel_release') or '?'}"
+    sample = r["sample"]
+    if sample.get("interval_s"):
+        head += f", sampled {sample['interval_s']:.1f} s"
+    lines.append(f"{head}, role {r['role']}")
+    lines.append(f"verdict: {r['verdict']}: {r['verdict_evidence'].get('rule', '')}")
+    ev = r["verdict_evidence"]
+    if ev.get("swap_in_per_s") is not None:
+        page = r["page_size_bytes"]
+        lines.append(
+            f"  swap-in {ev['swap_in_per_s']:.1f} pages/s "
+            f"({format_bytes(ev['swap_in_per_s'] * page)}/s), swap-out "
+            f"{ev['swap_out_per_s']:.1f} pages/s ({format_bytes(ev['swap_out_per_s'] * page)}/s), "
+            f"PSI memory full {_pct(ev.get('psi_full_pct'))}, "
+            f"anon refaults {_num(ev.get('refault_anon_per_s'))}/s"
+        )
+    lines.append("")
+    for f in r["findings"]:
+        lines.append(f"{MARK.get(f['severity'], f['severity'])} {f['id']}: {f['title']}")
+        lines.append(f"    {f['detail']}")
+        evl = evidence_line(f["evidence"])
+        files = f["evidence"].get("files")
+        if evl:
+            lines.append(f"    evidence: {evl}")
+        if files:
+            lines.append(f"    from: {' '.join(files)}")
+        for cmd in f["fix"]:
+            lines.append(f"    fix: {cmd}")
+    if not r["findings"]:
+        lines.append("no findings")
+    lines.append("")
+    lines.append(f"vm.swappiness: {_num(r.get('swappiness'))}")
+    if r["devices"]:
+        lines.append("swap areas:")
+    for d in r["devices"]:
+        what = []
+        for x in d["disk_facts"]:
+            tags = []
+            if x["zram"]:
+                tags.append("compressed RAM")
+            else:
+                tags.append(
+                    "rotational"
+                    if x["rotational"]
+                    else ("non-rotational" if x["rotational"] is False else "rotational ?")
+                )
+            if x["virtual_kind"]:
+                tags.append(x["virtual_kind"])
+            if x["network_kind"]:
+                tags.append(x["network_kind"])
+            what.append(f"{x['name']} ({', '.join(tags)})")
+        where = " + ".join(what) or (d.get("network_kind") or "?")
+        fs = f" {d['filesystem']} {d['mount_point']}," if d.get("filesystem") else ""
+        lines.append(
+            f"  {d['name']}  {d['kind']}  {format_bytes(d['size_bytes'])}, used "
+            f"{format_bytes(d['used_bytes'])}, priority {d['priority']},{fs} on {where}"
+        )
+    cost = r.get("disk_cost")
+    if cost:
+        for x in cost["disks"]:
+            lines.append(
+                f"disk {x['name']} over the sample: read {format_bytes(x['read_bytes_per_s'])}/s, "
+                f"write {format_bytes(x['write_bytes_per_s'])}/s, busy {_pct(x['util_pct'])}"
+            )
+        lines.append(
+            f"  swap traffic {format_bytes(cost['swap_bytes_per_s'])}/s = "
+            f"{_pct(cost['swap_share_pct'])} of the I/O on the swap disks"
+        )
+    sb = r.get("since_boot") or {}
+    if sb.get("swap_in_gib") is not None:
+        lines.append(
+            f"since boot: {sb['swap_in_gib']:.2f} GiB swapped in, {sb['swap_out_gib']:.2f} GiB "
+            f"out; {sb.get('meaning', '')}"
+        )
+    for note in r.get("notes", []):
+        lines.append(f"note: {note}")
+    return "\n".join(lines) + "\n"
+
+
+def _pct(v: object) -> str:
+    return "-" if not isinstance(v, (int, float)) else f"{v:.1f} %"
+
+
+def _num(v: object) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.1f}"
+    return str(v)

@@ -1,0 +1,71 @@
+"""``checkswap snapshot``: capture what checkswap reads, to diagnose on another machine."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import TYPE_CHECKING
+
+from checkswap.commands.watch import add_common_root
+from checkswap.units import format_bytes, parse_count, parse_duration
+
+if TYPE_CHECKING:
+    from checkswap.env import Env
+
+HELP = "capture the kernel files checkswap reads into a bundle for --root elsewhere"
+
+
+def description() -> str:
+    from checkswap.snapshot import CAPTURED_HELP
+
+    return f"""\
+Capture a bundle (tar.gz) of the kernel files checkswap reads, to run any command on it later,
+on any machine: checkswap doctor --root BUNDLE, checkswap watch --root BUNDLE.
+
+With -n COUNT it takes COUNT samples -i SECONDS apart, so rates (watch, top, the doctor's
+verdict) can be computed offline: one sample gives no rates, two give one interval.
+
+{CAPTURED_HELP}
+"""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    p: argparse.ArgumentParser = sub.add_parser(
+        "snapshot",
+        help=HELP,
+        description=description(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("-o", "--output", required=True, metavar="BUNDLE", help="file to write")
+    p.add_argument(
+        "-n", "--count", default="1", metavar="COUNT", help="samples to take (default: 1)"
+    )
+    p.add_argument(
+        "-i",
+        "--interval",
+        default="1",
+        metavar="SECONDS",
+        help="time between samples: 2, 0.5, 2s (default: 1)",
+    )
+    add_common_root(p)
+    return p
+
+
+def run(args: argparse.Namespace, env: Env) -> int:
+    from checkswap import snapshot
+    from checkswap.bundle import replay_sleep
+    from checkswap.root import open_root
+
+    count = parse_count(args.count)
+    interval = parse_duration(args.interval)
+    root = open_root(args.root)
+    manifest = snapshot.take(
+        root, args.output, count, interval, env.monotonic, replay_sleep(root, env.sleep)
+    )
+    size = os.path.getsize(args.output)
+    n = len(manifest["samples"])
+    env.stdout.write(
+        f"wrote {args.output}: {n} sample{'s' if n != 1 else ''}, {format_bytes(size)}; "
+        f"read it with: checkswap doctor --root {args.output}\n"
+    )
+    return 0

@@ -1,0 +1,25 @@
+"""/proc/uptime: seconds since boot, and idle seconds summed over CPUs::
+
+2161.42 4176.55
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from checkswap.root import Root
+
+
+def parse_uptime(text: str) -> float | None:
+    try:
+        return float(text.split()[0])
+    except (IndexError, ValueError):
+        return None
+
+
+def read_uptime(root: Root) -> float | None:
+    try:
+        return parse_uptime(root.read_text("proc/uptime"))
+    except OSError:
+        return None

@@ -1,0 +1,307 @@
+"""What each swap area really sits on: file → filesystem → block device → ... → physical disks.
+
+A partition leads to its disk; a swapfile to its filesystem (mountinfo, by the file's st_dev; btrfs
+and NFS have anonymous device numbers, so their mount source names the device); a dm, LVM,
+multipath or md device to the devices in its ``slaves/``; a loop device to its backing file and on
+down. For every disk at the bottom: rotational or not, zram (compressed RAM, no disk I/O),
+network-backed (nbd, rbd, iSCSI, NVMe over fabrics; NFS and CIFS filesystems), virtual (virtio,
+xen, Hyper-V: their rotational flag is the hypervisor's default, not the medium).
+
+The stat() facts of a swapfile come through the root: on the live host from stat(2); in a
+snapshot bundle or fixture tree from the manifest's ``stat`` map, so topology works offline.
+"""
+
+from __future__ import annotations
+
+import os
+import stat as stat_mod
+from typing import Any
+
+from checkswap.kernel import block
+from checkswap.kernel.mountinfo import Mount, mount_for_path, read_mountinfo
+from checkswap.kernel.swaps import SwapArea, read_swaps
+from checkswap.root import Root
+
+NETWORK_FILESYSTEMS = frozenset(
+    {"nfs", "nfs4", "cifs", "smb3", "smbfs", "ceph", "glusterfs", "fuse.glusterfs", "9p", "afs"}
+)
+FILES = ("/proc/swaps", "/proc/self/mountinfo", "/sys/class/block", "/sys/dev/block")
+
+
+def stat_facts(root: Root, path: str) -> dict[str, int] | None:
+    """mode, uid, gid, size and device numbers of a file, from the manifest or stat(2).
+
+    ``dev_*`` is the filesystem holding the file; ``rdev_*`` the device a device node names.
+    None when unknown (a DIR root without a manifest: its paths are not this host's).
+    """
+    manifest = root.manifest or {}
+    recorded = manifest.get("stat")
+    if isinstance(recorded, dict):
+        facts = recorded.get(path)
+        if isinstance(facts, dict):
+            return {k: v for k, v in facts.items() if isinstance(v, int)}
+        return None
+    if not root.is_host:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return facts_from_stat(st)
+
+
+def facts_from_stat(st: os.stat_result) -> dict[str, int]:
+    return {
+        "mode": st.st_mode,
+        "uid": st.st_uid,
+        "gid": st.st_gid,
+        "size": st.st_size,
+        "blocks": st.st_blocks,
+        "dev_major": os.major(st.st_dev),
+        "dev_minor": os.minor(st.st_dev),
+        "rdev_major": os.major(st.st_rdev),
+        "rdev_minor": os.minor(st.st_rdev),
+    }
+
+
+class _Walk:
+    """Accumulates the layers and bottom disks found while resolving one swap area."""
+
+    def __init__(self) -> None:
+        self.layers: list[str] = []
+        self.disks: list[str] = []
+        self.loop = False
+        self.network_fs: str | None = None
+        self.filesystem: str | None = None
+        self.mount_point: str | None = None
+        self.notes: list[str] = []
+
+
+class Topology:
+    def __init__(self, root: Root) -> None:
+        self.root = root
+        self.notes: list[str] = []
+        try:
+            self.mounts: list[Mount] = read_mountinfo(root)
+        except OSError:
+            self.mounts = []
+            self.notes.append(f"{root.join('proc/self/mountinfo')} unreadable: filesystems unknown")
+
+    # --- naming ----------------------------------------------------------------------------
+
+    def block_for_source(self, source: str) -> str | None:
+        """Block device name for a /dev path (/dev/vda2, /dev/mapper/vg-swap, /dev/dm-0)."""
+        if source.startswith("/dev/mapper/"):
+            return block.find_dm_by_name(self.root, source[len("/dev/mapper/") :])
+        if source.startswith("/dev/"):
+            base = os.path.basename(source)
+            if self.root.exists(f"{block.CLASS}/{base}"):
+                return base
+        return None
+
+    def block_for_node(self, path: str) -> str | None:
+        facts = stat_facts(self.root, path)
+        if facts is not None and stat_mod.S_ISBLK(facts.get("mode", 0)):
+            name = block.name_by_devnum(self.root, facts["rdev_major"], facts["rdev_minor"])
+            if name is not None:
+                return name
+        return self.block_for_source(path)
+
+    def mount_of(self, path: str, facts: dict[str, int] | None) -> Mount | None:
+        if facts is not None and "dev_major" in facts:
+            dev = (facts["dev_major"], facts["dev_minor"])
+            same = [m for m in self.mounts if (m.major, m.minor) == dev]
+            if same:
+                best = mount_for_path(same, path)
+                return best if best is not None else same[-1]
+        return mount_for_path(self.mounts, path)
+
+    # --- walking down ----------------------------------------------------------------------
+
+    def walk_file(self, path: str, w: _Walk, depth: int) -> None:
+        facts = stat_facts(self.root, path)
+        m = self.mount_of(path, facts)
+        if m is None:
+            w.notes.append(f"{path}: filesystem not found in mountinfo")
+            return
+        if w.filesystem is None:
+            w.filesystem, w.mount_point = m.fstype, m.mount_point
+        w.layers.append(f"{path} on {m.fstype} {m.mount_point} ({m.source})")
+        if m.fstype in NETWORK_FILESYSTEMS:
+            w.network_fs = m.fstype
+            return
+        name = None
+        if m.major != 0:
+            name = block.name_by_devnum(self.root, m.major, m.minor)
+        if name is None:
+            name = self.block_for_source(m.source)
+        if name is None:
+            w.notes.append(f"{path}: no block device for {m.source} ({m.fstype})")
+            return
+        self.walk_block(name, w, depth + 1)
+
+    def walk_block(self, name: str, w: _Walk, depth: int) -> None:
+        if depth > 16:
+            w.notes.append(f"{name}: device stack deeper than 16 layers, stopped")
+            return
+        root = self.root
+        if block.is_partition(root, name):
+            disk = block.parent_disk(root, name)
+            w.layers.append(f"{name} (partition of {disk})")
+            if disk is not None and disk != name:
+                self.walk_block(disk, w, depth + 1)
+            return
+        if name.startswith("loop"):
+            w.loop = True
+            backing = block.loop_backing_file(root, name)
+            w.layers.append(f"{name} (loop over {backing or 'unknown file'})")
+            if backing:
+                # The kernel appends " (deleted)" when the backing file was unlinked; its
+                # filesystem is still the one its path names.
+                if backing.endswith(" (deleted)"):
+                    backing = backing[: -len(" (deleted)")]
+                self.walk_file(backing, w, depth)
+            return
+        below = block.slaves(root, name)
+        if below:
+            what = describe_stacked(root, name)
+            w.layers.append(f"{name} ({what} over {', '.join(below)})")
+            for s in below:
+                self.walk_block(s, w, depth + 1)
+            return
+        if name not in w.disks:
+            w.disks.append(name)
+            w.layers.append(name)
+
+    # --- the result ------------------------------------------------------------------------
+
+    def device(self, area: SwapArea) -> dict[str, Any]:
+        root = self.root
+        w = _Walk()
+        entry: dict[str, Any] = {
+            "name": area.name,
+            "kind": "file",
+            "type": area.type,
+            "size_bytes": area.size_bytes,
+            "used_bytes": area.used_bytes,
+            "priority": area.priority,
+        }
+        if area.type == "file":
+            facts = stat_facts(root, area.name)
+            self.walk_file(area.name, w, 0)
+            entry["mode"] = f"{stat_mod.S_IMODE(facts['mode']):04o}" if facts else None
+            entry["uid"] = facts.get("uid") if facts else None
+            if facts is None:
+                w.notes.append(f"{area.name}: stat() facts unknown (no manifest): mode not checked")
+        elif area.type == "partition":
+            name = self.block_for_node(area.name)
+            if name is None:
+                entry["kind"] = "partition"
+                w.notes.append(f"{area.name}: block device not found under sys/class/block")
+            else:
+                entry["kind"] = block_kind(root, name)
+                self.walk_block(name, w, 0)
+            entry["block_device"] = name
+        else:
+            # LXCFS shows a synthetic "none virtual" line inside containers.
+            entry["kind"] = area.type
+        facts_list = [disk_facts(root, d) for d in w.disks]
+        real = [f for f in facts_list if not f["zram"]]
+        rot = [f["rotational"] for f in real]
+        network_kinds = sorted({f["network_kind"] for f in real if f["network_kind"]})
+        if w.network_fs:
+            network_kinds.append(w.network_fs)
+        entry.update(
+            {
+                "disks": list(w.disks),
+                "rotational": (True if any(rot) else (False if rot and None not in rot else None))
+                if real
+                else (False if facts_list else None),
+                "virtual": all(f["virtual"] for f in real) if real else None,
+                "network": bool(network_kinds),
+                "network_kind": network_kinds[0] if network_kinds else None,
+                "loop": w.loop,
+                "zram": bool(facts_list) and not real,
+                "filesystem": w.filesystem,
+                "mount_point": w.mount_point,
+                "layers": w.layers,
+                "disk_facts": facts_list,
+            }
+        )
+        if w.notes:
+            entry["notes"] = w.notes
+        return entry
+
+
+def describe_stacked(root: Root, name: str) -> str:
+    if name.startswith("dm-"):
+        uuid = block.dm_uuid(root, name) or ""
+        kind = {"LVM": "LVM", "mpath": "multipath", "CRYPT": "dm-crypt"}.get(
+            uuid.split("-", 1)[0], "device-mapper"
+        )
+        dmname = block.dm_name(root, name)
+        return f"{kind} {dmname}" if dmname else kind
+    level = block.md_level(root, name)
+    if level is not None:
+        return f"md {level}"
+    return "stacked device"
+
+
+def block_kind(root: Root, name: str) -> str:
+    if name.startswith("zram"):
+        return "zram"
+    if name.startswith("loop"):
+        return "loop"
+    if name.startswith("dm-"):
+        uuid = block.dm_uuid(root, name) or ""
+        return {"LVM": "lvm", "mpath": "multipath", "CRYPT": "dm-crypt"}.get(
+            uuid.split("-", 1)[0], "dm"
+        )
+    if name.startswith("md"):
+        return "md"
+    if block.is_partition(root, name):
+        return "partition"
+    if name.startswith("nbd"):
+        return "nbd"
+    return "disk"
+
+
+def disk_facts(root: Root, name: str) -> dict[str, Any]:
+    """What a bottom-of-stack disk is: rotational flag, zram, network, virtual."""
+    path = block.device_path(root, name) or ""
+    parts = path.split(os.sep)
+    network_kind = None
+    if name.startswith("nbd"):
+        network_kind = "nbd"
+    elif name.startswith("rbd"):
+        network_kind = "rbd"
+    elif any(p.startswith("session") for p in parts):
+        network_kind = "iscsi"
+    elif "nvme-fabrics" in parts:
+        network_kind = "nvme-of"
+    virtual_kind = None
+    if any(p.startswith("virtio") for p in parts):
+        virtual_kind = "virtio"
+    elif name.startswith("xvd") or any(p.startswith("vbd-") or p == "xen" for p in parts):
+        virtual_kind = "xen"
+    elif "vmbus" in path or any(p.startswith("VMBUS") for p in parts):
+        virtual_kind = "hyperv"
+    return {
+        "name": name,
+        "rotational": block.rotational(root, name),
+        "zram": name.startswith("zram"),
+        "virtual": virtual_kind is not None,
+        "virtual_kind": virtual_kind,
+        "network": network_kind is not None,
+        "network_kind": network_kind,
+    }
+
+
+def swap_devices(root: Root) -> list[dict[str, Any]]:
+    """One entry per swap area in /proc/swaps: DESIGN.md's ``doctor --format json`` devices."""
+    topo = Topology(root)
+    devices = [topo.device(a) for a in read_swaps(root)]
+    for d in devices:
+        if topo.notes:
+            d.setdefault("notes", []).extend(topo.notes)
+    return devices
