@@ -7,18 +7,40 @@ through rates.py, the same code as the live view. One object per line::
      "page_size_bytes": 4096, "vmstat": {"pswpin": 0, ...}, "meminfo": {"SwapTotal": ...},
      "psi": {"some": [avg10, avg60, avg300, total_us], "full": [...]}}
 
-Other ``type`` values (a header, trigger captures) may appear; readers skip types they do not
-know. A truncated or corrupt line is not fatal: it is counted and skipped.
+Other types::
+
+    {"type": "header", "format": "checkswap-recording", "format_version": 1, ...}   # each file
+    {"type": "trigger", "time": ..., "wall": ..., "swap_in_per_s": ..., "capture": {...}}
+    {"type": "event", "time": ..., "event": "resumed", "lost_samples": 12, ...}
+
+A header opens every file the recorder writes: host, kernel, page size, interval, boot id and
+the text of /proc/swaps at that moment (so replay shows the swap areas as ``watch`` does). A
+trigger holds what ``top --format json`` saw when the swap rate crossed ``--trigger``. Events
+say what the recorder lived through (disk full, directory removed, stopped). Readers skip types
+they do not know. A truncated or corrupt line is not fatal: it is counted and skipped.
 """
 
 from __future__ import annotations
 
+import errno
+import gzip
 import json
+import os
+import zlib
 from collections.abc import Iterable, Iterator
+from typing import IO, Callable
 
+from checkswap import __version__
+from checkswap.errors import BadInput
 from checkswap.fields import iso_utc
 from checkswap.kernel.pressure import Pressure, PressureLine
+from checkswap.root import PreadFile, Root
 from checkswap.sample import Sample
+
+FORMAT = "checkswap-recording"
+FORMAT_VERSION = 1
+# Kernel files whose text a header carries, so a replay can show what ``watch`` shows.
+HEADER_FILES = ("proc/swaps", "proc/sys/kernel/random/boot_id")
 
 
 def _psi_out(line: PressureLine | None) -> list[float] | None:
@@ -42,21 +64,23 @@ def sample_to_record(sample: Sample, page_size: int) -> dict[str, object]:
 def _psi_in(value: object) -> PressureLine | None:
     if value is None:
         return None
-    if not isinstance(value, list) or len(value) != 4:
+    if type(value) is not list or len(value) != 4:
         raise ValueError("bad psi line")
     a10, a60, a300, total = value
-    return PressureLine(float(a10), float(a60), float(a300), int(total))
+    if type(total) is not int:
+        raise ValueError("psi total is not an integer")
+    return PressureLine(float(a10), float(a60), float(a300), total)
 
 
 def _counters(value: object) -> dict[str, int]:
-    if not isinstance(value, dict):
+    # The hot path of every report: 604,800 lines a week. json gives str keys; only the
+    # values need checking (bool is a subclass of int, hence the exact type test).
+    if type(value) is not dict:
         raise ValueError("counters must be an object")
-    out = {}
-    for k, v in value.items():
-        if not isinstance(v, int) or isinstance(v, bool):
-            raise ValueError(f"counter {k} is not an integer")
-        out[str(k)] = v
-    return out
+    for v in value.values():
+        if type(v) is not int:
+            raise ValueError("a counter is not an integer")
+    return value
 
 
 def sample_from_record(rec: dict[str, object]) -> tuple[Sample, int]:
@@ -64,13 +88,13 @@ def sample_from_record(rec: dict[str, object]) -> tuple[Sample, int]:
     psi_obj = rec.get("psi")
     psi = None
     if psi_obj is not None:
-        if not isinstance(psi_obj, dict):
+        if type(psi_obj) is not dict:
             raise ValueError("psi must be an object")
         psi = Pressure(_psi_in(psi_obj.get("some")), _psi_in(psi_obj.get("full")))
     mono, wall, page = rec["mono"], rec["wall"], rec["page_size_bytes"]
-    if not isinstance(mono, (int, float)) or not isinstance(wall, (int, float)):
+    if not isinstance(mono, (float, int)) or not isinstance(wall, (float, int)):
         raise ValueError("mono and wall must be numbers")
-    if not isinstance(page, int) or page <= 0:
+    if type(page) is not int or page <= 0:
         raise ValueError("bad page size")
     sample = Sample(
         float(mono), float(wall), _counters(rec["vmstat"]), _counters(rec["meminfo"]), psi
@@ -78,25 +102,137 @@ def sample_from_record(rec: dict[str, object]) -> tuple[Sample, int]:
     return sample, page
 
 
+def paced(
+    samples: Iterable[Sample],
+    speed: float,
+    monotonic: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> Iterator[Sample]:
+    """Recorded samples released at their recorded pace, ``speed`` times faster (0: at once).
+
+    The pace follows the recorded monotonic clock; across a reboot (the clock went back) the
+    next sample comes at once.
+    """
+    it = iter(samples)
+    first = next(it, None)
+    if first is None:
+        return
+    yield first
+    if speed <= 0:
+        yield from it
+        return
+    base_rec, base_now = first.mono, monotonic()
+    for s in it:
+        if s.mono < base_rec:
+            base_rec, base_now = s.mono, monotonic()
+        delay = (s.mono - base_rec) / speed - (monotonic() - base_now)
+        if delay > 0:
+            sleep(delay)
+        yield s
+
+
+def header_record(root: Root, wall: float, interval: float) -> dict[str, object]:
+    """The line that opens each recording file."""
+    files: dict[str, str] = {}
+    for rel in HEADER_FILES:
+        try:
+            files[rel] = root.read_text(rel)
+        except OSError:
+            continue  # absent on this kernel or tree: the replay says "unknown"
+    boot = files.get("proc/sys/kernel/random/boot_id")
+    return {
+        "type": "header",
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "time": iso_utc(wall),
+        "wall": wall,
+        "version": __version__,
+        "hostname": root.hostname,
+        "kernel_release": root.kernel_release,
+        "boot_id": boot.strip() if boot else None,
+        "page_size_bytes": root.page_size,
+        "interval_s": interval,
+        "files": files,
+    }
+
+
+def event_record(wall: float, event: str, **details: object) -> dict[str, object]:
+    return {"type": "event", "time": iso_utc(wall), "wall": wall, "event": event, **details}
+
+
+def trigger_record(
+    wall: float, swap_in_per_s: float | None, swap_out_per_s: float | None, capture: object
+) -> dict[str, object]:
+    return {
+        "type": "trigger",
+        "time": iso_utc(wall),
+        "wall": wall,
+        "swap_in_per_s": swap_in_per_s,
+        "swap_out_per_s": swap_out_per_s,
+        "capture": capture,
+    }
+
+
+def dumps(rec: dict[str, object]) -> bytes:
+    """One record as one line: compact, since a week at 1 Hz is 604,800 of them."""
+    return (json.dumps(rec, separators=(",", ":")) + "\n").encode()
+
+
+def _open_text(path: str) -> IO[str]:
+    try:
+        if path.endswith(".gz"):
+            return gzip.open(path, "rt", encoding="utf-8", errors="replace")
+        return open(path, encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such recording") from None
+    except IsADirectoryError:
+        hint = f" (did you mean {os.path.join(path, '*-checkswap.jsonl*')}?)"
+        raise BadInput(f"{path}: is a directory, not a recording{hint}") from None
+    except OSError as e:
+        raise BadInput(f"{path}: cannot read ({e.strerror})") from None
+
+
+def _lines(path: str, reading: Reading) -> Iterator[str]:
+    """The file's lines; a gzip file cut short ends the file as one bad line, not an error."""
+    with _open_text(path) as f:
+        try:
+            yield from f
+        except (EOFError, OSError, zlib.error):
+            reading.bad_lines += 1
+            reading.notes.append(f"{path}: compressed data ends early; read up to there")
+
+
 class Reading:
-    """Raw samples from one or more recording files, in order, with the bad lines counted."""
+    """Raw samples from one or more recording files, in order, with the bad lines counted.
+
+    Records of other types are kept by type: ``headers``, ``triggers``, ``events`` (and any type
+    this version does not know in ``other``).
+    """
 
     def __init__(self) -> None:
         self.bad_lines = 0
+        self.lines = 0
         self.page_size: int | None = None
-        self.other: list[dict[str, object]] = []  # records of other types (trigger captures...)
+        self.headers: list[dict[str, object]] = []
+        self.triggers: list[dict[str, object]] = []
+        self.events: list[dict[str, object]] = []
+        self.other: list[dict[str, object]] = []
+        self.notes: list[str] = []
 
     def samples(self, lines: Iterable[str]) -> Iterator[Sample]:
+        loads = json.loads
         for line in lines:
             line = line.strip()
             if not line:
                 continue
+            self.lines += 1
             try:
-                rec = json.loads(line)
+                rec = loads(line)
                 if not isinstance(rec, dict):
                     raise ValueError("not an object")
-                if rec.get("type") != "raw":
-                    self.other.append(rec)
+                kind = rec.get("type")
+                if kind != "raw":
+                    self._keep(kind, rec)
                     continue
                 sample, page = sample_from_record(rec)
             except (ValueError, KeyError, TypeError):
@@ -104,3 +240,113 @@ class Reading:
                 continue
             self.page_size = page
             yield sample
+
+    def _keep(self, kind: object, rec: dict[str, object]) -> None:
+        if kind == "header":
+            self.headers.append(rec)
+            page = rec.get("page_size_bytes")
+            if self.page_size is None and isinstance(page, int) and page > 0:
+                self.page_size = page
+        elif kind == "trigger":
+            self.triggers.append(rec)
+        elif kind == "event":
+            self.events.append(rec)
+        else:
+            self.other.append(rec)
+
+    def files(self, paths: Iterable[str]) -> Iterator[Sample]:
+        """Samples of several files as one timeline: files in order of their first sample.
+
+        Rotation splits one run over several files, and a shell glob sorts ``FILE.10`` before
+        ``FILE.2``; ordering by content makes the argument order not matter.
+        """
+        ordered = sorted(paths, key=lambda p: (first_wall(p), p))
+        for path in ordered:
+            before = self.lines
+            bad = self.bad_lines
+            yield from self.samples(_lines(path, self))
+            read = self.lines - before
+            if read and self.bad_lines - bad == read:
+                raise BadInput(
+                    f"{path}: not a checkswap recording (none of its {read} lines is a "
+                    "recorded sample); record one with: checkswap record -o FILE"
+                )
+            if read == 0:
+                self.notes.append(f"{path}: empty recording")
+
+
+def first_wall(path: str) -> float:
+    """Wall time of the file's first readable record (inf if none): for ordering files."""
+    reading = Reading()
+    with _open_text(path) as f:
+        try:
+            for n, line in enumerate(f):
+                if n > 1000:
+                    break
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(rec, dict) and isinstance(rec.get("wall"), (int, float)):
+                    return float(rec["wall"])
+        except (EOFError, OSError, zlib.error):
+            reading.bad_lines += 1
+    return float("inf")
+
+
+def first_header(path: str) -> dict[str, object] | None:
+    """The first header record of a file (None for a recording without one)."""
+    with _open_text(path) as f:
+        try:
+            for n, line in enumerate(f):
+                if n > 1000:
+                    break
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(rec, dict) and rec.get("type") == "header":
+                    return rec
+                if isinstance(rec, dict) and rec.get("type") == "raw":
+                    return None
+        except (EOFError, OSError, zlib.error):
+            return None
+    return None
+
+
+class RecordingRoot(Root):
+    """The root a replay renders against: host, kernel, page size and swap areas as recorded.
+
+    Only the kernel files the header carries can be read; the samples come from the recording.
+    """
+
+    def __init__(self, path: str, header: dict[str, object] | None, page_size: int) -> None:
+        # Not Root.__init__: there is no directory to look at, only what the header says.
+        self.path = path
+        self.is_host = False
+        self.notes = []
+        header = header or {}
+        self.manifest = {k: header[k] for k in ("hostname", "kernel_release") if k in header}
+        self.page_size = page_size
+        files = header.get("files")
+        self._files = files if isinstance(files, dict) else {}
+        if not header:
+            self.notes.append(f"{path} has no header: host and swap areas unknown")
+
+    def join(self, rel: str) -> str:
+        return f"{self.path}:{rel}"
+
+    def exists(self, rel: str) -> bool:
+        return rel in self._files
+
+    def read_text(self, rel: str) -> str:
+        text = self._files.get(rel)
+        if not isinstance(text, str):
+            raise FileNotFoundError(errno.ENOENT, "not in the recording", self.join(rel))
+        return text
+
+    def open_pread(self, rel: str) -> PreadFile:
+        raise FileNotFoundError(errno.ENOENT, "not in the recording", self.join(rel))
+
+    def listdir(self, rel: str) -> list[str]:
+        raise FileNotFoundError(errno.ENOENT, "not in the recording", self.join(rel))

@@ -9,6 +9,8 @@ COMMANDS = {
     "watch": "checkswap.commands.watch",
     "doctor": "checkswap.commands.doctor",
     "snapshot": "checkswap.commands.snapshot",
+    "record": "checkswap.commands.record",
+    "report": "checkswap.commands.report",
     "dash": "checkswap.commands.dash",
 }
 # Commands that follow the monitoring-plugins exit convention: bad input is UNKNOWN (3).

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from checkswap import __version__
 from checkswap.bundle import replay_sleep
+from checkswap.errors import BadInput
 from checkswap.fields import iso_utc, sample_record, summary_record, swap_used
 from checkswap.kernel.swaps import read_swaps
 from checkswap.rates import Interval, Tracker
@@ -71,6 +73,17 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
         help="text lines (default), JSON lines, or CSV with a header row",
     )
     add_common_root(p)
+    p.add_argument(
+        "--replay",
+        metavar="FILE",
+        help="print a recording made by `checkswap record` as if live, rates recomputed",
+    )
+    p.add_argument(
+        "--speed",
+        default="1",
+        metavar="X",
+        help="with --replay: X times real time; 0 replays without pauses (default: 1)",
+    )
     return p
 
 
@@ -138,7 +151,52 @@ def stream(root: Root, samples: Iterable[Sample], fmt: str, env: Env, interval: 
 def run(args: argparse.Namespace, env: Env) -> int:
     interval = parse_duration(args.interval)
     count = parse_count(args.count) if args.count is not None else None
+    if args.replay is not None:
+        return _replay(args, env, count)
     root = open_root(args.root)
     # A bundle's samples were taken at its own pace: replay them without sleeping.
     samples = live_samples(root, interval, count, env.monotonic, replay_sleep(root, env.sleep))
     return stream(root, samples, args.format, env, interval)
+
+
+def _replay(args: argparse.Namespace, env: Env, count: int | None) -> int:
+    from checkswap.store import Reading, RecordingRoot, first_header, paced
+
+    if args.root is not None:
+        raise BadInput("--replay FILE and --root DIR cannot be used together: pick one source")
+    try:
+        speed = float(args.speed)
+    except ValueError:
+        raise BadInput(
+            f"invalid --speed {args.speed!r}: give a factor such as 1, 10 or 0"
+        ) from None
+    if not speed >= 0 or speed == float("inf"):
+        raise BadInput(f"invalid --speed {args.speed!r}: it must be ≥ 0 (0: no pauses)")
+    path = args.replay
+    reading = Reading()
+    samples = reading.files([path])
+    header = first_header(path)
+    page = header.get("page_size_bytes") if header else None
+    interval = header.get("interval_s") if header else None
+    root = RecordingRoot(path, header, page if isinstance(page, int) else 0)
+    if not isinstance(page, int):
+        # A recording without a header: the raw lines carry the page size.
+        first = next(samples, None)
+        root.page_size = reading.page_size or 0
+        samples = itertools.chain([] if first is None else [first], samples)
+    if count is not None:
+        samples = itertools.islice(samples, count + 1)
+    try:
+        stream(
+            root,
+            paced(samples, speed, env.monotonic, env.sleep),
+            args.format,
+            env,
+            float(interval) if isinstance(interval, (int, float)) else 0.0,
+        )
+    finally:
+        if reading.bad_lines:
+            env.stderr.write(
+                f"checkswap: {path}: {reading.bad_lines} truncated or corrupt lines skipped\n"
+            )
+    return 0

@@ -1,0 +1,196 @@
+"""``checkswap record``: raw samples to disk for ``report`` and ``watch --replay``."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Callable
+
+from checkswap.commands.watch import add_common_root
+from checkswap.errors import BadInput
+from checkswap.rates import Interval
+from checkswap.units import parse_count, parse_duration, parse_size
+
+if TYPE_CHECKING:
+    from checkswap.env import Env
+    from checkswap.recorder import Writer
+    from checkswap.sample import Sample
+
+HELP = "record raw swap counters to disk (for report and watch --replay)"
+DESCRIPTION = """\
+Record the kernel's raw swap counters every interval, one JSON line per sample, flushed as it
+is written. Rates are not stored: `report` and `watch --replay` recompute them exactly as
+`watch` does, so a recording can be re-read with any window or threshold.
+
+  swap-in:  pages read back from swap into RAM (pswpin). Processes wait for these.
+  swap-out: pages written from RAM to swap (pswpout).
+
+Files: -o FILE appends to FILE (rotated to FILE.1, FILE.2...); --dir DIR writes dated files
+such as 2026-11-27-2107-checkswap.jsonl (local time). At most --keep files of --rotate-size are
+kept, so the default never holds more than 640 MiB. A full disk does not stop the recorder: it
+warns once, drops samples, and resumes writing when space returns.
+
+--trigger RATE: when swap-in + swap-out crosses RATE pages/s, record the processes and cgroups
+by swap activity at that moment (what `top --format json` shows), at most once a minute while
+it stays above. Ctrl-C or SIGTERM stop the recorder cleanly.
+"""
+TRIGGER_EVERY_S = 60.0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    p: argparse.ArgumentParser = sub.add_parser(
+        "record",
+        help=HELP,
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("-o", "--output", metavar="FILE", help="append to FILE")
+    where.add_argument(
+        "--dir",
+        metavar="DIR",
+        help="write dated files into DIR (default: the current directory)",
+    )
+    p.add_argument(
+        "-i",
+        "--interval",
+        default="1",
+        metavar="SECONDS",
+        help="time between samples: 1, 0.5, 2s, 5m (default: 1)",
+    )
+    p.add_argument(
+        "-n", "--count", metavar="COUNT", help="stop after COUNT intervals (default: never)"
+    )
+    p.add_argument(
+        "--rotate-size",
+        default="64M",
+        metavar="SIZE",
+        help="start a new file when this one reaches SIZE: 64M, 1G (default: 64M)",
+    )
+    p.add_argument(
+        "--keep",
+        default="10",
+        metavar="N",
+        help="keep at most N files, the current one included; older ones are deleted (default: 10)",
+    )
+    p.add_argument("--gzip", action="store_true", help="compress rotated files")
+    p.add_argument(
+        "--trigger",
+        metavar="RATE",
+        help="capture the top processes and cgroups when swap-in + swap-out exceeds RATE "
+        "pages/s (default: off)",
+    )
+    add_common_root(p)
+    return p
+
+
+def parse_rate(text: str, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        hint = ""
+        if text.strip().lower().endswith(("/s", "pages")):
+            hint = f" (give the number alone: {text.strip().split('/')[0].split()[0]})"
+        raise BadInput(f"invalid {what} {text!r}: give pages per second, e.g. 1000{hint}") from None
+    if not value >= 0 or value == float("inf"):
+        raise BadInput(f"invalid {what} {text!r}: it must be a number ≥ 0")
+    return value
+
+
+class Trigger:
+    """Captures who is swapping when the swap rate crosses a threshold.
+
+    Per-process activity needs two scans, so a crossing starts a scan and the capture is the
+    next tick's scan, whose rates cover the interval right after the crossing.
+    """
+
+    def __init__(self, rate: float, scan: Callable[[], dict[str, object]]) -> None:
+        self.rate = rate
+        self._scan = scan
+        self._pending: tuple[float, float | None, float | None] | None = None
+        self._last: float | None = None
+
+    def check(self, iv: Interval) -> dict[str, object] | None:
+        """Called once per interval; returns a trigger record when one is complete."""
+        from checkswap.store import trigger_record
+
+        rin, rout = iv.rate("pswpin"), iv.rate("pswpout")
+        now = iv.end.mono
+        if self._pending is not None:
+            wall, pin, pout = self._pending
+            self._pending = None
+            return trigger_record(wall, pin, pout, self._capture())
+        total = (rin or 0.0) + (rout or 0.0)
+        if (rin is None and rout is None) or total <= self.rate:
+            return None
+        if self._last is not None and now - self._last < TRIGGER_EVERY_S:
+            return None
+        self._last = now
+        self._capture()  # the first scan: its rates are null, the next one's are not
+        self._pending = (iv.end.wall, rin, rout)
+        return None
+
+    def _capture(self) -> dict[str, object] | None:
+        try:
+            return self._scan()
+        except OSError as e:
+            return {"error": f"{e.filename or ''}: {e.strerror or e}"}
+
+
+def run(args: argparse.Namespace, env: Env) -> int:
+    from checkswap.recorder import Writer
+    from checkswap.root import open_root
+    from checkswap.sample import live_samples
+    from checkswap.store import header_record
+
+    interval = parse_duration(args.interval)
+    count = parse_count(args.count) if args.count is not None else None
+    rotate_size = parse_size(args.rotate_size, "--rotate-size")
+    keep = parse_count(args.keep, "--keep")
+    if rotate_size < 4096:
+        raise BadInput(f"invalid --rotate-size {args.rotate_size!r}: use at least 4K")
+    root = open_root(args.root)
+    trigger = None
+    if args.trigger is not None:
+        from checkswap.procs import Scanner
+
+        scanner = Scanner(root)
+        trigger = Trigger(parse_rate(args.trigger, "--trigger"), scanner.sample)
+
+    def warn(message: str) -> None:
+        env.stderr.write(f"checkswap record: {message}\n")
+        env.stderr.flush()
+
+    page_size = root.page_size
+    writer = Writer(
+        path=args.output,
+        directory=None if args.output else (args.dir or "."),
+        rotate_size=rotate_size,
+        keep=keep,
+        compress=args.gzip,
+        header=lambda: header_record(root, root.clock()[1], interval),
+        warn=warn,
+    )
+    writer.start()
+    try:
+        samples = live_samples(root, interval, count, env.monotonic, env.sleep)
+        record(samples, writer, page_size, trigger)
+    finally:
+        writer.close()
+    return 0
+
+
+def record(
+    samples: Iterable[Sample], writer: Writer, page_size: int, trigger: Trigger | None
+) -> None:
+    """Write each sample as it comes; the trigger's capture follows the sample that fired it."""
+    from checkswap.store import sample_to_record
+
+    prev: Sample | None = None
+    for cur in samples:
+        writer.write(sample_to_record(cur, page_size))
+        if trigger is not None and prev is not None:
+            rec = trigger.check(Interval(prev, cur))
+            if rec is not None:
+                writer.write(rec)
+        prev = cur

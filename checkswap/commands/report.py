@@ -1,0 +1,81 @@
+"""``checkswap report``: what happened over a recording, as text, JSON or an HTML page."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING
+
+from checkswap.commands.record import parse_rate
+
+if TYPE_CHECKING:
+    from checkswap.env import Env
+
+HELP = "summarise recordings: totals, average, p95, max, spikes (text, JSON or HTML)"
+DESCRIPTION = """\
+Read one or more recordings made by `checkswap record` (rotated and gzipped files included, in
+any order: they are read as one timeline) and say what happened: the period covered, samples
+and gaps, pages swapped in and out, average, p95 and maximum rates with their time, and each
+spike: a period when swap-in + swap-out stayed above --spike pages/s, with what `record
+--trigger` captured then. Truncated or corrupt lines are skipped and counted.
+
+  swap-in:  pages read back from swap into RAM (pswpin). Processes wait for these.
+  swap-out: pages written from RAM to swap (pswpout).
+
+--html OUT.html writes one self-contained page (no network needed) with the swap rates, PSI
+and swap used over time, spikes marked; click a spike to zoom to it.
+"""
+DEFAULT_SPIKE = "1000"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    p: argparse.ArgumentParser = sub.add_parser(
+        "report",
+        help=HELP,
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="recordings (.jsonl or .jsonl.gz)")
+    p.add_argument("--html", metavar="OUT.html", help="also write an HTML report to OUT.html")
+    p.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (default) or one JSON object",
+    )
+    p.add_argument(
+        "--spike",
+        default=DEFAULT_SPIKE,
+        metavar="RATE",
+        help=f"a spike is swap-in + swap-out above RATE pages/s (default: {DEFAULT_SPIKE})",
+    )
+    return p
+
+
+def run(args: argparse.Namespace, env: Env) -> int:
+    from checkswap.render.report import render_text
+    from checkswap.report import build
+    from checkswap.store import Reading
+
+    spike = parse_rate(args.spike, "--spike")
+    if args.html is not None and not args.html.lower().endswith((".html", ".htm")):
+        from checkswap.errors import BadInput
+
+        raise BadInput(
+            f"--html {args.html}: the output must end in .html (did you mean "
+            f"--html {args.html}.html?); the recordings go after report"
+        )
+    reading = Reading()
+    rec, analysis = build(reading, reading.files(args.files), spike, list(args.files))
+    if args.html is not None:
+        from checkswap.render.html import write_html
+
+        write_html(args.html, rec, analysis)
+    if args.format == "json":
+        env.stdout.write(json.dumps(rec) + "\n")
+    else:
+        render_text(rec, env.stdout)
+        if args.html is not None:
+            env.stdout.write(f"html        {args.html}\n")
+    env.stdout.flush()
+    return 0

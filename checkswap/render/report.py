@@ -1,0 +1,165 @@
+"""The text form of ``report``: what happened over a recording, for a person to read."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import IO
+
+from checkswap.render.watch import utc_offset
+from checkswap.units import format_bytes
+
+Record = dict[str, object]
+
+
+def _wall(iso: object) -> float | None:
+    return datetime.fromisoformat(iso).timestamp() if isinstance(iso, str) else None
+
+
+def local(iso: object) -> str:
+    wall = _wall(iso)
+    return "-" if wall is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(wall))
+
+
+def duration(seconds: object) -> str:
+    if not isinstance(seconds, (int, float)):
+        return "-"
+    s = round(float(seconds))
+    d, s = divmod(s, 86400)
+    h, s = divmod(s, 3600)
+    m, s = divmod(s, 60)
+    parts = [f"{d}d"] if d else []
+    if h or d:
+        parts.append(f"{h}h")
+    if m or h or d:
+        parts.append(f"{m}m")
+    parts.append(f"{s}s")
+    return " ".join(parts)
+
+
+def rate(v: object) -> str:
+    if not isinstance(v, (int, float)):
+        return "-"
+    return f"{v:,.1f}" if v < 100 else f"{v:,.0f}"
+
+
+def _get(rec: Record, outer: str, inner: str) -> object:
+    holder = rec.get(outer)
+    return holder.get(inner) if isinstance(holder, dict) else None
+
+
+def capture_summary(capture: object, limit: int = 3) -> str:
+    """The few processes and cgroups a trigger caught, most active first."""
+    if not isinstance(capture, dict):
+        return "-"
+    if "error" in capture:
+        return f"capture failed: {capture['error']}"
+    parts = []
+    procs = capture.get("processes")
+    if isinstance(procs, list):
+        for p in procs[:limit]:
+            if isinstance(p, dict):
+                sw = p.get("swap_bytes")
+                parts.append(
+                    f"{p.get('comm')} ({p.get('pid')}) "
+                    f"{format_bytes(sw if isinstance(sw, (int, float)) else None)} in swap"
+                )
+    cgroups = capture.get("cgroups")
+    if isinstance(cgroups, list):
+        for c in cgroups[:1]:
+            if isinstance(c, dict):
+                sw = c.get("swap_bytes")
+                parts.append(
+                    f"cgroup {c.get('path')} "
+                    f"{format_bytes(sw if isinstance(sw, (int, float)) else None)} in swap"
+                )
+    return "; ".join(parts) or "nothing in swap"
+
+
+def render_text(rec: Record, out: IO[str]) -> None:
+    page = rec.get("page_size_bytes")
+    first = _wall(rec.get("start"))
+    files = rec.get("files")
+    nfiles = len(files) if isinstance(files, list) else 0
+    lines = [
+        f"# checkswap report: {nfiles} file{'s' if nfiles != 1 else ''}, host "
+        f"{rec.get('hostname') or '?'}, Linux {rec.get('kernel_release') or '?'}, page size "
+        f"{page or '?'} bytes, times in {utc_offset(first or time.time())}",
+        "# swap-in = pages read back from swap into RAM (pswpin); "
+        "swap-out = pages written to swap (pswpout)",
+    ]
+    if not rec.get("samples"):
+        lines.append("no samples: the recording is empty")
+    else:
+        lines += [
+            f"period      {local(rec['start'])} to {local(rec['end'])} "
+            f"({duration(rec.get('duration_s'))})",
+            f"samples     {rec['samples']:,} ({rec.get('gaps')} gaps, "
+            f"{rec.get('intervals_without_rate')} intervals without rate, "
+            f"{rec.get('bad_lines')} bad lines skipped)",
+        ]
+        for key, name in (("in", "swap-in "), ("out", "swap-out")):
+            pages = rec.get(f"swap_{key}_pages")
+            size = rec.get(f"swap_{key}_bytes")
+            lines.append(
+                f"{name}    {pages if pages is None else f'{pages:,}'} pages = "
+                f"{format_bytes(size if isinstance(size, int) else None)}; pages/s: "
+                f"avg {rate(_get(rec, 'avg', f'swap_{key}_per_s'))}, "
+                f"p95 {rate(_get(rec, 'p95', f'swap_{key}_per_s'))}, "
+                f"max {rate(_get(rec, 'max', f'swap_{key}_per_s'))} "
+                f"at {local(_get(rec, 'max', f'swap_{key}_at'))}"
+            )
+        some, full = rec.get("max_psi_some_pct"), rec.get("max_psi_full_pct")
+        if some is not None or full is not None:
+            lines.append(
+                f"PSI memory  max {rate(some)} % some, {rate(full)} % full "
+                "(share of an interval stalled on memory)"
+            )
+        used = rec.get("max_swap_used_bytes")
+        lines.append(f"swap used   max {format_bytes(used if isinstance(used, int) else None)}")
+        spikes = rec.get("spikes")
+        assert isinstance(spikes, list)
+        lines.append(
+            f"spikes      {len(spikes)} above {rate(rec.get('spike_threshold_per_s'))} pages/s "
+            "(swap-in + swap-out)"
+        )
+        if spikes:
+            lines.append(
+                f"  {'start':<19}  {'end':<19}  {'duration':>9}  {'peak in/s':>10}  "
+                f"{'peak out/s':>10}  captured"
+            )
+        for s in spikes:
+            assert isinstance(s, dict)
+            lines.append(
+                f"  {local(s['start']):<19}  {local(s['end']):<19}  "
+                f"{duration(s['duration_s']):>9}  {rate(s['peak_swap_in_per_s']):>10}  "
+                f"{rate(s['peak_swap_out_per_s']):>10}  {capture_summary(s.get('captured'))}"
+            )
+        gaps = rec.get("gap_periods")
+        if isinstance(gaps, list):
+            for g in gaps[:20]:
+                assert isinstance(g, dict)
+                lines.append(
+                    f"gap         {local(g['start'])} to {local(g['end'])} "
+                    f"({duration(g['duration_s'])} without samples)"
+                )
+            if len(gaps) > 20:
+                lines.append(f"gap         ... and {len(gaps) - 20} more (see --format json)")
+    events = rec.get("events")
+    if isinstance(events, list):
+        for e in events:
+            if isinstance(e, dict) and e.get("event") == "resumed":
+                lines.append(
+                    f"recorder    could not write from {local(_iso(e.get('since')))} to "
+                    f"{local(e.get('time'))} ({e.get('error')}): {e.get('lost_samples')} "
+                    "samples lost"
+                )
+    for note in rec.get("notes") or []:  # type: ignore[attr-defined]
+        lines.append(f"note        {note}")
+    out.write("\n".join(lines) + "\n")
+
+
+def _iso(wall: object) -> str | None:
+    from checkswap.fields import iso_utc
+
+    return iso_utc(float(wall)) if isinstance(wall, (int, float)) else None
