@@ -16,10 +16,10 @@ import sys
 import termios
 import time
 
-import pytest
-
 import lab
+import pytest
 import tmux
+
 from checkswap.cli import main
 from checkswap.env import Env
 from checkswap.kernel.pressure import Pressure, PressureLine
@@ -51,9 +51,9 @@ def test_not_a_terminal_points_to_watch() -> None:
     ("argv", "says"),
     [
         (["dash", "--speed", "10"], "--speed applies to --replay"),
-        (["dash", "--replay", "/nonexistent/rec.jsonl"], "No such file"),
-        (["dash", "--replay", "/dev/null", "--speed", "fast"], "invalid speed 'fast'"),
-        (["dash", "--replay", "/dev/null", "--speed", "0"], "greater than 0"),
+        (["dash", "--replay", "/nonexistent/rec.jsonl"], "no such recording"),
+        (["dash", "--replay", "/dev/null", "--speed", "fast"], "invalid --speed 'fast'"),
+        (["dash", "--replay", "/dev/null", "--speed", "-1"], "must be ≥ 0"),
         (["dash", "-i", "1x"], "invalid interval"),
     ],
 )
@@ -101,9 +101,13 @@ def write_recording(path: str, seconds: int = 30) -> None:
             pout += 9000 if t == 20 else 2000
             pin += 500
         psi = PressureLine(1.0, 1.0, 1.0, t * 50_000)
-        s = Sample(5000.0 + t, T0 + t, {"pswpin": pin, "pswpout": pout, "pgmajfault": pin},
-                   {"SwapTotal": 1 << 30, "SwapFree": (1 << 30) - pout * 4096,
-                    "SwapCached": 0}, Pressure(psi, psi))
+        s = Sample(
+            5000.0 + t,
+            T0 + t,
+            {"pswpin": pin, "pswpout": pout, "pgmajfault": pin},
+            {"SwapTotal": 1 << 30, "SwapFree": (1 << 30) - pout * 4096, "SwapCached": 0},
+            Pressure(psi, psi),
+        )
         lines.append(json.dumps(sample_to_record(s, 4096)))
         if t == 5:
             lines.append('{"type": "raw", "mono": "trunc')  # a torn line: counted, skipped
@@ -168,7 +172,8 @@ def test_live_keys_resize_and_sigterm_restore_the_terminal() -> None:
         p.resize(120, 40)
         screen = p.wait_for(
             lambda s: len(s.splitlines()) == 40 and s.splitlines()[-1].startswith(" q "),
-            5, "a redraw at 120×40",
+            5,
+            "a redraw at 120×40",
         )
         assert screen.splitlines()[0].startswith(" checkswap dash")
         os.kill(_child_pid(p), signal.SIGTERM)
@@ -203,8 +208,11 @@ def test_no_color_draws_without_colour() -> None:
 
 @pytest.mark.kernel
 def test_live_dash_shows_a_swapping_hog() -> None:
-    with lab.swapfile(512) as swap, lab.memory_cgroup(64) as cg, \
-            tmux.pane(DASH, 80, 24, "hog") as p:
+    with (
+        lab.swapfile(512) as swap,
+        lab.memory_cgroup(64) as cg,
+        tmux.pane(DASH, 80, 24, "hog") as p,
+    ):
         before = lab.vmstat()["pswpout"]
         with lab.Hog(cg, 160, seconds=25) as hog:
             hog.wait_ready()

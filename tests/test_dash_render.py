@@ -15,13 +15,13 @@ import pytest
 
 pytest.importorskip("rich")
 
-from rich.console import Console  # noqa: E402
+from rich.console import Console
 
-from checkswap.fields import sample_record  # noqa: E402
-from checkswap.kernel.pressure import Pressure, PressureLine  # noqa: E402
-from checkswap.rates import Interval, Tracker  # noqa: E402
-from checkswap.render.dash import DashState, Screen, chart_rows, frame_text  # noqa: E402
-from checkswap.sample import Sample  # noqa: E402
+from checkswap.fields import sample_record
+from checkswap.kernel.pressure import Pressure, PressureLine
+from checkswap.rates import Interval, Tracker
+from checkswap.render.dash import DashState, Screen, chart_rows, frame_text
+from checkswap.sample import Sample
 
 PAGE = 4096
 T0 = 1795000000.0  # wall clock of the first sample
@@ -77,28 +77,68 @@ def fed_state(seconds: int = 90) -> tuple[DashState, list[dict[str, object]]]:
         prev = cur
     state.verdict = "thrashing"
     state.devices = [
-        {"name": "/var/tmp/swapfile", "kind": "file", "size_bytes": GIB // 2,
-         "used_bytes": 245 * 1024 * 1024, "priority": -2, "disks": ["vda"],
-         "rotational": True, "virtual": True, "network": False, "loop": False},
-        {"name": "/dev/zram1", "kind": "zram", "size_bytes": GIB // 2,
-         "used_bytes": 55 * 1024 * 1024, "priority": 100, "disks": [],
-         "rotational": False, "virtual": True, "network": False, "loop": False},
+        {
+            "name": "/var/tmp/swapfile",
+            "kind": "file",
+            "size_bytes": GIB // 2,
+            "used_bytes": 245 * 1024 * 1024,
+            "priority": -2,
+            "disks": ["vda"],
+            "rotational": True,
+            "virtual": True,
+            "network": False,
+            "loop": False,
+        },
+        {
+            "name": "/dev/zram1",
+            "kind": "zram",
+            "size_bytes": GIB // 2,
+            "used_bytes": 55 * 1024 * 1024,
+            "priority": 100,
+            "disks": [],
+            "rotational": False,
+            "virtual": True,
+            "network": False,
+            "loop": False,
+        },
     ]
     state.top = {
         "type": "processes",
         "processes": [
-            {"pid": 24673, "comm": "peers-hog", "user": "root", "swap_bytes": 245 * 1024 * 1024,
-             "swap_delta_bytes_per_s": -4096.0 * 300, "majflt_per_s": 3896.0,
-             "cgroup": "/checkswap-test-hog-1", "unit": None},
-            {"pid": 123, "comm": "mysqld", "user": "mysql", "swap_bytes": 1048576,
-             "swap_delta_bytes_per_s": 0.0, "majflt_per_s": 0.0,
-             "cgroup": "/system.slice/mysql.service", "unit": "mysql.service"},
+            {
+                "pid": 24673,
+                "comm": "peers-hog",
+                "user": "root",
+                "swap_bytes": 245 * 1024 * 1024,
+                "swap_delta_bytes_per_s": -4096.0 * 300,
+                "majflt_per_s": 3896.0,
+                "cgroup": "/checkswap-test-hog-1",
+                "unit": None,
+            },
+            {
+                "pid": 123,
+                "comm": "mysqld",
+                "user": "mysql",
+                "swap_bytes": 1048576,
+                "swap_delta_bytes_per_s": 0.0,
+                "majflt_per_s": 0.0,
+                "cgroup": "/system.slice/mysql.service",
+                "unit": "mysql.service",
+            },
         ],
         "cgroups": [
-            {"path": "/checkswap-test-hog-1", "swap_bytes": 245 * 1024 * 1024,
-             "swap_in_per_s": None, "swap_out_per_s": None},
-            {"path": "/system.slice/mysql.service", "swap_bytes": 1048576,
-             "swap_in_per_s": None, "swap_out_per_s": None},
+            {
+                "path": "/checkswap-test-hog-1",
+                "swap_bytes": 245 * 1024 * 1024,
+                "swap_in_per_s": None,
+                "swap_out_per_s": None,
+            },
+            {
+                "path": "/system.slice/mysql.service",
+                "swap_bytes": 1048576,
+                "swap_in_per_s": None,
+                "swap_out_per_s": None,
+            },
         ],
         "unattributed_swap_bytes": 0,
         "hidden_processes": False,
@@ -152,8 +192,8 @@ def test_wide_screen_puts_processes_and_cgroups_side_by_side() -> None:
     hog = next(r for r in rows if "peers-hog" in r)
     assert "/checkswap-test-hog-1" in hog[110:]  # the cgroup table's row, to the right
     # A chart spans more of the past when the terminal is wider.
-    out_80 = [r for r in record(state, 80, 24) if "▕" in r][0]
-    out_200 = [r for r in rows if "▕" in r][0]
+    out_80 = next(r for r in record(state, 80, 24) if "▕" in r)
+    out_200 = next(r for r in rows if "▕" in r)
     assert len(out_200.split("▕")[1]) > len(out_80.split("▕")[1])
 
 
@@ -163,8 +203,16 @@ def test_sort_by_activity_puts_the_busiest_first() -> None:
     procs = state.top["processes"]
     assert isinstance(procs, list)
     procs.append(
-        {"pid": 7, "comm": "churner", "user": "root", "swap_bytes": 4096,
-         "swap_delta_bytes_per_s": 50e6, "majflt_per_s": 10.0, "cgroup": "/", "unit": None}
+        {
+            "pid": 7,
+            "comm": "churner",
+            "user": "root",
+            "swap_bytes": 4096,
+            "swap_delta_bytes_per_s": 50e6,
+            "majflt_per_s": 10.0,
+            "cgroup": "/",
+            "unit": None,
+        }
     )
     by_swap = [r for r in record(state, 80, 24) if "churner" in r or "peers-hog" in r]
     assert "peers-hog" in by_swap[0]
@@ -215,8 +263,9 @@ def test_chart_marks_missing_rates_and_never_hides_a_small_spike() -> None:
 
 def test_screen_writes_only_the_rows_that_changed() -> None:
     state, _ = fed_state(30)
-    console = Console(file=io.StringIO(), width=80, height=24, force_terminal=True,
-                      color_system="256")
+    console = Console(
+        file=io.StringIO(), width=80, height=24, force_terminal=True, color_system="256"
+    )
     screen = Screen(console)
     first = screen.update(state, 80, 24)
     assert first.startswith("\x1b[0m\x1b[2J") and first.count("\x1b[") > 24
@@ -232,10 +281,17 @@ def test_screen_writes_only_the_rows_that_changed() -> None:
 
 def test_no_color_keeps_emphasis_and_drops_colour() -> None:
     state, _ = fed_state()
-    colour = Console(file=io.StringIO(), width=80, height=24, force_terminal=True,
-                     color_system="256")
-    plain = Console(file=io.StringIO(), width=80, height=24, force_terminal=True,
-                    color_system="256", no_color=True)
+    colour = Console(
+        file=io.StringIO(), width=80, height=24, force_terminal=True, color_system="256"
+    )
+    plain = Console(
+        file=io.StringIO(),
+        width=80,
+        height=24,
+        force_terminal=True,
+        color_system="256",
+        no_color=True,
+    )
     with_colour = Screen(colour).update(state, 80, 24)
     without = Screen(plain).update(state, 80, 24)
     sgr = re.compile(r"\x1b\[([0-9;]*)m")

@@ -69,8 +69,9 @@ class Pane:
 
 
 @contextlib.contextmanager
-def pane(argv: list[str], width: int, height: int, name: str,
-         env: dict[str, str] | None = None) -> Iterator[Pane]:
+def pane(
+    argv: list[str], width: int, height: int, name: str, env: dict[str, str] | None = None
+) -> Iterator[Pane]:
     """``argv`` in a fresh pane; afterwards the pane prints EXIT=status and stays open.
 
     The terminal modes are saved with ``stty -g`` before and after the command (files
@@ -90,9 +91,26 @@ def pane(argv: list[str], width: int, height: int, name: str,
     full_env = dict(os.environ, TERM="xterm-256color", **(env or {}))
     full_env.pop("TMUX", None)
     subprocess.run(
-        ["tmux", "-L", tag, "-f", "/dev/null", "new-session", "-d", "-s", tag,
-         "-x", str(width), "-y", str(height), "sh", "-c", script],
-        check=True, env=full_env,
+        [
+            "tmux",
+            "-L",
+            tag,
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            tag,
+            "-x",
+            str(width),
+            "-y",
+            str(height),
+            "sh",
+            "-c",
+            script,
+        ],
+        check=True,
+        env=full_env,
     )
     p = Pane(tag, tag, workdir)
     try:

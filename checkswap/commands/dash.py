@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Callable
 
@@ -43,8 +44,6 @@ logs and scripts use `checkswap watch` (text, JSON lines or CSV). Needs rich:
 pip install 'checkswap[dash]'.
 """
 
-MAX_REPLAY_WAIT = 5.0  # seconds: a gap in a recording (recorder stopped) is not waited out
-
 
 class Quit(Exception):
     pass
@@ -72,7 +71,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
     p.add_argument(
         "--speed",
         metavar="X",
-        help="replay speed: 1 is real time, 10 ten times faster (default: 1)",
+        help="replay speed: 1 is real time, 10 ten times faster, 0 no pauses (default: 1)",
     )
     add_common_root(p)
     return p
@@ -82,9 +81,9 @@ def parse_speed(text: str) -> float:
     try:
         value = float(text.rstrip("xX"))
     except ValueError:
-        raise BadInput(f"invalid speed {text!r}: give a factor such as 1, 10 or 0.5") from None
-    if not value > 0 or value == float("inf"):
-        raise BadInput(f"invalid speed {text!r}: it must be greater than 0")
+        raise BadInput(f"invalid --speed {text!r}: give a factor such as 1, 10 or 0") from None
+    if not value >= 0 or value == float("inf"):
+        raise BadInput(f"invalid --speed {text!r}: it must be ≥ 0 (0: no pauses)")
     return value
 
 
@@ -99,6 +98,8 @@ class Dashboard:
         self.state = state
         self.env = env
         self.replay = replay
+        self._held = 0.0  # seconds a replay spent paused
+        self._held_since: float | None = None
 
     def draw(self, full: bool = False) -> None:
         width, height = self.term.size()
@@ -118,22 +119,38 @@ class Dashboard:
         elif key in ("s", "S"):
             state.next_sort()
         elif key in ("p", "P", " "):
-            state.paused = not state.paused
+            self.toggle_pause()
         else:
             return
         self.draw()
 
+    def clock(self) -> float:
+        """The monotonic clock, stopped while a replay is paused."""
+        now = self.env.monotonic()
+        held = self._held + (now - self._held_since if self._held_since is not None else 0.0)
+        return now - held
+
+    def toggle_pause(self) -> None:
+        state = self.state
+        state.paused = not state.paused
+        if not self.replay:
+            return
+        if state.paused:
+            self._held_since = self.env.monotonic()
+        elif self._held_since is not None:
+            self._held += self.env.monotonic() - self._held_since
+            self._held_since = None
+
     def wait(self, delay: float) -> None:
-        """Sleep until the next sample, serving keys and resizes meanwhile.
+        """Sleep ``delay`` seconds of ``clock()``, serving keys and resizes meanwhile.
 
         Live, a pause only freezes the screen (sampling goes on, so the averages stay true);
-        in a replay it stops the clock.
+        in a replay it stops the clock, so the recording resumes where it stopped.
         """
-        mono = self.env.monotonic
-        deadline = mono() + delay
+        deadline = self.clock() + delay
         while True:
             hold = self.replay and self.state.paused
-            remaining = 3600.0 if hold else deadline - mono()
+            remaining = 3600.0 if hold else deadline - self.clock()
             if remaining <= 0:
                 return
             try:
@@ -142,8 +159,6 @@ class Dashboard:
                 raise Quit from None
             for key in events:
                 self.handle(key)
-            if hold and not self.state.paused:
-                return
 
     def show(self, rec: dict[str, object] | None = None) -> None:
         if rec is not None:
@@ -152,43 +167,54 @@ class Dashboard:
             self.draw()
 
 
-def _verdict(rec: dict[str, object]) -> str | None:
-    return None
+def verdict_of(rec: dict[str, object]) -> str:
+    from checkswap.doctor import verdict
+
+    return verdict(rec)[0]
 
 
-def swap_devices(root: Root) -> list[dict[str, object]] | None:
-    try:
-        return [
-            {
-                "name": a.name,
-                "kind": a.type,
-                "size_bytes": a.size_bytes,
-                "used_bytes": a.used_bytes,
-                "priority": a.priority,
-            }
-            for a in read_swaps(root)
-        ]
-    except OSError:
-        return None
+class SwapAreas:
+    """The swap areas as ``doctor`` describes them, with ``Used`` fresh from /proc/swaps.
 
+    The topology (which disk, zram or not, rotational) is worked out again only when the set of
+    areas changes; each tick reads /proc/swaps alone.
+    """
 
-def paced(samples: Iterator[Sample], dash: Dashboard, speed: float) -> Iterator[Sample]:
-    """A recording's samples at the pace they were taken, divided by ``speed``."""
-    prev: Sample | None = None
-    for cur in samples:
-        if prev is not None:
-            gap = (cur.mono - prev.mono) / speed
-            dash.wait(min(max(gap, 0.0), MAX_REPLAY_WAIT))
-        prev = cur
-        yield cur
+    def __init__(self, root: Root, live_use: bool) -> None:
+        self.root = root
+        self.live_use = live_use  # False for a recording: its header has the start's use only
+        self._names: tuple[str, ...] | None = None
+        self._devices: list[dict[str, object]] = []
+
+    def get(self) -> list[dict[str, object]] | None:
+        from checkswap.topology import swap_devices
+
+        try:
+            areas = read_swaps(self.root)
+        except OSError:
+            return None
+        names = tuple(a.name for a in areas)
+        if names != self._names:
+            self._devices = swap_devices(self.root)
+            self._names = names
+        used = {a.name: a.used_bytes for a in areas}
+        for d in self._devices:
+            d["used_bytes"] = used.get(str(d["name"])) if self.live_use else None
+        return self._devices
 
 
 def play(
-    root: Root | None, samples: Iterator[Sample], page_size: Callable[[], int], dash: Dashboard
+    samples: Iterator[Sample],
+    page_size: Callable[[], int],
+    dash: Dashboard,
+    areas: SwapAreas | None,
+    top: Callable[[], dict[str, object] | None],
 ) -> int:
     """Feed intervals to the screen until the samples end; returns the number of intervals."""
     state = dash.state
     first = next(samples, None)
+    if areas is not None:
+        state.devices = areas.get()
     dash.show()
     if first is None:
         return 0
@@ -198,9 +224,10 @@ def play(
         iv = Interval(prev, cur)
         tracker.add(iv)
         rec = sample_record(iv, tracker, page_size())
-        if root is not None:
-            state.devices = swap_devices(root)
-        state.verdict = _verdict(rec)
+        if areas is not None and areas.live_use:
+            state.devices = areas.get()
+        state.top = top() or state.top
+        state.verdict = verdict_of(rec)
         dash.show(rec)
         prev = cur
     return tracker.samples
@@ -214,76 +241,104 @@ def run(args: argparse.Namespace, env: Env) -> int:
             raise BadInput("--speed applies to --replay FILE only (live, use -i to set the pace)")
         speed = parse_speed(args.speed)
     if args.replay is not None and args.root is not None:
-        raise BadInput("--replay and --root: give one source, a recording or a kernel tree")
-    root = None if args.replay is not None else open_root(args.root)
-    recording = None
+        raise BadInput("--replay FILE and --root DIR cannot be used together: pick one source")
+    from checkswap.store import RecordingRoot, first_header
+
+    root: Root
     if args.replay is not None:
-        try:
-            recording = open(args.replay, encoding="utf-8", errors="replace")  # noqa: SIM115
-        except OSError as e:
-            raise BadInput(f"--replay {args.replay}: {e.strerror}") from None
+        header = first_header(args.replay)  # BadInput when the file cannot be read
+        page = header.get("page_size_bytes") if header else None
+        root = RecordingRoot(args.replay, header, page if isinstance(page, int) else 0)
+    else:
+        root = open_root(args.root)
+    if not _isatty(env.stdout) or not _isatty(sys.stdin):
+        raise BadInput(
+            "dash needs a terminal (stdin and stdout are not both a tty); for pipes, "
+            "logs and scripts use `checkswap watch` (or `watch --format json`)"
+        )
     try:
-        if not _isatty(env.stdout) or not _isatty(sys.stdin):
-            raise BadInput(
-                "dash needs a terminal (stdin and stdout are not both a tty); for pipes, "
-                "logs and scripts use `checkswap watch` (or `watch --format json`)"
-            )
+        from rich.console import Console
+    except ImportError:
+        raise CheckswapError("dash needs the rich library: pip install 'checkswap[dash]'") from None
+    from checkswap.render.dash import DashState, Screen
+    from checkswap.terminal import Terminal
+
+    replay = args.replay is not None
+    if replay:
+        name = os.path.basename(args.replay)
+        state = DashState(root.hostname, root.kernel_release, interval, f"replay {name} {speed:g}x")
+        state.top_note = "processes are not in a recording"
+    else:
+        state = DashState(root.hostname, root.kernel_release, interval, "live")
+    with Terminal(sys.stdin.fileno(), env.stdout) as term:
+        width, height = term.size()
+        console = Console(
+            file=env.stdout,
+            force_terminal=True,
+            width=width,
+            height=height,
+            highlight=False,
+            emoji=False,
+            markup=False,
+        )
+        dash = Dashboard(term, Screen(console), state, env, replay=replay)
         try:
-            from rich.console import Console
-        except ImportError:
-            raise CheckswapError(
-                "dash needs the rich library: pip install 'checkswap[dash]'"
-            ) from None
-        from checkswap.render.dash import DashState, Screen
-        from checkswap.store import Reading
-        from checkswap.terminal import Terminal
-
-        if recording is not None:
-            name = os.path.basename(args.replay)
-            state = DashState(None, None, interval, f"replay {name} {speed:g}x")
-            state.top_note = "processes are not in a recording"
-        else:
-            assert root is not None
-            state = DashState(root.hostname, root.kernel_release, interval, "live")
-        with Terminal(sys.stdin.fileno(), env.stdout) as term:
-            width, height = term.size()
-            console = Console(
-                file=env.stdout,
-                force_terminal=True,
-                width=width,
-                height=height,
-                highlight=False,
-                emoji=False,
-                markup=False,
-            )
-            dash = Dashboard(term, Screen(console), state, env, replay=recording is not None)
-            try:
-                if recording is not None:
-                    reading = Reading()
-                    samples = paced(reading.samples(recording), dash, speed)
-
-                    def replay_page_size() -> int:
-                        # Set by the first raw sample, which comes before any interval.
-                        assert reading.page_size is not None
-                        return reading.page_size
-
-                    n = play(None, samples, replay_page_size, dash)
-                    bad = reading.bad_lines
-                    skipped = f", {bad} bad line{'s' if bad > 1 else ''} skipped" if bad else ""
-                    state.status = f"end of recording: {n} intervals{skipped}"
-                    dash.show()
-                    while True:
-                        dash.wait(3600.0)
-                else:
-                    assert root is not None
-                    samples = live_samples(root, interval, None, env.monotonic, dash.wait)
-                    play(root, samples, lambda: root.page_size, dash)
-            except Quit:
-                pass
-    finally:
-        if recording is not None:
-            recording.close()
+            if replay:
+                _replay(args.replay, root, speed, dash)
+            else:
+                _live(root, interval, dash)
+            while True:  # the samples ended (a recording, a bundle): the screen stays for q
+                dash.wait(3600.0)
+        except Quit:
+            pass
     return 0
+
+
+def _live(root: Root, interval: float, dash: Dashboard) -> None:
+    from checkswap.procs import Scanner
+
+    scanner = Scanner(root)
+    scanner.sample()  # the baseline: process rates need a previous scan
+    samples = live_samples(root, interval, None, dash.env.monotonic, dash.wait)
+    n = play(samples, lambda: root.page_size, dash, SwapAreas(root, True), scanner.sample)
+    dash.state.status = f"end of the snapshot bundle: {n} intervals"
+    dash.show()
+
+
+def _replay(path: str, root: Root, speed: float, dash: Dashboard) -> None:
+    from checkswap.store import Reading, paced
+
+    reading = Reading()
+
+    def page_size() -> int:
+        # A header, or else the first raw sample, gives it; both come before any interval.
+        return root.page_size or reading.page_size or 0
+
+    def captured() -> dict[str, object] | None:
+        """The processes ``record --trigger`` captured last, if any: a recording's only view
+        of who was swapping."""
+        if not reading.triggers:
+            return None
+        trigger = reading.triggers[-1]
+        capture = trigger.get("capture")
+        if not isinstance(capture, dict):
+            return None
+        wall = trigger.get("wall")
+        at = time.strftime("%H:%M:%S", time.localtime(wall)) if isinstance(wall, float) else "?"
+        dash.state.top_note = f"processes as captured by record --trigger at {at}"
+        return capture
+
+    samples = paced(reading.files([path]), speed, dash.clock, dash.wait)
+    try:
+        n = play(samples, page_size, dash, SwapAreas(root, False), captured)
+    except BadInput as e:
+        dash.state.status = str(e)  # not a recording at all: say so on the screen
+        n = 0
+    bad = reading.bad_lines
+    skipped = f", {bad} bad line{'s' if bad > 1 else ''} skipped" if bad else ""
+    if not dash.state.status:
+        dash.state.status = f"end of recording: {n} intervals{skipped}"
+    dash.show()
 
 
 def _isatty(stream: object) -> bool:

@@ -48,6 +48,7 @@ VERDICT_STYLE = {
     "swapping": "bold yellow",
     "thrashing": "bold white on red",
     "no-swap": "dim",
+    "unknown": "dim",
 }
 OUT_STYLE, IN_STYLE, PSI_STYLE = "magenta", "red", "cyan"
 
@@ -201,7 +202,7 @@ def header(state: DashState, width: int) -> Section:
     key = (state.host, when, state.source, verdict, tuple(flags), state.interval)
 
     def build() -> list[Text]:
-        parts = ["checkswap dash", state.host, when, state.source]
+        parts = ["checkswap", state.host, when, state.source]
         if state.source == "live":
             parts[-1] = f"live, every {state.interval:g} s"
         left = " " + " · ".join(p for p in parts if p)
@@ -339,8 +340,10 @@ def _kind(dev: Record) -> str:
         return "zram (in RAM)"
     disks = dev.get("disks")
     where = ",".join(str(d) for d in disks) if isinstance(disks, list) else ""
-    desc = f"disk {kind} on {where}" if where else f"disk {kind}"
-    flags = [f for f in ("rotational", "network", "loop") if dev.get(f) is True]
+    desc = f"disk {kind} on {where}" if where else kind
+    flags = [f for f in ("virtual", "rotational", "network", "loop") if dev.get(f) is True]
+    if "virtual" in flags and "rotational" in flags:
+        flags.remove("rotational")  # a hypervisor's default flag, not the medium (DESIGN.md)
     return ", ".join([desc, *flags])
 
 
@@ -505,8 +508,11 @@ def who(state: DashState, width: int, height: int) -> Section:
             style="reverse",
         )
         p_lines = [p_head]
+        tail = []
         if state.top_note and not p_view:
             p_lines.append(line(pw, (f" {state.top_note}", "dim")))
+        elif state.top_note:
+            tail.append(state.top_note)
         for pid, comm, cg, swap, delta, flt in p_view:
             p_lines.append(
                 row(
@@ -546,7 +552,6 @@ def who(state: DashState, width: int, height: int) -> Section:
                 )
             )
         unattributed, hidden, _ = extra
-        tail = []
         if isinstance(unattributed, int) and unattributed > 0:
             tail.append(f"{size(unattributed)} of swap is in no process (shmem/tmpfs)")
         if hidden:
