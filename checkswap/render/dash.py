@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
 from rich.color import ColorSystem
@@ -283,25 +284,36 @@ def figures(state: DashState, width: int) -> Section:
     return Section("figures", key, build)
 
 
+_COLUMNS: dict[tuple[int, int], str] = {}
+
+
+def _column(eighths: int, height: int) -> str:
+    """One chart column, bottom first: ``eighths`` eighth-blocks stacked ``height`` high."""
+    col = _COLUMNS.get((eighths, height))
+    if col is None:
+        col = "".join(BLOCKS[min(max(eighths - r * 8, 0), 8)] for r in range(height))
+        _COLUMNS[(eighths, height)] = col
+    return col
+
+
 def chart_rows(
     values: list[float | None], height: int, width: int, floor: float
 ) -> tuple[list[str], float]:
     """Column chart in eighth blocks, newest value at the right; returns (rows top first, top)."""
     vis = values[-width:]
     top = max([v for v in vis if v is not None] + [floor])
-    cols = []
+    scale = height * 8 / top
+    missing = "·" + " " * (height - 1)
+    cols = [" " * height] * (width - len(vis))
     for v in vis:
         if v is None:
-            cols.append("·" + " " * (height - 1))
-            continue
-        eighths = round(v / top * height * 8)
-        if v > 0:
-            eighths = max(eighths, 1)  # a spike is never drawn as nothing
-        col = "".join(BLOCKS[min(max(eighths - r * 8, 0), 8)] for r in range(height))
-        cols.append(col)
-    pad = width - len(cols)
-    rows = [" " * pad + "".join(c[r] for c in cols) for r in range(height - 1, -1, -1)]
-    return rows, top
+            cols.append(missing)
+        elif v > 0:
+            cols.append(_column(max(round(v * scale), 1), height))  # a spike never vanishes
+        else:
+            cols.append(_column(0, height))
+    rows = ["".join(r) for r in zip(*cols)] if cols else [""] * height
+    return rows[::-1], top
 
 
 GUTTER = 11
@@ -667,10 +679,11 @@ class Screen:
         self.rendered_sections = 0  # for tests and the benchmark: how much work a frame was
 
     def _render(self, texts: list[Text], width: int) -> list[str]:
-        opts = self.console.options.update(width=width, no_wrap=True, overflow="crop")
+        # Each Text is already one row of exactly ``width`` cells (see ``line``): render its
+        # spans straight to segments, without rich's wrapping and cropping passes.
         out = []
         for text in texts:
-            segs = self.console.render_lines(text, opts, pad=True)[0]
+            segs: Iterable[Segment] = text.render(self.console, end="")
             if self.console.no_color:
                 segs = list(Segment.remove_color(segs))
             out.append(
