@@ -38,6 +38,21 @@ def counter_delta(old: int | None, new: int | None) -> int | None:
     return new - old
 
 
+def counter_rate(old: int | None, new: int | None, seconds: float) -> float | None:
+    """Counter increase per second; None when missing, reset, or the clock did not advance."""
+    d = counter_delta(old, new)
+    if d is None or seconds <= 0:
+        return None
+    return d / seconds
+
+
+def gauge_rate(old: int | None, new: int | None, seconds: float) -> float | None:
+    """Change of a gauge (VmSwap, a cgroup's swap) per second: may be negative, never a reset."""
+    if old is None or new is None or seconds <= 0:
+        return None
+    return (new - old) / seconds
+
+
 class Interval:
     """What happened between two samples: exact counter deltas and rates per second."""
 

@@ -192,7 +192,7 @@ class Capture:
         seen = 0
         for m in mounts:
             v2 = m.fstype == "cgroup2"
-            v1 = m.fstype == "cgroup" and "memory" in m.super_options.split(",")
+            v1 = m.fstype == "cgroup" and "memory" in m.super_options
             if not (v1 or v2) or not m.mount_point.startswith("/sys/"):
                 continue
             names = CGROUP_V2_FILES if v2 else CGROUP_V1_FILES

@@ -175,7 +175,7 @@ def test_live_keys_resize_and_sigterm_restore_the_terminal() -> None:
             5,
             "a redraw at 120×40",
         )
-        assert screen.splitlines()[0].startswith(" checkswap dash")
+        assert screen.splitlines()[0].startswith(" checkswap · ")
         os.kill(_child_pid(p), signal.SIGTERM)
         assert p.exit_status() == 0
         assert p.info("#{alternate_on} #{cursor_flag}") == "0 1"

@@ -3,12 +3,17 @@
     27 1 254:0 / / rw,relatime - ext4 /dev/vda rw,discard
     35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
     48 27 0:45 / /mnt/nfs rw,relatime shared:1 - nfs4 srv:/export rw,vers=4.2
+    22 27 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw,hidepid=2,gid=27
 
 Fields: mount id, parent id, MAJ:MIN of st_dev, root within the filesystem, mount point, mount
 options, optional tagged fields ending with ``-``, then filesystem type, source, super options.
 btrfs and NFS report an anonymous device number (0:NN): for them the source names the device.
-Paths escape space, tab, newline and backslash as octal, as /proc/swaps does.
+Paths escape space, tab, newline and backslash as octal, as /proc/swaps does. hidepid is a super
+option: ``hidepid=1|2`` before 5.8, ``hidepid=noaccess|invisible|ptraceable`` (or ``off``) since.
 """
+
+# Merge of issue-5's module (topology: device numbers, roots, mount_for_path) and issue-4's
+# (hidepid): the fields of issue-5's Mount, with super options parsed into a dict as issue-4's.
 
 from __future__ import annotations
 
@@ -29,7 +34,16 @@ class Mount(NamedTuple):
     mount_point: str
     fstype: str
     source: str
-    super_options: str
+    super_options: dict[str, str]
+
+
+def _options(text: str) -> dict[str, str]:
+    opts: dict[str, str] = {}
+    for item in text.split(","):
+        key, _, value = item.partition("=")
+        if key:
+            opts[key] = value
+    return opts
 
 
 def parse_mountinfo(text: str) -> list[Mount]:
@@ -54,7 +68,7 @@ def parse_mountinfo(text: str) -> list[Mount]:
                 unescape(a[4]),
                 b[0],
                 unescape(b[1]),
-                b[2] if len(b) > 2 else "",
+                _options(b[2] if len(b) > 2 else ""),
             )
         )
     return mounts
@@ -73,3 +87,37 @@ def mount_for_path(mounts: list[Mount], path: str) -> Mount | None:
         if inside and (best is None or len(mp) >= len(best.mount_point.rstrip("/") or "/")):
             best = m
     return best
+
+
+# Settings under which other users' processes are not even listed (so cannot be counted).
+_INVISIBLE = frozenset({"2", "invisible", "4", "ptraceable"})
+# Listed but unreadable: reads fail with EPERM/EACCES, so they can be counted.
+_NOACCESS = frozenset({"1", "noaccess"})
+
+
+class Hidepid(NamedTuple):
+    value: str | None  # the option as written, None when /proc is mounted without it
+    invisible: bool  # other users' /proc/PID directories are not listed at all
+    noaccess: bool  # listed, but their files cannot be read
+
+
+def proc_hidepid(mounts: list[Mount], proc_dirs: tuple[str, ...] = ("/proc",)) -> Hidepid:
+    """hidepid of the proc mount at one of ``proc_dirs`` (the last: a later mount hides earlier
+    ones). A root other than / reads its proc at DIR/proc, while a captured tree's mountinfo
+    names /proc: both are looked for."""
+    value = None
+    for m in mounts:
+        if m.mount_point in proc_dirs and m.fstype == "proc":
+            value = m.super_options.get("hidepid")
+    if value is None or value in ("0", "off"):
+        return Hidepid(value, False, False)
+    return Hidepid(value, value in _INVISIBLE, value in _NOACCESS)
+
+
+def read_proc_hidepid(root: Root) -> Hidepid:
+    try:
+        mounts = parse_mountinfo(root.read_text("proc/self/mountinfo"))
+    except OSError:
+        # A tree captured without mountinfo: nothing says /proc is restricted.
+        return Hidepid(None, False, False)
+    return proc_hidepid(mounts, ("/proc", root.join("proc")))

@@ -1,0 +1,146 @@
+"""/proc/PID/status, /proc/PID/stat, /proc/PID/cgroup and /proc/PID/smaps_rollup.
+
+status (tab after the colon; some kernels and hand-made trees use spaces)::
+
+    Name:	peers-hog
+    State:	S (sleeping)
+    Uid:	0	0	0	0
+    VmSwap:	  247124 kB
+
+Kernel threads and zombies have no ``Vm*`` lines at all: no VmSwap means "not a process that
+can hold swap", which is different from ``VmSwap: 0 kB``.
+
+stat (one line; comm is in parentheses and may itself hold spaces and parentheses, so fields
+are counted from the *last* ``)``)::
+
+    24500 (peers-hog) D 1 24500 1446 0 -1 4194560 2259 0 66804 0 ... 21 0 1 0 54706 ...
+
+After the ``)``: state is field 0, majflt field 9 (stat(5) field 12), starttime field 19
+(field 22, clock ticks since boot: with the pid it identifies a process across pid reuse).
+
+cgroup, one line per hierarchy (``hierarchy-id:controllers:path``); v2 is ``0::path``::
+
+    4:memory:/checkswap-test-hog-123
+    0::/system.slice/mysql.service
+
+smaps_rollup (4.14+)::
+
+    SwapPss:          123456 kB
+"""
+
+from __future__ import annotations
+
+import os
+from typing import NamedTuple
+
+
+class Status(NamedTuple):
+    name: str
+    state: str | None  # one letter: R, S, D, Z, ...
+    uid: int | None  # real uid
+    swap_bytes: int | None  # VmSwap; None for kernel threads and zombies
+
+
+class Stat(NamedTuple):
+    state: str
+    majflt: int
+    starttime: int  # clock ticks after boot
+
+
+def _value(text: str, key: str) -> str | None:
+    """The rest of the line ``key:...`` (whitespace-stripped), found without splitting lines."""
+    if text.startswith(key):
+        i = 0
+    else:
+        i = text.find("\n" + key)
+        if i < 0:
+            return None
+        i += 1
+    start = i + len(key)
+    end = text.find("\n", start)
+    return text[start : end if end >= 0 else len(text)].strip()
+
+
+def _kb(value: str | None) -> int | None:
+    if value is None:
+        return None
+    parts = value.split()
+    try:
+        n = int(parts[0])
+    except (IndexError, ValueError):
+        return None
+    return n * 1024 if len(parts) > 1 and parts[1] == "kB" else n
+
+
+def status_swap_bytes(text: str) -> int | None:
+    """VmSwap in bytes, or None when the line is absent (kernel thread, zombie). The hot path."""
+    return _kb(_value(text, "VmSwap:"))
+
+
+def parse_status(text: str) -> Status:
+    name = _value(text, "Name:") or ""
+    state = _value(text, "State:")
+    uid_text = _value(text, "Uid:")
+    uid: int | None = None
+    if uid_text:
+        try:
+            uid = int(uid_text.split()[0])
+        except ValueError:
+            uid = None
+    return Status(name, state[:1] if state else None, uid, status_swap_bytes(text))
+
+
+def parse_stat(text: str) -> Stat | None:
+    """State, major faults and start time; None for a line too short to be a stat line."""
+    _, sep, rest = text.rpartition(")")
+    fields = rest.split()
+    if not sep or len(fields) < 20:
+        return None
+    try:
+        return Stat(fields[0], int(fields[9]), int(fields[19]))
+    except ValueError:
+        return None
+
+
+class CgroupPaths(NamedTuple):
+    v1_memory: str | None  # the path in the v1 memory controller's hierarchy
+    v2: str | None  # the path in the unified hierarchy
+
+
+def parse_cgroup(text: str) -> CgroupPaths:
+    v1: str | None = None
+    v2: str | None = None
+    for line in text.splitlines():
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        hid, controllers, path = parts
+        if hid == "0" and controllers == "":
+            v2 = path
+        elif "memory" in controllers.split(","):
+            v1 = path
+    return CgroupPaths(v1, v2)
+
+
+def parse_smaps_rollup_swap_pss(text: str) -> int | None:
+    """SwapPss in bytes: the process's proportional share of swapped pages, shmem included."""
+    return _kb(_value(text, "SwapPss:"))
+
+
+def read_file(path: str) -> str:
+    """One /proc/PID file in a single read(); OSError (ENOENT, ESRCH, EACCES) to the caller.
+
+    os.open + os.read avoids the buffered file object: this runs once per process per scan.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        data = os.read(fd, 65536)
+        if len(data) == 65536:  # a very long status (huge Cpus_allowed masks): read the rest
+            chunks = [data]
+            while data:
+                data = os.read(fd, 65536)
+                chunks.append(data)
+            data = b"".join(chunks)
+    finally:
+        os.close(fd)
+    return data.decode("utf-8", "surrogateescape")

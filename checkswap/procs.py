@@ -1,0 +1,585 @@
+"""Who is in swap and who is moving it: one scan of every process, and of the memory cgroups.
+
+The contract (``top``, ``record``, ``serve`` and ``dash`` all use it)::
+
+    scanner = Scanner(root, cgroups=True, pss=False)
+    rec = scanner.sample()      # the object `top --format json` prints for one refresh
+
+``rec`` is DESIGN.md's ``top --format json`` object, with these keys (more may be added):
+
+- ``type``: ``"processes"``; ``time``: UTC ISO 8601; ``interval_s``: seconds since the previous
+  ``sample()`` of this Scanner on the root's monotonic clock (None on the first).
+- ``processes``: every process whose VmSwap is > 0, or was at the previous sample (it then shows
+  0 and its rates), sorted by ``swap_bytes`` descending then pid. Callers sort and limit. Each:
+  ``pid``, ``comm``, ``user`` (name, or the uid as text), ``uid``, ``state`` (one letter),
+  ``swap_bytes`` (VmSwap: the kernel's own figure), ``swap_delta_bytes_per_s`` (change of VmSwap
+  per second: negative while it is swapped back in), ``majflt_per_s`` (major faults per second,
+  the swap-in signal: it also counts file reads that waited), ``cgroup`` (raw path in the memory
+  hierarchy; v1: the memory controller's line of /proc/PID/cgroup), ``unit`` (systemd unit,
+  ``docker:<12 hex>``-style container, ``pod:<uid>``, or None), ``swap_pss_bytes`` (SwapPss from
+  smaps_rollup when ``pss=True`` and within the time budget, else None).
+- ``cgroups``: None when ``cgroups=False`` or no memory controller is found; else one object per
+  memory cgroup holding swap now or at the previous sample, or holding a listed process, sorted by
+  ``swap_bytes`` descending: ``path``, ``unit``, ``version`` (1 or 2), ``swap_bytes`` (v2
+  memory.swap.current, hierarchical; v1 memory.stat ``swap``, this cgroup's own), ``swap_in_per_s``
+  / ``swap_out_per_s`` (pages/s from memory.stat pswpin/pswpout, 6.13+; None on v1 and older
+  kernels), ``zswap_in_per_s`` / ``zswap_out_per_s``, ``swap_delta_bytes_per_s``,
+  ``majflt_per_s`` (memory.stat pgmajfault), ``swap_max_bytes`` (v2 memory.swap.max, None for
+  ``max``), ``swap_events`` (v2 memory.swap.events ``{"high", "max", "fail"}``),
+  ``swap_events_delta`` (their increase since the previous sample: rising means the limit bites),
+  ``psi_some_avg10``/``psi_full_avg10``/``psi_some_pct``/``psi_full_pct`` (v2 memory.pressure),
+  ``memsw_usage_bytes``/``memsw_limit_bytes``/``memsw_failcnt`` (v1 memory.memsw.*),
+  ``processes`` (listed processes in it), and on v1 a ``note`` naming the stand-ins.
+- ``swap_used_bytes`` (SwapTotal - SwapFree), ``swap_total_bytes``, ``swap_cached_bytes``;
+  ``process_swap_bytes``: the sum of VmSwap over the processes read;
+  ``unattributed_swap_bytes``: swap used minus that sum (shmem/tmpfs in swap, swap slots whose
+  page is back in RAM as SwapCached, and the swap of processes we could not read). It can be
+  negative: a page swapped out from memory shared after fork() counts in each process's VmSwap.
+- ``hidden_processes``: True when /proc hides processes (hidepid=2/invisible and not root) or
+  some could not be read; ``unreadable_processes``: count of EACCES/EPERM;
+  ``scanned_processes``: count of /proc/PID directories read; ``hidepid``: the mount option or
+  None; ``notes``: sentences for people.
+
+Rates are against the previous ``sample()`` of the same Scanner, None on the first, through
+rates.py (a counter that went backwards gives None). A pid is the same process only if its start
+time (stat field 22) matches; a pid reused in between starts again with null rates.
+
+Cost: /proc/PID/status is read for every process (VmSwap is there). stat and cgroup are read
+only for processes holding swap now or at the previous sample; reading them for every process
+costs 2.5 times the status-only floor. User names are cached by uid.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import time
+from typing import TYPE_CHECKING, Callable, NamedTuple
+
+from checkswap.errors import KernelFileError
+from checkswap.fields import iso_utc, swap_used
+from checkswap.kernel.cgroup import (
+    Hierarchy,
+    find_memory_hierarchy,
+    parse_flat_keyed,
+    parse_v1_value,
+    parse_v2_limit,
+)
+from checkswap.kernel.meminfo import parse_meminfo
+from checkswap.kernel.mountinfo import read_proc_hidepid
+from checkswap.kernel.pid import (
+    Stat,
+    parse_cgroup,
+    parse_smaps_rollup_swap_pss,
+    parse_stat,
+    parse_status,
+    read_file,
+    status_swap_bytes,
+)
+from checkswap.kernel.pressure import parse_pressure
+from checkswap.rates import counter_delta, counter_rate, gauge_rate
+
+if TYPE_CHECKING:
+    from checkswap.root import Root
+
+Record = dict[str, object]
+
+# A process that exits mid-scan: its directory or files are gone (ENOENT), or it is being reaped
+# (ESRCH on some files of a dying task).
+_VANISHED = frozenset({errno.ENOENT, errno.ESRCH})
+# hidepid=1/noaccess and ptrace checks (smaps_rollup of another user's process).
+_DENIED = frozenset({errno.EACCES, errno.EPERM})
+
+V1_NOTE = (
+    "cgroup v1 has no per-cgroup swap-in/swap-out counters: swap_delta_bytes_per_s (growth of "
+    "swap held) and majflt_per_s (memory.stat pgmajfault) stand in"
+)
+HIDDEN_NOTE = "some processes are not visible: run as root"
+
+
+class _Seen(NamedTuple):
+    """What the previous sample knew about a process holding swap."""
+
+    starttime: int
+    majflt: int
+    swap_bytes: int
+
+
+class _CgroupRaw(NamedTuple):
+    swap_bytes: int | None
+    majflt: int | None
+    pswpin: int | None
+    pswpout: int | None
+    zswpin: int | None
+    zswpout: int | None
+    events: dict[str, int] | None
+    psi_some_us: int | None
+    psi_full_us: int | None
+
+
+# --- cgroup path -> what a person recognises ------------------------------------------------
+
+_CONTAINER_SCOPE = re.compile(
+    r"^(docker|cri-containerd|crio|libpod|crio-conmon|libpod-conmon)-([0-9a-f]{64})\.scope$"
+)
+_RUNTIME = {
+    "docker": "docker",
+    "cri-containerd": "containerd",
+    "crio": "cri-o",
+    "crio-conmon": "cri-o-conmon",
+    "libpod": "podman",
+    "libpod-conmon": "podman-conmon",
+}
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+# systemd driver: kubepods-burstable-pod0f1e..._..._.slice; cgroupfs driver: pod0f1e...-...
+_POD = re.compile(r"pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})")
+
+
+def unit_name(path: str | None) -> str | None:
+    """The systemd unit, shortened container id or Kubernetes pod of a cgroup path, or None.
+
+    /system.slice/mysql.service                  -> mysql.service
+    /system.slice/docker-<64 hex>.scope           -> docker:<12 hex>
+    /docker/<64 hex>                              -> docker:<12 hex> (cgroupfs driver)
+    /kubepods.slice/.../kubepods-burstable-pod<uid>.slice/cri-containerd-<id>.scope
+                                                  -> pod:<uid> containerd:<12 hex>
+    /machine.slice/libpod-<64 hex>.scope          -> podman:<12 hex>
+    /user.slice/user-1000.slice/session-3.scope   -> session-3.scope
+    /user.slice/user-1000.slice                   -> user-1000.slice
+    """
+    if not path or path == "/":
+        return None
+    parts = [p for p in path.split("/") if p]
+    container = None
+    for i in range(len(parts) - 1, -1, -1):
+        m = _CONTAINER_SCOPE.match(parts[i])
+        if m:
+            container = f"{_RUNTIME[m.group(1)]}:{m.group(2)[:12]}"
+            break
+        if _HEX64.match(parts[i]):
+            runtime = "docker" if i > 0 and parts[i - 1] == "docker" else "container"
+            container = f"{runtime}:{parts[i][:12]}"
+            break
+    if parts[0].startswith("kubepods"):
+        for part in parts:
+            m = _POD.search(part)
+            if m:
+                pod = "pod:" + m.group(1).replace("_", "-")
+                return f"{pod} {container}" if container else pod
+    if container:
+        return container
+    for suffixes in ((".service", ".scope"), (".slice",)):
+        for part in reversed(parts):
+            if part.endswith(suffixes):
+                return part
+    return None
+
+
+# --- the scanner -----------------------------------------------------------------------------
+
+
+class Scanner:
+    """Scans processes (and memory cgroups); each ``sample()`` is rated against the previous."""
+
+    def __init__(
+        self,
+        root: Root,
+        cgroups: bool = True,
+        pss: bool = False,
+        pss_budget_s: float = 0.5,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.root = root
+        self.cgroups = cgroups
+        self.pss = pss
+        self.pss_budget_s = pss_budget_s
+        self._monotonic = monotonic  # only for the --pss time budget, never for rates
+        self._proc = root.join("proc")
+        self._hidepid = read_proc_hidepid(root)
+        self._hierarchy: Hierarchy | None = find_memory_hierarchy(root)
+        self._clk_tck = os.sysconf("SC_CLK_TCK")
+        self._users: dict[int, str] = {}
+        self._passwd: dict[int, str] | None = None
+        self._prev_mono: float | None = None
+        self._prev_uptime: float | None = None
+        self._prev: dict[str, _Seen] = {}  # pid -> last sample, for processes holding swap
+        self._prev_zero: set[str] = set()  # pids read at the last sample with VmSwap 0
+        self._prev_cgroups: dict[str, _CgroupRaw] = {}
+
+    # -- one refresh --
+
+    def sample(self) -> Record:
+        mono, wall = self.root.clock()
+        dt = None if self._prev_mono is None else mono - self._prev_mono
+        uptime = self._uptime()
+        meminfo = parse_meminfo(self._read_required("proc/meminfo"))
+        try:
+            names = os.listdir(self._proc)
+        except OSError as e:
+            raise KernelFileError(self._proc, e.strerror or str(e)) from None
+
+        scanned = denied = 0
+        total = 0
+        zero: set[str] = set()
+        holders: list[tuple[str, str, int]] = []
+        prev = self._prev
+        proc = self._proc
+        for name in names:
+            if not name.isdigit():
+                continue
+            try:
+                text = read_file(f"{proc}/{name}/status")
+            except OSError as e:
+                if e.errno in _VANISHED:
+                    continue
+                if e.errno in _DENIED:
+                    denied += 1
+                    continue
+                raise KernelFileError(f"{proc}/{name}/status", e.strerror or str(e)) from None
+            scanned += 1
+            swap = status_swap_bytes(text)
+            if swap is None:
+                continue  # kernel thread or zombie: no address space, nothing in swap
+            total += swap
+            if swap == 0 and name not in prev:
+                zero.add(name)
+                continue
+            holders.append((name, text, swap))
+
+        seconds = dt if dt is not None else 0.0
+        processes: list[Record] = []
+        seen: dict[str, _Seen] = {}
+        for name, text, swap in holders:
+            try:
+                stat = parse_stat(read_file(f"{proc}/{name}/stat"))
+                cgroup_text = read_file(f"{proc}/{name}/cgroup")
+            except OSError as e:
+                if e.errno in _VANISHED or e.errno in _DENIED:
+                    total -= swap  # gone between two reads: its swap is freed
+                    continue
+                raise KernelFileError(f"{proc}/{name}", e.strerror or str(e)) from None
+            if stat is None or stat.state == "Z":
+                total -= swap
+                continue
+            st = parse_status(text)
+            before = prev.get(name)
+            delta: float | None = None
+            majflt: float | None = None
+            if before is not None and before.starttime == stat.starttime:
+                delta = gauge_rate(before.swap_bytes, swap, seconds)
+                majflt = counter_rate(before.majflt, stat.majflt, seconds)
+            elif before is None and name in self._prev_zero and self._existed(stat, uptime):
+                delta = gauge_rate(0, swap, seconds)
+            if swap > 0:
+                seen[name] = _Seen(stat.starttime, stat.majflt, swap)
+            else:
+                zero.add(name)
+                if before is None or before.starttime != stat.starttime:
+                    continue  # pid reused by a process without swap
+            cg = self._cgroup_path(cgroup_text)
+            processes.append(
+                {
+                    "pid": int(name),
+                    "comm": st.name,
+                    "user": self._user(st.uid),
+                    "uid": st.uid,
+                    "state": stat.state,
+                    "swap_bytes": swap,
+                    "swap_delta_bytes_per_s": delta,
+                    "majflt_per_s": majflt,
+                    "cgroup": cg,
+                    "unit": unit_name(cg),
+                    "swap_pss_bytes": None,
+                }
+            )
+        processes.sort(key=lambda p: (-_int(p["swap_bytes"]), _int(p["pid"])))
+
+        notes: list[str] = []
+        if self.pss:
+            denied += self._add_pss(processes, notes)
+        cgroups = self._scan_cgroups(processes, seconds) if self.cgroups else None
+
+        hidden = denied > 0 or (
+            self._hidepid.invisible and not (self.root.is_host and os.geteuid() == 0)
+        )
+        if hidden:
+            why = []
+            if self._hidepid.value is not None:
+                why.append(f"/proc is mounted with hidepid={self._hidepid.value}")
+            if denied:
+                why.append(f"{denied} could not be read")
+            notes.insert(0, f"{HIDDEN_NOTE} ({'; '.join(why)})")
+        if cgroups is None and self.cgroups:
+            notes.append("no memory cgroup controller found under sys/fs/cgroup")
+        used = swap_used(meminfo)
+
+        self._prev_mono = mono
+        self._prev_uptime = uptime
+        self._prev = seen
+        self._prev_zero = zero
+        return {
+            "type": "processes",
+            "time": iso_utc(wall),
+            "interval_s": dt,
+            "processes": processes,
+            "cgroups": cgroups,
+            "swap_used_bytes": used,
+            "swap_total_bytes": meminfo.get("SwapTotal"),
+            "swap_cached_bytes": meminfo.get("SwapCached"),
+            "process_swap_bytes": total,
+            "unattributed_swap_bytes": None if used is None else used - total,
+            "hidden_processes": hidden,
+            "hidepid": self._hidepid.value,
+            "unreadable_processes": denied,
+            "scanned_processes": scanned,
+            "notes": notes,
+        }
+
+    # -- helpers --
+
+    def _read_required(self, rel: str) -> str:
+        try:
+            return self.root.read_text(rel)
+        except OSError as e:
+            raise KernelFileError(self.root.join(rel), e.strerror or str(e)) from None
+
+    def _uptime(self) -> float | None:
+        try:
+            return float(self.root.read_text("proc/uptime").split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def _existed(self, stat: Stat, uptime: float | None) -> bool:
+        """Did this process exist at the previous sample (and is not a reused pid)?"""
+        if self._prev_uptime is None or uptime is None:
+            return True  # no clock to tell by: a reused pid within one refresh is rare
+        return stat.starttime / self._clk_tck <= self._prev_uptime
+
+    def _cgroup_path(self, text: str) -> str | None:
+        paths = parse_cgroup(text)
+        if self._hierarchy is not None and self._hierarchy.version == 1:
+            return paths.v1_memory
+        if self._hierarchy is not None:
+            return paths.v2
+        return paths.v1_memory or paths.v2
+
+    def _user(self, uid: int | None) -> str | None:
+        if uid is None:
+            return None
+        name = self._users.get(uid)
+        if name is None:
+            name = self._lookup_user(uid)
+            self._users[uid] = name
+        return name
+
+    def _lookup_user(self, uid: int) -> str:
+        if self.root.is_host:
+            import pwd
+
+            try:
+                return pwd.getpwuid(uid).pw_name
+            except KeyError:
+                return str(uid)
+        # A tree from another machine: its own etc/passwd if captured, else the number.
+        if self._passwd is None:
+            self._passwd = {}
+            try:
+                for line in self.root.read_text("etc/passwd").splitlines():
+                    f = line.split(":")
+                    if len(f) > 2 and f[2].isdigit():
+                        self._passwd.setdefault(int(f[2]), f[0])
+            except OSError:
+                pass
+        return self._passwd.get(uid, str(uid))
+
+    def _add_pss(self, processes: list[Record], notes: list[str]) -> int:
+        """SwapPss for processes in swap, biggest first, until the time budget is used up.
+
+        smaps_rollup walks the whole page table under the mm lock: on a process of hundreds of
+        GiB one read can take a second and stall its page faults meanwhile.
+        """
+        deadline = self._monotonic() + self.pss_budget_s
+        denied = skipped = 0
+        for p in processes:
+            if not _int(p["swap_bytes"]):
+                continue
+            if self._monotonic() >= deadline:
+                skipped += 1
+                continue
+            path = f"{self._proc}/{p['pid']}/smaps_rollup"
+            try:
+                p["swap_pss_bytes"] = parse_smaps_rollup_swap_pss(read_file(path))
+            except OSError as e:
+                if e.errno in _DENIED:
+                    denied += 1
+                elif e.errno not in _VANISHED:
+                    raise KernelFileError(path, e.strerror or str(e)) from None
+        if skipped:
+            notes.append(
+                f"--pss time budget ({self.pss_budget_s:g} s) used up: SwapPss not read for "
+                f"{skipped} processes"
+            )
+        return denied
+
+    # -- cgroups --
+
+    def _scan_cgroups(self, processes: list[Record], seconds: float) -> list[Record] | None:
+        h = self._hierarchy
+        if h is None:
+            return None
+        counts: dict[str, int] = {}
+        for p in processes:
+            cg = p["cgroup"]
+            if isinstance(cg, str):
+                counts[cg] = counts.get(cg, 0) + 1
+        base = self.root.join(h.mount)
+        out: list[Record] = []
+        raws: dict[str, _CgroupRaw] = {}
+        for dirpath, _dirs, _files in os.walk(base):
+            rel = "/" + os.path.relpath(dirpath, base) if dirpath != base else "/"
+            rec = (
+                self._cgroup_v1(dirpath, rel, counts)
+                if h.version == 1
+                else self._cgroup_v2(dirpath, rel, counts)
+            )
+            if rec is None:
+                continue
+            raw, record = rec
+            raws[rel] = raw
+            self._rate_cgroup(record, raw, self._prev_cgroups.get(rel), seconds, h.version)
+            out.append(record)
+        self._prev_cgroups = raws
+        out.sort(key=lambda c: (-_int(c["swap_bytes"]), str(c["path"])))
+        return out
+
+    def _wanted(self, rel: str, swap: int | None, counts: dict[str, int]) -> bool:
+        return bool(swap) or rel in self._prev_cgroups or rel in counts
+
+    def _cgroup_v1(
+        self, d: str, rel: str, counts: dict[str, int]
+    ) -> tuple[_CgroupRaw, Record] | None:
+        stat = _read_keyed(f"{d}/memory.stat")
+        if stat is None:
+            return None  # removed while walking
+        swap = stat.get("swap")
+        if not self._wanted(rel, swap, counts):
+            return None
+        raw = _CgroupRaw(swap, stat.get("pgmajfault"), None, None, None, None, None, None, None)
+        record = _cgroup_record(rel, 1, swap, counts)
+        record["memsw_usage_bytes"] = _read_v1(f"{d}/memory.memsw.usage_in_bytes")
+        record["memsw_limit_bytes"] = _read_v1(f"{d}/memory.memsw.limit_in_bytes")
+        record["memsw_failcnt"] = _read_v1(f"{d}/memory.memsw.failcnt")
+        record["note"] = V1_NOTE
+        return raw, record
+
+    def _cgroup_v2(
+        self, d: str, rel: str, counts: dict[str, int]
+    ) -> tuple[_CgroupRaw, Record] | None:
+        text = _read_opt(f"{d}/memory.swap.current")
+        swap = None if text is None else parse_v2_limit(text)
+        if not self._wanted(rel, swap, counts):
+            return None
+        stat = _read_keyed(f"{d}/memory.stat") or {}
+        events = _read_keyed(f"{d}/memory.swap.events")
+        psi_text = _read_opt(f"{d}/memory.pressure")
+        psi = parse_pressure(psi_text) if psi_text is not None else None
+        some = psi.some if psi is not None else None
+        full = psi.full if psi is not None else None
+        raw = _CgroupRaw(
+            swap,
+            stat.get("pgmajfault"),
+            stat.get("pswpin"),
+            stat.get("pswpout"),
+            stat.get("zswpin"),
+            stat.get("zswpout"),
+            events,
+            some.total_us if some is not None else None,
+            full.total_us if full is not None else None,
+        )
+        record = _cgroup_record(rel, 2, swap, counts)
+        max_text = _read_opt(f"{d}/memory.swap.max")
+        record["swap_max_bytes"] = None if max_text is None else parse_v2_limit(max_text)
+        record["swap_events"] = (
+            None if events is None else {k: events.get(k) for k in ("high", "max", "fail")}
+        )
+        record["psi_some_avg10"] = some.avg10 if some is not None else None
+        record["psi_full_avg10"] = full.avg10 if full is not None else None
+        return raw, record
+
+    @staticmethod
+    def _rate_cgroup(
+        record: Record, raw: _CgroupRaw, before: _CgroupRaw | None, seconds: float, version: int
+    ) -> None:
+        if before is None:
+            return  # first sight: held figures only, rates stay None
+        record["swap_delta_bytes_per_s"] = gauge_rate(before.swap_bytes, raw.swap_bytes, seconds)
+        record["majflt_per_s"] = counter_rate(before.majflt, raw.majflt, seconds)
+        if version == 1:
+            return
+        record["swap_in_per_s"] = counter_rate(before.pswpin, raw.pswpin, seconds)
+        record["swap_out_per_s"] = counter_rate(before.pswpout, raw.pswpout, seconds)
+        record["zswap_in_per_s"] = counter_rate(before.zswpin, raw.zswpin, seconds)
+        record["zswap_out_per_s"] = counter_rate(before.zswpout, raw.zswpout, seconds)
+        if raw.events is not None and before.events is not None:
+            record["swap_events_delta"] = {
+                k: counter_delta(before.events.get(k), raw.events.get(k))
+                for k in ("high", "max", "fail")
+            }
+        for key, a, b in (
+            ("psi_some_pct", before.psi_some_us, raw.psi_some_us),
+            ("psi_full_pct", before.psi_full_us, raw.psi_full_us),
+        ):
+            r = counter_rate(a, b, seconds)
+            record[key] = None if r is None else r / 1e4  # µs per s -> % of the interval
+
+
+def _cgroup_record(rel: str, version: int, swap: int | None, counts: dict[str, int]) -> Record:
+    return {
+        "path": rel,
+        "unit": unit_name(rel),
+        "version": version,
+        "swap_bytes": swap,
+        "swap_in_per_s": None,
+        "swap_out_per_s": None,
+        "zswap_in_per_s": None,
+        "zswap_out_per_s": None,
+        "swap_delta_bytes_per_s": None,
+        "majflt_per_s": None,
+        "swap_max_bytes": None,
+        "swap_events": None,
+        "swap_events_delta": None,
+        "psi_some_avg10": None,
+        "psi_full_avg10": None,
+        "psi_some_pct": None,
+        "psi_full_pct": None,
+        "memsw_usage_bytes": None,
+        "memsw_limit_bytes": None,
+        "memsw_failcnt": None,
+        "processes": counts.get(rel, 0),
+    }
+
+
+def _int(v: object) -> int:
+    return v if isinstance(v, int) else 0
+
+
+def _read_opt(path: str) -> str | None:
+    """A cgroup file, or None when it does not exist here (older kernel, no swap accounting,
+    a cgroup removed while we walk)."""
+    try:
+        return read_file(path)
+    except OSError as e:
+        if e.errno in (errno.ENOENT, errno.ENODEV, errno.EOPNOTSUPP, *_DENIED):
+            return None
+        raise KernelFileError(path, e.strerror or str(e)) from None
+
+
+def _read_keyed(path: str) -> dict[str, int] | None:
+    text = _read_opt(path)
+    return None if text is None else parse_flat_keyed(text)
+
+
+def _read_v1(path: str) -> int | None:
+    text = _read_opt(path)
+    return None if text is None else parse_v1_value(text)
