@@ -177,7 +177,7 @@ def test_screen_shows_every_panel_and_the_figures(width: int, height: int) -> No
     assert "RAM→swap" in text and "swap→RAM" in text
     assert "█" in text
     # Swap areas, disk and zram told apart.
-    assert "/var/tmp/swapfile" in text and "disk file on vda" in text
+    assert "/var/tmp/swapfile" in text and "file on vda" in text
     assert "/dev/zram1" in text and "zram" in text
     # Who: the hog first (most swap), and its cgroup.
     procs = [r for r in rows if "peers-hog" in r or "mysqld" in r]

@@ -172,11 +172,12 @@ def line(width: int, *parts: tuple[str, Style], style: Style = "") -> Text:
 
 
 def row(width: int, cells: list[Cell], style: Style = "") -> Text:
-    """Fixed-width columns separated by a space; the last cell takes what is left."""
+    """Fixed-width columns separated by a space. Align ``<`` or ``>``; ``/`` is a path, left
+    aligned and cut at its start, where paths are alike (``…test-hog-3912``)."""
     parts: list[tuple[str, Style]] = []
     for i, (text, w, align, st) in enumerate(cells):
         if len(text) > w:
-            text = text[: max(w - 1, 0)] + "…"
+            text = "…" + text[len(text) - w + 1 :] if align == "/" else text[: max(w - 1, 0)] + "…"
         parts.append((text.rjust(w) if align == ">" else text.ljust(w), st))
         if i < len(cells) - 1:
             parts.append((" ", ""))
@@ -352,7 +353,7 @@ def _kind(dev: Record) -> str:
         return "zram (in RAM)"
     disks = dev.get("disks")
     where = ",".join(str(d) for d in disks) if isinstance(disks, list) else ""
-    desc = f"disk {kind} on {where}" if where else kind
+    desc = f"{kind} on {where}" if where else kind
     flags = [f for f in ("virtual", "rotational", "network", "loop") if dev.get(f) is True]
     if "virtual" in flags and "rotational" in flags:
         flags.remove("rotational")  # a hypervisor's default flag, not the medium (DESIGN.md)
@@ -407,12 +408,12 @@ def areas(state: DashState, width: int, height: int) -> Section:
             body.append(line(width, ("  per-area use is not in this recording", "dim")))
         bar_w = 8
         wide = width >= 100  # room for the priority
-        name_w = max(12, width - (70 if wide else 60))
+        name_w = min(max(12, width - (70 if wide else 60)), 48)
         for name, kind, sz, used, u, s, prio in dev_rows:
             frac = (u / s) if u is not None and s else 0.0
             filled = round(frac * bar_w)
             cells: list[Cell] = [
-                (name, name_w, "<", ""),
+                (name, name_w, "/", ""),
                 (kind, 26 if wide else 20, "<", "dim"),
                 (f"{used}/{sz}", 21, ">", ""),
                 ("█" * filled + "░" * (bar_w - filled), bar_w, "<", OUT_STYLE),
@@ -535,7 +536,7 @@ def who(state: DashState, width: int, height: int) -> Section:
                         (swap, 10, ">", ""),
                         (delta, 13, ">", OUT_STYLE),
                         (flt, 8, ">", IN_STYLE),
-                        (cg, cgw, "<", "dim"),
+                        (cg, cgw, "/", "dim"),
                     ],
                 )
             )
@@ -556,7 +557,7 @@ def who(state: DashState, width: int, height: int) -> Section:
                 row(
                     cw,
                     [
-                        (path, max(cw - 40, 10), "<", ""),
+                        (path, max(cw - 40, 10), "/", ""),
                         (swap, 10, ">", ""),
                         (out_s, 13, ">", OUT_STYLE),
                         (in_s, 13, ">", IN_STYLE),
@@ -565,7 +566,10 @@ def who(state: DashState, width: int, height: int) -> Section:
             )
         unattributed, hidden, _ = extra
         if isinstance(unattributed, int) and unattributed > 0:
-            tail.append(f"{size(unattributed)} of swap is in no process (shmem/tmpfs)")
+            tail.append(
+                f"{size(unattributed)} of swap used is in no process's VmSwap "
+                "(shmem/tmpfs, or swap cache)"
+            )
         if hidden:
             tail.append("some processes are hidden (hidepid): run as root to see all")
         if side:
