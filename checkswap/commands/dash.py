@@ -266,7 +266,12 @@ def run(args: argparse.Namespace, env: Env) -> int:
     replay = args.replay is not None
     if replay:
         name = os.path.basename(args.replay)
-        state = DashState(root.hostname, root.kernel_release, interval, f"replay {name} {speed:g}x")
+        state = DashState(
+            root.hostname,
+            root.kernel_release,
+            interval,
+            f"replay {name} " + (f"{speed:g}x" if speed else "at full speed"),
+        )
         state.top_note = "processes are not in a recording"
     else:
         state = DashState(root.hostname, root.kernel_release, interval, "live")

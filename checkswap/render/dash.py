@@ -475,11 +475,11 @@ def who(state: DashState, width: int, height: int) -> Section:
     if side:
         pw = width * 11 // 20
         cw = width - pw - 1
-        p_rows = c_rows = height - 1
+        p_rows = c_rows = height - 2  # under a header, above a line for notes
     else:
         pw = cw = width
         c_rows = max((height - 2) // 3, 1)
-        p_rows = height - 2 - c_rows
+        p_rows = height - 3 - c_rows  # and a line for notes
     p_view = tuple(
         (
             str(p.get("pid")),
