@@ -274,7 +274,9 @@ def run(args: argparse.Namespace, env: Env) -> int:
         )
         state.top_note = "processes are not in a recording"
     else:
-        state = DashState(root.hostname, root.kernel_release, interval, "live")
+        bundle = getattr(root, "is_bundle", False)
+        source = f"bundle {os.path.basename(str(args.root).rstrip('/'))}" if bundle else "live"
+        state = DashState(root.hostname, root.kernel_release, interval, source)
     with Terminal(sys.stdin.fileno(), env.stdout) as term:
         width, height = term.size()
         console = Console(

@@ -257,7 +257,7 @@ def figures(state: DashState, width: int) -> Section:
 
     zero_parts: list[tuple[str, Style]] = []
     if zero != ("0", "0") and zero != ("-", "-"):
-        zero_parts.append((f" · zero-filled out {zero[0]}/s in {zero[1]}/s", "dim"))
+        zero_parts.append((f" · zero out {zero[0]}/s in {zero[1]}/s", "dim"))
 
     def build() -> list[Text]:
         cells: list[Cell] = [("pages/s", 9, "<", "bold")]
@@ -405,7 +405,7 @@ def areas(state: DashState, width: int, height: int) -> Section:
         out = [title]
         body: list[Text] = []
         if devs is None:
-            body.append(line(width, ("  per-area use is not in this recording", "dim")))
+            body.append(line(width, ("  /proc/swaps could not be read: areas unknown", "dim")))
         bar_w = 8
         wide = width >= 100  # room for the priority
         name_w = min(max(12, width - (70 if wide else 60)), 48)
