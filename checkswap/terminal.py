@@ -130,6 +130,7 @@ class Terminal:
             with contextlib.suppress(BlockingIOError):
                 os.read(self._wake_r, 64)
             if self.resized:
+                self.resized = False
                 events.append(RESIZE)
         if self.in_fd in ready:
             data = os.read(self.in_fd, 64)

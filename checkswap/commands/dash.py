@@ -270,7 +270,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
             root.hostname,
             root.kernel_release,
             interval,
-            f"replay {name} " + (f"{speed:g}x" if speed else "at full speed"),
+            f"replay {name} " + (f"{speed:g}x" if speed else "unpaced"),
         )
         state.top_note = "processes are not in a recording"
     else:
