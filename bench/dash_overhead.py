@@ -4,7 +4,9 @@
 Each tool runs in its own tmux server, in a window of the same size, at the same time, so they
 see the same machine. After a warm-up, the on-CPU time of every thread of each tool (the first
 field of /proc/PID/task/*/schedstat, in ns) is read twice, ``--seconds`` apart; at 1 Hz the
-difference per second is the cost per tick. The tmux server behind each tool is measured the
+difference per second is the cost per tick. On a busy machine the absolute figures move, so
+each size is measured ``--rounds`` times: the ratios, taken within one round, are what to
+compare. The tmux server behind each tool is measured the
 same way: it is what drawing costs the terminal, and what "redraw only what changed" saves.
 
     python3 bench/dash_overhead.py                   # 80x24 and 200x60, idle machine
@@ -20,6 +22,7 @@ import argparse
 import contextlib
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -139,6 +142,7 @@ def main() -> int:
     ap.add_argument("--sizes", default="80x24,200x60", help="terminal sizes (default: %(default)s)")
     ap.add_argument("--warmup", type=float, default=5.0, help="seconds before measuring")
     ap.add_argument("--seconds", type=float, default=20.0, help="seconds measured")
+    ap.add_argument("--rounds", type=int, default=3, help="measurements per size (default: 3)")
     ap.add_argument(
         "--hog",
         action="store_true",
@@ -159,13 +163,20 @@ def main() -> int:
         print(f"{'size':>7} {'tool':>6} {'tool µs/tick':>13} {'tmux µs/tick':>13}")
         for size in args.sizes.split(","):
             w, h = (int(x) for x in size.lower().split("x"))
-            got = measure(w, h, args.warmup, args.seconds)
-            for name, (tool_us, tmux_us) in got.items():
-                print(f"{size:>7} {name:>6} {tool_us:13,.0f} {tmux_us:13,.0f}")
-            dash = got["dash"][0]
+            ratios: dict[str, list[float]] = {"atop": [], "htop": []}
+            for _ in range(args.rounds):
+                got = measure(w, h, args.warmup, args.seconds)
+                for name, (tool_us, tmux_us) in got.items():
+                    print(f"{size:>7} {name:>6} {tool_us:13,.0f} {tmux_us:13,.0f}", flush=True)
+                for peer in ratios:
+                    ratios[peer].append(got["dash"][0] / got[peer][0])
             print(
-                f"{size:>7}  ratio dash/atop {dash / got['atop'][0]:.2f}, "
-                f"dash/htop {dash / got['htop'][0]:.2f}"
+                f"{size:>7}  ratio dash/atop "
+                + " ".join(f"{r:.2f}" for r in ratios["atop"])
+                + f" (median {statistics.median(ratios['atop']):.2f}); dash/htop "
+                + " ".join(f"{r:.2f}" for r in ratios["htop"])
+                + f" (median {statistics.median(ratios['htop']):.2f})",
+                flush=True,
             )
     return 0
 
