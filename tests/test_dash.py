@@ -171,6 +171,16 @@ def test_live_keys_resize_and_sigterm_restore_the_terminal() -> None:
         p.wait_for(lambda s: "keys and figures" not in s, 5, "the help to close")
         p.keys("s")
         p.wait_for(lambda s: "sort: activity" in s, 5, "the sort to change")
+        p.keys("p")
+        frozen = p.wait_for(lambda s: "PAUSED" in s, 5, "the pause badge")
+        time.sleep(2.5)  # two samples taken meanwhile: the screen stays as it was
+        assert p.capture() == frozen
+        p.keys("p")
+        p.wait_for(
+            lambda s: "PAUSED" not in s and s.splitlines()[0] != frozen.splitlines()[0],
+            5,
+            "the screen to move on",
+        )
         p.resize(120, 40)
         screen = p.wait_for(
             lambda s: len(s.splitlines()) == 40 and s.splitlines()[-1].startswith(" q "),

@@ -11,8 +11,9 @@ import argparse
 import os
 import sys
 import time
+from collections import deque
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, NamedTuple
 
 from checkswap.commands.watch import add_common_root
 from checkswap.errors import BadInput, CheckswapError
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from checkswap.root import Root
     from checkswap.sample import Sample
     from checkswap.terminal import Terminal
+
+HISTORY = 1024  # intervals held back during a live pause: as many as a chart keeps
 
 HELP = "live full-screen dashboard: rates, charts, PSI, swap areas, top processes (needs a tty)"
 DESCRIPTION = """\
@@ -47,6 +50,15 @@ pip install 'checkswap[dash]'.
 
 class Quit(Exception):
     pass
+
+
+class Update(NamedTuple):
+    """One interval for the screen: its sample record and what was seen alongside it."""
+
+    record: dict[str, object]
+    top: dict[str, object] | None  # the ``top --format json`` processes record
+    devices: list[dict[str, object]] | None
+    verdict: str
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
@@ -100,6 +112,7 @@ class Dashboard:
         self.replay = replay
         self._held = 0.0  # seconds a replay spent paused
         self._held_since: float | None = None
+        self._pending: deque[Update] = deque(maxlen=HISTORY)
 
     def draw(self, full: bool = False) -> None:
         width, height = self.term.size()
@@ -133,6 +146,10 @@ class Dashboard:
     def toggle_pause(self) -> None:
         state = self.state
         state.paused = not state.paused
+        if not state.paused:
+            for update in self._pending:
+                state.update(*update)
+            self._pending.clear()
         if not self.replay:
             return
         if state.paused:
@@ -160,11 +177,14 @@ class Dashboard:
             for key in events:
                 self.handle(key)
 
-    def show(self, rec: dict[str, object] | None = None) -> None:
-        if rec is not None:
-            self.state.add(rec)
-        if not self.state.paused:
-            self.draw()
+    def show(self, update: Update | None = None) -> None:
+        if update is not None:
+            if self.state.paused:
+                # Live: the screen stays as it was; the intervals wait for the resume.
+                self._pending.append(update)
+                return
+            self.state.update(*update)
+        self.draw()
 
 
 def verdict_of(rec: dict[str, object]) -> str:
@@ -211,10 +231,9 @@ def play(
     top: Callable[[], dict[str, object] | None],
 ) -> int:
     """Feed intervals to the screen until the samples end; returns the number of intervals."""
-    state = dash.state
     first = next(samples, None)
-    if areas is not None:
-        state.devices = areas.get()
+    devices = areas.get() if areas is not None else None
+    dash.state.devices = devices
     dash.show()
     if first is None:
         return 0
@@ -225,10 +244,8 @@ def play(
         tracker.add(iv)
         rec = sample_record(iv, tracker, page_size())
         if areas is not None and areas.live_use:
-            state.devices = areas.get()
-        state.top = top() or state.top
-        state.verdict = verdict_of(rec)
-        dash.show(rec)
+            devices = areas.get()
+        dash.show(Update(rec, top(), devices, verdict_of(rec)))
         prev = cur
     return tracker.samples
 

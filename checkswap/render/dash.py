@@ -99,6 +99,20 @@ class DashState:
         self.psi_some.append(_float(rec.get("psi_some_pct")))
         self.psi_full.append(_float(rec.get("psi_full_pct")))
 
+    def update(
+        self,
+        rec: Record,
+        top: Record | None,
+        devices: list[Record] | None,
+        verdict: str | None,
+    ) -> None:
+        """One interval; ``top`` None keeps the last process list (a replay's captures)."""
+        self.add(rec)
+        if top is not None:
+            self.top = top
+        self.devices = devices
+        self.verdict = verdict
+
     def next_sort(self) -> None:
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
 
