@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 Record = dict[str, object]
 Style = str
-Cell = tuple[str, int, str, Style]  # text, width, align ("<" or ">"), style
+Cell = tuple[str, int, str, Style]  # text, width, align ("<", ">" or "/" for paths), style
 
 COLOR_SYSTEMS = {
     "standard": ColorSystem.STANDARD,
@@ -81,7 +81,6 @@ class DashState:
         self.swap_out: deque[float | None] = deque(maxlen=HISTORY)
         self.swap_in: deque[float | None] = deque(maxlen=HISTORY)
         self.psi_some: deque[float | None] = deque(maxlen=HISTORY)
-        self.psi_full: deque[float | None] = deque(maxlen=HISTORY)
         self.top: Record | None = None  # the ``top --format json`` processes record
         self.top_note: str | None = None  # why there is no process list (replay, no access)
         self.devices: list[Record] | None = None  # ``doctor --format json`` devices
@@ -97,7 +96,6 @@ class DashState:
         self.swap_out.append(_float(rec.get("swap_out_per_s")))
         self.swap_in.append(_float(rec.get("swap_in_per_s")))
         self.psi_some.append(_float(rec.get("psi_some_pct")))
-        self.psi_full.append(_float(rec.get("psi_full_pct")))
 
     def update(
         self,
@@ -218,7 +216,8 @@ def header(state: DashState, width: int) -> Section:
     key = (state.host, when, state.source, verdict, tuple(flags), state.interval)
 
     def build() -> list[Text]:
-        parts = ["checkswap", state.host, when, state.source]
+        kernel = f"Linux {state.kernel}" if state.kernel and width >= 120 else None
+        parts = ["checkswap", state.host, kernel, when, state.source]
         if state.source == "live":
             parts[-1] = f"live, every {state.interval:g} s"
         left = " " + " · ".join(p for p in parts if p)
