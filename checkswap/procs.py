@@ -31,7 +31,7 @@ The contract (``top``, ``record``, ``serve`` and ``dash`` all use it)::
   ``memsw_usage_bytes``/``memsw_limit_bytes``/``memsw_failcnt`` (v1 memory.memsw.*),
   ``processes`` (listed processes in it), and on v1 a ``note`` naming the stand-ins.
 - ``swap_used_bytes`` (SwapTotal - SwapFree), ``swap_total_bytes``, ``swap_cached_bytes``;
-  ``process_swap_bytes``: the sum of VmSwap over the processes read;
+  ``process_swap_bytes``: the sum of VmSwap over the processes read (None when none could be);
   ``unattributed_swap_bytes``: swap used minus that sum (shmem/tmpfs in swap, swap slots whose
   page is back in RAM as SwapCached, and the swap of processes we could not read). It can be
   negative: a page swapped out from memory shared after fork() counts in each process's VmSwap.
@@ -75,7 +75,8 @@ from checkswap.kernel.pid import (
     parse_stat,
     parse_status,
     read_file,
-    status_swap_bytes,
+    read_raw,
+    status_swap_bytes_raw,
 )
 from checkswap.kernel.pressure import parse_pressure
 from checkswap.rates import counter_delta, counter_rate, gauge_rate
@@ -90,6 +91,8 @@ Record = dict[str, object]
 _VANISHED = frozenset({errno.ENOENT, errno.ESRCH})
 # hidepid=1/noaccess and ptrace checks (smaps_rollup of another user's process).
 _DENIED = frozenset({errno.EACCES, errno.EPERM})
+
+_NO_SWAP = b"\nVmSwap:\t       0 kB\n"
 
 V1_NOTE = (
     "cgroup v1 has no per-cgroup swap-in/swap-out counters: swap_delta_bytes_per_s (growth of "
@@ -222,30 +225,49 @@ class Scanner:
         scanned = denied = 0
         total = 0
         zero: set[str] = set()
-        holders: list[tuple[str, str, int]] = []
+        holders: list[tuple[str, bytes, int]] = []
         prev = self._prev
         proc = self._proc
+        flags = os.O_RDONLY | os.O_CLOEXEC
+        # The hot loop: one open/read/close per process, VmSwap found in the raw bytes.
         for name in names:
             if not name.isdigit():
                 continue
+            path = f"{proc}/{name}/status"
             try:
-                text = read_file(f"{proc}/{name}/status")
+                fd = os.open(path, flags)
+                try:
+                    data = os.read(fd, 16384)
+                finally:
+                    os.close(fd)
             except OSError as e:
                 if e.errno in _VANISHED:
                     continue
                 if e.errno in _DENIED:
                     denied += 1
                     continue
-                raise KernelFileError(f"{proc}/{name}/status", e.strerror or str(e)) from None
+                raise KernelFileError(path, e.strerror or str(e)) from None
             scanned += 1
-            swap = status_swap_bytes(text)
+            # Most processes hold no swap, and the kernel prints that line always alike
+            # (seq_put_decimal_ull_width, 8 wide): one find settles them.
+            swap: int | None = 0
+            if _NO_SWAP in data:
+                if name not in prev:
+                    zero.add(name)
+                    continue
+            else:
+                swap = status_swap_bytes_raw(data)
             if swap is None:
-                continue  # kernel thread or zombie: no address space, nothing in swap
+                if len(data) == 16384:  # a status longer than one read: read it whole
+                    data = self._reread(path)
+                    swap = status_swap_bytes_raw(data)
+                if swap is None:
+                    continue  # kernel thread or zombie: no address space, nothing in swap
             total += swap
             if swap == 0 and name not in prev:
                 zero.add(name)
                 continue
-            holders.append((name, text, swap))
+            holders.append((name, data, swap))
 
         seconds = dt if dt is not None else 0.0
         processes: list[Record] = []
@@ -262,7 +284,7 @@ class Scanner:
             if stat is None or stat.state == "Z":
                 total -= swap
                 continue
-            st = parse_status(text)
+            st = parse_status(text.decode("utf-8", "surrogateescape"))
             before = prev.get(name)
             delta: float | None = None
             majflt: float | None = None
@@ -313,6 +335,12 @@ class Scanner:
         if cgroups is None and self.cgroups:
             notes.append("no memory cgroup controller found under sys/fs/cgroup")
         used = swap_used(meminfo)
+        held: int | None = total
+        if scanned == 0:
+            # A tree captured without /proc/PID (or nothing readable): the processes' swap is
+            # unknown, not 0, and so is what they leave unattributed.
+            held = None
+            notes.append("no process could be read: swap held by processes unknown")
 
         self._prev_mono = mono
         self._prev_uptime = uptime
@@ -327,8 +355,8 @@ class Scanner:
             "swap_used_bytes": used,
             "swap_total_bytes": meminfo.get("SwapTotal"),
             "swap_cached_bytes": meminfo.get("SwapCached"),
-            "process_swap_bytes": total,
-            "unattributed_swap_bytes": None if used is None else used - total,
+            "process_swap_bytes": held,
+            "unattributed_swap_bytes": None if used is None or held is None else used - held,
             "hidden_processes": hidden,
             "hidepid": self._hidepid.value,
             "unreadable_processes": denied,
@@ -337,6 +365,13 @@ class Scanner:
         }
 
     # -- helpers --
+
+    @staticmethod
+    def _reread(path: str) -> bytes:
+        try:
+            return read_raw(path)
+        except OSError:
+            return b""  # vanished meanwhile
 
     def _read_required(self, rel: str) -> str:
         try:

@@ -13,6 +13,7 @@ from checkswap.kernel.pid import (
     parse_stat,
     parse_status,
     status_swap_bytes,
+    status_swap_bytes_raw,
 )
 
 # Captured on this machine (6.18): a sleeping process, kthreadd and a zombie, cut short.
@@ -48,6 +49,8 @@ ZOMBIE = (
 def test_parse_status(text: str, expected: Status) -> None:
     assert parse_status(text) == expected
     assert status_swap_bytes(text) == expected.swap_bytes
+    if not text.startswith("VmSwap"):  # the kernel never prints VmSwap first
+        assert status_swap_bytes_raw(text.encode()) == expected.swap_bytes
 
 
 def test_vmswap_key_is_not_found_inside_another_key() -> None:

@@ -285,3 +285,32 @@ def test_v1_tree(tmp_path: Any, fixture_root: Callable[[str], str]) -> None:
     assert hog["memsw_limit_bytes"] is None
     assert hog["memsw_failcnt"] == 7
     assert hog["note"] == V1_NOTE
+
+
+def test_tree_without_processes(fixture_root: Callable[[str], str]) -> None:
+    """A capture of the system files only: processes' swap is unknown, not 0."""
+    rec: dict[str, Any] = Scanner(StepRoot(fixture_root("linux-6.18-swapping"))).sample()
+    assert rec["processes"] == []
+    assert rec["scanned_processes"] == 0
+    assert rec["process_swap_bytes"] is None
+    assert rec["unattributed_swap_bytes"] is None
+    assert rec["swap_used_bytes"] == 125833216
+    assert any("no process could be read" in n for n in rec["notes"])
+
+
+def test_new_process_under_a_pid_seen_without_swap(
+    fixture_root: Callable[[str], str], tmp_path: Any
+) -> None:
+    """pid 1 held no swap; by the next sample a process started since has that pid and swap:
+    its start time (after the previous sample, from /proc/uptime) says it is not the same."""
+    tree = str(tmp_path / "tree")
+    shutil.copytree(fixture_root("top-cgroup-v2-server"), tree)
+    scanner = Scanner(StepRoot(tree, step=1.0))
+    scanner.sample()
+    _edit(f"{tree}/proc/1/status", "VmSwap:\t       0 kB", "VmSwap:\t    2048 kB")
+    ticks = os.sysconf("SC_CLK_TCK")
+    _set_stat_field(f"{tree}/proc/1/stat", 19, 86400 * ticks + 1)  # uptime is 86400.00 s
+    _edit(f"{tree}/proc/uptime", "86400.00", "86401.00")
+    reborn = _by_pid(scanner.sample())[1]
+    assert reborn["swap_bytes"] == 2048 * 1024
+    assert reborn["swap_delta_bytes_per_s"] is None

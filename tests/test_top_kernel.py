@@ -7,24 +7,36 @@ cgroup's memory.stat), never with checkswap's readers.
 from __future__ import annotations
 
 import contextlib
+import io
+import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import lab
 import pytest
 
-from checkswap.procs import Scanner
-from checkswap.root import Root
+from checkswap.cli import main
+from checkswap.env import Env
 
 MiB = 1024 * 1024
 
 
+def top_json(*args: str) -> list[dict[str, Any]]:
+    """`checkswap top --format json ARGS`, in-process: the records, and no error line."""
+    out, err = io.StringIO(), io.StringIO()
+    status = main(["top", "--format", "json", "--cgroups", *args], Env(stdout=out, stderr=err))
+    assert (status, err.getvalue()) == (0, "")
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
 def _scan_between_equal_kernel_reads(
-    scanner: Scanner, hogs: tuple[lab.Hog, ...], cgroups: tuple[lab.Cgroup, ...]
+    hogs: tuple[lab.Hog, ...], cgroups: tuple[lab.Cgroup, ...]
 ) -> tuple[dict[str, Any], dict[int, int | None], dict[str, int]]:
     """A scan with the kernel's figures read just before and just after, and equal both times:
     what the scan saw is then the kernel's figure at the moment of the scan."""
@@ -33,7 +45,7 @@ def _scan_between_equal_kernel_reads(
             {h.pid: lab.status_kb(h.pid, "VmSwap") for h in hogs},
             {c.name: c.stat()["swap"] for c in cgroups},
         )
-        rec = scanner.sample()
+        (rec,) = top_json()
         after = (
             {h.pid: lab.status_kb(h.pid, "VmSwap") for h in hogs},
             {c.name: c.stat()["swap"] for c in cgroups},
@@ -54,11 +66,8 @@ def test_hogs_in_limited_cgroups_match_the_kernel() -> None:
         hog_b = stack.enter_context(lab.Hog(cgb, 64, 4))
         hog_a.wait_ready()
         hog_b.wait_ready()
-        scanner = Scanner(Root("/"))
-        first = scanner.sample()
+        first, busy = top_json("-n", "2", "-i", "1")
         assert all(p["majflt_per_s"] is None for p in first["processes"])
-        time.sleep(1)
-        busy = scanner.sample()
         procs = {p["pid"]: p for p in busy["processes"]}
         cgroups = {c["path"]: c for c in busy["cgroups"]}
         for hog, cg in ((hog_a, cga), (hog_b, cgb)):
@@ -75,9 +84,7 @@ def test_hogs_in_limited_cgroups_match_the_kernel() -> None:
         hog_b.wait_done()
         # memcg statistics are flushed every 2 s when few pages change: let them catch up
         time.sleep(2.5)
-        rec, kernel, kernel_cg = _scan_between_equal_kernel_reads(
-            scanner, (hog_a, hog_b), (cga, cgb)
-        )
+        rec, kernel, kernel_cg = _scan_between_equal_kernel_reads((hog_a, hog_b), (cga, cgb))
         procs = {p["pid"]: p for p in rec["processes"]}
         cgroups = {c["path"]: c for c in rec["cgroups"]}
         for hog, cg, size in ((hog_a, cga, 96), (hog_b, cgb, 64)):
@@ -86,8 +93,7 @@ def test_hogs_in_limited_cgroups_match_the_kernel() -> None:
             assert procs[hog.pid]["swap_bytes"] > (size - 40) * MiB
             assert cgroups[f"/{cg.name}"]["swap_bytes"] == kernel_cg[cg.name]
             assert kernel_cg[cg.name] > 0
-        time.sleep(0.5)
-        quiet = scanner.sample()
+        _, quiet = top_json("-n", "2", "-i", "0.5")
         procs = {p["pid"]: p for p in quiet["processes"]}
         cgroups = {c["path"]: c for c in quiet["cgroups"]}
         for hog, cg in ((hog_a, cga), (hog_b, cgb)):
@@ -132,16 +138,89 @@ def test_churn_1000_scans_while_processes_come_and_go() -> None:
         )
         try:
             time.sleep(1.5)  # some churners are in swap before scanning starts
-            scanner = Scanner(Root("/"), pss=True)
-            in_swap: set[int] = set()
             started = time.monotonic()
-            for _ in range(1000):
-                rec = scanner.sample()
-                in_swap.update(p["pid"] for p in rec["processes"] if p["cgroup"] == f"/{cg.name}")
-                assert rec["unreadable_processes"] == 0
+            recs = top_json("--pss", "-n", "1000", "-i", "0.001")
             elapsed = time.monotonic() - started
         finally:
             os.killpg(driver.pid, signal.SIGKILL)
             driver.wait()
+    assert len(recs) == 1000
+    assert all(r["unreadable_processes"] == 0 for r in recs)
     # processes really came and went during the scans, and were seen in swap
+    in_swap = {p["pid"] for r in recs for p in r["processes"] if p["cgroup"] == f"/{cg.name}"}
     assert len(in_swap) >= 10, (len(in_swap), elapsed)
+
+
+@contextlib.contextmanager
+def proc_mounted_with(hidepid: str) -> Iterator[str]:
+    """A root directory holding a fresh proc mount with ``hidepid``; unmounted afterwards."""
+    top = tempfile.mkdtemp(prefix=lab.PREFIX + "proc-")
+    os.chmod(top, 0o755)  # the unprivileged scan must reach it
+    mnt = os.path.join(top, "proc")
+    os.mkdir(mnt)
+    mounted = False
+    try:
+        lab.run("mount", "-t", "proc", "-o", f"hidepid={hidepid}", "proc", mnt)
+        mounted = True
+        yield top
+    finally:
+        if mounted:
+            subprocess.run(["umount", mnt], check=False)
+        os.rmdir(mnt)
+        os.rmdir(top)
+
+
+def top_as_nobody(root: str) -> dict[str, Any]:
+    """`checkswap top --format json --root ROOT` run in a forked child as uid/gid 65534.
+
+    Forked rather than exec'd: the test's interpreter may live where nobody cannot read it.
+    """
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: drop root, scan, send back status, stdout and stderr
+        code = 1
+        try:
+            os.close(rfd)
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            out, err = io.StringIO(), io.StringIO()
+            status = main(["top", "--format", "json", "--root", root], Env(stdout=out, stderr=err))
+            payload = json.dumps([status, out.getvalue(), err.getvalue()]).encode()
+            with os.fdopen(wfd, "wb") as w:
+                w.write(payload)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(wfd)
+    with os.fdopen(rfd, "rb") as r:
+        data = r.read()
+    _, wait_status = os.waitpid(pid, 0)
+    assert wait_status == 0 and data, "the unprivileged scan failed"
+    status, stdout, stderr = json.loads(data)
+    assert (status, stderr) == (0, "")
+    rec: dict[str, Any] = json.loads(stdout)
+    return rec
+
+
+@pytest.mark.kernel
+def test_hidepid_as_an_unprivileged_user() -> None:
+    """hidepid=noaccess: other users' processes are listed but unreadable, and counted;
+    hidepid=invisible: they are not listed at all, and mountinfo says so."""
+    with lab.swapfile(128), lab.memory_cgroup(16, "top-hidepid") as cg, lab.Hog(cg, 48, 0.1) as hog:
+        hog.wait_ready()  # a root process in swap that nobody cannot see
+        with proc_mounted_with("noaccess") as root:
+            rec = top_as_nobody(root)
+        assert rec["hidepid"] == "noaccess"
+        assert rec["hidden_processes"] is True
+        assert rec["unreadable_processes"] > 10  # every root process on the machine
+        assert any("run as root" in n for n in rec["notes"])
+        assert hog.pid not in {p["pid"] for p in rec["processes"]}
+        assert rec["unattributed_swap_bytes"] > 16 * MiB  # the hog's swap, not ours to see
+        with proc_mounted_with("invisible") as root:
+            rec = top_as_nobody(root)
+        assert rec["hidepid"] == "invisible"
+        assert rec["hidden_processes"] is True
+        assert rec["unreadable_processes"] == 0  # hidden, so not even counted
+        assert rec["scanned_processes"] <= 2  # the scan itself (and nothing of root's)
+        assert any("hidepid=invisible" in n for n in rec["notes"])

@@ -7,6 +7,7 @@ module level: optional extras are imported inside ``run``.
 # name -> module; the first is the default command.
 COMMANDS = {
     "watch": "checkswap.commands.watch",
+    "top": "checkswap.commands.top",
     "doctor": "checkswap.commands.doctor",
     "snapshot": "checkswap.commands.snapshot",
     "record": "checkswap.commands.record",

@@ -73,8 +73,25 @@ def _kb(value: str | None) -> int | None:
 
 
 def status_swap_bytes(text: str) -> int | None:
-    """VmSwap in bytes, or None when the line is absent (kernel thread, zombie). The hot path."""
+    """VmSwap in bytes, or None when the line is absent (kernel thread, zombie)."""
     return _kb(_value(text, "VmSwap:"))
+
+
+def status_swap_bytes_raw(data: bytes) -> int | None:
+    """status_swap_bytes on the undecoded file: the per-process hot path of a scan.
+
+    VmSwap is never the first line, and its value is always in kB (the kernel prints it with
+    seq_put_decimal_ull_width(..., " kB")), so this can be a find and an int().
+    """
+    i = data.find(b"\nVmSwap:")
+    if i < 0:
+        return None
+    j = data.find(b"\n", i + 8)
+    fields = data[i + 8 : j if j >= 0 else len(data)].split()
+    try:
+        return int(fields[0]) * 1024
+    except (IndexError, ValueError):
+        return None
 
 
 def parse_status(text: str) -> Status:
@@ -128,7 +145,12 @@ def parse_smaps_rollup_swap_pss(text: str) -> int | None:
 
 
 def read_file(path: str) -> str:
-    """One /proc/PID file in a single read(); OSError (ENOENT, ESRCH, EACCES) to the caller.
+    """One /proc/PID file as text; OSError (ENOENT, ESRCH, EACCES) to the caller."""
+    return read_raw(path).decode("utf-8", "surrogateescape")
+
+
+def read_raw(path: str) -> bytes:
+    """One /proc/PID file in a single read() where it fits.
 
     os.open + os.read avoids the buffered file object: this runs once per process per scan.
     """
@@ -143,4 +165,4 @@ def read_file(path: str) -> str:
             data = b"".join(chunks)
     finally:
         os.close(fd)
-    return data.decode("utf-8", "surrogateescape")
+    return data

@@ -1,0 +1,157 @@
+"""``checkswap top``: who is in swap, and who is moving it, per process and per cgroup."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from checkswap.commands.watch import add_common_root
+from checkswap.units import parse_count, parse_duration
+
+if TYPE_CHECKING:
+    from checkswap.env import Env
+
+HELP = "who is in swap and who is moving it, per process and per cgroup"
+DESCRIPTION = """\
+List the processes holding swap (VmSwap from /proc/PID/status, the kernel's own figure), with
+their swap activity, user, and the systemd unit, container or pod they run in.
+
+  SWAP      swap held by the process (VmSwap)
+  SWAP/s    change of SWAP per second: + while pages are swapped out, - while swapped back in
+  MAJFLT/s  major page faults per second (from /proc/PID/stat): the swap-in signal. It also
+            counts file reads that had to wait for the disk.
+
+Activity (--sort activity) is |SWAP/s| + MAJFLT/s x page size: a process that swaps out and in
+at the same rate keeps a flat SWAP but a high MAJFLT/s, and still sorts to the top.
+
+swap-in: pages read back from swap into RAM (pswpin); swap-out: pages written to swap (pswpout).
+With --cgroups, memory cgroups too: swap held, swap-in/out per second (cgroup v2, kernel 6.13+;
+cgroup v1 has no such counters and shows the change of swap held and major faults instead), the
+swap limit and how often it was hit, and memory pressure.
+
+Swap used that no process holds (shmem/tmpfs, pages back in RAM but still in swap) is shown as
+unattributed. The first refresh has held figures only: rates need two samples (-i or -n 2).
+Without -i and -n: one refresh. On a terminal the table is redrawn in place; on a pipe each
+refresh is printed after the previous one.
+"""
+
+SORTS = ("swap", "activity")
+DEFAULT_LIMIT_TEXT = 20
+DEFAULT_PSS_BUDGET = "0.5"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    p: argparse.ArgumentParser = sub.add_parser(
+        "top",
+        help=HELP,
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "-i",
+        "--interval",
+        metavar="SECONDS",
+        help="refresh every SECONDS: 2, 0.5, 2s, 5m (default: 1 when -n is given, else one "
+        "refresh)",
+    )
+    p.add_argument(
+        "-n",
+        "--count",
+        metavar="COUNT",
+        help="stop after COUNT refreshes (default: 1 without -i, else run until stopped)",
+    )
+    p.add_argument(
+        "--limit",
+        metavar="N",
+        help=f"show the first N processes (default: {DEFAULT_LIMIT_TEXT} in text, all in JSON)",
+    )
+    p.add_argument(
+        "--sort",
+        choices=SORTS,
+        default="swap",
+        help="order by swap held (default) or by activity (see above)",
+    )
+    p.add_argument(
+        "--cgroups", action="store_true", help="also list memory cgroups holding or moving swap"
+    )
+    p.add_argument(
+        "--pss",
+        action="store_true",
+        help="also read SwapPss (/proc/PID/smaps_rollup; shares shared pages, includes shmem) "
+        "for processes in swap, biggest first, within the --pss-budget",
+    )
+    p.add_argument(
+        "--pss-budget",
+        default=DEFAULT_PSS_BUDGET,
+        metavar="SECONDS",
+        help="time allowed for --pss per refresh: smaps_rollup walks page tables and can stall "
+        f"a huge process (default: {DEFAULT_PSS_BUDGET})",
+    )
+    p.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="a table (default), or JSON lines: one object per refresh",
+    )
+    add_common_root(p)
+    return p
+
+
+def activity(p: dict[str, object], page_size: int) -> float:
+    delta = p.get("swap_delta_bytes_per_s")
+    majflt = p.get("majflt_per_s")
+    score = abs(delta) if isinstance(delta, (int, float)) else 0.0
+    if isinstance(majflt, (int, float)):
+        score += majflt * page_size
+    return float(score)
+
+
+def arrange(
+    rec: dict[str, object], sort: str, limit: int | None, page_size: int
+) -> tuple[dict[str, object], int]:
+    """The record with its processes sorted and cut to ``limit``; and how many there were."""
+    procs = rec["processes"]
+    assert isinstance(procs, list)
+    if sort == "activity":
+        procs = sorted(procs, key=lambda p: (-activity(p, page_size), -p["swap_bytes"], p["pid"]))
+    out = dict(rec)
+    out["processes"] = procs if limit is None else procs[:limit]
+    return out, len(procs)
+
+
+def run(args: argparse.Namespace, env: Env) -> int:
+    from checkswap.procs import Scanner
+    from checkswap.render.top import TopRenderer
+    from checkswap.root import open_root
+
+    count: int | None = 1
+    interval = 1.0
+    if args.interval is not None or args.count is not None:
+        interval = parse_duration(args.interval) if args.interval is not None else 1.0
+        count = parse_count(args.count) if args.count is not None else None
+    limit = parse_count(args.limit, "--limit") if args.limit is not None else None
+    if limit is None and args.format == "text":
+        limit = DEFAULT_LIMIT_TEXT
+    budget = parse_duration(args.pss_budget, "--pss-budget")
+    root = open_root(args.root)
+    scanner = Scanner(root, cgroups=args.cgroups, pss=args.pss, pss_budget_s=budget)
+    renderer = TopRenderer(env.stdout, args.format, tty=env.stdout_isatty)
+
+    # Ticks on the monotonic clock (start + k * interval), as watch does: no drift from the
+    # time spent scanning; after a stall longer than an interval, restart from now.
+    t0 = env.monotonic()
+    k = done = 0
+    while True:
+        rec, total = arrange(scanner.sample(), args.sort, limit, root.page_size)
+        renderer.refresh(rec, total, args.sort)
+        done += 1
+        if count is not None and done >= count:
+            return 0
+        k += 1
+        delay = t0 + k * interval - env.monotonic()
+        if delay > 0:
+            env.sleep(delay)
+        elif -delay > interval:
+            t0, k = env.monotonic(), 0
+        if not root.advance():
+            return 0
