@@ -57,7 +57,7 @@ class BundleRoot(Root):
         if os.path.isdir(path):
             top = self.bundle_path
         else:
-            top = tempfile.mkdtemp(prefix="checkswap-bundle-")
+            top = tempfile.mkdtemp(prefix="checkswap-bundle-", dir=_scratch_dir())
             self._cleanup = weakref.finalize(self, shutil.rmtree, top, True)
             unpack(path, top)
         super().__init__(top)
@@ -113,6 +113,18 @@ def _samples(path: str, manifest: dict[str, object], top: str) -> list[dict[str,
     return out
 
 
+def _scratch_dir() -> str | None:
+    """Where to unpack: $TMPDIR if set, else tmpfs (/dev/shm), else the default temp dir.
+
+    A bundle is thousands of small files: creating them on a disk filesystem took 1.6 s here,
+    on tmpfs 0.1 s. They are a few MiB at most and removed when the root goes away.
+    """
+    if os.environ.get("TMPDIR"):
+        return None
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+
+
 def is_bundle_file(path: str) -> bool:
     try:
         return tarfile.is_tarfile(path)
@@ -136,9 +148,10 @@ def _safe_name(name: str) -> str | None:
 def unpack(path: str, dest: str) -> None:
     """Unpack a bundle member by member, refusing anything that could escape ``dest``."""
     try:
-        with tarfile.open(path, "r:*") as tar:
+        # Stream mode, in archive order: random access into a gzip stream re-reads it.
+        with tarfile.open(path, "r|*") as tar:
             total = 0
-            for m in tar.getmembers():
+            for m in tar:
                 total = _unpack_member(tar, m, path, dest, total)
     except (OSError, tarfile.TarError, EOFError) as e:
         raise BadInput(f"--root {path}: not a readable snapshot bundle ({e})") from None

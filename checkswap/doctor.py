@@ -24,6 +24,7 @@ from checkswap.root import Root
 from checkswap.sample import Sample, Sampler
 from checkswap.topology import FILES as TOPOLOGY_FILES
 from checkswap.topology import Topology
+from checkswap.units import format_bytes
 
 # --- the verdict ---------------------------------------------------------------------------
 
@@ -162,7 +163,7 @@ def finding(
 
 
 def gib(n: float | None) -> str:
-    return "-" if n is None else f"{n / 1024**3:.2f} GiB"
+    return format_bytes(n)
 
 
 # --- the checks ----------------------------------------------------------------------------
@@ -243,8 +244,9 @@ def check_devices(f: Facts) -> list[dict[str, Any]]:
                 )
                 sev = "info"
             else:
+                what = "a spinning disk" if len(disk_rot) == 1 else "spinning disks"
                 detail = (
-                    f"{name} is on {disks}, a spinning disk: every swap-in is a seek "
+                    f"{name} is on {disks}, {what}: every swap-in is a seek "
                     "(milliseconds), so a working set that spills to it crawls."
                 )
                 sev = "warning"

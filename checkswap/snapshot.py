@@ -3,7 +3,8 @@
 Each sample is a complete tree (``samples/NNN/proc``, ``samples/NNN/sys``) of the files below,
 read at one moment; the manifest records when (monotonic and wall clock), the page size, the
 kernel release and the stat() facts the topology needs (a swapfile's mode and filesystem). Never
-captured: /proc/PID/environ, cmdline, mem, maps and the like, and nothing outside /proc and /sys.
+captured: /proc/PID/environ, cmdline, mem, maps and the like, and nothing outside /proc and /sys
+but the user names and uids of /etc/passwd (for top's user column).
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ CGROUP_V1_FILES = (
     "memory.max_usage_in_bytes",
     "memory.memsw.usage_in_bytes",
     "memory.memsw.limit_in_bytes",
+    "memory.memsw.failcnt",
     "memory.swappiness",
     "cgroup.procs",
 )
@@ -108,9 +110,10 @@ osrelease and hostname; /proc/PID/status, stat and cgroup of every visible proce
 devices under /sys/class/block (dev, size, partition, queue/rotational, slaves, holders,
 loop/backing_file, dm/name and uuid, md/level, zram stats, stat); /sys/module/zswap/parameters;
 memory cgroup files (memory.stat, usage, limits, swap, pressure, events, cgroup.procs) under
-/sys/fs/cgroup. The manifest adds page size, kernel release, hostname, capture times and
-stat() facts of swapfiles (mode, owner, filesystem device). Never captured: /proc/PID/environ,
-cmdline, mem, maps, fd, or any file outside /proc and /sys."""
+/sys/fs/cgroup; user names and uids from /etc/passwd (those two fields only). The manifest
+adds page size, kernel release, hostname, capture times and stat() facts of swapfiles (mode,
+owner, filesystem device). Never captured: /proc/PID/environ, cmdline, mem, maps, fd, or any
+other file outside /proc and /sys."""
 
 
 class Capture:
@@ -161,6 +164,20 @@ class Capture:
         for name in self.listdir("sys/module/zswap/parameters"):
             self.file(f"sys/module/zswap/parameters/{name}")
         self.cgroups()
+        self.users()
+
+    def users(self) -> None:
+        """User names for top's user column: name and uid only from etc/passwd, nothing else."""
+        try:
+            text = self.root.read_text("etc/passwd")
+        except OSError:
+            return
+        rows = []
+        for line in text.splitlines():
+            f = line.split(":")
+            if len(f) > 2 and f[2].isdigit():
+                rows.append(f"{f[0]}:x:{f[2]}:\n")
+        self.files["etc/passwd"] = "".join(rows).encode()
 
     def processes(self) -> None:
         for pid in self.listdir("proc"):
@@ -262,15 +279,22 @@ def take(
         with tarfile.open(tmp, "w:gz") as tar:
             t0 = monotonic()
             for k in range(count):
-                if k:
-                    delay = t0 + k * interval - monotonic()
-                    if delay > 0:
-                        sleep(delay)
-                    if not root.advance():
-                        break
-                mono, wall = root.clock()
-                cap = Capture(root)
-                cap.run()
+                try:
+                    if k:
+                        delay = t0 + k * interval - monotonic()
+                        if delay > 0:
+                            sleep(delay)
+                        if not root.advance():
+                            break
+                    mono, wall = root.clock()
+                    cap = Capture(root)
+                    cap.run()
+                except KeyboardInterrupt:
+                    # Ctrl-C or SIGTERM between samples: keep the samples taken so far.
+                    if not manifest["samples"]:
+                        raise
+                    manifest["interrupted"] = True
+                    break
                 d = f"samples/{k:03d}"
                 _add(tar, d, cap)
                 manifest["samples"].append(

@@ -201,6 +201,9 @@ class Topology:
             else:
                 entry["kind"] = block_kind(root, name)
                 self.walk_block(name, w, 0)
+                if entry["kind"] == "zram":
+                    # Compressed RAM: what it holds and what that costs in real memory.
+                    entry["zram_stats"] = block.zram_stats(root, name)
             entry["block_device"] = name
         else:
             # LXCFS shows a synthetic "none virtual" line inside containers.

@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-import lab  # noqa: E402
+import lab
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 

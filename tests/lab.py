@@ -88,8 +88,12 @@ def run(*cmd: str) -> subprocess.CompletedProcess[str]:
 
 
 @contextlib.contextmanager
-def swapfile(size_mib: int = 512, directory: str = "/var/tmp", priority: int | None = None,
-             name: str = "swap") -> Iterator[str]:
+def swapfile(
+    size_mib: int = 512,
+    directory: str = "/var/tmp",
+    priority: int | None = None,
+    name: str = "swap",
+) -> Iterator[str]:
     """A real swapfile, swapped on; swapped off and deleted afterwards."""
     path = os.path.join(directory, f"{PREFIX}{name}-{os.getpid()}")
     on = False
@@ -141,7 +145,9 @@ class Cgroup:
             return f.read()
 
     def stat(self) -> dict[str, int]:
-        return {k: int(v) for k, v in (line.split() for line in self.read("memory.stat").splitlines())}
+        return {
+            k: int(v) for k, v in (line.split() for line in self.read("memory.stat").splitlines())
+        }
 
 
 @contextlib.contextmanager
@@ -154,8 +160,9 @@ def memory_cgroup(limit_mib: int, name: str = "hog") -> Iterator[Cgroup]:
     cg = Cgroup(path, version)
     try:
         limit = str(limit_mib * 1024 * 1024)
-        with open(os.path.join(path, "memory.limit_in_bytes" if version == 1 else "memory.max"),
-                  "w") as f:
+        with open(
+            os.path.join(path, "memory.limit_in_bytes" if version == 1 else "memory.max"), "w"
+        ) as f:
             f.write(limit)
         yield cg
     finally:
@@ -200,7 +207,7 @@ while time.monotonic() < end:
         time.sleep(0.01)
 print("passes", n, flush=True)
 sys.stdin.read()
-"""
+"""  # noqa: E501 (a program passed to python -c)
 
 
 class Hog:
@@ -208,9 +215,18 @@ class Hog:
 
     def __init__(self, cgroup: Cgroup | None, size_mib: int, seconds: float, step: int = 1):
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", HOG, cgroup.path if cgroup else "-", str(size_mib),
-             str(seconds), str(step)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-c",
+                HOG,
+                cgroup.path if cgroup else "-",
+                str(size_mib),
+                str(seconds),
+                str(step),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         self.pid = self.proc.pid
 

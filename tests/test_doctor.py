@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -154,3 +155,222 @@ def test_unknown_role_is_bad_input() -> None:
 
     with pytest.raises(BadInput, match="unknown role"):
         diagnose("topo-md-raid", "databse")
+
+
+def run_cli(argv: list[str]) -> tuple[int, str, str]:
+    import io
+
+    from checkswap.cli import main
+    from checkswap.env import Env
+
+    out, err = io.StringIO(), io.StringIO()
+    status = main(argv, Env(stdout=out, stderr=err, sleep=lambda s: None))
+    return status, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("case", "status"),
+    [("topo-old-kernel", 2), ("topo-multipath", 1), ("topo-md-raid", 0), ("topo-nfs", 2)],
+)
+def test_exit_status_follows_the_worst_finding(case: str, status: int) -> None:
+    got, out, err = run_cli(["doctor", "--root", os.path.join(FIXTURES, case), "--sample", "0.1"])
+    assert (got, err) == (status, "")
+    assert out.startswith("checkswap doctor: fixture")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["doctor", "--sample", "3x"],
+        ["doctor", "--role", "databse"],
+        ["doctor", "--root", "/nonexistent"],
+        ["doctor", "--format", "yaml"],
+    ],
+)
+def test_bad_input_is_unknown(argv: list[str]) -> None:
+    status, out, err = run_cli(argv)
+    assert status == 3
+    assert "Traceback" not in out + err
+
+
+def test_text_is_worst_first_and_json_is_complete() -> None:
+    root = os.path.join(FIXTURES, "topo-old-kernel")
+    _, text, _ = run_cli(["doctor", "--root", root, "--sample", "0.1"])
+    marks = [
+        line.split()[0]
+        for line in text.splitlines()
+        if line[:8].strip() in ("CRITICAL", "WARNING", "info")
+    ]
+    order = {"CRITICAL": 0, "WARNING": 1, "info": 2}
+    assert marks and marks == sorted(marks, key=order.__getitem__)
+    assert marks[0] == "CRITICAL"
+    assert "fix: chmod 600 /swapfile" in text
+    assert "verdict: quiet" in text
+    _, out, _ = run_cli(["doctor", "--root", root, "--sample", "0.1", "--format", "json"])
+    (line,) = out.splitlines()
+    report = json.loads(line)
+    for key in ("findings", "devices", "swappiness", "verdict"):
+        assert key in report
+    for f in report["findings"]:
+        assert set(f) >= {"id", "severity", "title", "detail", "evidence", "fix"}
+        assert f["id"] == f["id"].lower() and " " not in f["id"]
+    for d in report["devices"]:
+        assert set(d) >= {
+            "name",
+            "kind",
+            "size_bytes",
+            "used_bytes",
+            "priority",
+            "disks",
+            "rotational",
+            "virtual",
+            "network",
+            "loop",
+        }
+
+
+def test_main_fixtures_without_sys_degrade_to_notes() -> None:
+    old = diagnose("linux-4.19-no-psi")
+    assert old["verdict"] == "quiet"  # a static tree read twice: zero deltas
+    assert ids(old)["psi-unavailable"] == "info"
+    assert old["verdict_evidence"]["psi_full_pct"] is None
+    # 4.19 has no workingset_refault_anon: missing, never 0.
+    assert old["sample"]["refault_anon_per_s"] is None
+    assert {d["name"]: d["disks"] for d in old["devices"]} == {"/dev/sda2": [], "/swapfile": []}
+    assert any("mountinfo unreadable" in n for n in old["notes"])
+
+    big = diagnose("arm64-64k-pages")
+    sb = big["since_boot"]
+    assert big["page_size_bytes"] == 65536
+    assert sb["swap_out_bytes"] == sb["swap_out_pages"] * 65536
+    (dev,) = big["devices"]
+    assert dev["name"] == "/var/tmp/checkswap-test-my swap"
+
+    lxc = diagnose("lxcfs-container")
+    f = next(f for f in lxc["findings"] if f["id"] == "container-host-wide-rates")
+    assert f["evidence"]["virtual_swap_line"] is True
+    assert lxc["devices"] == []
+
+
+# --- checks that need figures a static tree does not have: Facts built by hand -------------
+
+
+def facts(**kw: Any) -> doctor.Facts:
+    f = doctor.Facts()
+    for k, v in kw.items():
+        setattr(f, k, v)
+    return f
+
+
+def dev(name: str, size: int, kind: str = "file", disk: str = "sda") -> dict[str, Any]:
+    return {
+        "name": name,
+        "kind": kind,
+        "size_bytes": size,
+        "used_bytes": 0,
+        "priority": -2,
+        "disks": [disk],
+        "layers": [],
+        "network": False,
+        "loop": False,
+        "mode": "0600",
+        "disk_facts": [
+            {
+                "name": disk,
+                "rotational": False,
+                "zram": kind == "zram",
+                "virtual": False,
+                "virtual_kind": None,
+                "network": False,
+                "network_kind": None,
+            }
+        ],
+    }
+
+
+GIB = 1024**3
+
+
+def test_swap_larger_than_ram_counts_disk_swap_only() -> None:
+    f = facts(mem_total=4 * GIB, devices=[dev("/swapfile", 9 * GIB)])
+    (x,) = doctor.check_sizes(f)
+    assert x["id"] == "swap-larger-than-ram" and x["evidence"]["ratio"] == 9 / 4
+    f = facts(mem_total=4 * GIB, devices=[dev("/swapfile", 8 * GIB)])
+    assert doctor.check_sizes(f) == []  # exactly twice is not more than twice
+    f = facts(mem_total=4 * GIB, devices=[dev("/dev/zram1", 16 * GIB, "zram", "zram1")])
+    assert doctor.check_sizes(f) == []
+
+
+@pytest.mark.parametrize(
+    ("used_pct", "severity"), [(89.9, None), (90, "warning"), (98, "critical")]
+)
+def test_swap_nearly_full(used_pct: float, severity: str | None) -> None:
+    total = 1000 * 4096
+    f = facts(record={"swap_total_bytes": total, "swap_used_bytes": int(total * used_pct / 100)})
+    got = [x["severity"] for x in doctor.check_sizes(f) if x["id"] == "swap-nearly-full"]
+    assert got == ([severity] if severity else [])
+
+
+@pytest.mark.parametrize(
+    ("role", "severity", "fix"),
+    [
+        ("general", "info", True),
+        ("database", "warning", True),
+        ("desktop", "warning", True),
+        ("compute", "info", False),
+        ("nosql", "info", False),
+    ],
+)
+def test_no_swap_by_role(role: str, severity: str, fix: bool) -> None:
+    (x,) = doctor.check_no_swap(facts(role=doctor.ROLES[role]))
+    assert (x["id"], x["severity"], bool(x["fix"])) == ("no-swap", severity, fix)
+
+
+def test_swap_configured_for_compute() -> None:
+    f = facts(role=doctor.ROLES["compute"], devices=[dev("/swapfile", GIB)])
+    (x,) = doctor.check_role_swap(f)
+    assert x["id"] == "swap-configured-for-role" and x["fix"] == ["swapoff /swapfile"]
+    assert doctor.check_role_swap(facts(devices=[dev("/swapfile", GIB)])) == []
+
+
+def test_zswap_findings() -> None:
+    (x,) = doctor.check_environment(facts(psi=True, zswap_enabled=False, zswap_pool=4096))
+    assert x["id"] == "zswap-pool-while-disabled"
+    assert doctor.check_environment(facts(psi=True, zswap_enabled=False, zswap_pool=0)) == []
+    f = facts(psi=True, zswap_enabled=True, devices=[dev("/dev/zram1", GIB, "zram", "zram1")])
+    (x,) = doctor.check_environment(f)
+    assert x["id"] == "zswap-with-zram" and x["severity"] == "warning"
+
+
+def test_disk_cost_and_swap_disk_busy() -> None:
+    from checkswap.kernel.block import DiskStats
+    from checkswap.sample import Sample
+
+    page = 4096
+    a = Sample(10.0, 1000.0, {"pswpin": 0, "pswpout": 0}, {}, None)
+    b = Sample(12.0, 1002.0, {"pswpin": 10000, "pswpout": 5000}, {}, None)
+    d0 = {"sda": DiskStats(8, 0, "sda", 0, 0, 0, 0, 0)}
+    # 2 s: 80000 sectors read, 40000 written (40.96 MB + 20.48 MB), busy 1800 ms of 2000.
+    d1 = {"sda": DiskStats(8, 0, "sda", 900, 80000, 300, 40000, 1800)}
+    cost = doctor.disk_cost(a, b, d0, d1, ["sda"], page)
+    assert cost is not None
+    (row,) = cost["disks"]
+    assert row["read_bytes_per_s"] == 80000 * 512 / 2
+    assert row["write_bytes_per_s"] == 40000 * 512 / 2
+    assert row["util_pct"] == 90.0
+    assert cost["swap_bytes_per_s"] == 15000 * page / 2
+    assert cost["swap_share_pct"] == 15000 * page / (120000 * 512) * 100
+    (x,) = doctor.check_disk_cost(facts(disk_cost=cost))
+    assert x["id"] == "swap-disk-busy" and x["evidence"]["util_pct"] == 90.0
+    # A disk that went missing between the reads: no share, never a made-up one.
+    cost = doctor.disk_cost(a, b, d0, {}, ["sda"], page)
+    assert cost is not None and cost["swap_share_pct"] is None
+
+
+def test_verdict_findings() -> None:
+    ev = {"swap_in_per_s": 500.0, "swap_out_per_s": 3.0, "psi_full_pct": 12.0}
+    (x,) = doctor.check_verdict(facts(verdict="thrashing", verdict_evidence=ev))
+    assert (x["id"], x["severity"]) == ("thrashing", "critical")
+    (x,) = doctor.check_verdict(facts(verdict="swapping", verdict_evidence=ev))
+    assert (x["id"], x["severity"]) == ("swapping", "info")
+    assert doctor.check_verdict(facts(verdict="quiet", record={"swap_used_bytes": 0})) == []

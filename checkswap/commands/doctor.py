@@ -87,7 +87,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
 
 def _fmt(value: object) -> str:
     if isinstance(value, float):
-        return f"{value:.4g}" if abs(value) < 1e6 else f"{value:.0f}"
+        return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
     if isinstance(value, list):
         return ",".join(str(v) for v in value)
     return str(value)
@@ -98,7 +98,7 @@ def evidence_line(evidence: dict[str, Any]) -> str:
     parts = [
         f"{k}={_fmt(v)}"
         for k, v in evidence.items()
-        if k not in skip and v is not None and not isinstance(v, dict)
+        if k not in skip and v is not None and v != [] and not isinstance(v, dict)
     ]
     return " ".join(parts)
 
@@ -162,6 +162,8 @@ def render_text(r: dict[str, Any]) -> str:
             f"  {d['name']}  {d['kind']}  {format_bytes(d['size_bytes'])}, used "
             f"{format_bytes(d['used_bytes'])}, priority {d['priority']},{fs} on {where}"
         )
+        if len(d["layers"]) > 2 or (d["layers"] and d["kind"] != "file" and len(d["layers"]) > 1):
+            lines.append(f"    via {' -> '.join(d['layers'])}")
     cost = r.get("disk_cost")
     if cost:
         for x in cost["disks"]:

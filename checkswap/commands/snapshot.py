@@ -24,6 +24,7 @@ on any machine: checkswap doctor --root BUNDLE, checkswap watch --root BUNDLE.
 
 With -n COUNT it takes COUNT samples -i SECONDS apart, so rates (watch, top, the doctor's
 verdict) can be computed offline: one sample gives no rates, two give one interval.
+Ctrl-C or SIGTERM between samples writes the bundle with the samples taken so far.
 
 {CAPTURED_HELP}
 """
@@ -64,8 +65,9 @@ def run(args: argparse.Namespace, env: Env) -> int:
     )
     size = os.path.getsize(args.output)
     n = len(manifest["samples"])
+    stopped = " (stopped early)" if manifest.get("interrupted") else ""
     env.stdout.write(
-        f"wrote {args.output}: {n} sample{'s' if n != 1 else ''}, {format_bytes(size)}; "
+        f"wrote {args.output}: {n} sample{'s' if n != 1 else ''}{stopped}, {format_bytes(size)}; "
         f"read it with: checkswap doctor --root {args.output}\n"
     )
     return 0
