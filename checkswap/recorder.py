@@ -31,7 +31,16 @@ from checkswap.store import dumps
 
 DATED = "%Y-%m-%d-%H%M"
 SUFFIX = "-checkswap.jsonl"
-_DATED_RE = re.compile(r"^\d{4}-\d\d-\d\d-\d{4}(?:-\d+)?-checkswap\.jsonl(?:\.gz)?$")
+_DATED_RE = re.compile(r"^(\d{4}-\d\d-\d\d-\d{4})(?:-(\d+))?-checkswap\.jsonl(?:\.gz)?$")
+
+
+def _age_key(name: str) -> tuple[str, int]:
+    """Oldest first: by the minute in the name, then by the rotation number within it."""
+    m = _DATED_RE.match(name)
+    assert m is not None
+    return m.group(1), int(m.group(2) or 1)
+
+
 # Errors that mean "no room or no disk right now", not "this can never work".
 _TRANSIENT = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS})
 
@@ -93,13 +102,27 @@ class Writer:
             return self.path
         assert self.directory is not None
         stamp = time.strftime(DATED, time.localtime(self._wall()))
-        name = os.path.join(self.directory, stamp + SUFFIX)
-        n = 1
-        # A restart within the minute appends to that minute's file; a rotation never does.
-        while os.path.exists(name) and os.path.getsize(name) + 4096 > self.rotate_size:
-            n += 1
-            name = os.path.join(self.directory, f"{stamp}-{n}{SUFFIX}")
-        return name
+        try:
+            taken = [
+                _age_key(n)[1]
+                for n in os.listdir(self.directory)
+                if n.startswith(stamp) and _DATED_RE.match(n)
+            ]
+        except FileNotFoundError:
+            taken = []
+        n = max(taken, default=1)
+
+        def name(n: int) -> str:
+            return os.path.join(self.directory or ".", f"{stamp}{f'-{n}' if n > 1 else ''}{SUFFIX}")
+
+        # A restart within the minute appends to that minute's file; a rotation never does,
+        # nor does anything reuse the number of a file compressed or pruned since.
+        last = name(n)
+        if os.path.exists(last + ".gz") or (
+            os.path.exists(last) and os.path.getsize(last) + 4096 > self.rotate_size
+        ):
+            return name(n + 1)
+        return last
 
     def _open(self) -> None:
         folder = self.directory or os.path.dirname(os.path.abspath(self.path or "."))
@@ -244,7 +267,9 @@ class Writer:
             return
         current = os.path.basename(self.current or "")
         # A file being compressed exists twice for a moment (plain and .gz): count it once.
-        stems = sorted({n[:-3] if n.endswith(".gz") else n for n in names} - {current})
+        stems = sorted(
+            {n[:-3] if n.endswith(".gz") else n for n in names} - {current}, key=_age_key
+        )
         for stem in stems[: max(0, len(stems) - (self.keep - 1))]:
             for name in (stem, stem + ".gz"):
                 try:
@@ -254,10 +279,9 @@ class Writer:
 
     def close(self) -> None:
         if self._fd >= 0:
-            try:
+            # If the disk is still full, the samples before are what matters.
+            with contextlib.suppress(OSError):
                 self._write_line(dumps(self._event("stopped", lost_samples=self.lost_total)))
-            except OSError:
-                pass  # the disk is still full: the samples before are what matters
         self._close_fd()
         for t in self._threads:
             t.join()

@@ -9,6 +9,8 @@ the percentiles and the HTML charts.
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
 from array import array
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -48,12 +50,23 @@ class Spike:
         if rout > self.peak_out:
             self.peak_out, self.peak_out_at = rout, iv.end.wall
 
+    def merge(self, later: Spike) -> None:
+        self.end = later.end
+        self.intervals += later.intervals
+        if later.peak_in > self.peak_in:
+            self.peak_in, self.peak_in_at = later.peak_in, later.peak_in_at
+        if later.peak_out > self.peak_out:
+            self.peak_out, self.peak_out_at = later.peak_out, later.peak_out_at
+
 
 class Series:
     """Per-interval values, one entry per interval (NaN where the kernel gave none)."""
 
+    COLUMNS = ("time", "interval", "swap_in", "swap_out", "psi_some", "psi_full", "swap_used")
+
     def __init__(self) -> None:
         self.time = array("d")  # end of the interval, epoch seconds
+        self.interval = array("d")  # its length on the monotonic clock
         self.swap_in = array("d")
         self.swap_out = array("d")
         self.psi_some = array("d")
@@ -85,70 +98,150 @@ class Analysis:
         self.samples = 0
         self.first: Sample | None = None
         self.last: Sample | None = None
-        self.expected_s: float | None = None
+        self.expected_s: float | None = None  # the interval the recording was taken at
 
     def run(self, samples: Iterable[Sample]) -> None:
-        tracker = self.tracker
-        series = self.series
-        t_app, in_app, out_app = series.time.append, series.swap_in.append, series.swap_out.append
-        some_app, full_app = series.psi_some.append, series.psi_full.append
-        used_app = series.swap_used.append
-        spike_rate = self.spike_rate
-        spike: Spike | None = None
-        intervals: list[float] = []
-        prev: Sample | None = None
+        """Every interval between consecutive samples, in order."""
+        add = self.add
+        prev = self.last
         for cur in samples:
             self.samples += 1
             if prev is None:
-                self.first = prev = cur
-                continue
-            iv = Interval(prev, cur)
+                self.first = cur
+            else:
+                add(Interval(prev, cur))
             prev = cur
-            tracker.add(iv)
-            secs = iv.interval_s
-            if len(intervals) < 64 and secs > 0:
-                intervals.append(secs)
-            if iv.notes:
-                self.reset_intervals += 1
-            din, dout = iv.deltas["pswpin"], iv.deltas["pswpout"]
-            rin = din / secs if din is not None and secs > 0 else NAN
-            rout = dout / secs if dout is not None and secs > 0 else NAN
-            some = iv.psi_some_pct
-            full = iv.psi_full_pct
-            used = swap_used(cur.meminfo)
-            t_app(cur.wall)
-            in_app(rin)
-            out_app(rout)
-            some_app(NAN if some is None else some)
-            full_app(NAN if full is None else full)
-            used_app(NAN if used is None else float(used))
-            total = (0.0 if rin != rin else rin) + (0.0 if rout != rout else rout)
-            if total > spike_rate:
-                if spike is None or iv.start.wall - spike.end > SPIKE_MERGE_S:
-                    spike = Spike(iv.start.wall)
-                    self.spikes.append(spike)
-                spike.add(iv, 0.0 if rin != rin else rin, 0.0 if rout != rout else rout)
         self.last = prev
-        if intervals:
-            self.expected_s = sorted(intervals)[len(intervals) // 2]
+
+    def add(self, iv: Interval) -> None:
+        self.tracker.add(iv)
+        series = self.series
+        secs = iv.interval_s
+        if iv.notes:
+            self.reset_intervals += 1
+        din, dout = iv.deltas["pswpin"], iv.deltas["pswpout"]
+        rin = din / secs if din is not None and secs > 0 else NAN
+        rout = dout / secs if dout is not None and secs > 0 else NAN
+        some, full = iv.psi_some_pct, iv.psi_full_pct
+        used = swap_used(iv.end.meminfo)
+        series.time.append(iv.end.wall)
+        series.interval.append(secs)
+        series.swap_in.append(rin)
+        series.swap_out.append(rout)
+        series.psi_some.append(NAN if some is None else some)
+        series.psi_full.append(NAN if full is None else full)
+        series.swap_used.append(NAN if used is None else float(used))
+        rin = 0.0 if rin != rin else rin
+        rout = 0.0 if rout != rout else rout
+        if rin + rout > self.spike_rate:
+            spike = self.spikes[-1] if self.spikes else None
+            if spike is None or iv.start.wall - spike.end > SPIKE_MERGE_S:
+                spike = Spike(iv.start.wall)
+                self.spikes.append(spike)
+            spike.add(iv, rin, rout)
+
+    def absorb(self, other: Analysis) -> None:
+        """Append the analysis of the samples that follow this one's (the next chunk).
+
+        The interval between this one's last sample and the other's first is built here;
+        the result is what one pass over all the samples would have given.
+        """
+        if other.first is None:
+            return
+        if self.last is None:
+            self.first = other.first
+        else:
+            self.add(Interval(self.last, other.first))
+        self.samples += other.samples
+        self.last = other.last
+        self.reset_intervals += other.reset_intervals
+        for name in Series.COLUMNS:
+            getattr(self.series, name).extend(getattr(other.series, name))
+        _merge_tracker(self.tracker, other.tracker)
+        spikes = other.spikes
+        if self.spikes and spikes and spikes[0].start - self.spikes[-1].end <= SPIKE_MERGE_S:
+            self.spikes[-1].merge(spikes[0])
+            spikes = spikes[1:]
+        self.spikes.extend(spikes)
 
     def find_gaps(self, header_interval: float | None) -> None:
-        expected = header_interval or self.expected_s
+        """Intervals much longer than expected on the monotonic clock (a wall-clock step is
+        not a gap), or across a reboot (the monotonic clock went back)."""
+        positive = sorted(x for x in self.series.interval[:64] if x > 0)
+        expected = header_interval or (positive[len(positive) // 2] if positive else None)
+        self.expected_s = expected
         if not expected:
             return
         limit = expected * GAP_FACTOR
-        t = self.series.time
-        # time[] holds interval ends; the first interval starts at the first sample.
-        starts = [self.first.wall if self.first else t[0], *t[:-1]]
-        self.gaps = [(a, b) for a, b in zip(starts, t) if b - a > limit or b <= a]
+        s = self.series
+        self.gaps = [
+            (t - secs, t) if secs > 0 else (t, t)
+            for t, secs in zip(s.time, s.interval)
+            if secs > limit or secs <= 0
+        ]
 
 
-def build(
-    reading: Reading, samples: Iterable[Sample], spike_rate: float, paths: list[str]
-) -> tuple[dict[str, object], Analysis]:
-    """The ``report --format json`` object (DESIGN.md), and the analysis behind it."""
+CHUNK_BYTES = 16 << 20
+MAX_WORKERS = 4
+
+
+def _analyse_chunk(job: tuple[str, int, int | None, float]) -> tuple[Analysis, Reading]:
+    from checkswap.store import Reading, chunk_lines
+
+    path, start, end, spike_rate = job
+    reading = Reading()
     a = Analysis(spike_rate)
-    a.run(samples)
+    a.run(reading.samples(chunk_lines(path, start, end, reading)))
+    return a, reading
+
+
+def analyse_files(
+    paths: list[str], spike_rate: float, workers: int | None = None, chunk_bytes: int = CHUNK_BYTES
+) -> tuple[Analysis, Reading]:
+    """Analyse recordings as one timeline, files in the order of their first sample.
+
+    Big files are cut into chunks of whole lines analysed in parallel (reading JSON is most
+    of a report's time: a week at 1 Hz is 604,800 lines); ``Analysis.absorb`` joins the
+    chunks in order with the interval between them, so the result is the one-pass result.
+    """
+    from checkswap.errors import BadInput
+    from checkswap.store import Reading, first_wall, split_points
+
+    ordered = sorted(paths, key=lambda p: (first_wall(p), p))
+    jobs = [(p, a, b, spike_rate) for p in ordered for a, b in split_points(p, chunk_bytes)]
+    n = workers if workers is not None else min(len(jobs), os.cpu_count() or 1, MAX_WORKERS)
+    total, reading = Analysis(spike_rate), Reading()
+    per_file: dict[str, list[int]] = {p: [0, 0] for p in ordered}
+    if n <= 1:
+        results: Iterable[tuple[Analysis, Reading]] = map(_analyse_chunk, jobs)
+        pool = None
+    else:
+        # fork: the workers need nothing re-imported (a zipapp, a test run in-process).
+        pool = multiprocessing.get_context("fork").Pool(n)
+        results = pool.imap(_analyse_chunk, jobs)
+    try:
+        for job, (a, r) in zip(jobs, results):
+            total.absorb(a)
+            reading.absorb(r)
+            per_file[job[0]][0] += r.lines
+            per_file[job[0]][1] += r.bad_lines
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+    for path, (lines, bad) in per_file.items():
+        if lines and bad == lines:
+            raise BadInput(
+                f"{path}: not a checkswap recording (none of its {lines} lines is a "
+                "recorded sample); record one with: checkswap record -o FILE"
+            )
+        if lines == 0:
+            reading.notes.append(f"{path}: empty recording")
+    return total, reading
+
+
+def build(reading: Reading, a: Analysis, spike_rate: float, paths: list[str]) -> dict[str, object]:
+    """The ``report --format json`` object (DESIGN.md) for an analysis."""
     header = reading.headers[0] if reading.headers else {}
     interval = header.get("interval_s")
     a.find_gaps(float(interval) if isinstance(interval, (int, float)) else None)
@@ -203,7 +296,25 @@ def build(
         ],
         "notes": list(reading.notes),
     }
-    return rec, a
+    return rec
+
+
+def _merge_tracker(t: Tracker, u: Tracker) -> None:
+    """t followed by u, as if one Tracker had seen both runs of intervals (no windows)."""
+    t.samples += u.samples
+    if t.first_wall is None:
+        t.first_wall = u.first_wall
+    if u.last_wall is not None:
+        t.last_wall = u.last_wall
+    t.duration_s += u.duration_s
+    t.rated_s += u.rated_s
+    t.null_intervals += u.null_intervals
+    for name, d in u.totals.items():
+        t.totals[name] = t.totals.get(name, 0) + d
+    for mine, theirs in ((t.peak_in, u.peak_in), (t.peak_out, u.peak_out)):
+        # Peak.add keeps the first of equal rates: so does this.
+        if theirs.rate is not None and (mine.rate is None or theirs.rate > mine.rate):
+            mine.rate, mine.at = theirs.rate, theirs.at
 
 
 def _int(value: float | None) -> int | None:

@@ -37,6 +37,7 @@ from checkswap.kernel.pressure import Pressure, PressureLine
 from checkswap.root import PreadFile, Root
 from checkswap.sample import Sample
 
+_DECODER = json.JSONDecoder()
 FORMAT = "checkswap-recording"
 FORMAT_VERSION = 1
 # Kernel files whose text a header carries, so a replay can show what ``watch`` shows.
@@ -202,6 +203,42 @@ def _lines(path: str, reading: Reading) -> Iterator[str]:
             reading.notes.append(f"{path}: compressed data ends early; read up to there")
 
 
+def chunk_lines(path: str, start: int, end: int | None, reading: Reading) -> Iterator[str]:
+    """The lines of a plain file from byte ``start`` (a line start) up to ``end`` (None: to
+    the end, which may still be growing); a gzip file is always read whole."""
+    if path.endswith(".gz"):
+        yield from _lines(path, reading)
+        return
+    with _open_text(path) as probe:
+        probe.close()  # only for the error message when the file is missing or unreadable
+    with open(path, "rb") as f:
+        f.seek(start)
+        pos = start
+        for raw in f:
+            if end is not None and pos >= end:
+                break
+            pos += len(raw)
+            yield raw.decode("utf-8", "replace")
+
+
+def split_points(path: str, chunk_bytes: int) -> list[tuple[int, int | None]]:
+    """(start, end) byte ranges of whole lines, about ``chunk_bytes`` each."""
+    if path.endswith(".gz"):
+        return [(0, None)]
+    size = os.path.getsize(path)
+    bounds = [0]
+    with open(path, "rb") as f:
+        for k in range(1, size // chunk_bytes + 1):
+            f.seek(k * chunk_bytes)
+            f.readline()
+            pos = f.tell()
+            if bounds[-1] < pos < size:
+                bounds.append(pos)
+    ranges: list[tuple[int, int | None]] = list(zip(bounds, bounds[1:]))
+    ranges.append((bounds[-1], None))
+    return ranges
+
+
 class Reading:
     """Raw samples from one or more recording files, in order, with the bad lines counted.
 
@@ -220,14 +257,17 @@ class Reading:
         self.notes: list[str] = []
 
     def samples(self, lines: Iterable[str]) -> Iterator[Sample]:
-        loads = json.loads
+        # raw_decode: json.loads minus a regex over each line (the lines are stripped).
+        decode = _DECODER.raw_decode
         for line in lines:
             line = line.strip()
             if not line:
                 continue
             self.lines += 1
             try:
-                rec = loads(line)
+                rec, end = decode(line)
+                if end != len(line):
+                    raise ValueError("extra data after the object")
                 if not isinstance(rec, dict):
                     raise ValueError("not an object")
                 kind = rec.get("type")
@@ -240,6 +280,18 @@ class Reading:
                 continue
             self.page_size = page
             yield sample
+
+    def absorb(self, other: Reading) -> None:
+        """Add what ``other`` read from the lines that followed this one's."""
+        self.bad_lines += other.bad_lines
+        self.lines += other.lines
+        if other.page_size is not None:
+            self.page_size = other.page_size
+        self.headers += other.headers
+        self.triggers += other.triggers
+        self.events += other.events
+        self.other += other.other
+        self.notes += other.notes
 
     def _keep(self, kind: object, rec: dict[str, object]) -> None:
         if kind == "header":
@@ -276,7 +328,7 @@ class Reading:
 
 
 def first_wall(path: str) -> float:
-    """Wall time of the file's first readable record (inf if none): for ordering files."""
+    """Wall time of the file's first readable sample (inf if none): for ordering files."""
     reading = Reading()
     with _open_text(path) as f:
         try:
@@ -287,7 +339,11 @@ def first_wall(path: str) -> float:
                     rec = json.loads(line)
                 except ValueError:
                     continue
-                if isinstance(rec, dict) and isinstance(rec.get("wall"), (int, float)):
+                if (
+                    isinstance(rec, dict)
+                    and rec.get("type") == "raw"
+                    and isinstance(rec.get("wall"), (int, float))
+                ):
                     return float(rec["wall"])
         except (EOFError, OSError, zlib.error):
             reading.bad_lines += 1

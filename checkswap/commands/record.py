@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Callable
 
 from checkswap.commands.watch import add_common_root
-from checkswap.errors import BadInput
+from checkswap.errors import BadInput, CheckswapError
 from checkswap.rates import Interval
 from checkswap.units import parse_count, parse_duration, parse_size
 
@@ -135,6 +135,42 @@ class Trigger:
             return self._scan()
         except OSError as e:
             return {"error": f"{e.filename or ''}: {e.strerror or e}"}
+        except CheckswapError as e:
+            # A capture is a bonus: the recording of counters goes on without it.
+            return {"error": str(e)}
+
+
+CAPTURE_PROCESSES = 20
+CAPTURE_CGROUPS = 10
+
+
+def _activity(rec: object) -> tuple[float, float, float]:
+    """Most active first: swap moving (either way), then major faults, then swap held."""
+    assert isinstance(rec, dict)
+    delta = rec.get("swap_delta_bytes_per_s")
+    moved = abs(delta) if isinstance(delta, (int, float)) else 0.0
+    for key in ("swap_in_per_s", "swap_out_per_s"):
+        v = rec.get(key)
+        if isinstance(v, (int, float)):
+            moved += v * 4096  # cgroups with per-cgroup pswpin/pswpout (6.13+, v2)
+    majflt = rec.get("majflt_per_s")
+    swap = rec.get("swap_bytes")
+    return (
+        moved,
+        float(majflt) if isinstance(majflt, (int, float)) else 0.0,
+        float(swap) if isinstance(swap, (int, float)) else 0.0,
+    )
+
+
+def most_active(capture: dict[str, object]) -> dict[str, object]:
+    """The ``top --format json`` object, its lists sorted by swap activity and cut short."""
+    out = dict(capture)
+    for key, limit in (("processes", CAPTURE_PROCESSES), ("cgroups", CAPTURE_CGROUPS)):
+        items = capture.get(key)
+        if isinstance(items, list):
+            out[key] = sorted(items, key=_activity, reverse=True)[:limit]
+            out[f"{key}_total"] = len(items)
+    return out
 
 
 def run(args: argparse.Namespace, env: Env) -> int:
@@ -152,10 +188,11 @@ def run(args: argparse.Namespace, env: Env) -> int:
     root = open_root(args.root)
     trigger = None
     if args.trigger is not None:
+        rate = parse_rate(args.trigger, "--trigger")
         from checkswap.procs import Scanner
 
-        scanner = Scanner(root)
-        trigger = Trigger(parse_rate(args.trigger, "--trigger"), scanner.sample)
+        scanner = Scanner(root, cgroups=True, pss=False)
+        trigger = Trigger(rate, lambda: most_active(scanner.sample()))
 
     def warn(message: str) -> None:
         env.stderr.write(f"checkswap record: {message}\n")

@@ -54,8 +54,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
 
 def run(args: argparse.Namespace, env: Env) -> int:
     from checkswap.render.report import render_text
-    from checkswap.report import build
-    from checkswap.store import Reading
+    from checkswap.report import analyse_files, build
 
     spike = parse_rate(args.spike, "--spike")
     if args.html is not None and not args.html.lower().endswith((".html", ".htm")):
@@ -65,8 +64,8 @@ def run(args: argparse.Namespace, env: Env) -> int:
             f"--html {args.html}: the output must end in .html (did you mean "
             f"--html {args.html}.html?); the recordings go after report"
         )
-    reading = Reading()
-    rec, analysis = build(reading, reading.files(args.files), spike, list(args.files))
+    analysis, reading = analyse_files(list(args.files), spike)
+    rec = build(reading, analysis, spike, list(args.files))
     if args.html is not None:
         from checkswap.render.html import write_html
 

@@ -127,11 +127,23 @@ def _num_list(values: Sequence[float], digits: int) -> str:
     return "[" + ",".join(parts) + "]"
 
 
+def _monotonic(t: array[float]) -> array[float]:
+    """Times that never go back: a chart's x axis must be sorted. A wall-clock step back
+    (NTP, a VM restored) holds the axis still until the clock catches up."""
+    out = array("d", t)
+    for i in range(1, len(out)):
+        if out[i] < out[i - 1]:
+            out[i] = out[i - 1]
+    return out
+
+
 def page_data(rec: dict[str, object], a: Analysis) -> str:
     s = a.series
     keep = [(sp.start - SPIKE_PAD_S, sp.end + SPIKE_PAD_S) for sp in a.spikes]
     used_mib = array("d", (v / MIB for v in s.swap_used))
-    xs, cols = downsample(s.time, [s.swap_in, s.swap_out, s.psi_some, s.psi_full, used_mib], keep)
+    xs, cols = downsample(
+        _monotonic(s.time), [s.swap_in, s.swap_out, s.psi_some, s.psi_full, used_mib], keep
+    )
     t0 = xs[0] if xs else 0.0
     spikes = []
     for sp, srec in zip(a.spikes, rec.get("spikes") or []):  # type: ignore[call-overload]
@@ -345,6 +357,7 @@ these; swap-out: pages written from RAM to swap (pswpout). Spikes are shaded. Dr
     {label: "swap used MiB", stroke: "#2ca02c", width: 1}
   ], [D.swap_used_mib], "MiB");
 
+  window.checkswapCharts = charts;  // for scripted checks: the tests and the benchmark
   function zoom(min, max) { charts[0].setScale("x", {min: min, max: max}); }
   document.getElementById("reset").onclick = function () { zoom(x[0], x[x.length - 1]); };
   var tbody = document.querySelector("#spikes tbody");

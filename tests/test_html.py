@@ -1,0 +1,90 @@
+"""report --html: downsampling that keeps spikes, and the page in headless Chromium."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from array import array
+
+import browser
+import pytest
+from lab import kernel_tests_enabled
+from rechelp import run_cli, write_recording
+
+from checkswap.render.html import downsample
+
+ARTIFACTS = os.path.join(os.path.dirname(__file__), "artifacts")
+
+
+def test_downsample_keeps_every_spike_peak_and_bounds_the_points():
+    n = 300_000
+    t = array("d", (float(i) for i in range(n)))
+    v = array("d", (float(i % 7) for i in range(n)))
+    for i in (12_345, 200_001):
+        v[i] = 50_000.0 + i
+    v[77_777] = math.nan
+    xs, (out,) = downsample(t, [v], keep=[], buckets=1000)
+    assert len(xs) == len(out) <= 2 * 1000 + 2
+    assert 50_000.0 + 12_345 in out and 50_000.0 + 200_001 in out
+    assert min(x for x in out if x == x) == 0.0
+    assert xs == sorted(xs)
+
+
+def test_downsample_keeps_full_resolution_around_spikes():
+    n = 100_000
+    t = array("d", (float(i) for i in range(n)))
+    v = array("d", (float(i % 3) for i in range(n)))
+    xs, (_out,) = downsample(t, [v], keep=[(50_000.0, 50_100.0)], buckets=500)
+    inside = [x for x in xs if 50_000 <= x < 50_100]
+    assert inside == [float(i) for i in range(50_000, 50_100)]
+    assert xs == sorted(xs)
+
+
+def _spiky_recording(path: str) -> None:
+    rows, pin, pout = [], 0, 0
+    for i in range(3000):
+        hot = 1000 <= i < 1060
+        pin += 20_000 if hot else (i % 5 == 0)
+        pout += 25_000 if hot else 0
+        rows.append((float(i), pin, pout))
+    write_recording(path, rows)
+
+
+def test_html_is_self_contained_and_carries_the_licence(tmp_path):
+    rec, html = str(tmp_path / "r.jsonl"), str(tmp_path / "r.html")
+    _spiky_recording(rec)
+    status, _out, err = run_cli("report", rec, "--html", html)
+    assert status == 0, err
+    with open(html, encoding="utf-8") as f:
+        text = f.read()
+    assert not re.search(r"""(src|href)\s*=\s*["']?https?:""", text)
+    assert "<link" not in text
+    assert "Copyright (c) 2022 Leon Sorokin" in text
+    assert text.count("</script>") == 3  # data, uPlot, page script: nothing ends them early
+
+
+def test_html_draws_in_headless_chromium_without_console_errors(tmp_path):
+    if browser.chromium() is None:
+        if kernel_tests_enabled():
+            pytest.fail("chromium is not installed (tools/test installs it)")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    rec, html = str(tmp_path / "r.jsonl"), str(tmp_path / "r.html")
+    _spiky_recording(rec)
+    status, _out, err = run_cli("report", rec, "--html", html)
+    assert status == 0, err
+    attrs, console = browser.load(html)
+    assert console == []
+    assert attrs.get("probed") == "1", attrs
+    assert attrs.get("drawn") == "3"
+    assert "errors" not in attrs
+    painted = [int(x) for x in attrs["painted"].split(",")]
+    assert len(painted) == 3 and min(painted) > 2000, painted
+    assert int(attrs["shaded"]) > 1000  # the spike band
+    lo, hi = (float(x) for x in attrs["zoom"].split(","))
+    wall0 = 1795737600.0
+    assert lo < wall0 + 1000 and hi > wall0 + 1060 and hi - lo < 300  # clicked: zoomed in
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    png = os.path.join(ARTIFACTS, "report.png")
+    browser.screenshot(html, png)
+    assert os.path.getsize(png) > 10_000

@@ -1,0 +1,53 @@
+"""The systemd unit's command line is one checkswap accepts, and the zipapp carries uPlot."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import zipapp
+
+from rechelp import write_recording
+
+from checkswap.cli import build_parser
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+UNIT = os.path.join(REPO, "contrib", "systemd", "checkswap-record.service")
+
+
+def test_systemd_unit_runs_a_valid_record_command():
+    with open(UNIT) as f:
+        (exec_start,) = [x for x in f if x.startswith("ExecStart=")]
+    argv = shlex.split(exec_start.split("=", 1)[1])
+    assert argv[0].endswith("/checkswap") and argv[1] == "record"
+    parser, _ = build_parser()
+    args = parser.parse_args(argv[1:])
+    assert args.dir == "/var/log/checkswap" and args.keep == "10" and args.gzip
+
+
+def test_zipapp_writes_the_html_report_in_isolated_mode(tmp_path):
+    app = tmp_path / "app"
+    shutil.copytree(
+        os.path.join(REPO, "checkswap"),
+        app / "checkswap",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    (app / "__main__.py").write_text(
+        "import sys\nfrom checkswap.cli import main\nsys.exit(main())\n"
+    )
+    pyz = str(tmp_path / "checkswap.pyz")
+    zipapp.create_archive(str(app), pyz)
+    rec, html = str(tmp_path / "r.jsonl"), str(tmp_path / "r.html")
+    write_recording(rec, [(0.0, 0, 0), (1.0, 5000, 10), (2.0, 5000, 10)])
+    proc = subprocess.run(
+        [sys.executable, "-I", pyz, "report", rec, "--html", html],
+        capture_output=True,
+        text=True,
+        cwd=str(tmp_path),
+    )
+    assert proc.returncode == 0, proc.stderr
+    with open(html, encoding="utf-8") as f:
+        text = f.read()
+    assert "Copyright (c) 2022 Leon Sorokin" in text and "uPlot" in text

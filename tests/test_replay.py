@@ -1,0 +1,81 @@
+"""watch --replay: recorded samples rendered as if live, rates recomputed by watch's code."""
+
+from __future__ import annotations
+
+import json
+
+from rechelp import WALL0, raw_line, run_cli, write_recording
+
+from checkswap.sample import Sample
+from checkswap.store import paced
+
+ROWS = [(0.0, 100, 0), (1.0, 150, 10), (2.0, 150, 10), (4.0, 950, 30)]
+
+
+def lines(out: str) -> list[dict]:
+    return [json.loads(x) for x in out.splitlines()]
+
+
+def test_replay_json_gives_the_recorded_deltas_and_rates(tmp_path):
+    path = str(tmp_path / "r.jsonl")
+    write_recording(path, ROWS)
+    status, out, err = run_cli("watch", "--replay", path, "--speed", "0", "--format", "json")
+    assert status == 0, err
+    recs = lines(out)
+    assert recs[0]["type"] == "header" and recs[0]["hostname"] == "test-host"
+    samples = [r for r in recs if r["type"] == "sample"]
+    assert [s["swap_in_pages"] for s in samples] == [50, 0, 800]
+    assert [s["swap_out_pages"] for s in samples] == [10, 0, 20]
+    assert [s["interval_s"] for s in samples] == [1.0, 1.0, 2.0]
+    assert samples[2]["swap_in_per_s"] == 400.0
+    assert samples[2]["max"]["swap_in_per_s"] == 400.0
+    assert samples[2]["time"] == "2026-11-27T00:00:04.000+00:00"
+    assert recs[-1]["type"] == "summary" and recs[-1]["swap_in_pages"] == 850
+
+
+def test_replay_of_a_recording_without_header_uses_the_page_size_of_its_lines(tmp_path):
+    path = tmp_path / "r.jsonl"
+    path.write_text("".join(raw_line(1000.0 + t, WALL0 + t, a, b) for t, a, b in ROWS))
+    status, out, err = run_cli("watch", "--replay", str(path), "--speed", "0", "--format", "json")
+    assert status == 0, err
+    recs = lines(out)
+    assert recs[0]["page_size_bytes"] == 4096
+    assert recs[1]["swap_in_bytes_per_s"] == 50 * 4096
+
+
+def test_replay_text_and_count_and_bad_lines_note(tmp_path):
+    path = str(tmp_path / "r.jsonl")
+    write_recording(path, ROWS, extra=["{broken\n"])
+    status, out, err = run_cli("watch", "--replay", path, "--speed", "0", "-n", "2")
+    assert status == 0
+    data = [x for x in out.splitlines() if not x.startswith("#") and not x.startswith("date")]
+    assert len(data) == 2
+    status, out, err = run_cli("watch", "--replay", path, "--speed", "0")
+    assert status == 0
+    assert "1 truncated or corrupt lines skipped" in err
+
+
+def test_paced_sleeps_the_recorded_intervals_divided_by_speed():
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(s: float) -> None:
+        slept.append(s)
+        now[0] += s
+
+    samples = [Sample(m, m, {}, {}, None) for m in (10.0, 11.0, 13.0, 2.0, 3.0)]
+    out = list(paced(samples, 2.0, lambda: now[0], sleep))
+    assert out == samples
+    # 1 s and 2 s recorded at speed 2; after the clock went back (reboot) the next comes at once.
+    assert slept == [0.5, 1.0, 0.5]
+
+
+def test_replay_rejects_root_and_bad_speed(tmp_path):
+    path = str(tmp_path / "r.jsonl")
+    write_recording(path, ROWS)
+    status, _, err = run_cli("watch", "--replay", path, "--root", str(tmp_path))
+    assert status == 2 and "cannot be used together" in err
+    status, _, err = run_cli("watch", "--replay", path, "--speed", "fast")
+    assert status == 2 and "invalid --speed 'fast'" in err
+    status, _, err = run_cli("watch", "--replay", str(tmp_path / "nope.jsonl"))
+    assert status == 2 and "no such recording" in err

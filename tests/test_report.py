@@ -1,0 +1,292 @@
+"""report: totals, averages, p95, max, gaps and spikes from a recording with known counters."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import os
+
+import pytest
+from rechelp import WALL0, header_line, raw_line, run_cli, write_recording
+
+from checkswap.fields import iso_utc
+
+# Per-second deltas (swap-in, swap-out): quiet, a 4-second spike, a dip, quiet.
+STEPS = [
+    (0, 0),
+    (2, 0),
+    (0, 1),
+    (900, 1500),
+    (3000, 200),
+    (0, 0),
+    (2500, 2500),
+    (10, 5),
+    (0, 0),
+    (0, 0),
+    (0, 0),
+    (0, 0),
+    (0, 0),
+    (0, 0),
+    (0, 0),
+    (0, 0),
+    (0, 0),
+    (3, 0),
+]
+
+
+def counters(steps=STEPS, start=(1000, 5000)):
+    pin, pout = start
+    out = [(0.0, pin, pout)]
+    for i, (din, dout) in enumerate(steps, 1):
+        pin += din
+        pout += dout
+        out.append((float(i), pin, pout))
+    return out
+
+
+def report_json(*paths: str, spike: str = "1000") -> dict:
+    status, out, err = run_cli("report", *paths, "--format", "json", "--spike", spike)
+    assert status == 0, err
+    return json.loads(out)
+
+
+def test_totals_avg_p95_max_equal_the_recorded_deltas(tmp_path):
+    path = str(tmp_path / "r.jsonl")
+    write_recording(path, counters())
+    rep = report_json(path)
+    ins = [d for d, _ in STEPS]
+    outs = [d for _, d in STEPS]
+    assert rep["samples"] == len(STEPS) + 1
+    assert rep["swap_in_pages"] == sum(ins)
+    assert rep["swap_out_pages"] == sum(outs)
+    assert rep["swap_in_bytes"] == sum(ins) * 4096
+    assert rep["avg"]["swap_in_per_s"] == pytest.approx(sum(ins) / len(STEPS))
+    assert rep["max"]["swap_in_per_s"] == max(ins)
+    assert rep["max"]["swap_in_at"] == iso_utc(WALL0 + 1 + ins.index(max(ins)))
+    assert rep["max"]["swap_out_per_s"] == max(outs)
+    rank = math.ceil(0.95 * len(ins))
+    assert rep["p95"]["swap_in_per_s"] == sorted(ins)[rank - 1]
+    assert rep["gaps"] == 0 and rep["bad_lines"] == 0
+    for key in (
+        "start",
+        "end",
+        "samples",
+        "gaps",
+        "bad_lines",
+        "swap_in_pages",
+        "swap_out_pages",
+        "avg",
+        "p95",
+        "max",
+        "spikes",
+    ):
+        assert key in rep
+
+
+def test_spike_spans_the_intervals_above_the_threshold_and_merges_a_short_dip(tmp_path):
+    path = str(tmp_path / "r.jsonl")
+    write_recording(path, counters())
+    rep = report_json(path)
+    assert len(rep["spikes"]) == 1
+    s = rep["spikes"][0]
+    # Intervals 4, 5 and 7 (1-based) are above 1000 pages/s: 4 starts at second 3.
+    assert s["start"] == iso_utc(WALL0 + 3)
+    assert s["end"] == iso_utc(WALL0 + 7)
+    assert s["duration_s"] == 4.0
+    assert s["peak_swap_in_per_s"] == 3000
+    assert s["peak_swap_out_per_s"] == 2500
+    assert s["captured"] is None
+    rep = report_json(path, spike="4000")
+    assert [x["start"] for x in rep["spikes"]] == [iso_utc(WALL0 + 6)]
+
+
+def test_trigger_capture_is_attached_to_its_spike(tmp_path):
+    path = str(tmp_path / "r.jsonl")
+    capture = {
+        "type": "processes",
+        "processes": [{"pid": 42, "comm": "hog", "swap_bytes": 1 << 20}],
+        "cgroups": [],
+    }
+    trig = json.dumps(
+        {
+            "type": "trigger",
+            "time": iso_utc(WALL0 + 4),
+            "wall": WALL0 + 4,
+            "swap_in_per_s": 900.0,
+            "swap_out_per_s": 1500.0,
+            "capture": capture,
+        }
+    )
+    write_recording(path, counters(), extra=[trig + "\n"])
+    rep = report_json(path)
+    assert rep["spikes"][0]["captured"] == capture
+    assert rep["spikes"][0]["triggered_at"] == iso_utc(WALL0 + 4)
+    _status, out, _ = run_cli("report", path)
+    assert "hog (42) 1.0 MiB in swap" in out
+
+
+def test_gap_is_counted_and_its_interval_keeps_exact_totals(tmp_path):
+    path = str(tmp_path / "r.jsonl")
+    rows = [(0.0, 0, 0), (1.0, 10, 0), (2.0, 20, 0), (60.0, 600, 0), (61.0, 610, 0)]
+    write_recording(path, rows)
+    rep = report_json(path)
+    assert rep["gaps"] == 1
+    assert rep["gap_periods"][0]["duration_s"] == 58.0
+    assert rep["swap_in_pages"] == 610
+
+
+def test_counter_reset_gives_no_rate_never_a_negative_one(tmp_path):
+    path = str(tmp_path / "r.jsonl")
+    write_recording(path, [(0.0, 500, 0), (1.0, 510, 0), (2.0, 3, 0), (3.0, 13, 0)])
+    rep = report_json(path)
+    assert rep["intervals_without_rate"] == 1
+    assert rep["swap_in_pages"] == 20
+    assert rep["max"]["swap_in_per_s"] == 10
+
+
+def test_garbage_and_truncated_lines_are_skipped_and_counted(tmp_path):
+    path = str(tmp_path / "r.jsonl")
+    write_recording(path, counters()[:5])
+    good = raw_line(1005.0, WALL0 + 5, 1000 + 3902 + 100, 5000 + 1701)
+    with open(path, "a") as f:
+        f.write("this is not json\n")
+        f.write('{"type": "raw", "mono": "soon"}\n')
+        f.write("[1, 2, 3]\n")
+        f.write(
+            '{"type": "raw", "mono": 1004.5, "wall": 1, "page_size_bytes": 4096, '
+            '"vmstat": {"pswpin": true}, "meminfo": {}}\n'
+        )
+        f.write("\x00\x00\x00garbage\n")
+        f.write(good)
+        f.write(good[: len(good) // 2])  # the line being written at kill -9
+    rep = report_json(path)
+    assert rep["bad_lines"] == 6
+    assert rep["samples"] == 6
+    assert rep["swap_in_pages"] == 3902 + 100
+
+
+def test_empty_file_is_reported_as_empty_not_an_error(tmp_path):
+    path = tmp_path / "empty.jsonl"
+    path.write_text("")
+    status, out, err = run_cli("report", str(path))
+    assert status == 0, err
+    assert "no samples" in out and "empty recording" in out
+    rep = report_json(str(path))
+    assert rep["samples"] == 0 and rep["swap_in_pages"] is None and rep["spikes"] == []
+
+
+def test_not_a_recording_is_bad_input_with_one_line(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("hello\nworld\n")
+    status, _out, err = run_cli("report", str(path))
+    assert status == 2
+    assert err.count("\n") == 1 and "not a checkswap recording" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["report", "/nonexistent/r.jsonl"], "no such recording"),
+        (["report", "R", "--spike", "lots"], "invalid --spike 'lots'"),
+        (["report", "R", "--spike", "1000/s"], "give the number alone: 1000"),
+        (["report", "R", "--html", "out.png"], "must end in .html"),
+    ],
+)
+def test_bad_input_is_one_line_and_status_2(tmp_path, argv, message):
+    path = str(tmp_path / "r.jsonl")
+    write_recording(path, counters())
+    argv = [path if a == "R" else a for a in argv]
+    status, _out, err = run_cli(*argv)
+    assert status == 2
+    assert message in err and err.count("\n") == 1
+
+
+def test_rotated_files_in_any_order_and_gzipped_read_as_one_timeline(tmp_path):
+    rows = counters()
+    a, b, c = str(tmp_path / "r.jsonl.2.gz"), str(tmp_path / "r.jsonl.1"), str(tmp_path / "r.jsonl")
+    write_recording(str(tmp_path / "tmp"), rows[:7])
+    with open(tmp_path / "tmp", "rb") as src, gzip.open(a, "wb") as dst:
+        dst.write(src.read())
+    write_recording(b, rows[7:12])
+    write_recording(c, rows[12:])
+    rep = report_json(c, a, b)
+    assert rep["samples"] == len(rows)
+    assert rep["swap_in_pages"] == sum(d for d, _ in STEPS)
+    assert rep["gaps"] == 0
+
+
+def test_gzip_cut_short_counts_one_bad_line_and_keeps_what_was_read(tmp_path):
+    rows = counters()
+    plain = str(tmp_path / "r.jsonl")
+    write_recording(plain, rows)
+    with open(plain, "rb") as f:
+        data = gzip.compress(f.read())
+    cut = str(tmp_path / "cut.jsonl.gz")
+    with open(cut, "wb") as f:
+        f.write(data[: len(data) * 2 // 3])
+    rep = report_json(cut)
+    assert rep["bad_lines"] >= 1
+    assert 0 < rep["samples"] < len(rows)
+    assert any("ends early" in n for n in rep["notes"])
+
+
+def test_text_report_names_directions_and_units(tmp_path):
+    path = str(tmp_path / "r.jsonl")
+    write_recording(path, counters())
+    status, out, err = run_cli("report", path)
+    assert status == 0, err
+    assert "swap-in = pages read back from swap into RAM (pswpin)" in out
+    assert f"swap-in     {sum(d for d, _ in STEPS):,} pages" in out
+    assert "spikes      1 above 1,000 pages/s" in out
+    assert os.path.basename(path) not in err
+
+
+def test_wall_clock_step_back_is_not_a_gap_and_changes_no_rate(tmp_path):
+    path = tmp_path / "r.jsonl"
+    lines = [header_line()]
+    pin = 0
+    for i in range(10):
+        wall = WALL0 + i - (3600 if i >= 5 else 0)  # the clock stepped back an hour
+        lines.append(raw_line(1000.0 + i, wall, pin, 0))
+        pin += 100 * i
+    path.write_text("".join(lines))
+    rep = report_json(str(path))
+    assert rep["gaps"] == 0
+    assert rep["swap_in_pages"] == sum(100 * i for i in range(9))
+    assert rep["max"]["swap_in_per_s"] == 800.0
+    html = str(tmp_path / "r.html")
+    assert run_cli("report", str(path), "--html", html)[0] == 0
+
+
+def test_chunks_in_parallel_give_exactly_the_one_pass_report(tmp_path):
+    from checkswap.report import analyse_files, build
+
+    rows, pin, pout, t = [], 0, 0, 0.0
+    for i in range(400):
+        t += 1.0 if i != 200 else 30.0  # one gap
+        hot = 50 <= i < 90 or 150 <= i < 152 or 154 <= i < 158 or 300 <= i < 340
+        pin += 3000 + i if hot else i % 3
+        pout += 2000 if hot else 0
+        if i == 250:
+            pin = 5  # a counter reset
+        rows.append((t, pin, pout))
+    path = str(tmp_path / "r.jsonl")
+    bad = ["garbage\n", '{"type": "raw"}\n']
+    write_recording(path, rows, extra=bad)
+    with open(path) as f:
+        lines = f.readlines()
+    lines[120:120] = bad  # bad lines in the middle too
+    with open(path, "w") as f:
+        f.writelines(lines)
+    one = analyse_files([path], 1000.0, workers=1, chunk_bytes=1 << 30)
+    many = analyse_files([path], 1000.0, workers=3, chunk_bytes=4000)
+    rec_one = build(one[1], one[0], 1000.0, [path])
+    rec_many = build(many[1], many[0], 1000.0, [path])
+    assert rec_many == rec_one
+    assert rec_one["bad_lines"] == 4 and rec_one["gaps"] == 1
+    assert len(rec_one["spikes"]) == 3  # the 2 close ones merged
+    assert rec_one["intervals_without_rate"] == 1
+    for name in ("time", "swap_in", "swap_used"):
+        a, b = getattr(one[0].series, name), getattr(many[0].series, name)
+        assert a.tobytes() == b.tobytes()
