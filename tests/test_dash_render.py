@@ -299,3 +299,27 @@ def test_no_color_keeps_emphasis_and_drops_colour() -> None:
     assert colours == []
     assert "\x1b[1m" in without  # bold stays
     assert any(p[:1] == "3" for m in sgr.findall(with_colour) for p in m.split(";"))
+
+
+def test_zswap_gets_its_own_row_when_it_holds_pages() -> None:
+    state = DashState("vm", None, 1.0, "live")
+    state.local_time = time.gmtime
+    a, b = sample(0, 0, 0, 0), sample(1, 0, 0, 0)
+    b.vmstat = dict(b.vmstat, zswpout=2500, zswpin=100)
+    b.meminfo = dict(b.meminfo, Zswap=8 * 1024 * 1024, Zswapped=32 * 1024 * 1024)
+    tracker = Tracker()
+    iv = Interval(a, b)
+    tracker.add(iv)
+    state.update(sample_record(iv, tracker, PAGE), None, [], "quiet")
+    zrow = next(r for r in record(state, 100, 30) if "zswap" in r)
+    assert "pool 8.0 MiB holding 32.0 MiB" in zrow and "no disk I/O" in zrow
+    assert "stored 2,500/s loaded 100/s" in zrow
+    # An empty, idle pool is not worth a row.
+    idle = DashState("vm", None, 1.0, "live")
+    c = sample(2, 0, 0, 0)
+    c.vmstat = dict(b.vmstat)
+    c.meminfo = dict(b.meminfo, Zswap=0, Zswapped=0)
+    iv2 = Interval(b, c)
+    tracker.add(iv2)
+    idle.update(sample_record(iv2, tracker, PAGE), None, [], "quiet")
+    assert not [r for r in record(idle, 100, 30) if "zswap" in r]
