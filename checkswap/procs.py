@@ -198,7 +198,6 @@ class Scanner:
         self.pss = pss
         self.pss_budget_s = pss_budget_s
         self._monotonic = monotonic  # only for the --pss time budget, never for rates
-        self._proc = root.join("proc")
         self._hidepid = read_proc_hidepid(root)
         self._hierarchy: Hierarchy | None = find_memory_hierarchy(root)
         self._clk_tck = os.sysconf("SC_CLK_TCK")
@@ -218,16 +217,17 @@ class Scanner:
         uptime = self._uptime()
         meminfo = parse_meminfo(self._read_required("proc/meminfo"))
         try:
-            names = os.listdir(self._proc)
+            # Joined on every sample: a snapshot bundle's root moves to the next captured tree.
+            proc = self.root.join("proc")
+            names = os.listdir(proc)
         except OSError as e:
-            raise KernelFileError(self._proc, e.strerror or str(e)) from None
+            raise KernelFileError(self.root.join("proc"), e.strerror or str(e)) from None
 
         scanned = denied = 0
         total = 0
         zero: set[str] = set()
         holders: list[tuple[str, bytes, int]] = []
         prev = self._prev
-        proc = self._proc
         flags = os.O_RDONLY | os.O_CLOEXEC
         # The hot loop: one open/read/close per process, VmSwap found in the raw bytes.
         for name in names:
@@ -319,7 +319,7 @@ class Scanner:
 
         notes: list[str] = []
         if self.pss:
-            denied += self._add_pss(processes, notes)
+            self._add_pss(processes, notes)
         cgroups = self._scan_cgroups(processes, seconds) if self.cgroups else None
 
         hidden = denied > 0 or (
@@ -428,7 +428,7 @@ class Scanner:
                 pass
         return self._passwd.get(uid, str(uid))
 
-    def _add_pss(self, processes: list[Record], notes: list[str]) -> int:
+    def _add_pss(self, processes: list[Record], notes: list[str]) -> None:
         """SwapPss for processes in swap, biggest first, until the time budget is used up.
 
         smaps_rollup walks the whole page table under the mm lock: on a process of hundreds of
@@ -442,7 +442,7 @@ class Scanner:
             if self._monotonic() >= deadline:
                 skipped += 1
                 continue
-            path = f"{self._proc}/{p['pid']}/smaps_rollup"
+            path = self.root.join(f"proc/{p['pid']}/smaps_rollup")
             try:
                 p["swap_pss_bytes"] = parse_smaps_rollup_swap_pss(read_file(path))
             except OSError as e:
@@ -455,7 +455,9 @@ class Scanner:
                 f"--pss time budget ({self.pss_budget_s:g} s) used up: SwapPss not read for "
                 f"{skipped} processes"
             )
-        return denied
+        if denied:
+            # smaps_rollup needs ptrace access: other users' processes are listed, not hidden.
+            notes.append(f"--pss: SwapPss of {denied} processes could not be read: run as root")
 
     # -- cgroups --
 

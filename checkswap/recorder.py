@@ -42,6 +42,7 @@ def _age_key(name: str) -> tuple[str, int]:
 
 
 # Errors that mean "no room or no disk right now", not "this can never work".
+WARN_EVERY_S = 3600.0
 _TRANSIENT = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS})
 
 
@@ -77,6 +78,8 @@ class Writer:
         self._size = 0  # bytes of whole lines in the current file
         self._failing: str | None = None  # the error while writes fail, for the resume event
         self._failed_since: float | None = None
+        self._warned_at: float | None = None
+        self._outage_warned = False
         self.lost = 0  # samples dropped during the current outage
         self.lost_total = 0
         self._threads: list[threading.Thread] = []
@@ -91,6 +94,8 @@ class Writer:
             target = self.path or self.directory
             if e.errno in (errno.EACCES, errno.EPERM):
                 raise Refused(f"cannot write {target}: {e.strerror}") from None
+            if e.errno in (errno.EEXIST, errno.ENOTDIR) and self.directory is not None:
+                raise BadInput(f"--dir {target}: not a directory (for one file: -o FILE)") from None
             if e.errno in (errno.ENOTDIR, errno.EISDIR):
                 raise BadInput(f"cannot write {target}: {e.strerror}") from None
             if e.errno not in _TRANSIENT:
@@ -178,7 +183,8 @@ class Writer:
                         )
                     )
                 )
-                self._warn(f"writing again to {self.current} ({self.lost} samples lost)")
+                if self._outage_warned:
+                    self._warn(f"writing again to {self.current} ({self.lost} samples lost)")
                 self._failing = None
                 self.lost = 0
             self._write_line(line)
@@ -199,12 +205,17 @@ class Writer:
     def _begin_outage(self, e: OSError) -> None:
         if self._failing is None:
             self._failing = e.strerror or str(e)
-            self._failed_since = self._wall()
-            target = self.current or self.path or self.directory
-            self._warn(
-                f"cannot write {target}: {self._failing}; recording goes on and resumes "
-                "writing when it can (this warning is not repeated)"
-            )
+            now = self._failed_since = self._wall()
+            # A disk hovering at full fails and recovers again and again: one warning an hour
+            # at most; every outage is in the recording as a "resumed" event anyway.
+            self._outage_warned = self._warned_at is None or now - self._warned_at >= WARN_EVERY_S
+            if self._outage_warned:
+                self._warned_at = now
+                target = self.current or self.path or self.directory
+                self._warn(
+                    f"cannot write {target}: {self._failing}; recording goes on and resumes "
+                    "writing when it can (this warning is not repeated within an hour)"
+                )
         if e.errno in (errno.ENOENT, errno.EROFS, errno.EIO):
             self._close_fd()  # reopen (and make the directory again) on the next write
 

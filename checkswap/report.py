@@ -204,7 +204,6 @@ def analyse_files(
     of a report's time: a week at 1 Hz is 604,800 lines); ``Analysis.absorb`` joins the
     chunks in order with the interval between them, so the result is the one-pass result.
     """
-    from checkswap.errors import BadInput
     from checkswap.store import Reading, first_wall, split_points
 
     ordered = sorted(paths, key=lambda p: (first_wall(p), p))
@@ -230,13 +229,7 @@ def analyse_files(
             pool.terminate()
             pool.join()
     for path, (lines, bad) in per_file.items():
-        if lines and bad == lines:
-            raise BadInput(
-                f"{path}: not a checkswap recording (none of its {lines} lines is a "
-                "recorded sample); record one with: checkswap record -o FILE"
-            )
-        if lines == 0:
-            reading.notes.append(f"{path}: empty recording")
+        reading.check_file(path, lines, bad)
     return total, reading
 
 

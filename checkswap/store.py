@@ -317,14 +317,17 @@ class Reading:
             before = self.lines
             bad = self.bad_lines
             yield from self.samples(_lines(path, self))
-            read = self.lines - before
-            if read and self.bad_lines - bad == read:
-                raise BadInput(
-                    f"{path}: not a checkswap recording (none of its {read} lines is a "
-                    "recorded sample); record one with: checkswap record -o FILE"
-                )
-            if read == 0:
-                self.notes.append(f"{path}: empty recording")
+            self.check_file(path, self.lines - before, self.bad_lines - bad)
+
+    def check_file(self, path: str, lines: int, bad: int) -> None:
+        """After reading a whole file: a file of nothing but bad lines is not a recording."""
+        if lines and bad == lines:
+            raise BadInput(
+                f"{path}: not a checkswap recording (none of its {lines} lines is a "
+                "recorded sample); record one with: checkswap record -o FILE"
+            )
+        if lines == 0:
+            self.notes.append(f"{path}: empty recording")
 
 
 def first_wall(path: str) -> float:

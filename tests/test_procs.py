@@ -314,3 +314,38 @@ def test_new_process_under_a_pid_seen_without_swap(
     reborn = _by_pid(scanner.sample())[1]
     assert reborn["swap_bytes"] == 2048 * 1024
     assert reborn["swap_delta_bytes_per_s"] is None
+
+
+class TwoTrees(StepRoot):
+    """A root that moves to a second tree on advance(), as a snapshot bundle does."""
+
+    def __init__(self, first: str, second: str) -> None:
+        super().__init__(first)
+        self.second = second
+
+    def advance(self) -> bool:
+        self.path = self.second
+        return True
+
+
+def test_root_that_moves_between_samples(fixture_root: Callable[[str], str], tmp_path: Any) -> None:
+    first = str(tmp_path / "a")
+    second = str(tmp_path / "b")
+    shutil.copytree(fixture_root("top-cgroup-v2-server"), first)
+    shutil.copytree(fixture_root("top-cgroup-v2-server"), second)
+    _edit(f"{second}/proc/812/status", "VmSwap:\t  262144 kB", "VmSwap:\t  266240 kB")
+    _set_stat_field(f"{second}/proc/812/stat", 9, 5133)
+    _edit(f"{second}/proc/812/smaps_rollup", "SwapPss:          131072 kB", "SwapPss: 1 kB")
+    cg = f"{second}/sys/fs/cgroup/system.slice/mysql.service"
+    _edit(f"{cg}/memory.stat", "pswpout 71234", "pswpout 71334")
+    root = TwoTrees(first, second)
+    scanner = Scanner(root, pss=True)
+    scanner.sample()
+    assert root.advance()
+    rec: dict[str, Any] = scanner.sample()
+    mysqld = _by_pid(rec)[812]
+    assert mysqld["swap_bytes"] == 266240 * 1024
+    assert mysqld["swap_delta_bytes_per_s"] == 4 * MiB / 2.0
+    assert mysqld["majflt_per_s"] == 5.0
+    assert mysqld["swap_pss_bytes"] == 1024
+    assert _by_path(rec)["/system.slice/mysql.service"]["swap_out_per_s"] == 50.0

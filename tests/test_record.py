@@ -166,7 +166,7 @@ def test_full_device_keeps_running_and_warns_once(tmp_path):
     assert status == 0
     assert err.count("\n") == 1, err
     assert "cannot write /dev/full: No space left on device" in err
-    assert "not repeated" in err
+    assert "not repeated within an hour" in err
 
 
 def test_unwritable_target_is_refused_at_start(tmp_path):
@@ -321,3 +321,45 @@ def test_trigger_writes_a_capture_after_the_crossing(tmp_path):
     assert kinds[:6] == ["header", "raw", "raw", "raw", "raw", "trigger"]
     assert trig["capture"]["type"] == "processes"
     assert trig["swap_in_per_s"] > 0
+
+
+def test_a_disk_flapping_at_full_warns_once_an_hour_and_records_every_outage(tmp_path):
+    import errno as errno_
+
+    now = [1000.0]
+
+    class Flaky(Writer):
+        fail = False
+
+        def _write_line(self, data: bytes) -> None:
+            if self.fail:
+                raise OSError(errno_.ENOSPC, "No space left on device")
+            super()._write_line(data)
+
+    path = str(tmp_path / "r.jsonl")
+    w, warnings = _writer(tmp_path, path=path, wall=lambda: now[0])
+    w.__class__ = Flaky
+    w.start()
+    for step, fail in enumerate([True, False, True, False, True, True, False]):
+        if step == 4:
+            now[0] += 3601  # an hour later: worth telling again
+        w.fail = fail
+        w.write(_raw(step))
+        now[0] += 10
+    w.close()
+    assert [x.split(":")[0] for x in warnings] == [
+        f"cannot write {path}",
+        f"writing again to {path} (1 samples lost)",
+        f"cannot write {path}",
+        f"writing again to {path} (2 samples lost)",
+    ]
+    resumed = [r for r in records(path) if r.get("event") == "resumed"]
+    assert [r["lost_samples"] for r in resumed] == [1, 1, 2]
+
+
+def test_dir_that_is_a_file_is_bad_input_with_a_hint(tmp_path):
+    target = tmp_path / "file"
+    target.write_text("")
+    status, _, err = run_cli("record", "--dir", str(target), "-n", "1")
+    assert status == 2
+    assert f"--dir {target}: not a directory (for one file: -o FILE)" in err

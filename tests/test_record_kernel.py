@@ -188,7 +188,8 @@ def test_full_filesystem_warns_once_resumes_and_never_corrupts(tmp_path):
         assert os.path.getsize(path) > size_while_full
 
     assert rep["bad_lines"] == 0  # no half line was ever left behind
-    (resumed,) = [e for e in rep["events"] if e["event"] == "resumed"]
-    assert resumed["lost_samples"] > 0
-    assert resumed["error"] == "No space left on device"
+    # Filling may flap (the filler's last small writes): one warning, one or more outages.
+    resumed = [e for e in rep["events"] if e["event"] == "resumed"]
+    assert resumed and all(e["lost_samples"] > 0 for e in resumed)
+    assert {e["error"] for e in resumed} == {"No space left on device"}
     assert rep["gaps"] >= 1

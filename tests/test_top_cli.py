@@ -95,8 +95,15 @@ def test_text_on_a_pipe_and_on_a_tty(fixture_root: Callable[[str], str]) -> None
     header = next(line for line in lines if line.lstrip().startswith("PID"))
     assert "SWAP/s" in header and "MAJFLT/s" in header
     assert "IN/s = swap-in (pages read back into RAM)" in out
-    status, out, _ = run(["top", "--root", root, "-n", "2", "-i", "0.01"], Tty())
+    status, out, _ = run(["top", "--root", root, "-n", "2", "-i", "0.01", "--cgroups"], Tty())
     assert out.count(CLEAR) == 2
+    # a StringIO has no terminal size: 80x24 is assumed, and the redraw fits it
+    screens = out.split(CLEAR)[1:]
+    for screen in screens:
+        lines = screen.splitlines()
+        assert len(lines) <= 23
+        assert max(len(line) for line in lines) <= 80
+        assert lines[-1] == "# (more: a bigger terminal, or --limit)"
 
 
 def test_hidepid_is_said(fixture_root: Callable[[str], str]) -> None:

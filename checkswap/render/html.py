@@ -151,7 +151,6 @@ def page_data(rec: dict[str, object], a: Analysis) -> str:
             {
                 "start": sp.start,
                 "end": sp.end,
-                "start_local": local(srec["start"]),
                 "duration": duration(srec["duration_s"]),
                 "peak_in": sp.peak_in,
                 "peak_out": sp.peak_out,
@@ -363,7 +362,8 @@ these; swap-out: pages written from RAM to swap (pswpout). Spikes are shaded. Dr
   var tbody = document.querySelector("#spikes tbody");
   spikes.forEach(function (s) {
     var tr = document.createElement("tr");
-    [s.start_local, s.duration, fmt(s.peak_in, 0), fmt(s.peak_out, 0), s.captured]
+    [new Date(s.start * 1000).toLocaleString(), s.duration, fmt(s.peak_in, 0),
+     fmt(s.peak_out, 0), s.captured]
       .forEach(function (v, i) {
         var td = document.createElement("td"); td.textContent = v;
         if (i === 4) td.className = "l";

@@ -5,7 +5,9 @@ Both take the record of ``procs.Scanner.sample()`` after the command has sorted 
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import time
 from typing import IO
 
@@ -125,12 +127,25 @@ class TopRenderer:
         self.tty = tty
         self.count = 0
 
+    def _size(self) -> tuple[int, int]:
+        try:
+            size = os.get_terminal_size(self.out.fileno())
+        except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+            return 80, 24
+        return size.columns, size.lines
+
     def refresh(self, rec: Record, shown_of: int, sort: str) -> None:
         if self.fmt == "json":
             self.out.write(json.dumps(rec, separators=(", ", ": ")) + "\n")
         else:
             lines = text_lines(rec, shown_of, sort)
             if self.tty:
+                # Redrawn in place: a line that wraps or a screen that scrolls would break the
+                # next redraw, so cut to the terminal's size.
+                width, height = self._size()
+                if len(lines) > height - 1:
+                    lines = [*lines[: height - 2], "# (more: a bigger terminal, or --limit)"]
+                lines = [line[:width] for line in lines]
                 self.out.write(CLEAR)
             elif self.count:
                 self.out.write("\n")  # on a pipe, refreshes follow each other, a blank line apart
