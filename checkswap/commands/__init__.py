@@ -46,6 +46,10 @@ COMMANDS = {
         "checkswap.commands.stress",
         "make a memory hog swap inside a memory-limited cgroup, and watch it",
     ),
+    "dash": (
+        "checkswap.commands.dash",
+        "live terminal dashboard: rates, PSI, areas, verdict, top processes and cgroups",
+    ),
 }
 # Commands that follow the monitoring-plugins exit convention: bad input is UNKNOWN (3).
 PLUGIN_COMMANDS = frozenset({"doctor", "check"})

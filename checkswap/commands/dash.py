@@ -1,0 +1,372 @@
+"""``checkswap dash``: the live full-screen dashboard (rich, from the ``dash`` extra).
+
+The same figures as ``watch`` (one ``sample_record`` per interval, through rates.py), plus who
+is in swap and the swap areas, on one screen that redraws only what changed. ``--replay`` plays a
+recording through the same code. Not a terminal: one line pointing to ``watch``, exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections import deque
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Callable, NamedTuple
+
+from checkswap.commands.watch import add_common_root
+from checkswap.errors import BadInput, CheckswapError
+from checkswap.fields import sample_record
+from checkswap.kernel.swaps import read_swaps
+from checkswap.rates import Interval, Tracker
+from checkswap.root import open_root
+from checkswap.sample import live_samples
+from checkswap.units import parse_duration
+
+if TYPE_CHECKING:
+    from checkswap.env import Env
+    from checkswap.render.dash import DashState, Screen
+    from checkswap.root import Root
+    from checkswap.sample import Sample
+    from checkswap.terminal import Terminal
+
+HISTORY = 1024  # intervals held back during a live pause: as many as a chart keeps
+
+HELP = "live full-screen dashboard: rates, charts, PSI, swap areas, top processes (needs a tty)"
+DESCRIPTION = """\
+A live full-screen view of swapping: swap-out and swap-in per second with charts, the 1/5/15-
+minute averages and the peak, memory pressure (PSI), swap used per area (disk, zram and zswap
+told apart), and the processes and cgroups holding and moving swap.
+
+  swap-out: pages written from RAM to swap (pswpout).
+  swap-in:  pages read back from swap into RAM (pswpin); processes wait for these.
+
+Keys: q quit, s sort (swap held / swap activity), p pause, ? help. Needs a terminal; for pipes,
+logs and scripts use `checkswap watch` (text, JSON lines or CSV). Needs rich:
+pip install 'checkswap[dash]'.
+"""
+
+
+class Quit(Exception):
+    pass
+
+
+class Update(NamedTuple):
+    """One interval for the screen: its sample record and what was seen alongside it."""
+
+    record: dict[str, object]
+    top: dict[str, object] | None  # the ``top --format json`` processes record
+    devices: list[dict[str, object]] | None
+    verdict: str
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    p: argparse.ArgumentParser = sub.add_parser(
+        "dash",
+        help=HELP,
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "-i",
+        "--interval",
+        default="1",
+        metavar="SECONDS",
+        help="time between samples: 2, 0.5, 2s (default: 1; live only)",
+    )
+    p.add_argument(
+        "--replay",
+        metavar="FILE",
+        help="play a recording made by `checkswap record` instead of the live system",
+    )
+    p.add_argument(
+        "--speed",
+        metavar="X",
+        help="replay speed: 1 is real time, 10 ten times faster, 0 no pauses (default: 1)",
+    )
+    add_common_root(p)
+    return p
+
+
+def parse_speed(text: str) -> float:
+    try:
+        value = float(text.rstrip("xX"))
+    except ValueError:
+        raise BadInput(f"invalid --speed {text!r}: give a factor such as 1, 10 or 0") from None
+    if not value >= 0 or value == float("inf"):
+        raise BadInput(f"invalid --speed {text!r}: it must be ≥ 0 (0: no pauses)")
+    return value
+
+
+class Dashboard:
+    """The screen, the keys and the clock between samples."""
+
+    def __init__(
+        self, term: Terminal, screen: Screen, state: DashState, env: Env, replay: bool
+    ) -> None:
+        self.term = term
+        self.screen = screen
+        self.state = state
+        self.env = env
+        self.replay = replay
+        self._held = 0.0  # seconds a replay spent paused
+        self._held_since: float | None = None
+        self._pending: deque[Update] = deque(maxlen=HISTORY)
+
+    def draw(self, full: bool = False) -> None:
+        width, height = self.term.size()
+        self.term.write(self.screen.update(self.state, width, height, full=full))
+
+    def handle(self, key: str) -> None:
+        state = self.state
+        if key == "resize":
+            self.draw(full=True)
+            return
+        if key in ("q", "Q"):
+            raise Quit
+        if state.help:
+            state.help = False  # any key closes the help
+        elif key == "?" or key == "h":
+            state.help = True
+        elif key in ("s", "S"):
+            state.next_sort()
+        elif key in ("p", "P", " "):
+            self.toggle_pause()
+        else:
+            return
+        self.draw()
+
+    def clock(self) -> float:
+        """The monotonic clock, stopped while a replay is paused."""
+        now = self.env.monotonic()
+        held = self._held + (now - self._held_since if self._held_since is not None else 0.0)
+        return now - held
+
+    def toggle_pause(self) -> None:
+        state = self.state
+        state.paused = not state.paused
+        if not state.paused:
+            for update in self._pending:
+                state.update(*update)
+            self._pending.clear()
+        if not self.replay:
+            return
+        if state.paused:
+            self._held_since = self.env.monotonic()
+        elif self._held_since is not None:
+            self._held += self.env.monotonic() - self._held_since
+            self._held_since = None
+
+    def wait(self, delay: float) -> None:
+        """Sleep ``delay`` seconds of ``clock()``, serving keys and resizes meanwhile.
+
+        Live, a pause only freezes the screen (sampling goes on, so the averages stay true);
+        in a replay it stops the clock, so the recording resumes where it stopped.
+        """
+        deadline = self.clock() + delay
+        while True:
+            hold = self.replay and self.state.paused
+            remaining = 3600.0 if hold else deadline - self.clock()
+            if remaining <= 0:
+                return
+            try:
+                events = self.term.wait(remaining)
+            except EOFError:
+                raise Quit from None
+            for key in events:
+                self.handle(key)
+
+    def show(self, update: Update | None = None) -> None:
+        if update is not None:
+            if self.state.paused:
+                # Live: the screen stays as it was; the intervals wait for the resume.
+                self._pending.append(update)
+                return
+            self.state.update(*update)
+        self.draw()
+
+
+def verdict_of(rec: dict[str, object]) -> str:
+    from checkswap.doctor import verdict
+
+    return verdict(rec)[0]
+
+
+class SwapAreas:
+    """The swap areas as ``doctor`` describes them, with ``Used`` fresh from /proc/swaps.
+
+    The topology (which disk, zram or not, rotational) is worked out again only when the set of
+    areas changes; each tick reads /proc/swaps alone.
+    """
+
+    def __init__(self, root: Root, live_use: bool) -> None:
+        self.root = root
+        self.live_use = live_use  # False for a recording: its header has the start's use only
+        self._names: tuple[str, ...] | None = None
+        self._devices: list[dict[str, object]] = []
+
+    def get(self) -> list[dict[str, object]] | None:
+        from checkswap.topology import swap_devices
+
+        try:
+            areas = read_swaps(self.root)
+        except OSError:
+            return None
+        names = tuple(a.name for a in areas)
+        if names != self._names:
+            self._devices = swap_devices(self.root)
+            self._names = names
+        used = {a.name: a.used_bytes for a in areas}
+        for d in self._devices:
+            d["used_bytes"] = used.get(str(d["name"])) if self.live_use else None
+        return self._devices
+
+
+def play(
+    samples: Iterator[Sample],
+    page_size: Callable[[], int],
+    dash: Dashboard,
+    areas: SwapAreas | None,
+    top: Callable[[], dict[str, object] | None],
+) -> int:
+    """Feed intervals to the screen until the samples end; returns the number of intervals."""
+    first = next(samples, None)
+    devices = areas.get() if areas is not None else None
+    dash.state.devices = devices
+    dash.show()
+    if first is None:
+        return 0
+    tracker = Tracker()
+    prev = first
+    for cur in samples:
+        iv = Interval(prev, cur)
+        tracker.add(iv)
+        rec = sample_record(iv, tracker, page_size())
+        if areas is not None and areas.live_use:
+            devices = areas.get()
+        dash.show(Update(rec, top(), devices, verdict_of(rec)))
+        prev = cur
+    return tracker.samples
+
+
+def run(args: argparse.Namespace, env: Env) -> int:
+    interval = parse_duration(args.interval)
+    speed = 1.0
+    if args.speed is not None:
+        if args.replay is None:
+            raise BadInput("--speed applies to --replay FILE only (live, use -i to set the pace)")
+        speed = parse_speed(args.speed)
+    if args.replay is not None and args.root is not None:
+        raise BadInput("--replay FILE and --root DIR cannot be used together: pick one source")
+    from checkswap.store import RecordingRoot, first_header
+
+    root: Root
+    if args.replay is not None:
+        header = first_header(args.replay)  # BadInput when the file cannot be read
+        page = header.get("page_size_bytes") if header else None
+        root = RecordingRoot(args.replay, header, page if isinstance(page, int) else 0)
+    else:
+        root = open_root(args.root)
+    if not _isatty(env.stdout) or not _isatty(sys.stdin):
+        raise BadInput(
+            "dash needs a terminal (stdin and stdout are not both a tty); for pipes, "
+            "logs and scripts use `checkswap watch` (or `watch --format json`)"
+        )
+    try:
+        from rich.console import Console
+    except ImportError:
+        raise CheckswapError("dash needs the rich library: pip install 'checkswap[dash]'") from None
+    from checkswap.render.dash import DashState, Screen
+    from checkswap.terminal import Terminal
+
+    replay = args.replay is not None
+    if replay:
+        name = os.path.basename(args.replay)
+        state = DashState(
+            root.hostname,
+            root.kernel_release,
+            interval,
+            f"replay {name} " + (f"{speed:g}x" if speed else "unpaced"),
+        )
+        state.top_note = "processes are not in a recording"
+    else:
+        bundle = root.replays
+        source = f"bundle {os.path.basename(str(args.root).rstrip('/'))}" if bundle else "live"
+        state = DashState(root.hostname, root.kernel_release, interval, source)
+    with Terminal(sys.stdin.fileno(), env.stdout) as term:
+        width, height = term.size()
+        console = Console(
+            file=env.stdout,
+            force_terminal=True,
+            width=width,
+            height=height,
+            highlight=False,
+            emoji=False,
+            markup=False,
+        )
+        dash = Dashboard(term, Screen(console), state, env, replay=replay)
+        try:
+            if replay:
+                _replay(args.replay, root, speed, dash)
+            else:
+                _live(root, interval, dash)
+            while True:  # the samples ended (a recording, a bundle): the screen stays for q
+                dash.wait(3600.0)
+        except Quit:
+            pass
+    return 0
+
+
+def _live(root: Root, interval: float, dash: Dashboard) -> None:
+    from checkswap.procs import Scanner
+
+    scanner = Scanner(root)
+    scanner.sample()  # the baseline: process rates need a previous scan
+    samples = live_samples(root, interval, None, dash.env.monotonic, dash.wait)
+    n = play(samples, lambda: root.page_size, dash, SwapAreas(root, True), scanner.sample)
+    dash.state.status = f"end of the snapshot bundle: {n} intervals"
+    dash.show()
+
+
+def _replay(path: str, root: Root, speed: float, dash: Dashboard) -> None:
+    from checkswap.store import Reading, paced
+
+    reading = Reading()
+
+    def page_size() -> int:
+        # A header, or else the first raw sample, gives it; both come before any interval.
+        return root.page_size or reading.page_size or 0
+
+    def captured() -> dict[str, object] | None:
+        """The processes ``record --trigger`` captured last, if any: a recording's only view
+        of who was swapping."""
+        if not reading.triggers:
+            return None
+        trigger = reading.triggers[-1]
+        capture = trigger.get("capture")
+        if not isinstance(capture, dict):
+            return None
+        wall = trigger.get("wall")
+        at = time.strftime("%H:%M:%S", time.localtime(wall)) if isinstance(wall, float) else "?"
+        dash.state.top_note = f"processes as captured by record --trigger at {at}"
+        return capture
+
+    samples = paced(reading.files([path]), speed, dash.clock, dash.wait)
+    try:
+        n = play(samples, page_size, dash, SwapAreas(root, False), captured)
+    except BadInput as e:
+        dash.state.status = str(e)  # not a recording at all: say so on the screen
+        n = 0
+    bad = reading.bad_lines
+    skipped = f", {bad} bad line{'s' if bad > 1 else ''} skipped" if bad else ""
+    if not dash.state.status:
+        dash.state.status = f"end of recording: {n} intervals{skipped}"
+    dash.show()
+
+
+def _isatty(stream: object) -> bool:
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError):
+        return False
