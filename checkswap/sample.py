@@ -7,6 +7,7 @@ recorder stores these raw values, and replay feeds them back through the same ra
 from __future__ import annotations
 
 from checkswap.errors import KernelFileError
+from checkswap.kernel.lines import IndexedParser
 from checkswap.kernel.meminfo import parse_meminfo
 from checkswap.kernel.pressure import PATH as PSI_PATH
 from checkswap.kernel.pressure import Pressure, read_pressure_file
@@ -54,6 +55,8 @@ class Sampler:
         self._vmstat = self._open("proc/vmstat", required=True)
         self._meminfo = self._open("proc/meminfo", required=True)
         self._psi = self._open(PSI_PATH, required=False)
+        self._parse_vmstat = IndexedParser(parse_vmstat, " ", kb_to_bytes=False)
+        self._parse_meminfo = IndexedParser(parse_meminfo, ":", kb_to_bytes=True)
 
     def _open(self, rel: str, required: bool) -> PreadFile | None:
         try:
@@ -71,7 +74,7 @@ class Sampler:
             psi = read_pressure_file(self._psi)
         except OSError as e:
             raise KernelFileError(self.root.join(PSI_PATH), e.strerror or str(e)) from None
-        return Sample(mono, wall, parse_vmstat(vm), parse_meminfo(mem), psi)
+        return Sample(mono, wall, self._parse_vmstat(vm), self._parse_meminfo(mem), psi)
 
     @staticmethod
     def _read(f: PreadFile | None) -> str:
@@ -105,9 +108,11 @@ def live_samples(
     try:
         yield sampler.take()
         t0 = monotonic()
-        k = 0
-        while count is None or k < count:
+        k = 0  # ticks since t0; restarts after a stall, so it does not count samples
+        taken = 0
+        while count is None or taken < count:
             k += 1
+            taken += 1
             target = t0 + k * interval
             delay = target - monotonic()
             if root.replays:

@@ -183,3 +183,33 @@ def test_pressure_other_errors_propagate() -> None:
 
     with pytest.raises(OSError):
         read_pressure(Broken(os.path.join(FIX, "linux-6.18-swapping")))
+
+
+# --- the per-tick fast path ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("case", "rel", "full", "sep", "kb"),
+    [
+        ("linux-6.18-swapping", "proc/vmstat", parse_vmstat, " ", False),
+        ("linux-4.19-no-psi", "proc/vmstat", parse_vmstat, " ", False),
+        ("linux-6.18-swapping", "proc/meminfo", parse_meminfo, ":", True),
+        ("linux-4.19-no-psi", "proc/meminfo", parse_meminfo, ":", True),
+    ],
+)
+def test_indexed_parser_equals_full_parser(case: str, rel: str, full, sep: str, kb: bool) -> None:  # type: ignore[no-untyped-def]
+    from checkswap.kernel.lines import IndexedParser
+
+    fast = IndexedParser(full, sep, kb_to_bytes=kb)
+    first = text(case, rel)
+    assert fast(first) == full(first)
+    assert fast(first) == full(first)  # second read: from the remembered layout
+    # Values change length between ticks; the layout still holds.
+    grown = first.replace(" 0\n", " 123456789\n").replace("  0 kB\n", "  987654321 kB\n")
+    assert fast(grown) == full(grown)
+    # Another kernel's file (a different root, a bundle): the full parser takes over.
+    other = text("linux-4.19-no-psi" if case != "linux-4.19-no-psi" else "linux-6.18-swapping", rel)
+    assert fast(other) == full(other)
+    # A field whose line turned to garbage is dropped, exactly as the full parser drops it.
+    broken = first.replace("pswpin ", "pswpin x", 1).replace("SwapFree:", "SwapFree: x", 1)
+    assert fast(broken) == full(broken)

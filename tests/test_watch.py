@@ -209,6 +209,27 @@ def test_ticks_do_not_drift() -> None:
     assert all(s == pytest.approx(0.7) for s in clock.sleeps[1:])
 
 
+def test_count_is_honoured_when_every_tick_overruns() -> None:
+    # Regression: the stall handling restarted the tick counter that -n was compared with, so
+    # a run whose ticks overran their interval (tiny -i, a slow machine) never ended.
+    clock = FakeClock(work=5.0)
+    status, out, _ = run(
+        [
+            "-n",
+            "5",
+            "-i",
+            "0.5",
+            "--format",
+            "json",
+            "--root",
+            os.path.join(FIX, "linux-6.18-swapping"),
+        ],
+        clock,
+    )
+    assert status == 0
+    assert len([r for r in json_lines(out) if r["type"] == "sample"]) == 5
+
+
 def test_old_kernel_without_psi_gives_null_not_zero() -> None:
     _, out, _ = run(
         [

@@ -14,7 +14,6 @@ from checkswap.units import format_bytes
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from typing import IO
 
     from checkswap.rates import Tracker
@@ -40,13 +39,6 @@ def utc_offset(wall: float) -> str:
     return f"UTC{z[:3]}:{z[3:]}" if len(z) == 5 else "local time"
 
 
-def _num(v: object, width: int, digits: int = 0) -> str:
-    if v is None:
-        return "-".rjust(width)
-    assert isinstance(v, (int, float))
-    return f"{v:{width}.{digits}f}"
-
-
 def _thousands(n: object) -> str:
     return f"{n:,}" if isinstance(n, int) else "-"
 
@@ -61,21 +53,32 @@ class TextRenderer(Renderer):
     def __init__(self, out: IO[str], zswap: bool) -> None:
         self.out = out
         self.zswap = zswap
-        cols: list[tuple[str, int, int, Callable[[object], object]]] = [
-            ("swap_in_per_s", 9, 0, _same),
-            ("swap_in_bytes_per_s", 9, 2, _mib),
-            ("swap_out_per_s", 9, 0, _same),
-            ("swap_out_bytes_per_s", 9, 2, _mib),
-            ("swap_used_bytes", 9, 1, _mib),
-            ("avg_5m.swap_in_per_s", 9, 1, _same),
-            ("avg_5m.swap_out_per_s", 9, 1, _same),
-            ("psi_some_pct", 6, 1, _same),
-            ("psi_full_pct", 6, 1, _same),
-            ("majflt_per_s", 8, 0, _same),
+        # (key, width, decimals, divisor): MiB columns divide bytes by 2**20.
+        cols: list[tuple[str, int, int, int]] = [
+            ("swap_in_per_s", 9, 0, 1),
+            ("swap_in_bytes_per_s", 9, 2, MIB),
+            ("swap_out_per_s", 9, 0, 1),
+            ("swap_out_bytes_per_s", 9, 2, MIB),
+            ("swap_used_bytes", 9, 1, MIB),
+            ("avg_5m.swap_in_per_s", 9, 1, 1),
+            ("avg_5m.swap_out_per_s", 9, 1, 1),
+            ("psi_some_pct", 6, 1, 1),
+            ("psi_full_pct", 6, 1, 1),
+            ("majflt_per_s", 8, 0, 1),
         ]
         if zswap:
-            cols += [("zswap_in_per_s", 9, 0, _same), ("zswap_out_per_s", 9, 0, _same)]
+            cols += [("zswap_in_per_s", 9, 0, 1), ("zswap_out_per_s", 9, 0, 1)]
         self.cols = cols
+        # Precomputed for the per-line hot path: where each value lives and how it is printed.
+        self._plan = [
+            (
+                *(key.split(".", 1) if "." in key else (key, None)),
+                f" {{:{w}.{d}f}}",
+                div,
+                " " + "-".rjust(w),
+            )
+            for key, w, d, div in cols
+        ]
 
     def _title(self, key: str) -> str:
         if key.startswith("avg_5m."):
@@ -134,16 +137,16 @@ class TextRenderer(Renderer):
         self._write("\n".join(lines))
 
     def sample(self, rec: Record, wall: float) -> None:
-        parts = [_local(wall)]
-        for key, width, digits, conv in self.cols:
-            if "." in key:
-                outer, inner = key.split(".", 1)
-                holder = rec.get(outer)
-                value = holder.get(inner) if isinstance(holder, dict) else None
+        parts = [time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(wall))]
+        for outer, inner, fmt, div, missing in self._plan:
+            value = rec.get(outer)
+            if inner is not None:
+                value = value.get(inner) if isinstance(value, dict) else None
+            if isinstance(value, (int, float)):
+                parts.append(fmt.format(value / div if div != 1 else value))
             else:
-                value = rec.get(key)
-            parts.append(_num(conv(value), width, digits))
-        line = " ".join(parts)
+                parts.append(missing)
+        line = "".join(parts)
         if "note" in rec:
             line += f"  # {rec['note']}"
         self._write(line)
@@ -177,14 +180,6 @@ def _int(v: object) -> int | None:
 
 def _fmt(v: object) -> str:
     return f"{v:,.1f}" if isinstance(v, (int, float)) else "-"
-
-
-def _same(v: object) -> object:
-    return v
-
-
-def _mib(v: object) -> object:
-    return v / MIB if isinstance(v, (int, float)) else None
 
 
 class JsonRenderer(Renderer):
