@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 import time
 
@@ -114,6 +113,10 @@ class Root:
 
     def _load_manifest(self) -> dict[str, object] | None:
         path = self.join(MANIFEST)
+        if not os.path.exists(path):
+            return None
+        import json  # only roots that carry a manifest pay for it
+
         try:
             with open(path, encoding="utf-8") as f:
                 data = json.load(f)
