@@ -49,6 +49,7 @@ def _suggest(message: str) -> str:
     # "invalid choice: 'wach' (choose from 'watch', 'top')" -> add "did you mean 'watch'?"
     if "invalid choice:" in message and "(choose from" in message:
         import difflib  # only on this error path: start-up time
+
         bad = message.split("invalid choice:", 1)[1].split("(choose from", 1)[0].strip(" '")
         choices = [c.strip(" ',)") for c in message.split("(choose from", 1)[1].split(",")]
         close = difflib.get_close_matches(bad, choices, n=1)

@@ -155,6 +155,11 @@ def test_pressure_table(raw: str, some_total: int | None, full: int | None) -> N
     assert (psi.full.total_us if psi.full else None) == full
 
 
+def test_pressure_fields_in_another_order_are_read_by_name() -> None:
+    psi = parse_pressure("some avg60=1.00 avg10=2.00 total=5 avg300=3.00\n")
+    assert psi is not None and psi.some == PressureLine(2.0, 1.0, 3.0, 5)
+
+
 def test_pressure_garbage_is_none() -> None:
     assert parse_pressure("nonsense\n") is None
 

@@ -443,3 +443,14 @@ def test_lines_reach_a_pipe_one_by_one() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_text_missing_values_keep_the_columns() -> None:
+    # No PSI and no zswap on this kernel: "-" in place of a figure, in the same column width.
+    _, out, _ = run(["-n", "2", "-i", "0.01", "--root", os.path.join(FIX, "linux-4.19-no-psi")])
+    data = [line for line in out.splitlines() if not line.startswith("#")]
+    header, rows = data[0], data[1:]
+    assert len(rows) == 2
+    assert all(len(r) == len(header) for r in rows)
+    assert rows[0].split()[-3:-1] == ["-", "-"]  # some% and full%
+    assert "# PSI: not available on this kernel" in out

@@ -25,7 +25,7 @@ class IndexedParser:
         self._full = full
         self._sep = separator  # what follows the name: " " in vmstat, ":" in meminfo
         self._kb = kb_to_bytes
-        self._layout: list[tuple[int, str, str]] | None = None
+        self._layout: list[tuple[int, str, str, int]] | None = None
         self._nlines = -1
 
     def __call__(self, text: str) -> dict[str, int]:
@@ -33,16 +33,16 @@ class IndexedParser:
         layout = self._layout
         if layout is not None and len(lines) == self._nlines:
             out = {}
+            kb = self._kb
             try:
-                for i, name, prefix in layout:
+                for i, name, prefix, n in layout:
                     line = lines[i]
-                    if not line.startswith(prefix):
+                    if line[:n] != prefix:
                         break
-                    value = line[len(prefix) :]
-                    if self._kb and value.endswith(" kB"):
-                        out[name] = int(value[:-3]) * 1024
+                    if kb and line[-3:] == " kB":
+                        out[name] = int(line[n:-3]) * 1024
                     else:
-                        out[name] = int(value)
+                        out[name] = int(line[n:])
                 else:
                     return out
             except ValueError:
@@ -51,7 +51,7 @@ class IndexedParser:
         self._nlines = len(lines)
         sep = self._sep
         self._layout = [
-            (i, name, name + sep)
+            (i, name, name + sep, len(name) + len(sep))
             for i, line in enumerate(lines)
             for name in (line.partition(sep)[0],)
             if name in out

@@ -42,8 +42,23 @@ else:
 
 
 def _parse_line(rest: str) -> PressureLine | None:
+    items = rest.split()
+    if (
+        len(items) == 4
+        and items[0][:6] == "avg10="
+        and items[1][:6] == "avg60="
+        and items[2][:7] == "avg300="
+        and items[3][:6] == "total="
+    ):
+        # The layout every kernel since 4.20 prints: read it without building a dict.
+        try:
+            return PressureLine(
+                float(items[0][6:]), float(items[1][6:]), float(items[2][7:]), int(items[3][6:])
+            )
+        except ValueError:
+            pass
     values: dict[str, str] = {}
-    for item in rest.split():
+    for item in items:
         key, sep, value = item.partition("=")
         if sep:
             values[key] = value

@@ -79,6 +79,7 @@ class TextRenderer(Renderer):
             )
             for key, w, d, div in cols
         ]
+        self._line_format = "{}" + "".join(f" {{:{w}.{d}f}}" for _, w, d, _ in cols)
 
     def _title(self, key: str) -> str:
         if key.startswith("avg_5m."):
@@ -137,16 +138,24 @@ class TextRenderer(Renderer):
         self._write("\n".join(lines))
 
     def sample(self, rec: Record, wall: float) -> None:
-        parts = [time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(wall))]
-        for outer, inner, fmt, div, missing in self._plan:
+        values: list[object] = [time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(wall))]
+        whole = True
+        for outer, inner, _, div, _ in self._plan:
             value = rec.get(outer)
             if inner is not None:
                 value = value.get(inner) if isinstance(value, dict) else None
             if isinstance(value, (int, float)):
-                parts.append(fmt.format(value / div if div != 1 else value))
+                values.append(value / div if div != 1 else value)
             else:
-                parts.append(missing)
-        line = "".join(parts)
+                values.append(None)
+                whole = False
+        if whole:
+            line = self._line_format.format(*values)  # one call for the whole line
+        else:
+            parts = [str(values[0])]
+            for value, (_, _, fmt, _, missing) in zip(values[1:], self._plan):
+                parts.append(missing if value is None else fmt.format(value))
+            line = "".join(parts)
         if "note" in rec:
             line += f"  # {rec['note']}"
         self._write(line)
