@@ -211,6 +211,15 @@ class Scanner:
 
     # -- one refresh --
 
+    def _sees_everything(self) -> bool:
+        """Whether hidepid hides nothing from us: root, or a member of the mount's gid=."""
+        if not self.root.is_host:
+            return False  # a captured tree was read by whoever captured it: trust its counts
+        if os.geteuid() == 0:
+            return True
+        gid = self._hidepid.gid
+        return gid is not None and (gid == os.getegid() or gid in os.getgroups())
+
     def sample(self) -> Record:
         mono, wall = self.root.clock()
         dt = None if self._prev_mono is None else mono - self._prev_mono
@@ -322,9 +331,7 @@ class Scanner:
             self._add_pss(processes, notes)
         cgroups = self._scan_cgroups(processes, seconds) if self.cgroups else None
 
-        hidden = denied > 0 or (
-            self._hidepid.invisible and not (self.root.is_host and os.geteuid() == 0)
-        )
+        hidden = denied > 0 or (self._hidepid.invisible and not self._sees_everything())
         if hidden:
             why = []
             if self._hidepid.value is not None:

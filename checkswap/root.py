@@ -149,17 +149,25 @@ def open_root(path: str | None) -> Root:
     else:
         if not os.path.exists(path):
             raise BadInput(f"--root {path}: no such file or directory")
-        from checkswap import bundle  # bundle builds on Root: import here, not at the top
+        unpacked_bundle = os.path.isdir(os.path.join(path, "samples")) and os.path.isfile(
+            os.path.join(path, MANIFEST)
+        )
+        if not os.path.isdir(path) or unpacked_bundle:
+            # Only bundles pay for importing tarfile and the bundle code.
+            from checkswap import bundle
 
-        if bundle.is_bundle_file(path) or bundle.is_bundle_dir(path):
-            root = bundle.BundleRoot(path)
-        elif not os.path.isdir(path):
+            if bundle.is_bundle_file(path) or bundle.is_bundle_dir(path):
+                return _checked(bundle.BundleRoot(path))
+        if not os.path.isdir(path):
             raise BadInput(
                 f"--root {path}: neither a directory holding proc/ and sys/ nor a snapshot "
                 "bundle made by `checkswap snapshot`"
             )
-        else:
-            root = Root(path)
+        root = Root(path)
+    return _checked(root)
+
+
+def _checked(root: Root) -> Root:
     check_kernel_tree(root)
     return root
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 
@@ -247,17 +249,32 @@ class Hog:
             text=True,
         )
         self.pid = self.proc.pid
+        # A reader thread, so that waiting for a line can time out.
+        self._lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read_lines, daemon=True).start()
+
+    def _read_lines(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self._lines.put(line)
+        self._lines.put("")  # end of output: the hog exited
+
+    def _line(self, timeout: float, what: str) -> str:
+        """The hog's next line, or a failure after ``timeout`` seconds (never a hung test)."""
+        try:
+            return self._lines.get(timeout=timeout)
+        except queue.Empty:
+            self.stop()
+            raise AssertionError(f"hog {self.pid}: no {what} after {timeout:.0f} s") from None
 
     def wait_ready(self, timeout: float = 60) -> None:
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
+        line = self._line(timeout, "'ready'")
         if line.strip() != "ready":
             raise AssertionError(f"hog did not start: {line!r}")
 
     def wait_done(self, timeout: float = 120) -> int:
         """Wait until the touching loop ends; the process stays alive (in swap) until stop()."""
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
+        line = self._line(timeout, "end of its touching loop")
         assert line.startswith("passes"), line
         return int(line.split()[1])
 

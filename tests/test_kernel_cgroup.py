@@ -58,7 +58,7 @@ MOUNTINFO_PLAIN = (
         (MOUNTINFO_PLAIN, Hidepid(None, False, False)),
         (
             "22 27 0:21 / /proc rw shared:12 - proc proc rw,hidepid=2,gid=27\n",
-            Hidepid("2", True, False),
+            Hidepid("2", True, False, 27),
         ),
         (
             "22 27 0:21 / /proc rw - proc proc rw,hidepid=invisible\n",

@@ -237,6 +237,24 @@ def test_no_cgroups(fixture_root: Callable[[str], str]) -> None:
     assert _by_pid(rec)[812]["cgroup"] == "/system.slice/mysql.service"
 
 
+def test_hidepid_gid_members_see_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    # hidepid=invisible,gid=27: members of group 27 see every process, as root does, so an
+    # unprivileged member must not be told that processes are hidden.
+    from checkswap.kernel.mountinfo import Hidepid
+    from checkswap.root import Root
+
+    scanner = Scanner(Root("/"))
+    scanner._hidepid = Hidepid("invisible", True, False, 27)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(os, "getegid", lambda: 1000)
+    monkeypatch.setattr(os, "getgroups", lambda: [1000, 27])
+    assert scanner._sees_everything()
+    monkeypatch.setattr(os, "getgroups", lambda: [1000])
+    assert not scanner._sees_everything()
+    scanner._hidepid = Hidepid("invisible", True, False, None)
+    assert not scanner._sees_everything()
+
+
 def test_hidepid2_is_reported(fixture_root: Callable[[str], str]) -> None:
     rec: dict[str, Any] = Scanner(StepRoot(fixture_root("top-hidepid2"))).sample()
     assert rec["hidden_processes"] is True

@@ -198,6 +198,10 @@ def top_as_nobody(root: str, *args: str) -> dict[str, Any]:
             with os.fdopen(wfd, "wb") as w:
                 w.write(payload)
             code = 0
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
         finally:
             os._exit(code)
     os.close(wfd)

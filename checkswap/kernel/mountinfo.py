@@ -99,19 +99,24 @@ class Hidepid(NamedTuple):
     value: str | None  # the option as written, None when /proc is mounted without it
     invisible: bool  # other users' /proc/PID directories are not listed at all
     noaccess: bool  # listed, but their files cannot be read
+    # gid=N: members of this group see every process, as root does (Documentation/
+    # filesystems/proc.rst, "Mount options").
+    gid: int | None = None
 
 
 def proc_hidepid(mounts: list[Mount], proc_dirs: tuple[str, ...] = ("/proc",)) -> Hidepid:
     """hidepid of the proc mount at one of ``proc_dirs`` (the last: a later mount hides earlier
     ones). A root other than / reads its proc at DIR/proc, while a captured tree's mountinfo
     names /proc: both are looked for."""
-    value = None
+    value = gid_text = None
     for m in mounts:
         if m.mount_point in proc_dirs and m.fstype == "proc":
             value = m.super_options.get("hidepid")
+            gid_text = m.super_options.get("gid")
     if value is None or value in ("0", "off"):
         return Hidepid(value, False, False)
-    return Hidepid(value, value in _INVISIBLE, value in _NOACCESS)
+    gid = int(gid_text) if gid_text is not None and gid_text.isdigit() else None
+    return Hidepid(value, value in _INVISIBLE, value in _NOACCESS, gid)
 
 
 def read_proc_hidepid(root: Root) -> Hidepid:
