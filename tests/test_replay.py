@@ -79,3 +79,12 @@ def test_replay_rejects_root_and_bad_speed(tmp_path):
     assert status == 2 and "invalid --speed 'fast'" in err
     status, _, err = run_cli("watch", "--replay", str(tmp_path / "nope.jsonl"))
     assert status == 2 and "no such recording" in err
+
+
+def test_replay_with_an_interval_says_to_use_speed(tmp_path):
+    # -i used to be silently ignored with --replay; a user who types it wants faster playback.
+    path = str(tmp_path / "r.jsonl")
+    write_recording(path, ROWS)
+    status, out, err = run_cli("watch", "--replay", path, "-i", "0.1")
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and "use --speed" in err

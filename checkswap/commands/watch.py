@@ -56,7 +56,6 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
     p.add_argument(
         "-i",
         "--interval",
-        default="1",
         metavar="SECONDS",
         help="time between samples: 2, 0.5, 2s, 5m (default: 1)",
     )
@@ -149,10 +148,15 @@ def stream(root: Root, samples: Iterable[Sample], fmt: str, env: Env, interval: 
 
 
 def run(args: argparse.Namespace, env: Env) -> int:
-    interval = parse_duration(args.interval)
     count = parse_count(args.count) if args.count is not None else None
     if args.replay is not None:
+        if args.interval is not None:
+            raise BadInput(
+                "-i does not apply to --replay: a recording plays at the interval it was "
+                "recorded with; to play it faster, use --speed (e.g. --speed 10)"
+            )
         return _replay(args, env, count)
+    interval = parse_duration(args.interval if args.interval is not None else "1")
     root = open_root(args.root)
     samples = live_samples(root, interval, count, env.monotonic, env.sleep, env.clock)
     return stream(root, samples, args.format, env, interval)
