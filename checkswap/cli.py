@@ -22,7 +22,9 @@ from checkswap.errors import BadInput, CheckswapError, PluginStatus
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
 
 if TYPE_CHECKING:
-    from typing import NoReturn
+    from typing import IO, Any, NoReturn
+
+    from _typeshed import SupportsWrite
 
 DESCRIPTION = """\
 checkswap tells whether this Linux machine is swapping, whether it hurts, and who is in swap.
@@ -39,10 +41,24 @@ class UsageError(BadInput):
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line and an exception, not a print and exit."""
+    """argparse, but a usage error is one line and an exception, not a print and exit, and
+    --help/--version go to the program's own stdout (tests run the CLI in-process)."""
+
+    default_out: IO[str] | None = None  # for sub-parsers, which argparse creates itself
+
+    def __init__(self, *args: Any, out: IO[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.out = out if out is not None else self.default_out
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {_suggest(message)}")
+        # main() prefixes "checkswap: "; keep only the subcommand's name ("top: ...").
+        where = self.prog[len("checkswap") :].strip() if self.prog.startswith("checkswap") else ""
+        raise UsageError(f"{where}: {_suggest(message)}" if where else _suggest(message))
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        if self.out is not None and (file is None or file is sys.stdout):
+            file = self.out
+        super()._print_message(message, file)
 
 
 def _suggest(message: str) -> str:
@@ -58,18 +74,24 @@ def _suggest(message: str) -> str:
     return message
 
 
-def build_parser(selected: str | None) -> tuple[Parser, ModuleType | None]:
+def build_parser(
+    selected: str | None, out: IO[str] | None = None
+) -> tuple[Parser, ModuleType | None]:
     """The parser, with full arguments for the selected command only (see commands/)."""
     parser = Parser(
         prog="checkswap",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        out=out,
     )
     parser.add_argument("--version", action="version", version=f"checkswap {__version__}")
     parser.add_argument(
         "--debug", action="store_true", help="show a traceback on errors (for bug reports)"
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    bound = type("Parser", (Parser,), {"default_out": out})
+    sub: argparse._SubParsersAction[Parser] = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=bound
+    )
     module = None
     if selected is not None:
         # Building a sub-parser costs ~0.7 ms: when the command is known, build only its own.
@@ -114,7 +136,7 @@ def main(argv: list[str] | None = None, env: Env | None = None) -> int:
         command = None
     bad_input_status = PluginStatus.UNKNOWN if command in PLUGIN_COMMANDS else 2
     try:
-        parser, module = build_parser(command)
+        parser, module = build_parser(command, env.stdout)
         args = parser.parse_args(args_list)
         if module is None:
             parser.print_help(env.stdout)
