@@ -454,3 +454,19 @@ def test_text_missing_values_keep_the_columns() -> None:
     assert all(len(r) == len(header) for r in rows)
     assert rows[0].split()[-3:-1] == ["-", "-"]  # some% and full%
     assert "# PSI: not available on this kernel" in out
+
+
+def test_zram_area_is_named_as_such(live_tree: str) -> None:
+    # /proc/swaps calls a zram device a "partition"; the header says it is compressed RAM.
+    with open(os.path.join(live_tree, "proc/swaps"), "w") as f:
+        f.write(
+            "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+            "/dev/zram1                              partition\t4194300\t\t0\t\t100\n"
+            "/swapfile                               file\t\t1048572\t\t0\t\t-2\n"
+        )
+    _, out, _ = run(["-n", "1", "-i", "0.01", "--format", "json", "--root", live_tree])
+    kinds = [a["kind"] for a in json_lines(out)[0]["swap_areas"]]  # type: ignore[union-attr]
+    assert kinds == ["zram", "file"]
+    _, text, _ = run(["-n", "1", "-i", "0.01", "--root", live_tree])
+    assert "/dev/zram1 (zram: compressed RAM, no disk I/O, 4.0 GiB)" in text
+    assert "/swapfile (file, 1024.0 MiB)" in text

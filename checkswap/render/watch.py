@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from checkswap.rates import Tracker
 
 MIB = 1024 * 1024
+_AREA_KIND = {"zram": "zram: compressed RAM, no disk I/O"}
 Record = dict[str, object]
 
 
@@ -121,7 +122,9 @@ class TextRenderer(Renderer):
             lines.append("# no swap is configured: nothing can be swapped out")
         else:
             desc = ", ".join(
-                f"{a['name']} ({a['type']}, {format_bytes(a['size_bytes'])})" for a in areas
+                f"{a['name']} ({_AREA_KIND.get(a.get('kind'), a['type'])}, "
+                f"{format_bytes(a['size_bytes'])})"
+                for a in areas
             )
             lines.append(
                 f"# swap: {format_bytes(total if isinstance(total, int) else None)} total, "
