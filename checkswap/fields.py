@@ -130,10 +130,6 @@ def iso_utc(wall: float | None) -> str | None:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{us // 1000:03d}+00:00"
 
 
-def _rate(delta: int | None, seconds: float) -> float | None:
-    return None if delta is None or seconds <= 0 else delta / seconds
-
-
 def _mul(value: float | None, factor: int) -> float | None:
     return None if value is None else value * factor
 
@@ -176,8 +172,8 @@ def sample_record(iv: Interval, tracker: Tracker, page_size: int) -> dict[str, o
     psi = end.psi
     vm = end.vmstat
     has_zswap = "zswpin" in vm
-    swap_in = _rate(d["pswpin"], secs)
-    swap_out = _rate(d["pswpout"], secs)
+    swap_in = iv.rate("pswpin")
+    swap_out = iv.rate("pswpout")
     rec: dict[str, object] = {
         "type": "sample",
         "time": iso_utc(end.wall),
@@ -193,19 +189,19 @@ def sample_record(iv: Interval, tracker: Tracker, page_size: int) -> dict[str, o
         "swap_total_bytes": mem.get("SwapTotal"),
         "swap_cached_bytes": mem.get("SwapCached"),
         "mem_available_bytes": mem.get("MemAvailable"),
-        "majflt_per_s": _rate(d["pgmajfault"], secs),
-        "refault_anon_per_s": _rate(d["workingset_refault_anon"], secs),
+        "majflt_per_s": iv.rate("pgmajfault"),
+        "refault_anon_per_s": iv.rate("workingset_refault_anon"),
         "psi_some_avg10": psi.some.avg10 if psi is not None and psi.some is not None else None,
         "psi_full_avg10": psi.full.avg10 if psi is not None and psi.full is not None else None,
         "psi_some_pct": iv.psi_some_pct,
         "psi_full_pct": iv.psi_full_pct,
-        "zswap_in_per_s": _rate(d["zswpin"], secs) if has_zswap else None,
-        "zswap_out_per_s": _rate(d["zswpout"], secs) if has_zswap else None,
-        "zswap_writeback_per_s": _rate(d["zswpwb"], secs),
+        "zswap_in_per_s": iv.rate("zswpin") if has_zswap else None,
+        "zswap_out_per_s": iv.rate("zswpout") if has_zswap else None,
+        "zswap_writeback_per_s": iv.rate("zswpwb"),
         "zswap_pool_bytes": mem.get("Zswap"),
         "zswapped_bytes": mem.get("Zswapped"),
-        "swap_in_zero_per_s": _rate(d["swpin_zero"], secs),
-        "swap_out_zero_per_s": _rate(d["swpout_zero"], secs),
+        "swap_in_zero_per_s": iv.rate("swpin_zero"),
+        "swap_out_zero_per_s": iv.rate("swpout_zero"),
     }
     for key, (rin, rout), covered in tracker.averages():
         rec[key] = {"swap_in_per_s": rin, "swap_out_per_s": rout, "covered_s": covered}

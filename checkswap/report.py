@@ -119,9 +119,10 @@ class Analysis:
         secs = iv.interval_s
         if iv.notes:
             self.reset_intervals += 1
-        din, dout = iv.deltas["pswpin"], iv.deltas["pswpout"]
-        rin = din / secs if din is not None and secs > 0 else NAN
-        rout = dout / secs if dout is not None and secs > 0 else NAN
+        rin = iv.rate("pswpin")
+        rout = iv.rate("pswpout")
+        rin = NAN if rin is None else rin
+        rout = NAN if rout is None else rout
         some, full = iv.psi_some_pct, iv.psi_full_pct
         used = swap_used(iv.end.meminfo)
         series.time.append(iv.end.wall)

@@ -330,45 +330,37 @@ class Reading:
             self.notes.append(f"{path}: empty recording")
 
 
-def first_wall(path: str) -> float:
-    """Wall time of the file's first readable sample (inf if none): for ordering files."""
-    reading = Reading()
+def _leading_records(path: str, limit: int = 1000) -> Iterator[dict[str, object]]:
+    """The JSON objects among a file's first ``limit`` lines; a damaged file just ends early."""
     with _open_text(path) as f:
         try:
             for n, line in enumerate(f):
-                if n > 1000:
-                    break
+                if n > limit:
+                    return
                 try:
                     rec = json.loads(line)
                 except ValueError:
                     continue
-                if (
-                    isinstance(rec, dict)
-                    and rec.get("type") == "raw"
-                    and isinstance(rec.get("wall"), (int, float))
-                ):
-                    return float(rec["wall"])
+                if isinstance(rec, dict):
+                    yield rec
         except (EOFError, OSError, zlib.error):
-            reading.bad_lines += 1
+            return
+
+
+def first_wall(path: str) -> float:
+    """Wall time of the file's first readable sample (inf if none): for ordering files."""
+    for rec in _leading_records(path):
+        if rec.get("type") == "raw" and isinstance(rec.get("wall"), (int, float)):
+            return float(rec["wall"])  # type: ignore[arg-type]
     return float("inf")
 
 
 def first_header(path: str) -> dict[str, object] | None:
     """The first header record of a file (None for a recording without one)."""
-    with _open_text(path) as f:
-        try:
-            for n, line in enumerate(f):
-                if n > 1000:
-                    break
-                try:
-                    rec = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(rec, dict) and rec.get("type") == "header":
-                    return rec
-                if isinstance(rec, dict) and rec.get("type") == "raw":
-                    return None
-        except (EOFError, OSError, zlib.error):
+    for rec in _leading_records(path):
+        if rec.get("type") == "header":
+            return rec
+        if rec.get("type") == "raw":
             return None
     return None
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import shlex
-import shutil
 import subprocess
 import sys
-import zipapp
 
 from rechelp import write_recording
 
@@ -28,17 +26,13 @@ def test_systemd_unit_runs_a_valid_record_command():
 
 
 def test_zipapp_writes_the_html_report_in_isolated_mode(tmp_path):
-    app = tmp_path / "app"
-    shutil.copytree(
-        os.path.join(REPO, "checkswap"),
-        app / "checkswap",
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
-    (app / "__main__.py").write_text(
-        "import sys\nfrom checkswap.cli import main\nsys.exit(main())\n"
-    )
+    # The zipapp as the project builds it (tools/build-pyz), not a copy made by the test.
     pyz = str(tmp_path / "checkswap.pyz")
-    zipapp.create_archive(str(app), pyz)
+    subprocess.run(
+        [sys.executable, os.path.join(REPO, "tools", "build-pyz"), pyz],
+        check=True,
+        capture_output=True,
+    )
     rec, html = str(tmp_path / "r.jsonl"), str(tmp_path / "r.html")
     write_recording(rec, [(0.0, 0, 0), (1.0, 5000, 10), (2.0, 5000, 10)])
     proc = subprocess.run(
