@@ -53,8 +53,10 @@ class MovingTree:
     """A copy of a swapping fixture whose counters climb with the fake clock, so the golden
     outputs carry real rates, averages, peaks and verdicts rather than zeros."""
 
-    RATES: ClassVar[dict[str, int]] = {"pswpin": 1500, "pswpout": 2500, "pgmajfault": 900, "workingset_refault_anon": 1200,
-             "zswpin": 300, "zswpout": 400, "swpin_zero": 50, "swpout_zero": 70}
+    RATES: ClassVar[dict[str, int]] = {
+        "pswpin": 1500, "pswpout": 2500, "pgmajfault": 900, "workingset_refault_anon": 1200,
+        "zswpin": 300, "zswpout": 400, "swpin_zero": 50, "swpout_zero": 70,
+    }
 
     def __init__(self, tmp: str, source: str = "linux-6.18-swapping") -> None:
         self.path = os.path.join(tmp, "moving")
