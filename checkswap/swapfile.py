@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import stat
 import time
 from typing import Callable, NamedTuple
 
@@ -118,10 +119,123 @@ def has_swap_signature(path: str, page_size: int) -> bool:
         return False
 
 
-def filesystem_for(root: Root, path: str) -> Mount:
-    """The mount a file at ``path`` lands on, refused (exit 1) if it cannot hold swap."""
-    # The directory, symlinks resolved: the file does not exist yet.
-    mount = mount_for_path(read_mountinfo(root), os.path.realpath(os.path.dirname(path)))
+# --- where the file goes: no other user may be able to change any directory on the way -------
+
+MAX_LINKS = 40  # the kernel's MAXSYMLINKS: links followed in one lookup
+_RACE = (
+    "another user could put a link to another file in the swapfile's place between two steps, "
+    "and root would turn that file into swap"
+)
+
+
+def _user(uid: int) -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
+def _group(gid: int) -> str:
+    import grp
+
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return f"gid {gid}"
+
+
+def check_directory(target: str, directory: str, st: os.stat_result) -> None:
+    """Refuse a directory whose entries another user could rename, replace or remove.
+
+    Its owner can, and so can anyone it is writable by, unless it is sticky: in a sticky
+    directory (/tmp, /var/tmp) only a file's owner, or the directory's, may rename or remove it.
+    So a root-owned sticky directory is safe for root's file; a group-writable one is not.
+    """
+    if st.st_uid not in (0, os.geteuid()):
+        raise Refused(
+            f"refusing --path {target}: directory {directory} is owned by {_user(st.st_uid)}, "
+            f"not root: {_RACE}; choose a directory owned by root"
+        )
+    mode = stat.S_IMODE(st.st_mode)
+    if mode & (stat.S_IWGRP | stat.S_IWOTH) and not mode & stat.S_ISVTX:
+        who = "every user" if mode & stat.S_IWOTH else f"group {_group(st.st_gid)}"
+        raise Refused(
+            f"refusing --path {target}: directory {directory} is writable by {who} and not "
+            f"sticky (mode {mode:04o}): {_RACE}; choose a directory only root can write, or a "
+            "root-owned sticky one such as /var/tmp"
+        )
+
+
+def split_target(path: str) -> tuple[str, str]:
+    """(directory, name) of an absolute ``path``; ``..`` is left to the walk, as the kernel does."""
+    if not path.startswith("/"):
+        path = os.path.join(os.getcwd(), path)
+    trimmed = path.rstrip("/")
+    directory, _, name = trimmed.rpartition("/")
+    if name in ("", ".", ".."):
+        raise Refused(f"{path} already exists (a directory); choose another --path")
+    return directory or "/", name
+
+
+def open_directory(directory: str, target: str) -> tuple[int, str]:
+    """Walk to ``directory`` one name at a time, checking every directory on the way.
+
+    Returns an O_PATH descriptor of it and its real path (symlinks resolved, as /proc/swaps will
+    name the file). Each name is opened relative to its parent's descriptor without following
+    it, so what is checked is what is used; a symlink is read and its target walked the same
+    way, so the directories it passes through are checked too (every ancestor, not only the
+    last, and not only those of the resolved path).
+    """
+    flags = os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC
+    stack = [(os.open("/", flags | os.O_DIRECTORY), "/")]
+    try:
+        check_directory(target, "/", os.fstat(stack[0][0]))
+        todo = directory.split("/")[::-1]
+        links = 0
+        while todo:
+            name = todo.pop()
+            if name in ("", "."):
+                continue
+            if name == "..":
+                if len(stack) > 1:
+                    os.close(stack.pop()[0])
+                continue
+            parent_fd, parent = stack[-1]
+            here = os.path.join(parent, name)
+            try:
+                fd = os.open(name, flags, dir_fd=parent_fd)
+            except FileNotFoundError:
+                raise BadInput(f"--path {target}: directory {directory} does not exist") from None
+            except OSError as e:
+                raise BadInput(f"--path {target}: {here}: {e.strerror}") from None
+            st = os.fstat(fd)
+            if stat.S_ISLNK(st.st_mode):
+                os.close(fd)
+                links += 1
+                if links > MAX_LINKS:
+                    raise BadInput(f"--path {target}: more than {MAX_LINKS} symbolic links")
+                # The parent was checked: nobody else can change the link under us.
+                link = os.readlink(name, dir_fd=parent_fd)
+                if link.startswith("/"):
+                    while len(stack) > 1:
+                        os.close(stack.pop()[0])
+                todo.extend(link.split("/")[::-1])
+                continue
+            stack.append((fd, here))
+            if not stat.S_ISDIR(st.st_mode):
+                raise BadInput(f"--path {target}: {here} is not a directory")
+            check_directory(target, here, st)
+        return stack.pop()
+    finally:
+        for fd, _ in stack:
+            os.close(fd)
+
+
+def filesystem_for(root: Root, path: str, dirfd: int) -> Mount:
+    """The mount the file at real ``path`` lands on, refused (exit 1) if it cannot hold swap."""
+    mount = mount_for_path(read_mountinfo(root), os.path.dirname(path))
     if mount is None:
         raise Refused(f"{path}: cannot find the filesystem it would be on in /proc/self/mountinfo")
     fs = mount.fstype
@@ -134,13 +248,13 @@ def filesystem_for(root: Root, path: str) -> Mount:
             f"{where}: checkswap knows swapfiles work on ext2/3/4, xfs, btrfs and f2fs, not "
             f"{fs}. Choose another --path"
         )
-    if os.statvfs(os.path.dirname(path)).f_flag & os.ST_RDONLY:
+    if os.fstatvfs(dirfd).f_flag & os.ST_RDONLY:
         raise Refused(f"{where}, mounted read-only. Choose another --path")
     return mount
 
 
 class AddPlan(NamedTuple):
-    path: str
+    path: str  # the real path: how /proc/swaps names the area, and what fstab gets
     size: int
     mount: Mount
     priority: int | None
@@ -161,21 +275,15 @@ def plan_add(
     zero_fill: bool,
 ) -> AddPlan:
     """Check everything that can be checked before touching the disk; Refused/BadInput if not."""
-    path = os.path.abspath(path)
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        raise BadInput(f"--path {path}: directory {directory} does not exist")
-    if os.path.lexists(path):
-        area = swap_area_at(path, read_swaps(root))
-        if area is not None:
-            raise Refused(
-                f"{path} already exists and is a swap area ({format_bytes(area.size_bytes)}, "
-                f"{format_bytes(area.used_bytes)} used): nothing to do"
-            )
-        kind = "a directory" if os.path.isdir(path) else "a file that is not an active swap area"
-        raise Refused(f"{path} already exists ({kind}); choose another --path")
-    mount = filesystem_for(root, path)
-    st = os.statvfs(directory)
+    directory, name = split_target(path)
+    dirfd, real_dir = open_directory(directory, path)
+    try:
+        real = os.path.join(real_dir, name)
+        _refuse_existing(root, real, name, dirfd)
+        mount = filesystem_for(root, real, dirfd)
+        st = os.fstatvfs(dirfd)
+    finally:
+        os.close(dirfd)
     free = st.f_bavail * st.f_frsize
     margin = margin_bytes(st.f_blocks * st.f_frsize)
     if size + margin > free:
@@ -186,7 +294,29 @@ def plan_add(
         )
     if fstab_path is not None and not os.path.isfile(fstab_path):
         raise BadInput(f"--fstab {fstab_path}: no such file")
-    return AddPlan(path, size, mount, priority, fstab_path, zero_fill)
+    return AddPlan(real, size, mount, priority, fstab_path, zero_fill)
+
+
+def _refuse_existing(root: Root, path: str, name: str, dirfd: int) -> None:
+    try:
+        st = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
+    except FileNotFoundError:
+        return
+    if stat.S_ISREG(st.st_mode):
+        area = swap_area_at(path, read_swaps(root))
+        if area is not None:
+            raise Refused(
+                f"{path} already exists and is a swap area ({format_bytes(area.size_bytes)}, "
+                f"{format_bytes(area.used_bytes)} used): nothing to do"
+            )
+        kind = "a file that is not an active swap area"
+    elif stat.S_ISDIR(st.st_mode):
+        kind = "a directory"
+    elif stat.S_ISLNK(st.st_mode):
+        kind = "a symbolic link"
+    else:
+        kind = "not a regular file"
+    raise Refused(f"{path} already exists ({kind}); choose another --path")
 
 
 # --- the steps ------------------------------------------------------------------------------
