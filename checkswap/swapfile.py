@@ -8,6 +8,14 @@ where every block of the file is (``swap_activate``/``bmap``) and refuses files 
 - btrfs (kernel 5.0+): the file must be no-copy-on-write (``chattr +C`` while it is still empty),
   hence also uncompressed, and the filesystem must be on a single device.
 - tmpfs, overlayfs, network filesystems and anything else: refused before touching the disk.
+
+Root makes the file, so a name that another user can swap for a link between two steps would
+turn any file of root's into swap (or swap onto a file they can read). Hence: every directory on
+the way must be one only root can change (``open_directory``); the file is created with O_EXCL
+and from then on reached only through its descriptor (fchmod, fallocate, the header, swapon(2)
+of /proc/self/fd/N), so whatever the name leads to later does not matter; and after swapon the
+active area must be that inode under that name, or it is swapped off again. Once active, the
+kernel itself refuses to rename or unlink the file (IS_SWAPFILE), even for root.
 """
 
 from __future__ import annotations
@@ -16,11 +24,12 @@ import contextlib
 import os
 import shlex
 import stat
+import struct
 import time
-from typing import Callable, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 from checkswap import fstab
-from checkswap.change import CommandFailed, Step, run_command, shell
+from checkswap.change import CommandFailed, Step, shell
 from checkswap.errors import BadInput, Refused
 from checkswap.kernel.meminfo import read_meminfo
 from checkswap.kernel.mountinfo import Mount, mount_for_path, read_mountinfo
@@ -319,63 +328,301 @@ def _refuse_existing(root: Root, path: str, name: str, dirfd: int) -> None:
     raise Refused(f"{path} already exists ({kind}); choose another --path")
 
 
-# --- the steps ------------------------------------------------------------------------------
+# --- the swap area, made through one descriptor ----------------------------------------------
+
+SHOWN_FD = 3  # the descriptor as --dry-run and the log print it: a shell script's fd 3
+FD_LINK = f"/proc/self/fd/{SHOWN_FD}"
+SWAP_FLAG_PREFER = 0x8000  # include/uapi/linux/swap.h
+SWAP_FLAG_PRIO_MASK = 0x7FFF
+FS_NOCOW_FL = 0x00800000  # include/uapi/linux/fs.h
 
 
-def zero_argv(path: str, size: int) -> list[str]:
-    return ["dd", "if=/dev/zero", f"of={path}", "bs=1M", f"count={size // MiB}", "conv=fsync"]
+def swap_header(size: int, page_size: int, uuid: bytes) -> bytes:
+    """The first page of a swap area, as ``mkswap`` writes it.
+
+    include/linux/swap.h, ``union swap_header``: 1024 bytes of boot bits, then version (1),
+    last_page, nr_badpages (native-endian u32), a 16-byte UUID and a 16-byte label (empty);
+    the magic "SWAPSPACE2" ends the page.
+    """
+    last_page = min(size // page_size - 1, 0xFFFFFFFF)
+    page = bytearray(page_size)
+    struct.pack_into("=III16s16s", page, 1024, 1, last_page, 0, uuid, b"")
+    page[page_size - len(SWAP_SIGNATURE) :] = SWAP_SIGNATURE
+    return bytes(page)
 
 
-def zero_step(path: str, size: int, progress: Callable[[int], Progress]) -> Step:
-    def write() -> None:
-        write_zeros(path, size, progress(size))
+def write_header(fd: int, size: int) -> None:
+    import uuid
 
-    return Step(zero_argv(path, size), write, note="written by checkswap, with a progress bar")
+    os.pwrite(fd, swap_header(size, os.sysconf("SC_PAGE_SIZE"), uuid.uuid4().bytes), 0)
+    os.fsync(fd)
 
 
-def write_zeros(path: str, size: int, bar: Progress) -> None:
+def _ioc(write: bool, nr: int, size: int) -> int:
+    """_IOR/_IOW('f', nr, long): the direction bits differ on a few architectures."""
+    import platform
+
+    if platform.machine().startswith(("ppc", "powerpc", "mips", "sparc", "alpha")):
+        direction, size_bits = (4 if write else 2), 13
+    else:  # asm-generic/ioctl.h
+        direction, size_bits = (1 if write else 2), 14
+    return direction << (16 + size_bits) | size << 16 | ord("f") << 8 | nr
+
+
+def set_nocow(fd: int) -> None:
+    """``chattr +C`` on the descriptor (FS_IOC_GETFLAGS/SETFLAGS).
+
+    chattr itself will not do it through /proc/self/fd/N: it refuses what lstat() calls a link.
+    The ioctls are declared with a long but the kernel reads and writes an int at its start.
+    """
+    import fcntl
+
+    long = struct.calcsize("l")
+    buf = bytearray(long)
+    fcntl.ioctl(fd, _ioc(False, 1, long), buf)
+    struct.pack_into("i", buf, 0, struct.unpack_from("i", buf)[0] | FS_NOCOW_FL)
+    fcntl.ioctl(fd, _ioc(True, 2, long), bytes(buf))
+
+
+def _libc() -> Any:
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.swapon.argtypes = [ctypes.c_char_p, ctypes.c_int]
+    libc.swapoff.argtypes = [ctypes.c_char_p]
+    return libc
+
+
+def swapon(link: str, priority: int | None) -> None:
+    """swapon(2) itself, of the descriptor's /proc link: the kernel opens the link to our inode.
+
+    Not the swapon tool: util-linux 2.38 turns /proc/self/fd/N back into a name (readlink)
+    before the call, which would reopen the window. Flags as the tool sets them: a priority
+    below 0 means the kernel's default.
+    """
+    import ctypes
+
+    flags = 0
+    if priority is not None and priority >= 0:
+        flags = SWAP_FLAG_PREFER | (priority & SWAP_FLAG_PRIO_MASK)
+    if _libc().swapon(os.fsencode(link), flags) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+
+
+def swapoff(link: str) -> None:
+    import ctypes
+
+    if _libc().swapoff(os.fsencode(link)) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+
+
+class NewFile:
+    """The swapfile being made: created once with O_EXCL, then reached only through ``fd``.
+
+    The name is used again only to check, after swapon, that it still leads to our inode, and
+    to remove the file on failure when it does.
+    """
+
+    def __init__(self, plan: AddPlan) -> None:
+        self.path = plan.path
+        self.name = os.path.basename(plan.path)
+        self.dirfd = -1
+        self.fd = -1
+        self.active = False
+
+    @property
+    def link(self) -> str:
+        return f"/proc/self/fd/{self.fd}"
+
+    def create(self) -> None:
+        # Walked and checked again: the plan's descriptor is gone, and time has passed.
+        directory = os.path.dirname(self.path)
+        self.dirfd, real = open_directory(directory, self.path)
+        if real != directory:
+            raise Refused(f"{directory} now resolves to {real}: the directories changed; try again")
+        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:
+            self.fd = os.open(self.name, flags, 0o600, dir_fd=self.dirfd)
+        except FileExistsError:
+            raise Refused(
+                f"{self.path} appeared while checkswap was creating it (another user's link or "
+                "file?): left alone; choose another --path"
+            ) from None
+
+    def same_inode(self, st: os.stat_result) -> bool:
+        mine = os.fstat(self.fd)
+        return (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino)
+
+    def named_by_path(self) -> bool:
+        try:
+            return self.same_inode(os.stat(self.name, dir_fd=self.dirfd, follow_symlinks=False))
+        except OSError:
+            return False
+
+    def swapon(self, priority: int | None) -> None:
+        swapon(self.link, priority)
+        self.active = True
+
+    def check_active(self) -> None:
+        """Refuse, after swapping it off again, an area that is not our inode under our name."""
+        problem = None
+        if not any(a.name == self.path for a in read_swaps(Root("/"))):
+            problem = "/proc/swaps does not list it"
+        else:
+            try:
+                if not self.same_inode(os.lstat(self.path)):
+                    problem = "the name leads to another inode"
+            except OSError as e:
+                problem = f"it cannot be examined: {e.strerror}"
+        if problem is None:
+            return
+        where = os.readlink(self.link)
+        try:
+            swapoff(self.link)
+            self.active = False
+            done = "swapped it off again, nothing was added"
+        except OSError as e:
+            done = f"could NOT swap it off ({e.strerror}): swapoff {where} by hand"
+        raise Refused(
+            f"{self.path} is not the file checkswap created ({problem}; the area it turned on is "
+            f"{where}): {done}. Someone changed {os.path.dirname(self.path)} meanwhile: look "
+            "there before trying again"
+        )
+
+    def undo(self) -> None:
+        """Swap off, and delete the file, but only while the name still leads to it."""
+        if self.fd < 0:
+            return
+        if self.active:
+            with contextlib.suppress(OSError):
+                swapoff(self.link)
+                self.active = False
+        if self.named_by_path():
+            with contextlib.suppress(OSError):
+                os.unlink(self.name, dir_fd=self.dirfd)
+
+    def close(self) -> None:
+        for fd in (self.fd, self.dirfd):
+            if fd >= 0:
+                os.close(fd)
+        self.fd = self.dirfd = -1
+
+
+class _Text(Step):
+    """A step printed as shell text that argv quoting cannot express (a redirection, a note)."""
+
+    def __init__(self, text: str, action: Callable[[], None], note: str = "") -> None:
+        super().__init__([text], action, note)
+
+    def __str__(self) -> str:
+        return f"{self.argv[0]}    # {self.note}" if self.note else self.argv[0]
+
+
+def _through(argv: list[str], path: str, action: Callable[[], None]) -> Callable[[], None]:
+    """The action, with an OSError told as the command's failure, naming the file."""
+
+    def run() -> None:
+        try:
+            action()
+        except OSError as e:
+            raise CommandFailed([*argv[:-1], path], e.strerror or str(e)) from None
+
+    return run
+
+
+def zero_argv(link: str, size: int) -> list[str]:
+    return [
+        "dd", "if=/dev/zero", f"of={link}", "bs=1M", f"count={size // MiB}", "conv=notrunc,fsync"
+    ]  # fmt: skip
+
+
+def zero_step(plan: AddPlan, made: NewFile, progress: Callable[[int], Progress]) -> Step:
+    argv = zero_argv(FD_LINK, plan.size)
+    action = _through(argv, plan.path, lambda: write_zeros(made.fd, plan.size, progress(plan.size)))
+    return Step(
+        argv, action, note="written by checkswap through the descriptor, with a progress bar"
+    )
+
+
+def write_zeros(fd: int, size: int, bar: Progress) -> None:
     """Write real zero blocks over the whole file (no holes, no unwritten extents).
 
     Synced and dropped from the page cache every 32 MiB: this runs when memory is short, and
     a gigabyte of dirty pages would make it shorter; the bar then shows the disk's pace.
     """
-    chunk = bytes(4 * MiB)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        done = synced = 0
-        while done < size:
-            done += os.write(fd, chunk[: min(len(chunk), size - done)])
-            if done - synced >= SYNC_EVERY or done == size:
-                os.fdatasync(fd)
-                os.posix_fadvise(fd, synced, done - synced, os.POSIX_FADV_DONTNEED)
-                synced = done
-            bar.update(done)
-        bar.finish(done)
-    finally:
-        os.close(fd)
+    chunk = memoryview(bytes(4 * MiB))
+    done = synced = 0
+    while done < size:
+        done += os.pwrite(fd, chunk[: min(len(chunk), size - done)], done)
+        if done - synced >= SYNC_EVERY or done == size:
+            os.fdatasync(fd)
+            os.posix_fadvise(fd, synced, done - synced, os.POSIX_FADV_DONTNEED)
+            synced = done
+        bar.update(done)
+    bar.finish(done)
 
 
-def create_steps(plan: AddPlan, progress: Callable[[int], Progress]) -> list[Step]:
-    path = plan.path
-    steps = []
+def header_step(plan: AddPlan, made: NewFile) -> Step:
+    argv = ["mkswap", FD_LINK]
+    return Step(
+        argv,
+        _through(argv, plan.path, lambda: write_header(made.fd, plan.size)),
+        note="the header written by checkswap: SWAPSPACE2, version 1, a new UUID",
+    )
+
+
+def create_steps(plan: AddPlan, made: NewFile, progress: Callable[[int], Progress]) -> list[Step]:
+    """Everything up to swapon; after the first step, only the descriptor is used."""
+    steps: list[Step] = [
+        _Text(
+            f"set -o noclobber; exec {SHOWN_FD}>{shlex.quote(plan.path)}",
+            made.create,
+            note="open(O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 0600): every step below goes "
+            "through this descriptor, never the name",
+        )
+    ]
+    # 0600 whatever the umask, before any data: a readable swapfile would leak memory contents.
+    chmod = ["chmod", "600", FD_LINK]
+    steps.append(Step(chmod, _through(chmod, plan.path, lambda: os.fchmod(made.fd, 0o600))))
     if plan.fstype == BTRFS:
         # +C only takes effect on an empty file; it also turns compression off for the file.
-        steps += [Step(["truncate", "-s", "0", path]), Step(["chattr", "+C", path])]
+        chattr = ["chattr", "+C", FD_LINK]
+        steps.append(
+            Step(
+                chattr,
+                _through(chattr, plan.path, lambda: set_nocow(made.fd)),
+                note="ioctl FS_IOC_SETFLAGS on the descriptor, while the file is empty",
+            )
+        )
     if plan.zero_fill:
-        steps.append(zero_step(path, plan.size, progress))
+        steps.append(zero_step(plan, made, progress))
     else:
-        steps.append(Step(["fallocate", "-l", str(plan.size), path]))
+        argv = ["fallocate", "-l", str(plan.size), FD_LINK]
+        steps.append(
+            Step(argv, _through(argv, plan.path, lambda: os.posix_fallocate(made.fd, 0, plan.size)))
+        )
+    steps.append(header_step(plan, made))
     return steps
 
 
-def format_steps(path: str) -> list[Step]:
-    # chmod before mkswap: a world-readable swapfile would leak memory contents.
-    return [Step(["chmod", "600", path]), Step(["mkswap", path])]
+def swapon_step(plan: AddPlan, made: NewFile) -> Step:
+    pri = [] if plan.priority is None else ["--priority", str(plan.priority)]
+    argv = ["swapon", *pri, FD_LINK]
+    return Step(
+        argv,
+        _through(argv, plan.path, lambda: made.swapon(plan.priority)),
+        note="swapon(2) of the descriptor's link (the swapon tool would resolve it to a name)",
+    )
 
 
-def swapon_step(path: str, priority: int | None) -> Step:
-    pri = [] if priority is None else ["--priority", str(priority)]
-    return Step(["swapon", *pri, path])
+def check_step(plan: AddPlan, made: NewFile) -> Step:
+    return _Text(
+        f"# then: /proc/swaps must list {plan.path} as the descriptor's inode (st_dev, st_ino); "
+        f"if not, swapoff {FD_LINK} and refuse",
+        made.check_active,
+    )
 
 
 def fstab_add_step(plan: AddPlan) -> Step | None:
@@ -403,68 +650,59 @@ def fallback_note(plan: AddPlan) -> str | None:
     """What happens when swapon refuses the preallocated file (said in --dry-run)."""
     if plan.zero_fill or plan.fstype == BTRFS:
         return None
+    made = NewFile(plan)
     cmds = [
-        shell(zero_argv(plan.path, plan.size)),
-        shell(["mkswap", plan.path]),
-        str(swapon_step(plan.path, plan.priority)),
+        shell(zero_argv(FD_LINK, plan.size)),
+        shell(["mkswap", FD_LINK]),
+        shell(swapon_step(plan, made).argv),
     ]
     return "if swapon refuses the preallocated file: " + "; ".join(cmds)
 
 
 def add_steps(plan: AddPlan, progress: Callable[[int], Progress]) -> list[Step]:
-    steps = [
-        *create_steps(plan, progress),
-        *format_steps(plan.path),
-        swapon_step(plan.path, plan.priority),
-    ]
+    """The steps of an add as --dry-run prints them (never run: each run makes its own)."""
+    made = NewFile(plan)
+    steps = [*create_steps(plan, made, progress), swapon_step(plan, made), check_step(plan, made)]
     persist = fstab_add_step(plan)
     if persist is not None:
         steps.append(persist)
     return steps
 
 
+def _run(step: Step, say: Callable[[str], None]) -> None:
+    text = str(step)
+    say(text if text.startswith("#") else f"$ {text}")
+    step.run()
+
+
 def execute_add(
     plan: AddPlan, progress: Callable[[int], Progress], say: Callable[[str], None]
 ) -> None:
     """Run the plan; on any failure take back what was done (swapoff, delete the file)."""
-    created = False
+    made = NewFile(plan)
     try:
-        for step in create_steps(plan, progress):
-            say(f"$ {step}")
-            created = True
-            step.run()
-        for step in format_steps(plan.path):
-            say(f"$ {step}")
-            step.run()
-        on = swapon_step(plan.path, plan.priority)
-        say(f"$ {on}")
+        for step in create_steps(plan, made, progress):
+            _run(step, say)
+        on = swapon_step(plan, made)
         try:
-            on.run()
+            _run(on, say)
         except CommandFailed as e:
             if plan.zero_fill or plan.fstype == BTRFS:
                 raise
             say(f"swapon refused the preallocated file ({e.output}); writing zeros instead")
-            for step in [zero_step(plan.path, plan.size, progress), *format_steps(plan.path), on]:
-                say(f"$ {step}")
-                step.run()
+            for step in [zero_step(plan, made, progress), header_step(plan, made), on]:
+                _run(step, say)
+        _run(check_step(plan, made), say)
         persist = fstab_add_step(plan)
         if persist is not None:
-            say(f"$ {persist}")
-            persist.run()
+            _run(persist, say)
         elif plan.fstab is not None:
             say(f"# {plan.fstab} already has a line for {plan.path}: not adding another")
     except BaseException:
-        if created:
-            _undo_add(plan.path)
+        made.undo()
         raise
-
-
-def _undo_add(path: str) -> None:
-    with contextlib.suppress(CommandFailed, Refused):
-        if swap_area_at(path, read_swaps(Root("/"))) is not None:
-            run_command(["swapoff", path])
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
+    finally:
+        made.close()
 
 
 # --- remove --------------------------------------------------------------------------------

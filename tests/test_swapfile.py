@@ -175,16 +175,19 @@ def test_dry_run_prints_commands_in_order(tmp_path: os.PathLike[str]) -> None:
         "--fstab", fst, "--dry-run",
     )  # fmt: skip
     assert code == 0
-    commands = [line for line in out.splitlines() if not line.startswith("#")]
+    commands = [line.split("    # ")[0] for line in out.splitlines() if not line.startswith("#")]
+    fd = "/proc/self/fd/3"
     assert commands == [
-        f"fallocate -l {100 * 2**20} {path}",
-        f"chmod 600 {path}",
-        f"mkswap {path}",
-        f"swapon --priority 7 {path}",
-        f"sh -c 'echo '\"'\"'{path} none swap sw,pri=7 0 0'\"'\"' >> {fst}'    # atomically "
-        f"(temp file, fsync, rename); backup {fst}.checkswap-backup",
+        f"set -o noclobber; exec 3>{path}",
+        f"chmod 600 {fd}",
+        f"fallocate -l {100 * 2**20} {fd}",
+        f"mkswap {fd}",
+        f"swapon --priority 7 {fd}",
+        f"sh -c 'echo '\"'\"'{path} none swap sw,pri=7 0 0'\"'\"' >> {fst}'",
     ]
-    assert f"dd if=/dev/zero of={path} bs=1M count=100 conv=fsync" in out
+    assert "O_CREAT|O_EXCL|O_NOFOLLOW" in out
+    assert f"# then: /proc/swaps must list {path} as the descriptor's inode" in out
+    assert f"dd if=/dev/zero of={fd} bs=1M count=100 conv=notrunc,fsync" in out
     assert sorted(os.listdir(tmp_path)) == ["fstab"]
     assert fstab.read(fst) == FSTAB
 
@@ -197,7 +200,7 @@ def test_dry_run_names_the_real_path(tmp_path: os.PathLike[str]) -> None:
     given = os.path.join(tmp_path, "link", "..", "link", "swap")
     code, out, err = run_cli("swapfile", "add", "64M", "--path", given, "--dry-run")
     assert (code, err) == (0, "")
-    assert f"swapfile {real}/swap on " in out and f"mkswap {real}/swap" in out
+    assert f"swapfile {real}/swap on " in out and f"exec 3>{real}/swap" in out
 
 
 # --- directories another user could change: refused before anything is made --------------------
@@ -259,7 +262,7 @@ def test_dry_run_allows_a_root_owned_sticky_directory(tmp_path: os.PathLike[str]
     os.mkdir(d)
     os.chmod(d, 0o1777)
     code, out, err = run_cli("swapfile", "add", "64M", "--path", os.path.join(d, "s"), "--dry-run")
-    assert (code, err) == (0, "") and "mkswap " in out
+    assert (code, err) == (0, "") and "mkswap /proc/self/fd/3" in out
     assert os.listdir(d) == []
 
 
@@ -299,6 +302,26 @@ def test_symlink_loop_is_bad_input(tmp_path: os.PathLike[str]) -> None:
     os.symlink("a", os.path.join(tmp_path, "b"))
     code, _, err = run_cli("swapfile", "add", "64M", "--path", os.path.join(a, "s"), "--dry-run")
     assert code == 2 and "more than 40 symbolic links" in err
+
+
+# --- the swap header, written through the descriptor ------------------------------------------
+
+
+def test_swap_header_is_what_mkswap_writes(tmp_path: os.PathLike[str]) -> None:
+    """Byte for byte the first page of util-linux mkswap's, given the same UUID."""
+    uuid = "0a3407de-014b-458b-b5c1-3e6f0bd8d2c1"
+    page = os.sysconf("SC_PAGE_SIZE")
+    path = os.path.join(tmp_path, "swap")
+    size = 8 * 2**20
+    with open(path, "wb") as f:
+        f.truncate(size)
+    mkswap = subprocess.run(["mkswap", "-U", uuid, path], capture_output=True, text=True)
+    assert mkswap.returncode == 0, mkswap.stderr
+    with open(path, "rb") as f:
+        theirs = f.read(page)
+    ours = swapfile.swap_header(size, page, bytes.fromhex(uuid.replace("-", "")))
+    assert ours == theirs
+    assert swapfile.has_swap_signature(path, page)
 
 
 def test_size_rounds_up_to_whole_mib() -> None:
