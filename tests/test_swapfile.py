@@ -198,9 +198,15 @@ def test_dry_run_names_the_real_path(tmp_path: os.PathLike[str]) -> None:
     os.mkdir(real)
     os.symlink("real", os.path.join(tmp_path, "link"))
     given = os.path.join(tmp_path, "link", "..", "link", "swap")
-    code, out, err = run_cli("swapfile", "add", "64M", "--path", given, "--dry-run")
+    fst = os.path.join(tmp_path, "fstab")
+    with open(fst, "w") as f:
+        f.write(FSTAB)
+    code, out, err = run_cli(
+        "swapfile", "add", "64M", "--path", given, "--persist", "--fstab", fst, "--dry-run"
+    )
     assert (code, err) == (0, "")
     assert f"swapfile {real}/swap on " in out and f"exec 3>{real}/swap" in out
+    assert f"echo '\"'\"'{real}/swap none swap sw 0 0'\"'\"' >> {fst}" in out
 
 
 # --- directories another user could change: refused before anything is made --------------------
