@@ -70,6 +70,14 @@ def timed(action: object, path: str) -> tuple[float, int]:
     return elapsed, peak.peak
 
 
+def checkswap_zeros(path: str, size: int) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        write_zeros(fd, size, Progress(size, io.StringIO(), False))
+    finally:
+        os.close(fd)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--size-mib", type=int, default=512)
@@ -86,8 +94,7 @@ def main() -> None:
                 dd = ["dd", "if=/dev/zero", f"of={path}", "bs=1M", f"count={a.size_mib}",
                       "conv=fsync", "status=none"]  # fmt: skip
                 results["dd"].append(timed(partial(subprocess.run, dd, check=True), path))
-                bar = Progress(size, io.StringIO(), False)
-                results["checkswap"].append(timed(partial(write_zeros, path, size, bar), path))
+                results["checkswap"].append(timed(partial(checkswap_zeros, path, size), path))
         finally:
             if os.path.exists(path):
                 os.unlink(path)

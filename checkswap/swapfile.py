@@ -8,6 +8,14 @@ where every block of the file is (``swap_activate``/``bmap``) and refuses files 
 - btrfs (kernel 5.0+): the file must be no-copy-on-write (``chattr +C`` while it is still empty),
   hence also uncompressed, and the filesystem must be on a single device.
 - tmpfs, overlayfs, network filesystems and anything else: refused before touching the disk.
+
+Root makes the file, so a name that another user can swap for a link between two steps would
+turn any file of root's into swap (or swap onto a file they can read). Hence: every directory on
+the way must be one only root can change (``open_directory``); the file is created with O_EXCL
+and from then on reached only through its descriptor (fchmod, fallocate, the header, swapon(2)
+of /proc/self/fd/N), so whatever the name leads to later does not matter; and after swapon the
+active area must be that inode under that name, or it is swapped off again. Once active, the
+kernel itself refuses to rename or unlink the file (IS_SWAPFILE), even for root.
 """
 
 from __future__ import annotations
@@ -15,11 +23,13 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import stat
+import struct
 import time
-from typing import Callable, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 from checkswap import fstab
-from checkswap.change import CommandFailed, Step, run_command, shell
+from checkswap.change import CommandFailed, Step, shell
 from checkswap.errors import BadInput, Refused
 from checkswap.kernel.meminfo import read_meminfo
 from checkswap.kernel.mountinfo import Mount, mount_for_path, read_mountinfo
@@ -118,10 +128,123 @@ def has_swap_signature(path: str, page_size: int) -> bool:
         return False
 
 
-def filesystem_for(root: Root, path: str) -> Mount:
-    """The mount a file at ``path`` lands on, refused (exit 1) if it cannot hold swap."""
-    # The directory, symlinks resolved: the file does not exist yet.
-    mount = mount_for_path(read_mountinfo(root), os.path.realpath(os.path.dirname(path)))
+# --- where the file goes: no other user may be able to change any directory on the way -------
+
+MAX_LINKS = 40  # the kernel's MAXSYMLINKS: links followed in one lookup
+_RACE = (
+    "another user could put a link to another file in the swapfile's place between two steps, "
+    "and root would turn that file into swap"
+)
+
+
+def _user(uid: int) -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
+def _group(gid: int) -> str:
+    import grp
+
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return f"gid {gid}"
+
+
+def check_directory(target: str, directory: str, st: os.stat_result) -> None:
+    """Refuse a directory whose entries another user could rename, replace or remove.
+
+    Its owner can, and so can anyone it is writable by, unless it is sticky: in a sticky
+    directory (/tmp, /var/tmp) only a file's owner, or the directory's, may rename or remove it.
+    So a root-owned sticky directory is safe for root's file; a group-writable one is not.
+    """
+    if st.st_uid not in (0, os.geteuid()):
+        raise Refused(
+            f"refusing --path {target}: directory {directory} is owned by {_user(st.st_uid)}, "
+            f"not root: {_RACE}; choose a directory owned by root"
+        )
+    mode = stat.S_IMODE(st.st_mode)
+    if mode & (stat.S_IWGRP | stat.S_IWOTH) and not mode & stat.S_ISVTX:
+        who = "every user" if mode & stat.S_IWOTH else f"group {_group(st.st_gid)}"
+        raise Refused(
+            f"refusing --path {target}: directory {directory} is writable by {who} and not "
+            f"sticky (mode {mode:04o}): {_RACE}; choose a directory only root can write, or a "
+            "root-owned sticky one such as /var/tmp"
+        )
+
+
+def split_target(path: str) -> tuple[str, str]:
+    """(directory, name) of an absolute ``path``; ``..`` is left to the walk, as the kernel does."""
+    if not path.startswith("/"):
+        path = os.path.join(os.getcwd(), path)
+    trimmed = path.rstrip("/")
+    directory, _, name = trimmed.rpartition("/")
+    if name in ("", ".", ".."):
+        raise Refused(f"{path} already exists (a directory); choose another --path")
+    return directory or "/", name
+
+
+def open_directory(directory: str, target: str) -> tuple[int, str]:
+    """Walk to ``directory`` one name at a time, checking every directory on the way.
+
+    Returns an O_PATH descriptor of it and its real path (symlinks resolved, as /proc/swaps will
+    name the file). Each name is opened relative to its parent's descriptor without following
+    it, so what is checked is what is used; a symlink is read and its target walked the same
+    way, so the directories it passes through are checked too (every ancestor, not only the
+    last, and not only those of the resolved path).
+    """
+    flags = os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC
+    stack = [(os.open("/", flags | os.O_DIRECTORY), "/")]
+    try:
+        check_directory(target, "/", os.fstat(stack[0][0]))
+        todo = directory.split("/")[::-1]
+        links = 0
+        while todo:
+            name = todo.pop()
+            if name in ("", "."):
+                continue
+            if name == "..":
+                if len(stack) > 1:
+                    os.close(stack.pop()[0])
+                continue
+            parent_fd, parent = stack[-1]
+            here = os.path.join(parent, name)
+            try:
+                fd = os.open(name, flags, dir_fd=parent_fd)
+            except FileNotFoundError:
+                raise BadInput(f"--path {target}: directory {directory} does not exist") from None
+            except OSError as e:
+                raise BadInput(f"--path {target}: {here}: {e.strerror}") from None
+            st = os.fstat(fd)
+            if stat.S_ISLNK(st.st_mode):
+                os.close(fd)
+                links += 1
+                if links > MAX_LINKS:
+                    raise BadInput(f"--path {target}: more than {MAX_LINKS} symbolic links")
+                # The parent was checked: nobody else can change the link under us.
+                link = os.readlink(name, dir_fd=parent_fd)
+                if link.startswith("/"):
+                    while len(stack) > 1:
+                        os.close(stack.pop()[0])
+                todo.extend(link.split("/")[::-1])
+                continue
+            stack.append((fd, here))
+            if not stat.S_ISDIR(st.st_mode):
+                raise BadInput(f"--path {target}: {here} is not a directory")
+            check_directory(target, here, st)
+        return stack.pop()
+    finally:
+        for fd, _ in stack:
+            os.close(fd)
+
+
+def filesystem_for(root: Root, path: str, dirfd: int) -> Mount:
+    """The mount the file at real ``path`` lands on, refused (exit 1) if it cannot hold swap."""
+    mount = mount_for_path(read_mountinfo(root), os.path.dirname(path))
     if mount is None:
         raise Refused(f"{path}: cannot find the filesystem it would be on in /proc/self/mountinfo")
     fs = mount.fstype
@@ -134,13 +257,13 @@ def filesystem_for(root: Root, path: str) -> Mount:
             f"{where}: checkswap knows swapfiles work on ext2/3/4, xfs, btrfs and f2fs, not "
             f"{fs}. Choose another --path"
         )
-    if os.statvfs(os.path.dirname(path)).f_flag & os.ST_RDONLY:
+    if os.fstatvfs(dirfd).f_flag & os.ST_RDONLY:
         raise Refused(f"{where}, mounted read-only. Choose another --path")
     return mount
 
 
 class AddPlan(NamedTuple):
-    path: str
+    path: str  # the real path: how /proc/swaps names the area, and what fstab gets
     size: int
     mount: Mount
     priority: int | None
@@ -161,21 +284,15 @@ def plan_add(
     zero_fill: bool,
 ) -> AddPlan:
     """Check everything that can be checked before touching the disk; Refused/BadInput if not."""
-    path = os.path.abspath(path)
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        raise BadInput(f"--path {path}: directory {directory} does not exist")
-    if os.path.lexists(path):
-        area = swap_area_at(path, read_swaps(root))
-        if area is not None:
-            raise Refused(
-                f"{path} already exists and is a swap area ({format_bytes(area.size_bytes)}, "
-                f"{format_bytes(area.used_bytes)} used): nothing to do"
-            )
-        kind = "a directory" if os.path.isdir(path) else "a file that is not an active swap area"
-        raise Refused(f"{path} already exists ({kind}); choose another --path")
-    mount = filesystem_for(root, path)
-    st = os.statvfs(directory)
+    directory, name = split_target(path)
+    dirfd, real_dir = open_directory(directory, path)
+    try:
+        real = os.path.join(real_dir, name)
+        _refuse_existing(root, real, name, dirfd)
+        mount = filesystem_for(root, real, dirfd)
+        st = os.fstatvfs(dirfd)
+    finally:
+        os.close(dirfd)
     free = st.f_bavail * st.f_frsize
     margin = margin_bytes(st.f_blocks * st.f_frsize)
     if size + margin > free:
@@ -186,66 +303,326 @@ def plan_add(
         )
     if fstab_path is not None and not os.path.isfile(fstab_path):
         raise BadInput(f"--fstab {fstab_path}: no such file")
-    return AddPlan(path, size, mount, priority, fstab_path, zero_fill)
+    return AddPlan(real, size, mount, priority, fstab_path, zero_fill)
 
 
-# --- the steps ------------------------------------------------------------------------------
+def _refuse_existing(root: Root, path: str, name: str, dirfd: int) -> None:
+    try:
+        st = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
+    except FileNotFoundError:
+        return
+    if stat.S_ISREG(st.st_mode):
+        area = swap_area_at(path, read_swaps(root))
+        if area is not None:
+            raise Refused(
+                f"{path} already exists and is a swap area ({format_bytes(area.size_bytes)}, "
+                f"{format_bytes(area.used_bytes)} used): nothing to do"
+            )
+        kind = "a file that is not an active swap area"
+    elif stat.S_ISDIR(st.st_mode):
+        kind = "a directory"
+    elif stat.S_ISLNK(st.st_mode):
+        kind = "a symbolic link"
+    else:
+        kind = "not a regular file"
+    raise Refused(f"{path} already exists ({kind}); choose another --path")
 
 
-def zero_argv(path: str, size: int) -> list[str]:
-    return ["dd", "if=/dev/zero", f"of={path}", "bs=1M", f"count={size // MiB}", "conv=fsync"]
+# --- the swap area, made through one descriptor ----------------------------------------------
+
+SHOWN_FD = 3  # the descriptor as --dry-run and the log print it: a shell script's fd 3
+FD_LINK = f"/proc/self/fd/{SHOWN_FD}"
+SWAP_FLAG_PREFER = 0x8000  # include/uapi/linux/swap.h
+SWAP_FLAG_PRIO_MASK = 0x7FFF
+FS_NOCOW_FL = 0x00800000  # include/uapi/linux/fs.h
 
 
-def zero_step(path: str, size: int, progress: Callable[[int], Progress]) -> Step:
-    def write() -> None:
-        write_zeros(path, size, progress(size))
+def swap_header(size: int, page_size: int, uuid: bytes) -> bytes:
+    """The first page of a swap area, as ``mkswap`` writes it.
 
-    return Step(zero_argv(path, size), write, note="written by checkswap, with a progress bar")
+    include/linux/swap.h, ``union swap_header``: 1024 bytes of boot bits, then version (1),
+    last_page, nr_badpages (native-endian u32), a 16-byte UUID and a 16-byte label (empty);
+    the magic "SWAPSPACE2" ends the page.
+    """
+    last_page = min(size // page_size - 1, 0xFFFFFFFF)
+    page = bytearray(page_size)
+    struct.pack_into("=III16s16s", page, 1024, 1, last_page, 0, uuid, b"")
+    page[page_size - len(SWAP_SIGNATURE) :] = SWAP_SIGNATURE
+    return bytes(page)
 
 
-def write_zeros(path: str, size: int, bar: Progress) -> None:
+def write_header(fd: int, size: int) -> None:
+    import uuid
+
+    os.pwrite(fd, swap_header(size, os.sysconf("SC_PAGE_SIZE"), uuid.uuid4().bytes), 0)
+    os.fsync(fd)
+
+
+def _ioc(write: bool, nr: int, size: int) -> int:
+    """_IOR/_IOW('f', nr, long): the direction bits differ on a few architectures."""
+    import platform
+
+    if platform.machine().startswith(("ppc", "powerpc", "mips", "sparc", "alpha")):
+        direction, size_bits = (4 if write else 2), 13
+    else:  # asm-generic/ioctl.h
+        direction, size_bits = (1 if write else 2), 14
+    return direction << (16 + size_bits) | size << 16 | ord("f") << 8 | nr
+
+
+def set_nocow(fd: int) -> None:
+    """``chattr +C`` on the descriptor (FS_IOC_GETFLAGS/SETFLAGS).
+
+    chattr itself will not do it through /proc/self/fd/N: it refuses what lstat() calls a link.
+    The ioctls are declared with a long but the kernel reads and writes an int at its start.
+    """
+    import fcntl
+
+    long = struct.calcsize("l")
+    buf = bytearray(long)
+    fcntl.ioctl(fd, _ioc(False, 1, long), buf)
+    struct.pack_into("i", buf, 0, struct.unpack_from("i", buf)[0] | FS_NOCOW_FL)
+    fcntl.ioctl(fd, _ioc(True, 2, long), bytes(buf))
+
+
+def _libc() -> Any:
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.swapon.argtypes = [ctypes.c_char_p, ctypes.c_int]
+    libc.swapoff.argtypes = [ctypes.c_char_p]
+    return libc
+
+
+def swapon(link: str, priority: int | None) -> None:
+    """swapon(2) itself, of the descriptor's /proc link: the kernel opens the link to our inode.
+
+    Not the swapon tool: util-linux 2.38 turns /proc/self/fd/N back into a name (readlink)
+    before the call, which would reopen the window. Flags as the tool sets them: a priority
+    below 0 means the kernel's default.
+    """
+    import ctypes
+
+    flags = 0
+    if priority is not None and priority >= 0:
+        flags = SWAP_FLAG_PREFER | (priority & SWAP_FLAG_PRIO_MASK)
+    if _libc().swapon(os.fsencode(link), flags) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+
+
+def swapoff(link: str) -> None:
+    import ctypes
+
+    if _libc().swapoff(os.fsencode(link)) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+
+
+class NewFile:
+    """The swapfile being made: created once with O_EXCL, then reached only through ``fd``.
+
+    The name is used again only to check, after swapon, that it still leads to our inode, and
+    to remove the file on failure when it does.
+    """
+
+    def __init__(self, plan: AddPlan) -> None:
+        self.path = plan.path
+        self.name = os.path.basename(plan.path)
+        self.dirfd = -1
+        self.fd = -1
+        self.active = False
+
+    @property
+    def link(self) -> str:
+        return f"/proc/self/fd/{self.fd}"
+
+    def create(self) -> None:
+        # Walked and checked again: the plan's descriptor is gone, and time has passed.
+        directory = os.path.dirname(self.path)
+        self.dirfd, real = open_directory(directory, self.path)
+        if real != directory:
+            raise Refused(f"{directory} now resolves to {real}: the directories changed; try again")
+        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:
+            self.fd = os.open(self.name, flags, 0o600, dir_fd=self.dirfd)
+        except FileExistsError:
+            raise Refused(
+                f"{self.path} appeared while checkswap was creating it (another user's link or "
+                "file?): left alone; choose another --path"
+            ) from None
+
+    def same_inode(self, st: os.stat_result) -> bool:
+        mine = os.fstat(self.fd)
+        return (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino)
+
+    def named_by_path(self) -> bool:
+        try:
+            return self.same_inode(os.stat(self.name, dir_fd=self.dirfd, follow_symlinks=False))
+        except OSError:
+            return False
+
+    def swapon(self, priority: int | None) -> None:
+        swapon(self.link, priority)
+        self.active = True
+
+    def check_active(self) -> None:
+        """Refuse, after swapping it off again, an area that is not our inode under our name."""
+        problem = None
+        if not any(a.name == self.path for a in read_swaps(Root("/"))):
+            problem = "/proc/swaps does not list it"
+        else:
+            try:
+                if not self.same_inode(os.lstat(self.path)):
+                    problem = "the name leads to another inode"
+            except OSError as e:
+                problem = f"it cannot be examined: {e.strerror}"
+        if problem is None:
+            return
+        where = os.readlink(self.link)
+        try:
+            swapoff(self.link)
+            self.active = False
+            done = "swapped it off again, nothing was added"
+        except OSError as e:
+            done = f"could NOT swap it off ({e.strerror}): swapoff {where} by hand"
+        raise Refused(
+            f"{self.path} is not the file checkswap created ({problem}; the area it turned on is "
+            f"{where}): {done}. Someone changed {os.path.dirname(self.path)} meanwhile: look "
+            "there before trying again"
+        )
+
+    def undo(self) -> None:
+        """Swap off, and delete the file, but only while the name still leads to it."""
+        if self.fd < 0:
+            return
+        if self.active:
+            with contextlib.suppress(OSError):
+                swapoff(self.link)
+                self.active = False
+        if self.named_by_path():
+            with contextlib.suppress(OSError):
+                os.unlink(self.name, dir_fd=self.dirfd)
+
+    def close(self) -> None:
+        for fd in (self.fd, self.dirfd):
+            if fd >= 0:
+                os.close(fd)
+        self.fd = self.dirfd = -1
+
+
+class _Text(Step):
+    """A step printed as shell text that argv quoting cannot express (a redirection, a note)."""
+
+    def __init__(self, text: str, action: Callable[[], None], note: str = "") -> None:
+        super().__init__([text], action, note)
+
+    def __str__(self) -> str:
+        return f"{self.argv[0]}    # {self.note}" if self.note else self.argv[0]
+
+
+def _through(argv: list[str], path: str, action: Callable[[], None]) -> Callable[[], None]:
+    """The action, with an OSError told as the command's failure, naming the file."""
+
+    def run() -> None:
+        try:
+            action()
+        except OSError as e:
+            raise CommandFailed([*argv[:-1], path], e.strerror or str(e)) from None
+
+    return run
+
+
+def zero_argv(link: str, size: int) -> list[str]:
+    return [
+        "dd", "if=/dev/zero", f"of={link}", "bs=1M", f"count={size // MiB}", "conv=notrunc,fsync"
+    ]  # fmt: skip
+
+
+def zero_step(plan: AddPlan, made: NewFile, progress: Callable[[int], Progress]) -> Step:
+    argv = zero_argv(FD_LINK, plan.size)
+    action = _through(argv, plan.path, lambda: write_zeros(made.fd, plan.size, progress(plan.size)))
+    return Step(
+        argv, action, note="written by checkswap through the descriptor, with a progress bar"
+    )
+
+
+def write_zeros(fd: int, size: int, bar: Progress) -> None:
     """Write real zero blocks over the whole file (no holes, no unwritten extents).
 
     Synced and dropped from the page cache every 32 MiB: this runs when memory is short, and
     a gigabyte of dirty pages would make it shorter; the bar then shows the disk's pace.
     """
-    chunk = bytes(4 * MiB)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        done = synced = 0
-        while done < size:
-            done += os.write(fd, chunk[: min(len(chunk), size - done)])
-            if done - synced >= SYNC_EVERY or done == size:
-                os.fdatasync(fd)
-                os.posix_fadvise(fd, synced, done - synced, os.POSIX_FADV_DONTNEED)
-                synced = done
-            bar.update(done)
-        bar.finish(done)
-    finally:
-        os.close(fd)
+    chunk = memoryview(bytes(4 * MiB))
+    done = synced = 0
+    while done < size:
+        done += os.pwrite(fd, chunk[: min(len(chunk), size - done)], done)
+        if done - synced >= SYNC_EVERY or done == size:
+            os.fdatasync(fd)
+            os.posix_fadvise(fd, synced, done - synced, os.POSIX_FADV_DONTNEED)
+            synced = done
+        bar.update(done)
+    bar.finish(done)
 
 
-def create_steps(plan: AddPlan, progress: Callable[[int], Progress]) -> list[Step]:
-    path = plan.path
-    steps = []
+def header_step(plan: AddPlan, made: NewFile) -> Step:
+    argv = ["mkswap", FD_LINK]
+    return Step(
+        argv,
+        _through(argv, plan.path, lambda: write_header(made.fd, plan.size)),
+        note="the header written by checkswap: SWAPSPACE2, version 1, a new UUID",
+    )
+
+
+def create_steps(plan: AddPlan, made: NewFile, progress: Callable[[int], Progress]) -> list[Step]:
+    """Everything up to swapon; after the first step, only the descriptor is used."""
+    steps: list[Step] = [
+        _Text(
+            f"set -o noclobber; exec {SHOWN_FD}>{shlex.quote(plan.path)}",
+            made.create,
+            note="open(O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 0600): every step below goes "
+            "through this descriptor, never the name",
+        )
+    ]
+    # 0600 whatever the umask, before any data: a readable swapfile would leak memory contents.
+    chmod = ["chmod", "600", FD_LINK]
+    steps.append(Step(chmod, _through(chmod, plan.path, lambda: os.fchmod(made.fd, 0o600))))
     if plan.fstype == BTRFS:
         # +C only takes effect on an empty file; it also turns compression off for the file.
-        steps += [Step(["truncate", "-s", "0", path]), Step(["chattr", "+C", path])]
+        chattr = ["chattr", "+C", FD_LINK]
+        steps.append(
+            Step(
+                chattr,
+                _through(chattr, plan.path, lambda: set_nocow(made.fd)),
+                note="ioctl FS_IOC_SETFLAGS on the descriptor, while the file is empty",
+            )
+        )
     if plan.zero_fill:
-        steps.append(zero_step(path, plan.size, progress))
+        steps.append(zero_step(plan, made, progress))
     else:
-        steps.append(Step(["fallocate", "-l", str(plan.size), path]))
+        argv = ["fallocate", "-l", str(plan.size), FD_LINK]
+        steps.append(
+            Step(argv, _through(argv, plan.path, lambda: os.posix_fallocate(made.fd, 0, plan.size)))
+        )
+    steps.append(header_step(plan, made))
     return steps
 
 
-def format_steps(path: str) -> list[Step]:
-    # chmod before mkswap: a world-readable swapfile would leak memory contents.
-    return [Step(["chmod", "600", path]), Step(["mkswap", path])]
+def swapon_step(plan: AddPlan, made: NewFile) -> Step:
+    pri = [] if plan.priority is None else ["--priority", str(plan.priority)]
+    argv = ["swapon", *pri, FD_LINK]
+    return Step(
+        argv,
+        _through(argv, plan.path, lambda: made.swapon(plan.priority)),
+        note="swapon(2) of the descriptor's link (the swapon tool would resolve it to a name)",
+    )
 
 
-def swapon_step(path: str, priority: int | None) -> Step:
-    pri = [] if priority is None else ["--priority", str(priority)]
-    return Step(["swapon", *pri, path])
+def check_step(plan: AddPlan, made: NewFile) -> Step:
+    return _Text(
+        f"# then: /proc/swaps must list {plan.path} as the descriptor's inode (st_dev, st_ino); "
+        f"if not, swapoff {FD_LINK} and refuse",
+        made.check_active,
+    )
 
 
 def fstab_add_step(plan: AddPlan) -> Step | None:
@@ -273,68 +650,59 @@ def fallback_note(plan: AddPlan) -> str | None:
     """What happens when swapon refuses the preallocated file (said in --dry-run)."""
     if plan.zero_fill or plan.fstype == BTRFS:
         return None
+    made = NewFile(plan)
     cmds = [
-        shell(zero_argv(plan.path, plan.size)),
-        shell(["mkswap", plan.path]),
-        str(swapon_step(plan.path, plan.priority)),
+        shell(zero_argv(FD_LINK, plan.size)),
+        shell(["mkswap", FD_LINK]),
+        shell(swapon_step(plan, made).argv),
     ]
     return "if swapon refuses the preallocated file: " + "; ".join(cmds)
 
 
 def add_steps(plan: AddPlan, progress: Callable[[int], Progress]) -> list[Step]:
-    steps = [
-        *create_steps(plan, progress),
-        *format_steps(plan.path),
-        swapon_step(plan.path, plan.priority),
-    ]
+    """The steps of an add as --dry-run prints them (never run: each run makes its own)."""
+    made = NewFile(plan)
+    steps = [*create_steps(plan, made, progress), swapon_step(plan, made), check_step(plan, made)]
     persist = fstab_add_step(plan)
     if persist is not None:
         steps.append(persist)
     return steps
 
 
+def _run(step: Step, say: Callable[[str], None]) -> None:
+    text = str(step)
+    say(text if text.startswith("#") else f"$ {text}")
+    step.run()
+
+
 def execute_add(
     plan: AddPlan, progress: Callable[[int], Progress], say: Callable[[str], None]
 ) -> None:
     """Run the plan; on any failure take back what was done (swapoff, delete the file)."""
-    created = False
+    made = NewFile(plan)
     try:
-        for step in create_steps(plan, progress):
-            say(f"$ {step}")
-            created = True
-            step.run()
-        for step in format_steps(plan.path):
-            say(f"$ {step}")
-            step.run()
-        on = swapon_step(plan.path, plan.priority)
-        say(f"$ {on}")
+        for step in create_steps(plan, made, progress):
+            _run(step, say)
+        on = swapon_step(plan, made)
         try:
-            on.run()
+            _run(on, say)
         except CommandFailed as e:
             if plan.zero_fill or plan.fstype == BTRFS:
                 raise
             say(f"swapon refused the preallocated file ({e.output}); writing zeros instead")
-            for step in [zero_step(plan.path, plan.size, progress), *format_steps(plan.path), on]:
-                say(f"$ {step}")
-                step.run()
+            for step in [zero_step(plan, made, progress), header_step(plan, made), on]:
+                _run(step, say)
+        _run(check_step(plan, made), say)
         persist = fstab_add_step(plan)
         if persist is not None:
-            say(f"$ {persist}")
-            persist.run()
+            _run(persist, say)
         elif plan.fstab is not None:
             say(f"# {plan.fstab} already has a line for {plan.path}: not adding another")
     except BaseException:
-        if created:
-            _undo_add(plan.path)
+        made.undo()
         raise
-
-
-def _undo_add(path: str) -> None:
-    with contextlib.suppress(CommandFailed, Refused):
-        if swap_area_at(path, read_swaps(Root("/"))) is not None:
-            run_command(["swapoff", path])
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
+    finally:
+        made.close()
 
 
 # --- remove --------------------------------------------------------------------------------

@@ -161,7 +161,8 @@ def test_dry_run_changes_nothing() -> None:
     proc = stress(*ARGS, "--dry-run")
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
-    assert out.splitlines()[1].startswith("fallocate -l 268435456 /var/tmp/checkswap-stress-")
+    assert out.splitlines()[1].startswith("set -o noclobber; exec 3>/var/tmp/checkswap-stress-")
+    assert "fallocate -l 268435456 /proc/self/fd/3" in out
     assert f"mkdir {lab.CGROUP_V1}/checkswap-stress-" in out
     assert state() == before
 

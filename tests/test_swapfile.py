@@ -175,18 +175,159 @@ def test_dry_run_prints_commands_in_order(tmp_path: os.PathLike[str]) -> None:
         "--fstab", fst, "--dry-run",
     )  # fmt: skip
     assert code == 0
-    commands = [line for line in out.splitlines() if not line.startswith("#")]
+    commands = [line.split("    # ")[0] for line in out.splitlines() if not line.startswith("#")]
+    fd = "/proc/self/fd/3"
     assert commands == [
-        f"fallocate -l {100 * 2**20} {path}",
-        f"chmod 600 {path}",
-        f"mkswap {path}",
-        f"swapon --priority 7 {path}",
-        f"sh -c 'echo '\"'\"'{path} none swap sw,pri=7 0 0'\"'\"' >> {fst}'    # atomically "
-        f"(temp file, fsync, rename); backup {fst}.checkswap-backup",
+        f"set -o noclobber; exec 3>{path}",
+        f"chmod 600 {fd}",
+        f"fallocate -l {100 * 2**20} {fd}",
+        f"mkswap {fd}",
+        f"swapon --priority 7 {fd}",
+        f"sh -c 'echo '\"'\"'{path} none swap sw,pri=7 0 0'\"'\"' >> {fst}'",
     ]
-    assert f"dd if=/dev/zero of={path} bs=1M count=100 conv=fsync" in out
+    assert "O_CREAT|O_EXCL|O_NOFOLLOW" in out
+    assert f"# then: /proc/swaps must list {path} as the descriptor's inode" in out
+    assert f"dd if=/dev/zero of={fd} bs=1M count=100 conv=notrunc,fsync" in out
     assert sorted(os.listdir(tmp_path)) == ["fstab"]
     assert fstab.read(fst) == FSTAB
+
+
+def test_dry_run_names_the_real_path(tmp_path: os.PathLike[str]) -> None:
+    """fstab and /proc/swaps name the file by its real path, so the plan does too."""
+    real = os.path.join(tmp_path, "real")
+    os.mkdir(real)
+    os.symlink("real", os.path.join(tmp_path, "link"))
+    given = os.path.join(tmp_path, "link", "..", "link", "swap")
+    fst = os.path.join(tmp_path, "fstab")
+    with open(fst, "w") as f:
+        f.write(FSTAB)
+    code, out, err = run_cli(
+        "swapfile", "add", "64M", "--path", given, "--persist", "--fstab", fst, "--dry-run"
+    )
+    assert (code, err) == (0, "")
+    assert f"swapfile {real}/swap on " in out and f"exec 3>{real}/swap" in out
+    assert f"echo '\"'\"'{real}/swap none swap sw 0 0'\"'\"' >> {fst}" in out
+
+
+# --- directories another user could change: refused before anything is made --------------------
+
+
+def needs_root() -> None:
+    """chown to another user needs root; it changes nothing outside the test's directory."""
+    if os.geteuid() != 0:
+        if os.environ.get("CHECKSWAP_KERNEL_TESTS") == "1":
+            pytest.fail("CHECKSWAP_KERNEL_TESTS=1 but not running as root")
+        pytest.skip("chown to another user needs root")
+
+
+def unsafe_dirs(top: str) -> list[tuple[str, str, str]]:
+    """(path, directory named, why): one for each way a directory can be unsafe."""
+    ww = os.path.join(top, "ww")
+    os.mkdir(ww)
+    os.chmod(ww, 0o777)
+    gw = os.path.join(top, "gw")
+    os.mkdir(gw)
+    os.chmod(gw, 0o2775)  # a setgid group directory such as Debian's /usr/local
+    above = os.path.join(top, "above")
+    os.mkdir(above)
+    os.mkdir(os.path.join(above, "fine"))
+    os.chmod(above, 0o777)
+    os.symlink(os.path.join(above, "fine"), os.path.join(top, "via-link"))
+    return [
+        (os.path.join(ww, "swap"), ww, "is writable by every user and not sticky (mode 0777)"),
+        (os.path.join(gw, "swap"), gw, "is writable by group "),
+        (os.path.join(above, "fine", "swap"), above, "is writable by every user and not sticky"),
+        # the link itself is in a safe directory; the directory it leads through is not
+        (os.path.join(top, "via-link", "swap"), above, "is writable by every user"),
+    ]
+
+
+def test_dry_run_refuses_directories_others_can_write(tmp_path: os.PathLike[str]) -> None:
+    for path, directory, why in unsafe_dirs(str(tmp_path)):
+        code, out, err = run_cli("swapfile", "add", "64M", "--path", path, "--dry-run")
+        assert (code, out) == (1, ""), path
+        assert err.startswith(f"checkswap: refusing --path {path}: directory {directory} {why}")
+        assert err.count("\n") == 1
+
+
+def test_dry_run_refuses_a_directory_owned_by_another_user(tmp_path: os.PathLike[str]) -> None:
+    needs_root()
+    d = os.path.join(tmp_path, "theirs")
+    os.mkdir(d, 0o755)
+    os.chown(d, 65534, 65534)
+    inner = os.path.join(d, "inner")
+    os.mkdir(inner, 0o755)  # root's, inside theirs: still refused, for the ancestor
+    for path in (os.path.join(d, "swap"), os.path.join(inner, "swap")):
+        code, _, err = run_cli("swapfile", "add", "64M", "--path", path, "--dry-run")
+        assert code == 1
+        assert f"directory {d} is owned by " in err and "not root" in err, err
+
+
+def test_dry_run_allows_a_root_owned_sticky_directory(tmp_path: os.PathLike[str]) -> None:
+    d = os.path.join(tmp_path, "sticky")
+    os.mkdir(d)
+    os.chmod(d, 0o1777)
+    code, out, err = run_cli("swapfile", "add", "64M", "--path", os.path.join(d, "s"), "--dry-run")
+    assert (code, err) == (0, "") and "mkswap /proc/self/fd/3" in out
+    assert os.listdir(d) == []
+
+
+def test_sticky_directory_owned_by_another_user_is_refused(tmp_path: os.PathLike[str]) -> None:
+    """The sticky bit protects files from everyone but the directory's owner."""
+    needs_root()
+    d = os.path.join(tmp_path, "their-sticky")
+    os.mkdir(d)
+    os.chown(d, 65534, 65534)
+    os.chmod(d, 0o1777)
+    code, _, err = run_cli("swapfile", "add", "64M", "--path", os.path.join(d, "s"), "--dry-run")
+    assert code == 1 and f"directory {d} is owned by " in err
+
+
+def test_add_refuses_a_symlink_as_target(tmp_path: os.PathLike[str]) -> None:
+    victim = os.path.join(tmp_path, "victim")
+    open(victim, "w").close()
+    link = os.path.join(tmp_path, "swap")
+    os.symlink(victim, link)
+    code, _, err = run_cli("swapfile", "add", "64M", "--path", link, "--dry-run")
+    assert code == 1 and f"{link} already exists (a symbolic link)" in err
+    os.unlink(victim)  # a dangling link is refused the same way: O_EXCL would fail on it
+    code, _, err = run_cli("swapfile", "add", "64M", "--path", link, "--dry-run")
+    assert code == 1 and "(a symbolic link)" in err
+
+
+def test_path_through_a_file_is_bad_input(tmp_path: os.PathLike[str]) -> None:
+    f = os.path.join(tmp_path, "file")
+    open(f, "w").close()
+    code, _, err = run_cli("swapfile", "add", "64M", "--path", os.path.join(f, "swap"), "--dry-run")
+    assert code == 2 and f"{f} is not a directory" in err
+
+
+def test_symlink_loop_is_bad_input(tmp_path: os.PathLike[str]) -> None:
+    a = os.path.join(tmp_path, "a")
+    os.symlink("b", a)
+    os.symlink("a", os.path.join(tmp_path, "b"))
+    code, _, err = run_cli("swapfile", "add", "64M", "--path", os.path.join(a, "s"), "--dry-run")
+    assert code == 2 and "more than 40 symbolic links" in err
+
+
+# --- the swap header, written through the descriptor ------------------------------------------
+
+
+def test_swap_header_is_what_mkswap_writes(tmp_path: os.PathLike[str]) -> None:
+    """Byte for byte the first page of util-linux mkswap's, given the same UUID."""
+    uuid = "0a3407de-014b-458b-b5c1-3e6f0bd8d2c1"
+    page = os.sysconf("SC_PAGE_SIZE")
+    path = os.path.join(tmp_path, "swap")
+    size = 8 * 2**20
+    with open(path, "wb") as f:
+        f.truncate(size)
+    mkswap = subprocess.run(["mkswap", "-U", uuid, path], capture_output=True, text=True)
+    assert mkswap.returncode == 0, mkswap.stderr
+    with open(path, "rb") as f:
+        theirs = f.read(page)
+    ours = swapfile.swap_header(size, page, bytes.fromhex(uuid.replace("-", "")))
+    assert ours == theirs
+    assert swapfile.has_swap_signature(path, page)
 
 
 def test_size_rounds_up_to_whole_mib() -> None:

@@ -16,9 +16,12 @@ if TYPE_CHECKING:
 
 HELP = "add, remove or list swapfiles (safe to run twice; --dry-run shows the commands)"
 ADD_DESCRIPTION = """\
-Add a swapfile now: check the filesystem and the free space, allocate the file (fallocate; on
-btrfs a no-copy-on-write file; zeros where swapon refuses a preallocated file), chmod 600,
-mkswap, swapon. Refuses tmpfs, overlayfs, network filesystems and an existing path (exit 1).
+Add a swapfile now: check the filesystem and the free space, create the file (O_EXCL, never
+through a link), then through that one descriptor: chmod 600, allocate (fallocate; on btrfs a
+no-copy-on-write file; zeros where swapon refuses a preallocated file), the swap header, swapon;
+then check that the active area is that file. Refuses tmpfs, overlayfs, network filesystems, an
+existing path, and a path where any directory on the way is owned by another user or writable by
+others without the sticky bit (another user could swap the name for a link) (exit 1).
 Two runs at once are serialised by a lock: the second finds the first one's file and stops.
 Without --persist the swap is gone after a reboot.
 """
@@ -230,6 +233,10 @@ def run_add(args: argparse.Namespace, env: Env) -> int:
     if args.dry_run:
         plan = swapfile.plan_add(root, size, path, args.priority, fstab, args.zero_fill)
         say(f"# checkswap swapfile add --dry-run: nothing was changed. {_about(plan)}")
+        say(
+            f"# checked: {plan.path} does not exist, and no other user can rename or replace "
+            "anything on the way to it (every directory root's, writable only by root or sticky)"
+        )
         for step in swapfile.add_steps(plan, progress):
             say(str(step))
         note = swapfile.fallback_note(plan)
