@@ -436,6 +436,16 @@ def made() -> Iterator[dict[str, Any]]:
         status, text, _ = run(["report", rec, "--format", "json", "--spike", "100"])
         assert status == 0
         (report,) = json_lines(text)
+        # The same recording with three samples cut out of its middle: a gap in the report.
+        with open(rec) as f:
+            lines = f.readlines()
+        raws = [i for i, line in enumerate(lines) if '"type":"raw"' in line]
+        gapped = os.path.join(tmp, "gapped.jsonl")
+        with open(gapped, "w") as f:
+            f.writelines(x for i, x in enumerate(lines) if i not in raws[1:4])
+        status, text, _ = run(["report", gapped, "--format", "json"])
+        assert status == 0
+        (gapped_report,) = json_lines(text)
         bundle = os.path.join(tmp, "snap.tar.gz")
         status, _, _ = run(
             ["snapshot", "-n", "2", "-i", "1", "-o", bundle, "--root", moving.path], moving
@@ -460,7 +470,13 @@ def made() -> Iterator[dict[str, Any]]:
         assert status == 0
         with open(state) as f:
             check_state = json.load(f)
-        yield {"report": report, "manifest": manifest, "state": check_state, "tmp": tmp}
+        yield {
+            "report": report,
+            "gapped": gapped_report,
+            "manifest": manifest,
+            "state": check_state,
+            "tmp": tmp,
+        }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -468,7 +484,9 @@ def made() -> Iterator[dict[str, Any]]:
 def test_report_json_keys(made: dict[str, Any]) -> None:
     spec = Spec("report: result")
     assert made["report"]["spikes"], "the recording should hold a spike"
+    assert made["gapped"]["gap_periods"], "the cut recording should hold a gap"
     spec.check(made["report"])
+    spec.check(made["gapped"])
     spec.assert_covered()
 
 
