@@ -407,7 +407,9 @@ class Writer:
         for n in range(self.keep - 1, 0, -1):
             for ext in ("", ".gz"):
                 src = f"{path}.{n}{ext}"
-                if not os.path.lexists(src):
+                # Only our own files are moved or deleted: a link or device put among them stops
+                # the rotation with one line instead of being moved along and then unlinked.
+                if outfile.check(src, "-o") is None:
                     continue
                 if n + 1 >= self.keep:
                     os.unlink(src)
@@ -427,10 +429,8 @@ class Writer:
         )
         for stem in stems[: max(0, len(stems) - (self.keep - 1))]:
             for name in (stem, stem + ".gz"):
-                try:
-                    os.unlink(os.path.join(self.directory, name))
-                except OSError:
-                    continue
+                # Only our own regular files: a device or link given a dated name stays.
+                outfile.remove(os.path.join(self.directory, name))
 
     def close(self) -> None:
         if self._fd >= 0:
@@ -456,7 +456,7 @@ def _gzip_file(path: str, warn: Callable[[str], None]) -> None:
                 filename="", mode="wb", fileobj=f, compresslevel=6
             ) as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
-        os.unlink(path)
+        outfile.remove(path)
     except OSError:
         pass  # no room to compress: the plain file stays, which is still a recording
     except CheckswapError as e:
