@@ -270,6 +270,25 @@ def test_rotation_never_renames_over_a_device(tmp_path):
         os.unlink(dev)
 
 
+def test_retention_never_deletes_a_device_given_a_dated_name(tmp_path):
+    needs_root()
+    d = tmp_path / "logs"
+    d.mkdir()
+    dev = str(d / "2000-01-01-0000-checkswap.jsonl")  # the oldest name: first to be pruned
+    os.mknod(dev, 0o600 | stat.S_IFCHR, os.stat("/dev/null").st_rdev)
+    before = identity(dev)
+    try:
+        w = _writer(directory=str(d), keep=2, wall=iter(range(1795737600, 1795999999, 60)).__next__)
+        w.start()
+        for i in range(200):
+            w.write(_raw(i))
+        w.close()
+        assert identity(dev) == before
+        assert len(os.listdir(d)) == 3  # the device and the two files kept
+    finally:
+        os.unlink(dev)
+
+
 # --- record -o appends only to a recording -------------------------------------------------
 
 
