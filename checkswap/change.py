@@ -13,11 +13,11 @@ import fcntl
 import os
 import shlex
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from typing import IO, Callable
 
+from checkswap import outfile
 from checkswap.errors import CheckswapError, Refused
 
 LOCK_DIR = "/run"
@@ -117,45 +117,18 @@ def _holder(f: IO[str]) -> str:
     return f" (pid {pid})" if pid.isdigit() else ""
 
 
-def replace_file(path: str, text: str, backup: str | None = None) -> None:
+def replace_file(path: str, text: str, backup: str | None = None, what: str = "--fstab") -> None:
     """Write ``text`` to ``path`` atomically: temp file beside it, fsync, rename, fsync the dir.
 
     A reader (or a crash) sees the old file or the new one, never half of it. The old content
-    goes to ``backup`` first; the new file keeps the old one's mode and owner.
+    goes to ``backup`` first; the new file keeps the old one's mode and owner. Both go through
+    outfile: a symlink, device or foreign file at ``path`` or at ``backup`` is refused, never
+    written through or replaced.
     """
-    directory = os.path.dirname(os.path.abspath(path))
-    st = os.stat(path)
+    old, st = outfile.read_own(path, what)
     if backup is not None:
-        with open(path, "rb") as src:
-            old = src.read()
-        _write_synced(backup, old, st)
-    fd, tmp = tempfile.mkstemp(prefix=".checkswap-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(text.encode("utf-8", "surrogateescape"))
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, st.st_mode & 0o7777)
-        with contextlib.suppress(PermissionError):
-            os.chown(tmp, st.st_uid, st.st_gid)
-        os.rename(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
-
-
-def _write_synced(path: str, data: bytes, st: os.stat_result) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, st.st_mode & 0o777)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+        outfile.write(backup, old, f"{what} backup", like=st, sync=True)
+    outfile.write(path, text.encode("utf-8", "surrogateescape"), what, like=st, sync=True)
 
 
 def retry(action: Callable[[], None], seconds: float = 5.0) -> None:

@@ -12,9 +12,7 @@ This module imports ``prometheus_client`` (the ``exporter`` extra) at the top, s
 
 from __future__ import annotations
 
-import contextlib
 import gzip
-import os
 import socket
 import threading
 import time
@@ -24,10 +22,10 @@ from typing import IO, TYPE_CHECKING, Any, Callable, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.exposition import choose_encoder, gzip_accepted, write_to_textfile
+from prometheus_client.exposition import choose_encoder, generate_latest, gzip_accepted
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from checkswap import __version__
+from checkswap import __version__, outfile
 from checkswap.errors import BadInput, Refused
 from checkswap.fields import SWAP_IN_HELP, SWAP_OUT_HELP, swap_used
 from checkswap.kernel.swaps import SwapArea, read_swaps
@@ -477,9 +475,12 @@ def make_server(
 
 
 def write_textfile(path: str, registry: CollectorRegistry) -> None:
-    # prometheus_client writes PATH.<pid>.<thread> and renames it over PATH: node_exporter only
-    # reads *.prom, so it never sees the half-written temporary file.
-    write_to_textfile(path, registry)
+    # Not prometheus_client's write_to_textfile: it opens PATH.<pid>.<thread> with a plain open(),
+    # through any link planted at that predictable name, and renames it over whatever PATH is.
+    # outfile uses a random O_EXCL name and replaces only our own regular file; node_exporter
+    # reads only *.prom, so it never sees the temporary file. 0644: node_exporter runs as its
+    # own user, and the same figures are served on /metrics without authentication anyway.
+    outfile.write(path, generate_latest(registry), "--textfile", 0o644)
 
 
 def serve(
@@ -539,9 +540,9 @@ def serve(
         if server is not None:
             server.server_close()
         if textfile is not None:
-            # Stale figures would look current to node_exporter: leave no file behind.
-            with contextlib.suppress(OSError):
-                os.unlink(textfile)
+            # Stale figures would look current to node_exporter: leave no file behind (but only
+            # our own: whatever else is at the name now is not ours to remove).
+            outfile.remove(textfile)
 
 
 def device_metrics(devices: Iterable[dict[str, Any]]) -> list[Metric]:

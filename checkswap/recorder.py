@@ -12,22 +12,33 @@ What a recorder left running for weeks meets, and what it does:
   is made again and a new file opened, with one warning.
 - rotation: by size, into dated files (``--dir``) or ``FILE.1``, ``FILE.2``... (``-o``),
   optionally gzipped in the background; retention keeps ``keep`` files, the current included.
+- a second recorder on the same ``-o FILE`` or ``--dir DIR``: refused. The recorder holds an
+  flock on the recording itself (``-o``) or on the directory (``--dir``), which the kernel
+  releases when it dies, even by kill -9. A rotated ``-o`` file is made and locked under a
+  temporary name, the old one is hard-linked to ``FILE.1``, and the new one renamed over
+  ``FILE``: at every moment ``FILE`` is a locked file, so no second recorder slips in.
+- what it writes goes through outfile: never through a symlink, never over a device or a file
+  of another user, and ``-o`` appends only to an empty file or an earlier recording.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import gzip
 import os
 import re
 import shutil
+import stat
 import threading
 import time
 from typing import Callable
 
-from checkswap.errors import BadInput, Refused
-from checkswap.store import dumps
+from checkswap import outfile
+from checkswap.errors import BadInput, CheckswapError, Refused
+from checkswap.store import FORMAT, dumps
+from checkswap.untrusted import UntrustedData, loads
 
 DATED = "%Y-%m-%d-%H%M"
 SUFFIX = "-checkswap.jsonl"
@@ -44,6 +55,36 @@ def _age_key(name: str) -> tuple[str, int]:
 # Errors that mean "no room or no disk right now", not "this can never work".
 WARN_EVERY_S = 3600.0
 _TRANSIENT = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS})
+# Recordings name processes (trigger captures): no reason for others to read them.
+FILE_MODE = 0o640
+DIR_MODE = 0o750
+# A header line is ~1 KiB (it carries /proc/swaps); a first line longer than this is not one.
+HEAD_BYTES = 64 * 1024
+# link() says "not on this filesystem" with these: rotate by two renames instead.
+_NO_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK})
+
+
+def _what(path: str | None) -> str:
+    return "-o" if path is not None else "--dir"
+
+
+def is_recording_start(head: bytes) -> bool:
+    """Whether a file that begins with ``head`` is a checkswap recording (its header says so)."""
+    line = head.split(b"\n", 1)[0]
+    try:
+        rec = loads(line)
+    except UntrustedData:
+        return False
+    return isinstance(rec, dict) and rec.get("type") == "header" and rec.get("format") == FORMAT
+
+
+def _free_name(path: str) -> str:
+    stem = os.path.splitext(path)[0]
+    for n in range(1, 100):
+        name = f"{stem}-checkswap{f'-{n}' if n > 1 else ''}.jsonl"
+        if not os.path.lexists(name):
+            return name
+    return f"{stem}-checkswap-new.jsonl"
 
 
 class Writer:
@@ -83,11 +124,19 @@ class Writer:
         self.lost = 0  # samples dropped during the current outage
         self.lost_total = 0
         self._threads: list[threading.Thread] = []
+        self._dir_fd = -1  # --dir: the locked directory
 
     # --- opening -----------------------------------------------------------------------
 
     def start(self) -> None:
         """Open the first file; a target that cannot be written at all is refused up front."""
+        # One rule for missing directories: -o FILE needs FILE's directory, --dir DIR needs DIR's
+        # parent (DIR itself is made, as sysstat's collector makes its own).
+        if self.path is not None:
+            outfile.require_parent(self.path, "-o")
+        else:
+            assert self.directory is not None
+            outfile.require_parent(self.directory.rstrip("/") or "/", "--dir")
         try:
             self._open()
         except OSError as e:
@@ -123,35 +172,87 @@ class Writer:
         # A restart within the minute appends to that minute's file; a rotation never does,
         # nor does anything reuse the number of a file compressed or pruned since.
         last = name(n)
-        if os.path.exists(last + ".gz") or (
-            os.path.exists(last) and os.path.getsize(last) + 4096 > self.rotate_size
+        if os.path.lexists(last + ".gz") or (
+            os.path.lexists(last) and os.lstat(last).st_size + 4096 > self.rotate_size
         ):
             return name(n + 1)
         return last
 
     def _open(self) -> None:
-        folder = self.directory or os.path.dirname(os.path.abspath(self.path or "."))
-        os.makedirs(folder, exist_ok=True)
+        if self.directory is not None:
+            self._lock_directory()
         name = self._new_name()
-        fd = os.open(name, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fd = outfile.open_append(name, _what(self.path), FILE_MODE)
         try:
-            size = os.fstat(fd).st_size
-            self._fd, self.current, self._size = fd, name, size
-            if size:
-                self._end_partial_line()
-            self._write_line(dumps(self._header()))
-        except OSError:
+            if self.path is not None:
+                self._lock(fd, name)
+            self._check_appendable(fd, name)
+            self._adopt(fd, name)
+        except BaseException:
+            if self._fd != fd:
+                os.close(fd)
             self._close_fd()
             raise
         if self.directory is not None:
             self._prune()
 
+    def _adopt(self, fd: int, name: str) -> None:
+        """Make ``fd`` the current file and open it with a header line."""
+        size = os.fstat(fd).st_size
+        self._fd, self.current, self._size = fd, name, size
+        if size:
+            self._end_partial_line()
+        self._write_line(dumps(self._header()))
+
+    def _lock(self, fd: int, name: str) -> None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Refused(
+                f"-o {name}: another checkswap record is writing it; stop that one first or "
+                "record to another file"
+            ) from None
+
+    def _lock_directory(self) -> None:
+        """Hold an flock on DIR, made if missing; again if DIR was removed and made anew."""
+        assert self.directory is not None
+        try:
+            st = os.stat(self.directory)
+        except FileNotFoundError:
+            os.mkdir(self.directory, DIR_MODE)  # its parent gone too: ENOENT, an outage
+            st = os.stat(self.directory)
+        if self._dir_fd >= 0:
+            held = os.fstat(self._dir_fd)
+            if (held.st_dev, held.st_ino) == (st.st_dev, st.st_ino):
+                return
+            os.close(self._dir_fd)
+            self._dir_fd = -1
+        fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise Refused(
+                f"--dir {self.directory}: another checkswap record is writing there; stop that "
+                "one first or record to another directory"
+            ) from None
+        self._dir_fd = fd
+
+    def _check_appendable(self, fd: int, name: str) -> None:
+        """Append only to an empty file or a recording: never to a log, a document, /proc/..."""
+        # Read, not st_size: /proc and /sys files say 0 bytes and are not empty.
+        head = os.pread(fd, HEAD_BYTES, 0)
+        if head and not is_recording_start(head):
+            raise BadInput(
+                f"{_what(self.path)} {name}: not a checkswap recording; record appends only to "
+                f"an empty file or an earlier recording: give a new name such as "
+                f"{_free_name(name)}"
+            )
+
     def _end_partial_line(self) -> None:
         """After kill -9 the file may end mid-line; end it, so that line alone is lost."""
-        with open(self._fd, "rb", closefd=False) as f:
-            f.seek(-1, os.SEEK_END)
-            if f.read(1) != b"\n":
-                self._write_line(b"\n")
+        if os.pread(self._fd, 1, self._size - 1) != b"\n":
+            self._write_line(b"\n")
 
     def _close_fd(self) -> None:
         if self._fd >= 0:
@@ -242,19 +343,62 @@ class Writer:
     # --- rotation and retention --------------------------------------------------------
 
     def _rotate(self) -> None:
-        old = self.current
+        if self.path is None:
+            old = self.current
+            self._close_fd()
+            self._open()  # a new dated name; the directory lock is held throughout
+            self._compress(old)
+            return
+        rotated = self._rotate_file(self.path)
+        self._compress(rotated)
+
+    def _rotate_file(self, path: str) -> str | None:
+        """FILE -> FILE.1 and a new FILE, with FILE locked by us at every moment.
+
+        The new file is made, locked and given its header under a temporary name, the old one
+        (still open and locked) is hard-linked to FILE.1, and the new one renamed over FILE: a
+        second recorder opening FILE at any moment finds a file we hold locked.
+        """
+        fd, tmp = outfile.create_temp(path, FILE_MODE, os.O_APPEND)
+        rotated: str | None = None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new name: nobody else has it
+            header = dumps(self._header())
+            if os.write(fd, header) != len(header):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            if self.keep > 1:
+                self._shift(path)
+                rotated = path + ".1"
+                self._keep_old_as(path, rotated)
+            outfile.rename(tmp, path, "-o")
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
         self._close_fd()
-        rotated: str | None = old
-        if self.path is not None and self.keep <= 1:
-            os.unlink(self.path)
-            rotated = None
-        elif self.path is not None:
-            self._shift(self.path)
-            rotated = self.path + ".1"
-            os.rename(self.path, rotated)
-        self._open()
+        self._fd, self.current, self._size = fd, path, len(header)
+        return rotated
+
+    def _keep_old_as(self, path: str, rotated: str) -> None:
+        """Give the current file (still at ``path``) the name ``rotated`` as well."""
+        here = os.lstat(path)
+        mine = os.fstat(self._fd)
+        if (here.st_dev, here.st_ino) != (mine.st_dev, mine.st_ino):
+            return  # moved or removed by someone else: nothing of ours to keep at FILE.1
+        outfile.check(rotated, "-o")
+        try:
+            os.link(path, rotated, follow_symlinks=False)  # never replaces an existing name
+        except OSError as e:
+            if e.errno not in _NO_LINKS:
+                raise
+            # No hard links on this filesystem (vfat, some FUSE): a rename, and for a moment
+            # FILE is absent, when a second recorder starting right then could take it.
+            outfile.rename(path, rotated, "-o")
+
+    def _compress(self, rotated: str | None) -> None:
         if self.compress and rotated is not None:
-            t = threading.Thread(target=_gzip_file, args=(rotated,), daemon=True)
+            t = threading.Thread(target=_gzip_file, args=(rotated, self._warn), daemon=True)
             t.start()
             self._threads.append(t)
 
@@ -263,12 +407,14 @@ class Writer:
         for n in range(self.keep - 1, 0, -1):
             for ext in ("", ".gz"):
                 src = f"{path}.{n}{ext}"
-                if not os.path.exists(src):
+                # Only our own files are moved or deleted: a link or device put among them stops
+                # the rotation with one line instead of being moved along and then unlinked.
+                if outfile.check(src, "-o") is None:
                     continue
                 if n + 1 >= self.keep:
                     os.unlink(src)
                 else:
-                    os.rename(src, f"{path}.{n + 1}{ext}")
+                    outfile.rename(src, f"{path}.{n + 1}{ext}", "-o")
 
     def _prune(self) -> None:
         assert self.directory is not None
@@ -283,10 +429,8 @@ class Writer:
         )
         for stem in stems[: max(0, len(stems) - (self.keep - 1))]:
             for name in (stem, stem + ".gz"):
-                try:
-                    os.unlink(os.path.join(self.directory, name))
-                except OSError:
-                    continue
+                # Only our own regular files: a device or link given a dated name stays.
+                outfile.remove(os.path.join(self.directory, name))
 
     def close(self) -> None:
         if self._fd >= 0:
@@ -294,19 +438,26 @@ class Writer:
             with contextlib.suppress(OSError):
                 self._write_line(dumps(self._event("stopped", lost_samples=self.lost_total)))
         self._close_fd()
+        if self._dir_fd >= 0:
+            os.close(self._dir_fd)
+            self._dir_fd = -1
         for t in self._threads:
             t.join()
 
 
-def _gzip_file(path: str) -> None:
-    """path -> path.gz, through a temporary name so a reader never sees half a gzip file."""
-    tmp = path + ".gz.tmp"
+def _gzip_file(path: str, warn: Callable[[str], None]) -> None:
+    """path -> path.gz, through a fresh temporary name so a reader never sees half a gzip file."""
     try:
-        with open(path, "rb") as src, gzip.open(tmp, "wb", compresslevel=6) as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
-        os.rename(tmp, path + ".gz")
-        os.unlink(path)
+        src_fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        with open(src_fd, "rb") as src:
+            if not stat.S_ISREG(os.fstat(src_fd).st_mode):
+                return
+            with outfile.replacing(path + ".gz", "--gzip", FILE_MODE) as f, gzip.GzipFile(
+                filename="", mode="wb", fileobj=f, compresslevel=6
+            ) as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+        outfile.remove(path)
     except OSError:
-        # No room to compress: the plain file stays, which is still a recording.
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        pass  # no room to compress: the plain file stays, which is still a recording
+    except CheckswapError as e:
+        warn(f"{path} not compressed: {e}")

@@ -16,7 +16,7 @@ import tarfile
 import time
 from typing import Any, Callable
 
-from checkswap import __version__
+from checkswap import __version__, outfile
 from checkswap.bundle import FORMAT
 from checkswap.errors import BadInput, Refused
 from checkswap.fields import iso_utc
@@ -256,11 +256,9 @@ def take(
     progress: Callable[[int, Capture], None] | None = None,
 ) -> dict[str, Any]:
     """Capture ``count`` samples ``interval`` apart into the tar.gz ``output``; the manifest."""
-    if os.path.isdir(output):
+    if os.path.isdir(output) and not os.path.islink(output):
         raise BadInput(f"-o {output}: is a directory; give a file name such as snap.tar.gz")
-    parent = os.path.dirname(os.path.abspath(output))
-    if not os.path.isdir(parent):
-        raise BadInput(f"-o {output}: no such directory {parent}")
+    outfile.check_output(output, "-o")
     manifest: dict[str, Any] = {
         "format": FORMAT,
         "format_version": 1,
@@ -274,9 +272,11 @@ def take(
         "skipped": {},
         "never_captured": sorted(NEVER),
     }
-    tmp = output + ".part"
     try:
-        with tarfile.open(tmp, "w:gz") as tar:
+        # 0600: a bundle names every process and cgroup on the machine.
+        with outfile.replacing(output, "-o", 0o600) as f, tarfile.open(
+            fileobj=f, mode="w:gz"
+        ) as tar:
             t0 = monotonic()
             for k in range(count):
                 try:
@@ -309,12 +309,8 @@ def take(
             info.size = len(data)
             info.mtime = int(time.time())
             tar.addfile(info, io.BytesIO(data))
-        os.replace(tmp, output)
     except OSError as e:
         raise Refused(f"-o {output}: {e.strerror or e}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return manifest
 
 

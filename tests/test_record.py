@@ -90,7 +90,7 @@ def _writer(tmp_path, **kw) -> tuple[Writer, list[str]]:
         "rotate_size": 1 << 20,
         "keep": 3,
         "compress": False,
-        "header": lambda: {"type": "header", "n": 1},
+        "header": lambda: {"type": "header", "format": "checkswap-recording", "n": 1},
         "warn": warnings.append,
     }
     args.update(kw)
@@ -162,18 +162,31 @@ def test_restart_after_kill_ends_the_half_line_so_only_it_is_lost(tmp_path):
 
 
 def test_full_device_keeps_running_and_warns_once(tmp_path):
-    status, _out, err, _ = record_tree(tmp_path, "-o", "/dev/full")
-    assert status == 0
-    assert err.count("\n") == 1, err
-    assert "cannot write /dev/full: No space left on device" in err
-    assert "not repeated within an hour" in err
+    # /dev/full behind the recording's descriptor: the kernel's own ENOSPC on every write
+    # (record -o /dev/full itself is refused: a device is never an output).
+    path = str(tmp_path / "r.jsonl")
+    w, warnings = _writer(tmp_path, path=path)
+    w.start()
+    full = os.open("/dev/full", os.O_WRONLY)
+    try:
+        os.dup2(full, w._fd)
+    finally:
+        os.close(full)
+    assert not w.write(_raw(1))
+    assert len(warnings) == 1, warnings
+    assert f"cannot write {path}: No space left on device" in warnings[0]
+    assert "not repeated within an hour" in warnings[0]
+    assert w.write(_raw(2))  # the file opened again: writing resumes, the loss is recorded
+    w.close()
+    resumed = [r for r in records(path) if r.get("event") == "resumed"]
+    assert [r["lost_samples"] for r in resumed] == [1]
 
 
 def test_unwritable_target_is_refused_at_start(tmp_path):
     target = tmp_path / "file"
     target.write_text("")
     status, _out, err = run_cli("record", "-o", str(target / "sub" / "r.jsonl"), "-n", "1")
-    assert status == 2 and "cannot write" in err and err.count("\n") == 1
+    assert status == 2 and "cannot write there" in err and err.count("\n") == 1
 
 
 @pytest.mark.parametrize(

@@ -9,15 +9,14 @@ seconds instead, and says so.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import errno
 import json
 import os
-import secrets
 import stat
 import tempfile
 from typing import TYPE_CHECKING
 
+from checkswap import outfile
 from checkswap.commands.watch import add_common_root
 from checkswap.errors import PluginStatus
 from checkswap.fields import swap_used
@@ -35,6 +34,7 @@ if TYPE_CHECKING:
 STALE_S = 3600.0  # DESIGN.md: a state older than an hour is not a fair "since the last run"
 STATE_MAX_BYTES = 1 << 20
 STATE_TYPE = "checkswap-check-state"
+STATE_WHAT = "--state-file"
 DEFAULT_WARNING = "100"
 DEFAULT_CRITICAL = "1000"
 
@@ -99,7 +99,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
         metavar="PATH",
         help="where to keep the counters between runs (default: "
         "$XDG_RUNTIME_DIR/checkswap-check.state, else "
-        f"{tempfile.gettempdir()}/checkswap-check-UID.state)",
+        f"{tempfile.gettempdir()}/checkswap-check-UID.state). Its directory must exist; "
+        "a symlink, device, FIFO or another user's file there is refused (UNKNOWN)",
     )
     p.add_argument(
         "--sample",
@@ -179,24 +180,13 @@ def save_state(path: str, root: Root, boot_id: str | None, sample: Sample) -> st
         "sample": sample_to_record(sample, root.page_size),
     }
     data = json.dumps(rec, separators=(",", ":")).encode()
-    # A fresh name, created exclusively and never through a symlink: in a shared directory
-    # such as /tmp nobody can make us write through a link they planted (O_EXCL|O_NOFOLLOW),
-    # and rename() replaces the old state in one step, so a concurrent run reads old or new.
-    tmp = f"{path}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    # A fresh random name made with O_EXCL|O_NOFOLLOW, renamed over the old state only if that
+    # is our own regular file (outfile): in a shared directory such as /tmp nobody can make us
+    # write through a link or replace a device, and a concurrent run reads old or new.
     try:
-        fd = os.open(tmp, flags, 0o600)
+        outfile.write(path, data, STATE_WHAT, 0o600)
     except OSError as e:
-        return f"state not saved ({tmp}: {e.strerror})"
-    try:
-        try:
-            os.write(fd, data)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except OSError as e:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        # No room, read-only: the check still answers, it samples next time.
         return f"state not saved ({path}: {e.strerror})"
     return ""
 
@@ -300,6 +290,9 @@ def run(args: argparse.Namespace, env: Env) -> int:
     crit_psi = _opt(args, "psi_critical", "--psi-critical")
     sample_s = parse_duration(args.sample, "--sample")
     state_path = args.state_file or default_state_path()
+    # Before sampling: a state file in a missing directory, or a link, device or foreign file
+    # at its name, is bad input (UNKNOWN), not a quiet "state not saved" every run.
+    outfile.check_output(state_path, STATE_WHAT)
     root = open_root(args.root)
     page = root.page_size
 

@@ -28,7 +28,9 @@ is written. Rates are not stored: `report` and `watch --replay` recompute them e
 Files: -o FILE appends to FILE (rotated to FILE.1, FILE.2...); --dir DIR writes dated files
 such as 2026-11-27-2107-checkswap.jsonl (local time). At most --keep files of --rotate-size are
 kept, so the default never holds more than 640 MiB. A full disk does not stop the recorder: it
-warns once, drops samples, and resumes writing when space returns.
+warns once, drops samples, and resumes writing when space returns. One recorder per file or
+directory: a second `record` on the same -o FILE or --dir DIR is refused (a lock the kernel
+releases when the first one ends, even by kill -9).
 
 --trigger RATE: when swap-in + swap-out crosses RATE pages/s, record the processes and cgroups
 by swap activity at that moment (what `top --format json` shows), at most once a minute while
@@ -45,11 +47,18 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     where = p.add_mutually_exclusive_group()
-    where.add_argument("-o", "--output", metavar="FILE", help="append to FILE")
+    where.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="append to FILE, which must be new, empty or an earlier recording, in a directory "
+        "that exists (files are mode 0640; a symlink, device or FIFO there is refused)",
+    )
     where.add_argument(
         "--dir",
         metavar="DIR",
-        help="write dated files into DIR (default: the current directory)",
+        help="write dated files into DIR, made if missing (its parent must exist) (default: "
+        "the current directory)",
     )
     p.add_argument(
         "-i",

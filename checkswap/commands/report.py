@@ -36,7 +36,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="recordings (.jsonl or .jsonl.gz)")
-    p.add_argument("--html", metavar="OUT.html", help="also write an HTML report to OUT.html")
+    p.add_argument(
+        "--html",
+        metavar="OUT.html",
+        help="also write an HTML report to OUT.html (mode 0640; replaced in one step). Its "
+        "directory must exist; a symlink, device, FIFO or another user's file there is refused",
+    )
     p.add_argument(
         "--format",
         choices=("text", "json"),
@@ -64,6 +69,10 @@ def run(args: argparse.Namespace, env: Env) -> int:
             f"--html {args.html}: the output must end in .html (did you mean "
             f"--html {args.html}.html?); the recordings go after report"
         )
+    if args.html is not None:
+        from checkswap.outfile import check_output
+
+        check_output(args.html, "--html")  # refused at once, not after reading the recordings
     analysis, reading = analyse_files(list(args.files), spike)
     rec = build(reading, analysis, spike, list(args.files))
     if args.html is not None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import os
 from typing import TYPE_CHECKING
 
 from checkswap.commands.watch import add_common_root
@@ -54,7 +53,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
         "--textfile",
         metavar="PATH",
         help="also write the metrics to PATH (name it *.prom, in node_exporter's "
-        "--collector.textfile.directory); without --listen, only this",
+        "--collector.textfile.directory; its directory must exist, and a symlink, device, FIFO "
+        "or another user's file there is refused); without --listen, only this",
     )
     p.add_argument(
         "--textfile-interval",
@@ -142,9 +142,9 @@ def run(args: argparse.Namespace, env: Env) -> int:
         raise BadInput(f"--top {top}: at most 1000, so the number of series stays bounded")
     max_conn = parse_count(args.max_connections, "--max-connections")
     if args.textfile:
-        directory = os.path.dirname(os.path.abspath(args.textfile))
-        if not os.path.isdir(directory):
-            raise BadInput(f"--textfile {args.textfile}: no such directory {directory}")
+        from checkswap.outfile import check_output
+
+        check_output(args.textfile, "--textfile")
         if not args.textfile.endswith(".prom"):
             raise BadInput(
                 f"--textfile {args.textfile}: node_exporter reads only files named *.prom"

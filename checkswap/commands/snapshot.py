@@ -37,7 +37,14 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
         description=description(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("-o", "--output", required=True, metavar="BUNDLE", help="file to write")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="BUNDLE",
+        help="file to write (mode 0600; replaced in one step). Its directory must exist; a "
+        "symlink, device, FIFO, directory or another user's file there is refused",
+    )
     p.add_argument(
         "-n", "--count", default="1", metavar="COUNT", help="samples to take (default: 1)"
     )

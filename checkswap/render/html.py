@@ -9,10 +9,8 @@ interval, undownsampled, around each spike, so zooming to a spike shows each sec
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import os
 import pkgutil
 from array import array
 from bisect import bisect_left
@@ -192,18 +190,16 @@ def _escape(text: str) -> str:
 
 
 def write_html(path: str, rec: dict[str, object], a: Analysis) -> None:
-    """Write through a temporary name: a reader never sees half a page."""
+    """Write through a fresh temporary name (outfile): a reader never sees half a page."""
+    from checkswap import outfile
     from checkswap.errors import BadInput
 
+    outfile.check_output(path, "--html")  # before rendering a week of samples
     text = render_html(rec, a)
-    tmp = f"{path}.tmp{os.getpid()}"
     try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
+        # 0640: the page names the processes a trigger captured.
+        outfile.write(path, text.encode("utf-8"), "--html", 0o640)
     except OSError as e:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
         raise BadInput(f"--html {path}: cannot write ({e.strerror})") from None
 
 
