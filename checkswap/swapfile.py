@@ -28,7 +28,7 @@ import struct
 import time
 from typing import Any, Callable, NamedTuple
 
-from checkswap import fstab
+from checkswap import fstab, outfile
 from checkswap.change import CommandFailed, Step, shell
 from checkswap.errors import BadInput, Refused
 from checkswap.kernel.meminfo import read_meminfo
@@ -301,8 +301,8 @@ def plan_add(
             f"free, the swapfile needs {format_bytes(size)} and checkswap keeps "
             f"{format_bytes(margin)} free; try a smaller SIZE or another --path"
         )
-    if fstab_path is not None and not os.path.isfile(fstab_path):
-        raise BadInput(f"--fstab {fstab_path}: no such file")
+    if fstab_path is not None:
+        _check_fstab(fstab_path)
     return AddPlan(real, size, mount, priority, fstab_path, zero_fill)
 
 
@@ -625,6 +625,14 @@ def check_step(plan: AddPlan, made: NewFile) -> Step:
     )
 
 
+def _check_fstab(fstab_path: str) -> None:
+    """In the plan, so --dry-run refuses it too: the fstab and its backup are files that
+    checkswap replaces, so a link or a foreign file at either name is refused before swapon."""
+    if outfile.check(fstab_path, "--fstab") is None:
+        raise BadInput(f"--fstab {fstab_path}: no such file")
+    outfile.check(fstab.backup_path(fstab_path), "--fstab backup")
+
+
 def fstab_add_step(plan: AddPlan) -> Step | None:
     if plan.fstab is None:
         return None
@@ -741,8 +749,7 @@ def plan_remove(root: Root, path: str, fstab_path: str, force: bool) -> RemovePl
                 f"(out-of-memory kills, or hours of thrashing). Free memory first, or use "
                 f"--force if you are sure"
             )
-    if not os.path.isfile(fstab_path):
-        raise BadInput(f"--fstab {fstab_path}: no such file")
+    _check_fstab(fstab_path)
     lines = fstab.line_numbers(fstab.read(fstab_path), path)
     return RemovePlan(path, area, fstab_path, lines)
 

@@ -461,3 +461,29 @@ def test_list_network_filesystem_and_json(fixture_root: object) -> None:
 def test_list_bad_root_is_bad_input(tmp_path: os.PathLike[str]) -> None:
     code, _, err = run_cli("swapfile", "list", "--root", str(tmp_path))
     assert code == 2 and "not a kernel tree" in err
+
+
+def test_dry_run_refuses_a_symlinked_fstab_or_backup(tmp_path: os.PathLike[str]) -> None:
+    # The fstab and its backup are replaced by checkswap: a link at either name must be refused
+    # in the plan, before swapon, not when the persist step finally runs.
+    victim = os.path.join(tmp_path, "victim")
+    with open(victim, "w") as f:
+        f.write("precious\n")
+    real = os.path.join(tmp_path, "fstab")
+    with open(real, "w") as f:
+        f.write("# empty\n")
+    link = os.path.join(tmp_path, "fstab-link")
+    os.symlink(victim, link)
+    swap = os.path.join(tmp_path, "checkswap-test-swap")
+    code, _, err = run_cli(
+        "swapfile", "add", "64M", "--path", swap, "--persist", "--fstab", link, "--dry-run"
+    )
+    assert code == 2 and "symbolic link" in err, err
+    os.symlink(victim, fstab.backup_path(real))
+    code, _, err = run_cli(
+        "swapfile", "add", "64M", "--path", swap, "--persist", "--fstab", real, "--dry-run"
+    )
+    assert code == 2 and "--fstab backup" in err and "symbolic link" in err, err
+    with open(victim) as f:
+        assert f.read() == "precious\n"
+    assert not os.path.exists(swap)
