@@ -340,23 +340,57 @@ def test_malformed_requests_never_kill_the_server(
     assert get(port)[0] == 200
 
 
-def test_connections_beyond_the_limit_are_closed_not_queued(
+def test_at_the_limit_the_oldest_waiting_connection_makes_room(
     server: tuple[exporter.MetricsServer, int],
 ) -> None:
     srv, port = server
-    idle = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(8)]
+    silent = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(8)]
     try:
-        time.sleep(0.2)
+        end = time.monotonic() + 5
+        while srv.connections()[exporter.ARRIVING] < 8 and time.monotonic() < end:
+            time.sleep(0.01)
+        assert get(port)[0] == 200  # served at once, not refused nor queued
+        assert srv.evicted == 1 and srv.refused == 0
+        assert silent[0].recv(100) == b""  # the oldest one was closed for it
+    finally:
+        for s in silent:
+            s.close()
+
+
+def test_connections_beyond_the_limit_are_closed_when_all_are_served() -> None:
+    exp = full_exporter()
+    real_read = exp.collector.read
+    gate = threading.Event()
+
+    def slow_read():  # type: ignore[no-untyped-def]
+        gate.wait(10)
+        return real_read()
+
+    exp.collector.read = slow_read  # type: ignore[method-assign]
+    srv = exporter.make_server(exp, "127.0.0.1", 0, max_connections=4)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    port = int(srv.server_address[1])
+    busy = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(4)]
+    try:
+        for s in busy:
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        end = time.monotonic() + 5
+        while srv.connections()[exporter.BUSY] < 4 and time.monotonic() < end:
+            time.sleep(0.01)
         extra = socket.create_connection(("127.0.0.1", port), timeout=5)
         extra.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert extra.recv(100) == b""  # closed at once
+        assert extra.recv(100) == b""  # closed at once: a scrape in progress is never cut
         extra.close()
-        assert srv.refused >= 1
+        assert srv.refused == 1 and srv.evicted == 0
+        gate.set()
+        for s in busy:
+            assert s.recv(100).startswith(b"HTTP/1.1 200")
     finally:
-        for s in idle:
+        gate.set()
+        for s in busy:
             s.close()
-    time.sleep(0.2)
-    assert get(port)[0] == 200
+        srv.shutdown()
+        srv.server_close()
 
 
 def test_textfile_is_written_whole_and_removed_on_stop(tmp_path: object) -> None:
