@@ -422,6 +422,25 @@ def test_bad_listen_is_bad_input(listen: str, message: str) -> None:
     assert message in err.getvalue() and "Traceback" not in err.getvalue()
 
 
+@pytest.mark.parametrize(("value", "message"), [("0", "at least 1"), ("5000", "at most 4096")])
+def test_max_connections_is_bounded(value: str, message: str) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["serve", "--max-connections", value, "--root", SWAPPING]
+    status = main(argv, Env(stdout=out, stderr=err))
+    assert status == 2
+    assert message in err.getvalue() and "Traceback" not in err.getvalue()
+
+
+def test_serve_help_states_the_server_bounds() -> None:
+    from checkswap.commands.serve import DESCRIPTION
+
+    text = " ".join(DESCRIPTION.split())
+    assert f"{exporter.REQUEST_DEADLINE_S:g} s from connecting" in text
+    assert f"{exporter.MAX_REQUEST_LINE // 1024} KiB for the request line" in text
+    assert f"{exporter.MAX_HEAD_BYTES // 1024} KiB in all" in text
+    assert f"after {exporter.IDLE_TIMEOUT_S:g} s idle" in text
+
+
 def test_textfile_must_be_named_prom(tmp_path: object) -> None:
     err = io.StringIO()
     status = main(
