@@ -1,5 +1,5 @@
-"""``serve``'s exporter on fixture trees: names and types as DESIGN.md, values as the kernel's text,
-shared scrapes, and a server that survives whatever a client sends."""
+"""``serve``'s exporter on fixture trees: names and types as docs/interface.md, values as the
+kernel's text, shared scrapes, and a server that survives whatever a client sends."""
 
 from __future__ import annotations
 
@@ -26,9 +26,8 @@ from checkswap.root import Root
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 SWAPPING = os.path.join(FIXTURES, "check-swapping-6.18")
-DESIGN = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "DESIGN.md")
 
-# DESIGN.md "Prometheus metrics of serve": name -> (type, labels).
+# docs/interface.md's core metrics (test_interface.py checks them all): name -> (type, labels).
 DESIGN_METRICS = {
     "checkswap_swap_in_pages_total": ("counter", ()),
     "checkswap_swap_out_pages_total": ("counter", ()),
@@ -112,19 +111,6 @@ def scrape_text(exp: exporter.Exporter) -> str:
 
 def families(text: str) -> dict[str, object]:
     return {f.name: f for f in text_string_to_metric_families(text)}
-
-
-def test_design_table_matches_design_md() -> None:
-    if not os.path.exists(DESIGN):
-        pytest.skip(f"{DESIGN} not beside the repository")
-    with open(DESIGN) as f:
-        text = f.read()
-    block = text.split("### Prometheus metrics of `serve`", 1)[1].split("###", 1)[0]
-    found = {}
-    for m in re.finditer(r"^(checkswap_\w+)(?:\{([^}]*)\})?\s+(counter|gauge)", block, re.M):
-        labels = tuple(x.split("=")[0] for x in m.group(2).split(",")) if m.group(2) else ()
-        found[m.group(1)] = (m.group(3), labels)
-    assert found == DESIGN_METRICS
 
 
 def test_every_design_metric_is_exported_with_its_type_and_labels() -> None:
@@ -340,23 +326,57 @@ def test_malformed_requests_never_kill_the_server(
     assert get(port)[0] == 200
 
 
-def test_connections_beyond_the_limit_are_closed_not_queued(
+def test_at_the_limit_the_oldest_waiting_connection_makes_room(
     server: tuple[exporter.MetricsServer, int],
 ) -> None:
     srv, port = server
-    idle = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(8)]
+    silent = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(8)]
     try:
-        time.sleep(0.2)
+        end = time.monotonic() + 5
+        while srv.connections()[exporter.ARRIVING] < 8 and time.monotonic() < end:
+            time.sleep(0.01)
+        assert get(port)[0] == 200  # served at once, not refused nor queued
+        assert srv.evicted == 1 and srv.refused == 0
+        assert silent[0].recv(100) == b""  # the oldest one was closed for it
+    finally:
+        for s in silent:
+            s.close()
+
+
+def test_connections_beyond_the_limit_are_closed_when_all_are_served() -> None:
+    exp = full_exporter()
+    real_read = exp.collector.read
+    gate = threading.Event()
+
+    def slow_read():  # type: ignore[no-untyped-def]
+        gate.wait(10)
+        return real_read()
+
+    exp.collector.read = slow_read  # type: ignore[method-assign]
+    srv = exporter.make_server(exp, "127.0.0.1", 0, max_connections=4)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    port = int(srv.server_address[1])
+    busy = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(4)]
+    try:
+        for s in busy:
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        end = time.monotonic() + 5
+        while srv.connections()[exporter.BUSY] < 4 and time.monotonic() < end:
+            time.sleep(0.01)
         extra = socket.create_connection(("127.0.0.1", port), timeout=5)
         extra.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert extra.recv(100) == b""  # closed at once
+        assert extra.recv(100) == b""  # closed at once: a scrape in progress is never cut
         extra.close()
-        assert srv.refused >= 1
+        assert srv.refused == 1 and srv.evicted == 0
+        gate.set()
+        for s in busy:
+            assert s.recv(100).startswith(b"HTTP/1.1 200")
     finally:
-        for s in idle:
+        gate.set()
+        for s in busy:
             s.close()
-    time.sleep(0.2)
-    assert get(port)[0] == 200
+        srv.shutdown()
+        srv.server_close()
 
 
 def test_textfile_is_written_whole_and_removed_on_stop(tmp_path: object) -> None:
@@ -386,6 +406,25 @@ def test_bad_listen_is_bad_input(listen: str, message: str) -> None:
     status = main(["serve", "--listen", listen, "--root", SWAPPING], Env(stdout=out, stderr=err))
     assert status == 2
     assert message in err.getvalue() and "Traceback" not in err.getvalue()
+
+
+@pytest.mark.parametrize(("value", "message"), [("0", "at least 1"), ("5000", "at most 4096")])
+def test_max_connections_is_bounded(value: str, message: str) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["serve", "--max-connections", value, "--root", SWAPPING]
+    status = main(argv, Env(stdout=out, stderr=err))
+    assert status == 2
+    assert message in err.getvalue() and "Traceback" not in err.getvalue()
+
+
+def test_serve_help_states_the_server_bounds() -> None:
+    from checkswap.commands.serve import DESCRIPTION
+
+    text = " ".join(DESCRIPTION.split())
+    assert f"{exporter.REQUEST_DEADLINE_S:g} s from connecting" in text
+    assert f"{exporter.MAX_REQUEST_LINE // 1024} KiB for the request line" in text
+    assert f"{exporter.MAX_HEAD_BYTES // 1024} KiB in all" in text
+    assert f"after {exporter.IDLE_TIMEOUT_S:g} s idle" in text
 
 
 def test_textfile_must_be_named_prom(tmp_path: object) -> None:

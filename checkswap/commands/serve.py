@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 ROLES = ("general", "database", "compute", "nosql", "desktop")
 DEFAULT_PORT = 9947
 DEFAULT_LISTEN = f"127.0.0.1:{DEFAULT_PORT}"
+MAX_CONNECTIONS = 4096
 
 HELP = "Prometheus exporter: swap counters, PSI, devices, top processes/cgroups, findings"
 DESCRIPTION = f"""\
@@ -33,6 +34,13 @@ file for node_exporter's textfile collector (written to a temporary file and ren
 node_exporter never reads half a file); with --textfile alone it does not listen.
 Per-process/per-cgroup swap and doctor findings are refreshed in the background on their own
 schedule, so a slow scan never delays a scrape.
+
+Slow or idle clients cannot keep a scrape out: a client has 5 s from connecting (or from the
+first byte of a later keep-alive request) to send its whole request head, of at most 8 KiB for
+the request line and 32 KiB in all; a keep-alive connection is closed after 30 s idle; at the
+connection limit the longest-idle keep-alive connection, else the client that has been sending
+its head the longest, is closed to make room; a new connection is turned away only when every
+connection is being answered.
 """
 
 
@@ -85,7 +93,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
         "--max-connections",
         default="64",
         metavar="N",
-        help="concurrent HTTP connections served; more are closed at once (default: 64)",
+        help="concurrent HTTP connections, one thread each (default: 64, at most 4096); "
+        "at the limit an idle or slow one makes room",
     )
     p.add_argument(
         "--role",
@@ -141,6 +150,11 @@ def run(args: argparse.Namespace, env: Env) -> int:
     if top > 1000:
         raise BadInput(f"--top {top}: at most 1000, so the number of series stays bounded")
     max_conn = parse_count(args.max_connections, "--max-connections")
+    if max_conn > MAX_CONNECTIONS:
+        raise BadInput(
+            f"--max-connections {max_conn}: at most {MAX_CONNECTIONS} (a thread each); "
+            "slow and idle clients make room, so a few dozen are enough"
+        )
     if args.textfile:
         from checkswap.outfile import check_output
 
