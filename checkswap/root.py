@@ -84,6 +84,15 @@ class Root:
     def listdir(self, rel: str) -> list[str]:
         return os.listdir(self.join(rel))
 
+    def realpath(self, rel: str) -> str | None:
+        """The path ``rel`` leads to, links resolved; None when nothing is there."""
+        path = self.join(rel)
+        return os.path.realpath(path) if os.path.exists(path) else None
+
+    def readlink(self, rel: str) -> str:
+        """A symlink's target; OSError when ``rel`` is not a link."""
+        return os.readlink(self.join(rel))
+
     # A live root's clock is the host's. A snapshot bundle replays its recorded clock instead.
     def clock(self) -> tuple[float, float]:
         """(monotonic seconds, wall-clock epoch seconds) for a sample taken now."""
