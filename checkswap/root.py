@@ -4,7 +4,9 @@ Every reader takes a ``Root`` and names files relative to it (``"proc/vmstat"``)
 works for every command and tests point a root at a fixture tree. A DIR is read live, exactly like
 /proc: two reads of a static tree give zero deltas. A root may carry ``checkswap-manifest.json``
 (page size, kernel release, capture times); without one the host's page size is used and a note
-says so.
+says so. A manifest may come from another machine: it is read only if it is a regular file of at
+most 16 MiB, parsed with bounded depth and finite numbers, and every field checkswap uses is
+checked here, so an absurd one is one clear error, never a traceback later.
 """
 
 from __future__ import annotations
@@ -12,11 +14,26 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 import time
 
 from checkswap.errors import BadInput, KernelFileError
 
 MANIFEST = "checkswap-manifest.json"
+# A snapshot's manifest is a few KiB; its skipped-files summary of a large server a few MiB.
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+# The stat() facts topology reads offline, with the widths the kernel gives them.
+_STAT_FIELDS = {
+    "mode": 2**32 - 1,
+    "uid": 2**32 - 1,
+    "gid": 2**32 - 1,
+    "size": 2**64 - 1,
+    "blocks": 2**64 - 1,
+    "dev_major": 2**32 - 1,
+    "dev_minor": 2**32 - 1,
+    "rdev_major": 2**32 - 1,
+    "rdev_minor": 2**32 - 1,
+}
 
 
 class PreadFile:
@@ -84,6 +101,15 @@ class Root:
     def listdir(self, rel: str) -> list[str]:
         return os.listdir(self.join(rel))
 
+    def realpath(self, rel: str) -> str | None:
+        """The path ``rel`` leads to, links resolved; None when nothing is there."""
+        path = self.join(rel)
+        return os.path.realpath(path) if os.path.exists(path) else None
+
+    def readlink(self, rel: str) -> str:
+        """A symlink's target; OSError when ``rel`` is not a link."""
+        return os.readlink(self.join(rel))
+
     # A live root's clock is the host's. A snapshot bundle replays its recorded clock instead.
     def clock(self) -> tuple[float, float]:
         """(monotonic seconds, wall-clock epoch seconds) for a sample taken now."""
@@ -113,26 +139,32 @@ class Root:
 
     def _load_manifest(self) -> dict[str, object] | None:
         path = self.join(MANIFEST)
-        if not os.path.exists(path):
+        try:
+            # O_NONBLOCK: a FIFO in its place must not hang the open; it is refused below.
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+        except (FileNotFoundError, NotADirectoryError):
             return None
-        import json  # only roots that carry a manifest pay for it
+        except OSError as e:
+            raise BadInput(f"{path}: not a valid checkswap manifest ({e.strerror})") from None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise BadInput(f"{path}: not a regular file, refused as a manifest")
+            data = _read_at_most(fd, MAX_MANIFEST_BYTES + 1)
+        except OSError as e:
+            raise BadInput(f"{path}: not a valid checkswap manifest ({e.strerror})") from None
+        finally:
+            os.close(fd)
+        from checkswap import untrusted  # only roots that carry a manifest pay for json
 
         try:
-            with open(path, encoding="utf-8") as f:
-                data = json.load(f)
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError) as e:
+            return checked_manifest(untrusted.loads(data, MAX_MANIFEST_BYTES))
+        except untrusted.UntrustedData as e:
             raise BadInput(f"{path}: not a valid checkswap manifest ({e})") from None
-        if not isinstance(data, dict):
-            raise BadInput(f"{path}: not a valid checkswap manifest (expected a JSON object)")
-        return data
 
     def _page_size(self) -> int:
         if self.manifest is not None and "page_size_bytes" in self.manifest:
             value = self.manifest["page_size_bytes"]
-            if not isinstance(value, int) or value <= 0 or value & (value - 1):
-                raise BadInput(f"{self.join(MANIFEST)}: page_size_bytes must be a power of two")
+            assert isinstance(value, int)  # checked_manifest made sure
             return value
         size = os.sysconf("SC_PAGE_SIZE")
         if not self.is_host:
@@ -145,26 +177,93 @@ class Root:
 def open_root(path: str | None) -> Root:
     """The root named by ``--root`` (a DIR or a snapshot bundle), checked to be a kernel tree."""
     if path is None:
-        root = Root("/")
-    else:
-        if not os.path.exists(path):
-            raise BadInput(f"--root {path}: no such file or directory")
+        return _checked(Root("/"))
+    try:
+        # stat, never open, first: opening a FIFO blocks, and reading /dev/zero never ends.
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise BadInput(f"--root {path}: no such file or directory") from None
+    except OSError as e:
+        raise BadInput(f"--root {path}: {e.strerror or e}") from None
+    if stat.S_ISDIR(mode):
         unpacked_bundle = os.path.isdir(os.path.join(path, "samples")) and os.path.isfile(
             os.path.join(path, MANIFEST)
         )
-        if not os.path.isdir(path) or unpacked_bundle:
-            # Only bundles pay for importing tarfile and the bundle code.
-            from checkswap import bundle
+        if not unpacked_bundle:
+            return _checked(Root(path))
+    elif not stat.S_ISREG(mode):
+        raise BadInput(
+            f"--root {path}: {file_kind(mode)}, neither a directory holding proc/ and sys/ nor a "
+            "snapshot bundle made by `checkswap snapshot`"
+        )
+    # Only bundles pay for importing tarfile and the bundle code.
+    from checkswap import bundle
 
-            if bundle.is_bundle_file(path) or bundle.is_bundle_dir(path):
-                return _checked(bundle.BundleRoot(path))
-        if not os.path.isdir(path):
-            raise BadInput(
-                f"--root {path}: neither a directory holding proc/ and sys/ nor a snapshot "
-                "bundle made by `checkswap snapshot`"
-            )
-        root = Root(path)
-    return _checked(root)
+    return _checked(bundle.BundleRoot(path))
+
+
+def file_kind(mode: int) -> str:
+    """What a file that checkswap will not read is, for the line that says so."""
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "neither a file, a directory nor a symlink"
+
+
+def _read_at_most(fd: int, limit: int) -> bytes:
+    chunks = []
+    got = 0
+    while got < limit:
+        chunk = os.read(fd, min(limit - got, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def checked_manifest(doc: object) -> dict[str, object]:
+    """The manifest, each field checkswap uses checked; UntrustedData says which is not sane.
+
+    A bundle's samples are checked by the bundle code, which knows its tree.
+    """
+    from checkswap.untrusted import MAX_MONO, UntrustedData, count, number
+
+    if not isinstance(doc, dict):
+        raise UntrustedData("expected a JSON object")
+    if "page_size_bytes" in doc:
+        page = doc["page_size_bytes"]
+        if type(page) is not int or not 512 <= page <= 2**30 or page & (page - 1):
+            raise UntrustedData("page_size_bytes must be a power of two from 512 to 2^30")
+    for key in ("kernel_release", "hostname"):
+        text = doc.get(key)
+        # Printed as they are: text a terminal would act on (escapes) is not a host's name.
+        if text is not None and not (
+            isinstance(text, str) and len(text) <= 256 and text.isprintable()
+        ):
+            raise UntrustedData(f"{key} must be printable text of at most 256 characters")
+    if doc.get("interval_s") is not None:
+        number(doc["interval_s"], 1e-9, MAX_MONO, "interval_s")
+    facts = doc.get("stat")
+    if facts is not None:
+        if not isinstance(facts, dict):
+            raise UntrustedData("stat must be an object of paths")
+        clean: dict[str, dict[str, int]] = {}
+        for where, values in facts.items():
+            if len(where) > 4096 or not isinstance(values, dict):
+                raise UntrustedData(f"stat of {where[:200]!r} must be an object of numbers")
+            clean[where] = {
+                k: count(values[k], f"stat {k} of {where[:200]!r}", hi)
+                for k, hi in _STAT_FIELDS.items()
+                if k in values
+            }
+        doc["stat"] = clean
+    return doc
 
 
 def _checked(root: Root) -> Root:
@@ -178,9 +277,7 @@ def check_kernel_tree(root: Root) -> None:
         os.stat(vmstat)
     except FileNotFoundError:
         hint = ""
-        if os.path.isdir(os.path.join(root.path, "vmstat")) or os.path.exists(
-            os.path.join(root.path, "vmstat")
-        ):
+        if root.exists("vmstat"):
             parent = os.path.dirname(root.path.rstrip("/")) or "/"
             hint = f" (did you mean --root {parent}? the root holds proc/ and sys/)"
         raise BadInput(

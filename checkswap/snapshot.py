@@ -140,15 +140,18 @@ class Capture:
 
     def link(self, rel: str) -> str | None:
         """Record a symlink (as its relative target) and return the resolved path rel to root."""
-        path = self.root.join(rel)
         try:
-            target = os.readlink(path)
+            target = self.root.readlink(rel)
         except OSError:
             return None
         if os.path.isabs(target):
             return None  # a tree's links are relative; an absolute one would escape the bundle
         self.links[rel] = target
-        return os.path.relpath(os.path.realpath(path), os.path.realpath(self.root.path))
+        # Through the root: from a bundle, the link exists only in the bundle's namespace.
+        resolved = self.root.realpath(rel)
+        if resolved is None:
+            return None
+        return os.path.relpath(resolved, os.path.realpath(self.root.path))
 
     def listdir(self, rel: str) -> list[str]:
         try:
@@ -194,7 +197,7 @@ class Capture:
             if dev is None or dev.startswith(".."):
                 continue
             for attr in BLOCK_FILES:
-                if os.path.exists(self.root.join(f"{dev}/{attr}")):
+                if self.root.exists(f"{dev}/{attr}"):
                     self.file(f"{dev}/{attr}")
             for sub in BLOCK_LINK_DIRS:
                 self.files.setdefault(f"{dev}/{sub}/", b"")

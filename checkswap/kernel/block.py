@@ -82,18 +82,13 @@ def read_attr(root: Root, rel: str) -> str | None:
 
 def device_path(root: Root, name: str) -> str | None:
     """The device's directory under the root's sys/devices (symlinks resolved), or None."""
-    link = root.join(f"{CLASS}/{name}")
-    if not os.path.exists(link):
-        return None
-    return os.path.realpath(link)
+    return root.realpath(f"{CLASS}/{name}")
 
 
 def name_by_devnum(root: Root, major: int, minor: int) -> str | None:
     """Block device name for a device number, from /sys/dev/block/MAJ:MIN."""
-    link = root.join(f"sys/dev/block/{major}:{minor}")
-    if not os.path.exists(link):
-        return None
-    return os.path.basename(os.path.realpath(link))
+    path = root.realpath(f"sys/dev/block/{major}:{minor}")
+    return None if path is None else os.path.basename(path)
 
 
 def is_partition(root: Root, name: str) -> bool:
