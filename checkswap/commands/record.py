@@ -216,6 +216,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
         compress=args.gzip,
         header=lambda: header_record(root, root.clock()[1], interval),
         warn=warn,
+        wall=env.wall,
     )
     writer.start()
     try:
