@@ -2,8 +2,8 @@
 
 Every case performs the attack for real: lines crafted to break the parser or the arithmetic
 after it, devices made with mknod, FIFOs, sockets, gzip files that are not gzip or stop short,
-a line of half a gigabyte. Each must end in a counted bad line or one clear line of error, never
-a traceback, never a hang.
+a line of half a gigabyte, and a Ctrl-C or SIGTERM while the report's workers run. Each must
+end in a counted bad line or one clear line of error, never a traceback, never a hang.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import signal
 import socket
 import stat
 import subprocess
@@ -385,6 +386,66 @@ def test_corrupt_gzip_keeps_what_was_read(tmp_path):
     rep = report(path)
     assert rep["samples"] == len(ROWS) and rep["bad_lines"] == 1
     assert any("corrupt" in n for n in rep["notes"])  # type: ignore[union-attr]
+
+
+# --- the report's workers and signals ---------------------------------------------------------
+
+
+def children(pid: int) -> list[int]:
+    out = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(name))
+    return out
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one CPU: report runs without workers")
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_interrupting_a_multi_file_report_prints_no_worker_traceback(tmp_path, how):
+    paths = []
+    for name in ("a", "b"):
+        path = str(tmp_path / f"{name}.jsonl")
+        write(path, [])
+        paths.append(path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "checkswap", "report", *paths],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        cwd=REPO,
+        start_new_session=True,  # its own process group, as a shell gives a job
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not children(proc.pid):
+            assert proc.poll() is None and time.monotonic() < deadline, "no worker started"
+            time.sleep(0.002)
+        # Stopped, the report cannot finish and close its pool: the workers stay alive for
+        # the signal, whatever the machine's speed. The signal waits for SIGCONT.
+        os.kill(proc.pid, signal.SIGSTOP)
+        workers = children(proc.pid)
+        assert workers
+        if how == "ctrl-c":
+            os.killpg(proc.pid, signal.SIGINT)  # what the terminal sends to the whole job
+        else:
+            os.kill(proc.pid, signal.SIGTERM)
+        time.sleep(0.2)  # the workers handle theirs meanwhile
+        os.kill(proc.pid, signal.SIGCONT)
+        _out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert proc.returncode == 0, err
+    assert not [w for w in workers if os.path.exists(f"/proc/{w}")]
 
 
 def test_reading_counts_bad_lines_in_memory_not_only_from_files():
