@@ -448,6 +448,73 @@ def test_interrupting_a_multi_file_report_prints_no_worker_traceback(tmp_path, h
     assert not [w for w in workers if os.path.exists(f"/proc/{w}")]
 
 
+# --- check's state file --------------------------------------------------------------------
+
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
+SWAPPING = os.path.join(FIXTURES, "check-swapping-6.18")
+
+
+def state_text(sample: str) -> str:
+    with open(os.path.join(SWAPPING, "proc/sys/kernel/random/boot_id")) as f:
+        boot = f.read().strip()
+    return (
+        '{"type": "checkswap-check-state", "version": 1, "root": '
+        + json.dumps(os.path.abspath(SWAPPING))
+        + ', "boot_id": '
+        + json.dumps(boot)
+        + ', "sample": '
+        + sample
+        + "}"
+    )
+
+
+def a_sample(**changes: object) -> str:
+    rec = {
+        "type": "raw",
+        "mono": time.monotonic() - 60,
+        "wall": time.time() - 60,
+        "page_size_bytes": 4096,
+        "vmstat": {"pswpin": 1, "pswpout": 1},
+        "meminfo": {},
+        "psi": None,
+    }
+    rec.update(changes)
+    return json.dumps(rec)
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        a_sample(mono=float("nan")),
+        a_sample(wall=float("inf")),
+        a_sample(wall=1e300),
+        a_sample(vmstat={"pswpin": 10**400, "pswpout": 1}),
+        a_sample(vmstat={"pswpin": -1, "pswpout": 1}),
+        "[" * DEEP + "]" * DEEP,
+        '{"a": ' * 5000 + "1" + "}" * 5000,
+    ],
+    ids=["NaN mono", "Infinity wall", "1e300 wall", "400 digits", "-1", "deep list", "deep obj"],
+)
+def test_hostile_state_file_is_corrupt_not_used(tmp_path, sample):
+    import io
+
+    from checkswap.cli import main
+    from checkswap.env import Env
+
+    state = str(tmp_path / "state")
+    fd = os.open(state, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(state_text(sample))
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["check", "--root", SWAPPING, "--state-file", state]
+    status = main(argv, Env(stdout=out, stderr=err, sleep=lambda s: None))
+    assert err.getvalue() == ""
+    assert status == 0 and "is corrupt, not used" in out.getvalue(), out.getvalue()
+    with open(state) as f:
+        assert json.load(f)["sample"]["mono"] < 1e10  # replaced by a sane state
+
+
 def test_reading_counts_bad_lines_in_memory_not_only_from_files():
     lines = [BAD_LINES[k] for k in NAMED] + good_lines()[:2]
     reading = Reading()
