@@ -520,3 +520,30 @@ def test_reading_counts_bad_lines_in_memory_not_only_from_files():
     reading = Reading()
     assert len(list(reading.samples(lines))) == 2
     assert reading.bad_lines == len(NAMED)
+
+
+# --- dash --replay, in a real terminal --------------------------------------------------------
+
+
+def test_dash_replay_counts_bad_lines_and_shows_a_hostile_capture(tmp_path):
+    import tmux
+
+    hostile_capture = {
+        "processes": [
+            {"pid": [1, 2], "comm": {"x": 1}, "swap_bytes": 1e308, "majflt_per_s": "fast"},
+            {"pid": 7, "comm": "x" * 5000, "swap_bytes": -(10**30), "swap_delta_bytes_per_s": 1},
+        ],
+        "cgroups": [{"path": None, "swap_bytes": 10**400 // 10**390, "swap_in_per_s": 1e308}],
+        "unattributed_swap_bytes": "lots",
+        "hidden_processes": [[]],
+    }
+    bad = [BAD_LINES[k] for k in NAMED] + [BAD_LINES["trigger 1e300 wall"]]
+    path = str(tmp_path / "night.jsonl")
+    write(path, [*bad, dumps({"type": "trigger", "wall": WALL0 + 5.7, "capture": hostile_capture})])
+    argv = [sys.executable, "-m", "checkswap", "dash", "--replay", path, "--speed", "0"]
+    with tmux.pane(argv, 100, 30, "hostile") as p:
+        screen = p.wait_for(lambda s: "end of recording" in s or "EXIT=" in s, 20, "the end")
+        assert f"end of recording: {len(ROWS) - 1} intervals, {len(bad)} bad lines" in screen
+        assert "processes as captured by record --trigger" in screen
+        p.keys("q")
+        assert p.exit_status() == 0
