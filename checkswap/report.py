@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import signal
 from array import array
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -184,6 +185,20 @@ class Analysis:
 
 CHUNK_BYTES = 16 << 20
 MAX_WORKERS = 4
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _worker_signals() -> None:
+    """In a worker: Ctrl-C is the parent's to handle, SIGTERM (Pool.terminate) just ends it.
+
+    A forked worker inherits the command's handlers, which raise KeyboardInterrupt: Ctrl-C (sent
+    to the whole process group) and the SIGTERM that terminate() sends made every live worker
+    print a KeyboardInterrupt traceback. The parent blocks both signals while it forks, so
+    none arrives before these handlers are in place.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
 
 
 def _analyse_chunk(job: tuple[str, int, int | None, float]) -> tuple[Analysis, Reading]:
@@ -217,7 +232,13 @@ def analyse_files(
         pool = None
     else:
         # fork: the workers need nothing re-imported (a zipapp, a test run in-process).
-        pool = multiprocessing.get_context("fork").Pool(n)
+        # Signals are held while forking (the pool's threads, which fork replacements, keep
+        # them blocked): a Ctrl-C meanwhile is delivered to this process once they are freed.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            pool = multiprocessing.get_context("fork").Pool(n, initializer=_worker_signals)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
         results = pool.imap(_analyse_chunk, jobs)
     try:
         for job, (a, r) in zip(jobs, results):

@@ -26,6 +26,7 @@ from checkswap.root import open_root
 from checkswap.sample import Sample, Sampler
 from checkswap.store import sample_from_record, sample_to_record
 from checkswap.units import format_bytes, parse_duration
+from checkswap.untrusted import loads
 
 if TYPE_CHECKING:
     from checkswap.env import Env
@@ -154,7 +155,8 @@ def load_state(path: str, root: Root, boot_id: str | None) -> tuple[Sample | Non
     try:
         if len(data) > STATE_MAX_BYTES:
             raise ValueError("too large")
-        rec = json.loads(data)
+        # Bounded depth, no NaN/Infinity: a planted or damaged file is "corrupt", not a crash.
+        rec = loads(data, STATE_MAX_BYTES)
         if not isinstance(rec, dict) or rec.get("type") != STATE_TYPE:
             raise ValueError("not a checkswap check state")
         sample_rec = rec["sample"]

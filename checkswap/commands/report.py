@@ -17,7 +17,10 @@ Read one or more recordings made by `checkswap record` (rotated and gzipped file
 any order: they are read as one timeline) and say what happened: the period covered, samples
 and gaps, pages swapped in and out, average, p95 and maximum rates with their time, and each
 spike: a period when swap-in + swap-out stayed above --spike pages/s, with what `record
---trigger` captured then. Truncated or corrupt lines are skipped and counted.
+--trigger` captured then. Truncated or corrupt lines are skipped and counted: a line that is
+not JSON, longer than 1 MiB, nested too deep, or with an impossible number (NaN, a clock
+centuries away, a counter beyond 2^64). A recording must be a regular file (not a device, FIFO
+or socket), and a .gz one gzip: anything else is refused with one line, exit status 2.
 
   swap-in:  pages read back from swap into RAM (pswpin). Processes wait for these.
   swap-out: pages written from RAM to swap (pswpout).
