@@ -20,7 +20,8 @@ import re
 from checkswap.errors import BadInput
 
 _NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
-_RANGE_RE = re.compile(rf"^(@)?(?:(~|{_NUM})?:)?({_NUM})?$")
+# re.A: a threshold is echoed into perfdata, which graphers parse as ASCII.
+_RANGE_RE = re.compile(rf"^(@)?(?:(~|{_NUM})?:)?({_NUM})?$", re.A)
 
 
 class Range:
@@ -76,6 +77,9 @@ def parse_range(text: str, flag: str = "threshold") -> Range:
     else:
         start = float(start_text)
     end = math.inf if end_text is None else float(end_text)
+    if (math.isinf(end) and end_text is not None) or (math.isinf(start) and start_text != "~"):
+        # 1e999 or 400 digits: float() says inf, which would silently disable the threshold.
+        raise BadInput(f"{flag} {text[:40]!r}: a number too large for a threshold")
     if start > end:
         raise BadInput(f"{flag} {text!r}: the start {_fmt(start)} is above the end {_fmt(end)}")
     return Range(text.strip(), start, end, inside)

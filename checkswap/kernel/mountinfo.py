@@ -115,7 +115,8 @@ def proc_hidepid(mounts: list[Mount], proc_dirs: tuple[str, ...] = ("/proc",)) -
             gid_text = m.super_options.get("gid")
     if value is None or value in ("0", "off"):
         return Hidepid(value, False, False)
-    gid = int(gid_text) if gid_text is not None and gid_text.isdigit() else None
+    # isdigit() is true for "²" and "٣", which int() refuses or reads as another number.
+    gid = int(gid_text) if gid_text and gid_text.isascii() and gid_text.isdigit() else None
     return Hidepid(value, value in _INVISIBLE, value in _NOACCESS, gid)
 
 
