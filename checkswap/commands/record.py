@@ -95,7 +95,7 @@ def parse_rate(text: str, what: str) -> float:
     if m is None:
         hint = ""
         number = text.strip().lower().split("/")[0].split("pages")[0].strip()
-        if number != text.strip().lower() and _RATE_RE.match(number):
+        if number != text.strip().lower() and len(number) <= 20 and _RATE_RE.match(number):
             hint = f" (give the number alone: {number})"
         elif text.strip().startswith("-"):
             hint = " (it must be ≥ 0)"
