@@ -92,6 +92,33 @@ def _short(text: str) -> str:
     return repr(text) if len(text) <= 40 else repr(text[:32] + "...")
 
 
+_SPEED_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*[xX]?\s*$", re.A)
+
+
+def parse_speed(text: str) -> float:
+    """A replay speed factor: ``10``, ``0.5``, ``10x``; 0 plays without pauses."""
+    m = _SPEED_RE.match(text)
+    if m is None:
+        hint = " (it must be ≥ 0; 0: no pauses)" if text.strip().startswith("-") else ""
+        raise BadInput(f"invalid --speed {_short(text)}: give a factor such as 1, 10 or 0{hint}")
+    value = float(m.group(1))
+    if value > 1e9:  # also inf: beyond this every pause is below a nanosecond anyway
+        raise BadInput(f"invalid --speed {_short(text)}: at most 1000000000")
+    return value
+
+
+def parse_int(text: str, what: str, lo: int, hi: int) -> int:
+    """A whole number in [lo, hi], ASCII digits only (``int()`` also reads "٣" as 3)."""
+    t = text.strip()
+    digits = t[1:] if t[:1] in "+-" else t
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 18:
+        raise BadInput(f"invalid {what} {_short(text)}: give a whole number from {lo} to {hi}")
+    value = int(t)
+    if not lo <= value <= hi:
+        raise BadInput(f"{what} {value}: must be between {lo} and {hi}")
+    return value
+
+
 def format_bytes(n: float | None, digits: int = 1) -> str:
     """1536 -> '1.5 KiB'. None -> '-'."""
     if n is None:
