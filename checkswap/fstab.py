@@ -14,13 +14,19 @@ from __future__ import annotations
 import os
 
 from checkswap.change import replace_file
+from checkswap.kernel import swaps
 from checkswap.kernel.swaps import unescape
 
 DEFAULT = "/etc/fstab"
 
 
 def escape(path: str) -> str:
-    return "".join(f"\\{ord(c):03o}" if c in " \t\n\\" else c for c in path)
+    # All ASCII white space, not only fstab(5)'s " \t\n": other readers split fields with
+    # str.split(), which also breaks at a form feed. Three octal digits hold only ASCII, so
+    # U+2028 and friends stay as they are; this module splits on "\n", " " and "\t" alone.
+    return "".join(
+        f"\\{ord(c):03o}" if (c.isspace() and c < "\x80") or c == "\\" else c for c in path
+    )
 
 
 def swap_line(path: str, priority: int | None) -> str:
@@ -35,8 +41,8 @@ def _same(a: str, b: str) -> bool:
 def line_numbers(text: str, path: str) -> list[int]:
     """0-based numbers of the active lines whose device field is ``path``."""
     found = []
-    for i, line in enumerate(text.splitlines()):
-        fields = line.split()
+    for i, line in enumerate(text.split("\n")):
+        fields = swaps.fields(line)
         if fields and not fields[0].startswith("#") and _same(unescape(fields[0]), path):
             found.append(i)
     return found
@@ -50,8 +56,7 @@ def with_line(text: str, line: str) -> str:
 
 def without_lines(text: str, numbers: list[int]) -> str:
     drop = set(numbers)
-    kept = [line for i, line in enumerate(text.splitlines(keepends=True)) if i not in drop]
-    return "".join(kept)
+    return "\n".join(line for i, line in enumerate(text.split("\n")) if i not in drop)
 
 
 def backup_path(fstab: str) -> str:

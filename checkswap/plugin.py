@@ -20,7 +20,8 @@ import re
 from checkswap.errors import BadInput
 
 _NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
-_RANGE_RE = re.compile(rf"^(@)?(?:(~|{_NUM})?:)?({_NUM})?$")
+# re.A: a threshold is echoed into perfdata, which graphers parse as ASCII.
+_RANGE_RE = re.compile(rf"^(@)?(?:(~|{_NUM})?:)?({_NUM})?$", re.A)
 
 
 class Range:
@@ -61,10 +62,11 @@ def _fmt(x: float) -> str:
 
 def parse_range(text: str, flag: str = "threshold") -> Range:
     """A monitoring-plugins range; BadInput (UNKNOWN for a plugin) when it is not one."""
+    shown = repr(text) if len(text) <= 40 else repr(text[:32] + "...")
     m = _RANGE_RE.match(text.strip())
     if not text.strip() or not m or (m.group(2) is None and m.group(3) is None):
         raise BadInput(
-            f"{flag} {text!r}: not a threshold range; use 10 (alert above 10), 10: (below 10), "
+            f"{flag} {shown}: not a threshold range; use 10 (alert above 10), 10: (below 10), "
             "~:10, 10:20 (outside) or @10:20 (inside)"
         )
     inside = m.group(1) == "@"
@@ -76,8 +78,11 @@ def parse_range(text: str, flag: str = "threshold") -> Range:
     else:
         start = float(start_text)
     end = math.inf if end_text is None else float(end_text)
+    if (math.isinf(end) and end_text is not None) or (math.isinf(start) and start_text != "~"):
+        # 1e999 or 400 digits: float() says inf, which would silently disable the threshold.
+        raise BadInput(f"{flag} {shown}: a number too large for a threshold")
     if start > end:
-        raise BadInput(f"{flag} {text!r}: the start {_fmt(start)} is above the end {_fmt(end)}")
+        raise BadInput(f"{flag} {shown}: the start {_fmt(start)} is above the end {_fmt(end)}")
     return Range(text.strip(), start, end, inside)
 
 

@@ -2,16 +2,20 @@
 
 Accepted forms are the ones DESIGN.md promises: SECONDS as ``2``, ``0.5``, ``2s``, ``5m``; SIZE as
 ``512M``, ``1G``, ``1.5GiB``. Anything else raises ``BadInput`` with a suggestion.
+
+Digits are ASCII only (``re.ASCII``): Python's ``\\d`` and ``int()`` also take ``٣`` or ``²``,
+which no one means on a command line and which ``int()`` then refuses half the time. Values are
+bounded so that a 400-digit number is bad input here, not an OverflowError in ``time.sleep``,
+``os.ftruncate`` or ``listen()`` later.
 """
 
 from __future__ import annotations
 
-import math
 import re
 
 from checkswap.errors import BadInput
 
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*$", re.I)
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*$", re.I | re.A)
 _DURATION_UNITS = {"": 1.0, "ms": 0.001}
 for _names, _secs in (
     (("s", "sec", "secs", "second", "seconds"), 1.0),
@@ -21,7 +25,16 @@ for _names, _secs in (
 ):
     _DURATION_UNITS.update(dict.fromkeys(_names, _secs))
 
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([kmgtp]?)(i?b?)\s*$", re.I)
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([kmgtp]?)(i?b?)\s*$", re.I | re.A)
+_COUNT_RE = re.compile(r"^\s*\+?\d+\s*$", re.A)
+
+# A year: longer than any interval or sample anyone means, far below what time.sleep and
+# threading timeouts accept (they overflow near 2**63 ns, ~292 years).
+MAX_DURATION = 366 * 86400.0
+# off_t is signed 64-bit: nothing larger can be a file or a memory size.
+MAX_SIZE = 2**63 - 1
+# Counts become list lengths, listen() backlogs and loop bounds; a C int holds them all.
+MAX_COUNT = 2**31 - 1
 _SIZE_POWERS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5}
 
 
@@ -37,10 +50,12 @@ def parse_duration(text: str, what: str = "interval") -> float:
             hint = "; units are ms, s, m, h or d, e.g. 2s or 5m"
         else:
             hint = "; give seconds such as 2, 0.5, 2s or 5m"
-        raise BadInput(f"invalid {what} {text!r}{hint}")
+        raise BadInput(f"invalid {what} {_short(text)}{hint}")
     value = float(m.group(1)) * _DURATION_UNITS[m.group(2).lower()]
-    if not math.isfinite(value) or value <= 0:
-        raise BadInput(f"invalid {what} {text!r}: it must be greater than 0")
+    if value <= 0:
+        raise BadInput(f"invalid {what} {_short(text)}: it must be greater than 0")
+    if not value <= MAX_DURATION:  # also inf: float() of 400 digits
+        raise BadInput(f"invalid {what} {_short(text)}: at most 366 days")
     return value
 
 
@@ -48,20 +63,59 @@ def parse_size(text: str, what: str = "size") -> int:
     """Bytes from ``512M``, ``1G``, ``1.5GiB``, ``4096``. Binary multiples (K = 1024)."""
     m = _SIZE_RE.match(text)
     if not m:
-        raise BadInput(f"invalid {what} {text!r}; give a size such as 512M, 1G or 1.5GiB")
+        raise BadInput(f"invalid {what} {_short(text)}; give a size such as 512M, 1G or 1.5GiB")
     value = float(m.group(1)) * 1024 ** _SIZE_POWERS[m.group(2).lower()]
     if value <= 0:
-        raise BadInput(f"invalid {what} {text!r}: it must be greater than 0")
+        raise BadInput(f"invalid {what} {_short(text)}: it must be greater than 0")
+    if value > MAX_SIZE:  # also inf: float() of 400 digits
+        raise BadInput(f"invalid {what} {_short(text)}: at most 8 EiB")
     return int(value)
 
 
 def parse_count(text: str, what: str = "count") -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise BadInput(f"invalid {what} {text!r}: give a whole number such as 60") from None
+    if not _COUNT_RE.match(text):
+        hint = " (it must be at least 1)" if text.strip().startswith("-") else ""
+        raise BadInput(f"invalid {what} {_short(text)}: give a whole number such as 60{hint}")
+    # At most 11 significant digits get converted: int() of a 5000-digit string raises
+    # ValueError on 3.11+ and takes quadratic time before.
+    digits = text.strip().lstrip("+").lstrip("0")
+    value = int(digits) if 0 < len(digits) <= 11 else (0 if not digits else MAX_COUNT + 1)
     if value < 1:
-        raise BadInput(f"invalid {what} {text!r}: it must be at least 1")
+        raise BadInput(f"invalid {what} {_short(text)}: it must be at least 1")
+    if value > MAX_COUNT:
+        raise BadInput(f"invalid {what} {_short(text)}: at most {MAX_COUNT}")
+    return value
+
+
+def _short(text: str) -> str:
+    """The user's text for a message, cut so a 400-digit value stays one readable line."""
+    return repr(text) if len(text) <= 40 else repr(text[:32] + "...")
+
+
+_SPEED_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*[xX]?\s*$", re.A)
+
+
+def parse_speed(text: str) -> float:
+    """A replay speed factor: ``10``, ``0.5``, ``10x``; 0 plays without pauses."""
+    m = _SPEED_RE.match(text)
+    if m is None:
+        hint = " (it must be ≥ 0; 0: no pauses)" if text.strip().startswith("-") else ""
+        raise BadInput(f"invalid --speed {_short(text)}: give a factor such as 1, 10 or 0{hint}")
+    value = float(m.group(1))
+    if value > 1e9:  # also inf: beyond this every pause is below a nanosecond anyway
+        raise BadInput(f"invalid --speed {_short(text)}: at most 1000000000")
+    return value
+
+
+def parse_int(text: str, what: str, lo: int, hi: int) -> int:
+    """A whole number in [lo, hi], ASCII digits only (``int()`` also reads "٣" as 3)."""
+    t = text.strip()
+    digits = t[1:] if t[:1] in "+-" else t
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 18:
+        raise BadInput(f"invalid {what} {_short(text)}: give a whole number from {lo} to {hi}")
+    value = int(t)
+    if not lo <= value <= hi:
+        raise BadInput(f"{what} {value}: must be between {lo} and {hi}")
     return value
 
 

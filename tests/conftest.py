@@ -5,10 +5,24 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, os.path.dirname(__file__))
 
 import lab
+
+# Fuzz tests (tests/test_fuzz_*.py): a quick run by default, >= 10^5 inputs per parser when CI=true
+# (CI sets it), within about ten minutes for all of them on a 2-core machine. The database is
+# off: a failure prints the seed and the falsifying example, which is what a CI log can keep.
+_FUZZ_COMMON = dict(
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+settings.register_profile("fuzz-quick", max_examples=200, **_FUZZ_COMMON)  # type: ignore[arg-type]
+# CHECKSWAP_FUZZ_EXAMPLES overrides the CI count, to measure the rate or to dig deeper locally.
+_CI_EXAMPLES = int(os.environ.get("CHECKSWAP_FUZZ_EXAMPLES", "100000"))
+settings.register_profile("fuzz-ci", max_examples=_CI_EXAMPLES, **_FUZZ_COMMON)  # type: ignore[arg-type]
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 
@@ -16,6 +30,14 @@ FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 def pytest_configure(config: pytest.Config) -> None:
     if lab.kernel_tests_enabled():
         lab.hold_session_lock()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    fuzzhelp = sys.modules.get("fuzzhelp")
+    if fuzzhelp is not None and fuzzhelp.COUNTS:
+        terminalreporter.section(f"fuzz inputs per parser (profile {fuzzhelp.PROFILE})")
+        for name, n in sorted(fuzzhelp.COUNTS.items()):
+            terminalreporter.write_line(f"{n:>9}  {name}")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import errno
 import json
+import math
 import os
 import stat
 import tempfile
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from checkswap import outfile
 from checkswap.commands.watch import add_common_root
-from checkswap.errors import PluginStatus
+from checkswap.errors import BadInput, PluginStatus
 from checkswap.fields import swap_used
 from checkswap.plugin import Range, parse_range, perfdata
 from checkswap.rates import Interval
@@ -275,6 +276,15 @@ def _opt(args: argparse.Namespace, name: str, flag: str) -> Range | None:
     return None if value is None else parse_range(value, flag)
 
 
+def _percent(rng: Range | None, flag: str) -> Range | None:
+    """A range on a share of time or space: a finite end outside 0..100 can never be met."""
+    if rng is not None:
+        for end in (rng.start, rng.end):
+            if math.isfinite(end) and not 0 <= end <= 100:
+                raise BadInput(f"{flag} {rng.text!r}: a percentage is between 0 and 100")
+    return rng
+
+
 def _rate_text(per_s: float | None, page_size: int) -> str:
     if per_s is None:
         return "unknown"
@@ -286,10 +296,10 @@ def run(args: argparse.Namespace, env: Env) -> int:
     crit_in = parse_range(args.critical, "--critical")
     warn_out = _opt(args, "out_warning", "--out-warning")
     crit_out = _opt(args, "out_critical", "--out-critical")
-    warn_used = _opt(args, "used_warning", "--used-warning")
-    crit_used = _opt(args, "used_critical", "--used-critical")
-    warn_psi = _opt(args, "psi_warning", "--psi-warning")
-    crit_psi = _opt(args, "psi_critical", "--psi-critical")
+    warn_used = _percent(_opt(args, "used_warning", "--used-warning"), "--used-warning")
+    crit_used = _percent(_opt(args, "used_critical", "--used-critical"), "--used-critical")
+    warn_psi = _percent(_opt(args, "psi_warning", "--psi-warning"), "--psi-warning")
+    crit_psi = _percent(_opt(args, "psi_critical", "--psi-critical"), "--psi-critical")
     sample_s = parse_duration(args.sample, "--sample")
     state_path = args.state_file or default_state_path()
     # Before sampling: a state file in a missing directory, or a link, device or foreign file

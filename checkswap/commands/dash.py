@@ -22,7 +22,7 @@ from checkswap.kernel.swaps import read_swaps
 from checkswap.rates import Interval, Tracker
 from checkswap.root import open_root
 from checkswap.sample import live_samples
-from checkswap.units import parse_duration
+from checkswap.units import parse_duration, parse_speed
 
 if TYPE_CHECKING:
     from checkswap.env import Env
@@ -87,16 +87,6 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
     )
     add_common_root(p)
     return p
-
-
-def parse_speed(text: str) -> float:
-    try:
-        value = float(text.rstrip("xX"))
-    except ValueError:
-        raise BadInput(f"invalid --speed {text!r}: give a factor such as 1, 10 or 0") from None
-    if not value >= 0 or value == float("inf"):
-        raise BadInput(f"invalid --speed {text!r}: it must be ≥ 0 (0: no pauses)")
-    return value
 
 
 class Dashboard:

@@ -109,6 +109,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
 def parse_listen(text: str) -> tuple[str, int]:
     """``HOST:PORT`` (``[v6]:PORT``) with an explicit host: all interfaces must be asked for."""
     host, sep, port_text = text.rpartition(":")
+    if len(text) > 80:
+        raise BadInput(f"--listen {text[:32]!r}...: not HOST:PORT, such as {DEFAULT_LISTEN}")
     if not sep or not port_text:
         raise BadInput(
             f"--listen {text!r}: give HOST:PORT, such as {DEFAULT_LISTEN} "
@@ -123,10 +125,11 @@ def parse_listen(text: str) -> tuple[str, int]:
         host = host[1:-1]
     elif ":" in host:
         raise BadInput(f"--listen {text!r}: put an IPv6 address in brackets: [{host}]:{port_text}")
-    try:
-        port = int(port_text)
-    except ValueError:
-        raise BadInput(f"--listen {text!r}: port {port_text!r} is not a number") from None
+    # isascii: int() would read "٣" as port 3. Six digits at most: a 400-digit port is not one.
+    if not (port_text.isascii() and port_text.isdigit() and len(port_text) <= 6):
+        shown = port_text if len(port_text) <= 20 else port_text[:16] + "..."
+        raise BadInput(f"--listen: port {shown!r} is not a number 0-65535")
+    port = int(port_text)
     if not 0 <= port <= 65535:
         raise BadInput(f"--listen {text!r}: port must be 0-65535")
     if host != "localhost":
@@ -141,7 +144,10 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 def run(args: argparse.Namespace, env: Env) -> int:
     listen = (
-        parse_listen(args.listen or DEFAULT_LISTEN) if (args.listen or not args.textfile) else None
+        # "is not None": an empty --listen "" is a mistake to report, not the default address.
+        parse_listen(DEFAULT_LISTEN if args.listen is None else args.listen)
+        if (args.listen is not None or not args.textfile)
+        else None
     )
     textfile_interval = parse_duration(args.textfile_interval, "--textfile-interval")
     scan_interval = parse_duration(args.scan_interval, "--scan-interval")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from checkswap.commands.watch import add_common_root
 from checkswap.errors import Refused
-from checkswap.units import parse_size
+from checkswap.units import parse_int, parse_size
 
 if TYPE_CHECKING:
     from checkswap.env import Env
@@ -32,6 +32,10 @@ bring it all back into RAM) unless --force.
 """
 
 
+def _priority(text: str) -> int:
+    return parse_int(text, "--priority", -1, 32767)
+
+
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
     p: argparse.ArgumentParser = sub.add_parser("swapfile", help=HELP, description=HELP)
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -49,7 +53,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
     )
     add.add_argument(
         "--priority",
-        type=int,
+        type=_priority,
         metavar="N",
         help="swap priority, -1 to 32767; higher is used first (default: the kernel's, "
         "decreasing from -2)",

@@ -14,7 +14,7 @@ from checkswap.rates import Interval, Tracker
 from checkswap.render.watch import make_renderer
 from checkswap.root import open_root
 from checkswap.sample import live_samples
-from checkswap.units import parse_count, parse_duration
+from checkswap.units import parse_count, parse_duration, parse_speed
 
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
 
@@ -79,7 +79,6 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
     )
     p.add_argument(
         "--speed",
-        default="1",
         metavar="X",
         help="with --replay: X times real time; 0 replays without pauses (default: 1)",
     )
@@ -164,6 +163,9 @@ def run(args: argparse.Namespace, env: Env) -> int:
                 "recorded with; to play it faster, use --speed (e.g. --speed 10)"
             )
         return _replay(args, env, count)
+    if args.speed is not None:
+        # Its default is None, so given without --replay it is a mistake, not a no-op.
+        raise BadInput("--speed applies to --replay FILE only (live, use -i to set the pace)")
     interval = parse_duration(args.interval if args.interval is not None else "1")
     root = open_root(args.root)
     samples = live_samples(root, interval, count, env.monotonic, env.sleep, env.clock)
@@ -175,14 +177,7 @@ def _replay(args: argparse.Namespace, env: Env, count: int | None) -> int:
 
     if args.root is not None:
         raise BadInput("--replay FILE and --root DIR cannot be used together: pick one source")
-    try:
-        speed = float(args.speed)
-    except ValueError:
-        raise BadInput(
-            f"invalid --speed {args.speed!r}: give a factor such as 1, 10 or 0"
-        ) from None
-    if not speed >= 0 or speed == float("inf"):
-        raise BadInput(f"invalid --speed {args.speed!r}: it must be ≥ 0 (0: no pauses)")
+    speed = parse_speed(args.speed if args.speed is not None else "1")
     path = args.replay
     reading = Reading()
     samples = reading.files([path])

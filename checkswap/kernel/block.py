@@ -45,7 +45,7 @@ class DiskStats(NamedTuple):
 def parse_diskstats(text: str) -> dict[str, DiskStats]:
     """Devices by name. Lines with fewer than 14 fields are skipped (none exist in practice)."""
     out: dict[str, DiskStats] = {}
-    for line in text.splitlines():
+    for line in text.split("\n"):
         parts = line.split()
         if len(parts) < 14:
             continue

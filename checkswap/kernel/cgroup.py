@@ -45,7 +45,7 @@ class Hierarchy(NamedTuple):
 def parse_flat_keyed(text: str) -> dict[str, int]:
     """``name value`` lines (memory.stat, memory.swap.events); malformed lines are skipped."""
     out: dict[str, int] = {}
-    for line in text.splitlines():
+    for line in text.split("\n"):
         parts = line.split()
         if len(parts) != 2:
             continue

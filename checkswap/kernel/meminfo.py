@@ -36,7 +36,7 @@ _WANTED = frozenset(FIELDS)
 def parse_meminfo(text: str, wanted: frozenset[str] | None = _WANTED) -> dict[str, int]:
     """Fields by name, kB converted to bytes. Malformed lines are skipped."""
     out: dict[str, int] = {}
-    for line in text.splitlines():
+    for line in text.split("\n"):
         name, sep, rest = line.partition(":")
         if not sep or (wanted is not None and name not in wanted):
             continue

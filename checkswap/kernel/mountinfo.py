@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-from checkswap.kernel.swaps import unescape
+from checkswap.kernel.swaps import fields, unescape
 
 if TYPE_CHECKING:
     from checkswap.root import Root
@@ -48,11 +48,11 @@ def _options(text: str) -> dict[str, str]:
 
 def parse_mountinfo(text: str) -> list[Mount]:
     mounts = []
-    for line in text.splitlines():
+    for line in text.split("\n"):
         left, sep, right = line.partition(" - ")
         if not sep:
             continue
-        a, b = left.split(), right.split()
+        a, b = fields(left), fields(right)
         if len(a) < 5 or len(b) < 2:
             continue
         major, _, minor = a[2].partition(":")
@@ -115,7 +115,8 @@ def proc_hidepid(mounts: list[Mount], proc_dirs: tuple[str, ...] = ("/proc",)) -
             gid_text = m.super_options.get("gid")
     if value is None or value in ("0", "off"):
         return Hidepid(value, False, False)
-    gid = int(gid_text) if gid_text is not None and gid_text.isdigit() else None
+    # isdigit() is true for "²" and "٣", which int() refuses or reads as another number.
+    gid = int(gid_text) if gid_text and gid_text.isascii() and gid_text.isdigit() else None
     return Hidepid(value, value in _INVISIBLE, value in _NOACCESS, gid)
 
 

@@ -127,7 +127,7 @@ class CgroupPaths(NamedTuple):
 def parse_cgroup(text: str) -> CgroupPaths:
     v1: str | None = None
     v2: str | None = None
-    for line in text.splitlines():
+    for line in text.split("\n"):
         parts = line.split(":", 2)
         if len(parts) != 3:
             continue

@@ -75,7 +75,7 @@ def _parse_line(rest: str) -> PressureLine | None:
 
 def parse_pressure(text: str) -> Pressure | None:
     some = full = None
-    for line in text.splitlines():
+    for line in text.split("\n"):
         kind, _, rest = line.partition(" ")
         if kind == "some":
             some = _parse_line(rest)

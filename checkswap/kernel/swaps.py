@@ -45,10 +45,16 @@ def unescape(name: str) -> str:
     return _OCTAL.sub(lambda m: chr(int(m.group(1), 8)), name)
 
 
+def fields(line: str) -> list[str]:
+    """A line split on blanks only: the kernel escapes nothing else, so a name may hold a form
+    feed or U+2028, which str.split() would also split on (lines end at "\\n" alone, too)."""
+    return [f for f in line.replace("\t", " ").split(" ") if f]
+
+
 def parse_swaps(text: str) -> list[SwapArea]:
     areas = []
-    for line in text.splitlines()[1:]:
-        parts = line.split()
+    for line in text.split("\n")[1:]:
+        parts = fields(line)
         if len(parts) != 5:
             continue
         try:

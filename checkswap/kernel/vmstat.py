@@ -41,7 +41,7 @@ _WANTED = frozenset(COUNTERS)
 def parse_vmstat(text: str, wanted: frozenset[str] | None = _WANTED) -> dict[str, int]:
     """Counters by name; ``wanted=None`` keeps every field. Malformed lines are skipped."""
     out: dict[str, int] = {}
-    for line in text.splitlines():
+    for line in text.split("\n"):
         name, _, value = line.partition(" ")
         if wanted is not None and name not in wanted:
             continue

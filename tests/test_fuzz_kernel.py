@@ -1,0 +1,210 @@
+"""Fuzz tests of every kernel-file parser: perturbed real text never raises anything but the
+project's own errors, and the per-tick indexed parsers agree with the plain ones across
+successive reads whose layout changes between them."""
+
+from __future__ import annotations
+
+from fuzzhelp import fixture_text, fuzz, kernel_text, live_text, perturbed
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from checkswap.errors import CheckswapError
+from checkswap.kernel import (
+    block,
+    cgroup,
+    meminfo,
+    mountinfo,
+    pid,
+    pressure,
+    swaps,
+    sysctl,
+    uptime,
+    vmstat,
+    zswap,
+)
+from checkswap.kernel.lines import IndexedParser
+
+VMSTAT = fixture_text("linux-6.18-swapping", "proc", "vmstat")
+MEMINFO = fixture_text("linux-6.18-swapping", "proc", "meminfo")
+SWAPS = fixture_text("linux-6.18-swapping", "proc", "swaps")
+PRESSURE = fixture_text("linux-6.18-swapping", "proc", "pressure", "memory")
+MOUNTINFO = fixture_text("top-hidepid2", "proc", "self", "mountinfo") + live_text(
+    "/proc/self/mountinfo", ""
+)
+DISKSTATS = fixture_text("cgroup-v2", "proc", "diskstats")
+STATUS = live_text("/proc/self/status", fixture_text("cgroup-v2", "proc", "812", "status"))
+STAT = live_text(
+    "/proc/self/stat",
+    "24500 (peers-hog) D 1 24500 1446 0 -1 4194560 2259 0 66804 0 1 2 3 4 20 0 1 0 54706 0 0",
+)
+CGROUP_PATHS = "4:memory:/checkswap-test-hog-123\n1:cpu,cpuacct:/x\n0::/system.slice/db.service\n"
+MEMORY_STAT = fixture_text(
+    "cgroup-v2", "sys", "fs", "cgroup", "system.slice", "db.service", "memory.stat"
+)
+UPTIME = fixture_text("cgroup-v2", "proc", "uptime")
+MM_STAT = "  4096000  1024000  1200000        0  1300000      100        0        3        0\n"
+
+
+def only_own_errors(fn: object, *args: object) -> object:
+    """Call a parser: a result, or one of checkswap's own errors; anything else fails the test."""
+    try:
+        return fn(*args)  # type: ignore[operator]
+    except CheckswapError:
+        return None
+
+
+@fuzz("vmstat")
+@given(kernel_text(VMSTAT))
+def test_vmstat(text: str) -> None:
+    for wanted in (vmstat._WANTED, None):
+        out = only_own_errors(vmstat.parse_vmstat, text, wanted)
+        assert isinstance(out, dict) and all(type(v) is int for v in out.values())
+
+
+@fuzz("meminfo")
+@given(kernel_text(MEMINFO))
+def test_meminfo(text: str) -> None:
+    out = only_own_errors(meminfo.parse_meminfo, text)
+    assert isinstance(out, dict) and all(type(v) is int for v in out.values())
+
+
+@fuzz("indexed vmstat == plain vmstat over successive reads")
+@given(st.lists(perturbed(VMSTAT), min_size=1, max_size=4))
+def test_indexed_vmstat_agrees(texts: list[str]) -> None:
+    fast = IndexedParser(vmstat.parse_vmstat, " ", kb_to_bytes=False, wanted=vmstat._WANTED)
+    for text in [VMSTAT, *texts, VMSTAT]:
+        assert fast(text) == vmstat.parse_vmstat(text)
+
+
+@fuzz("indexed meminfo == plain meminfo over successive reads")
+@given(st.lists(perturbed(MEMINFO), min_size=1, max_size=4))
+@example([MEMINFO.replace("MemTotal:", "MemTotal: x", 1)])
+def test_indexed_meminfo_agrees(texts: list[str]) -> None:
+    fast = IndexedParser(meminfo.parse_meminfo, ":", kb_to_bytes=True, wanted=meminfo._WANTED)
+    for text in [MEMINFO, *texts, MEMINFO]:
+        assert fast(text) == meminfo.parse_meminfo(text)
+
+
+def test_indexed_sees_a_field_that_appears_at_the_same_line_count() -> None:
+    # Same number of lines, a wanted field malformed in the first read and valid in the second,
+    # or an unknown line replaced by a wanted one: the remembered layout does not cover them.
+    fast = IndexedParser(vmstat.parse_vmstat, " ", kb_to_bytes=False, wanted=vmstat._WANTED)
+    assert fast("pswpin x\npswpout 2\n") == {"pswpout": 2}
+    assert fast("pswpin 1\npswpout 2\n") == {"pswpin": 1, "pswpout": 2}
+    assert fast("nr_free 7\npswpout 3\n") == {"pswpout": 3}
+    assert fast("zswpin 9\npswpout 3\n") == {"zswpin": 9, "pswpout": 3}
+
+
+def _kernel_escape(name: str) -> str:
+    # What the kernel's seq_file escaping does for /proc/swaps and mountinfo: " \t\n\\" only.
+    return "".join(f"\\{ord(c):03o}" if c in " \t\n\\" else c for c in name)
+
+
+@fuzz("swaps")
+@given(kernel_text(SWAPS))
+def test_swaps(text: str) -> None:
+    out = only_own_errors(swaps.parse_swaps, text)
+    assert isinstance(out, list)
+
+
+@fuzz("swaps: every file name survives the kernel's escaping")
+@given(st.text(min_size=1, max_size=40).map(lambda s: "/" + s))
+@example("/var/tmp/my swap\x0cfile")
+@example("/var/tmp/x\u2028y")
+@example("/a\\040b")
+def test_swaps_names(name: str) -> None:
+    text = (
+        "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+        # The kernel pads the name to 40 columns, with at least one space.
+        f"{_kernel_escape(name) + ' ':<40}file\t\t1048572\t\t307228\t\t-2\n"
+    )
+    assert [a.name for a in swaps.parse_swaps(text)] == [name]
+
+
+@fuzz("pressure")
+@given(kernel_text(PRESSURE))
+def test_pressure(text: str) -> None:
+    out = only_own_errors(pressure.parse_pressure, text)
+    if out is not None:
+        for line in (out.some, out.full):
+            assert line is None or type(line.total_us) is int
+
+
+@fuzz("pid status")
+@given(kernel_text(STATUS))
+def test_status(text: str) -> None:
+    only_own_errors(pid.parse_status, text)
+    raw = only_own_errors(pid.status_swap_bytes_raw, text.encode("utf-8", "surrogateescape"))
+    assert raw is None or type(raw) is int
+
+
+@fuzz("pid stat")
+@given(kernel_text(STAT))
+def test_stat(text: str) -> None:
+    only_own_errors(pid.parse_stat, text)
+
+
+@fuzz("pid cgroup")
+@given(kernel_text(CGROUP_PATHS))
+def test_pid_cgroup(text: str) -> None:
+    only_own_errors(pid.parse_cgroup, text)
+    only_own_errors(pid.parse_smaps_rollup_swap_pss, text)
+
+
+@fuzz("cgroup files")
+@given(kernel_text(MEMORY_STAT), kernel_text("max\n"), kernel_text("9223372036854771712\n"))
+def test_cgroup_files(stat_text: str, limit: str, v1: str) -> None:
+    out = only_own_errors(cgroup.parse_flat_keyed, stat_text)
+    assert isinstance(out, dict)
+    only_own_errors(cgroup.parse_v2_limit, limit)
+    only_own_errors(cgroup.parse_v1_value, v1)
+
+
+@fuzz("diskstats and zram")
+@given(kernel_text(DISKSTATS), kernel_text(MM_STAT), kernel_text("lzo lzo-rle [lz4] zstd\n"))
+def test_block(disk: str, mm: str, algo: str) -> None:
+    only_own_errors(block.parse_diskstats, disk)
+    only_own_errors(block.parse_zram_mm_stat, mm)
+    only_own_errors(block.parse_comp_algorithm, algo)
+
+
+_GID = st.one_of(
+    st.sampled_from(["27", "٣", "²", "١٢", "", "-1", "9" * 400, "0x1b", "27,gid=28"]),
+    st.text(max_size=8),
+)
+
+
+@fuzz("mountinfo incl. hidepid/gid options")
+@given(
+    kernel_text(MOUNTINFO),
+    st.sampled_from(["2", "1", "0", "invisible", "noaccess", "ptraceable", "off", "", "٢"]),
+    _GID,
+)
+@example(MOUNTINFO, "2", "²")
+def test_mountinfo(text: str, hidepid: str, gid: str) -> None:
+    mounts = only_own_errors(mountinfo.parse_mountinfo, text)
+    assert isinstance(mounts, list)
+    line = f"22 27 0:21 / /proc rw,nosuid - proc proc rw,hidepid={hidepid},gid={gid}"
+    hp = only_own_errors(mountinfo.proc_hidepid, mountinfo.parse_mountinfo(f"{text}\n{line}"))
+    assert hp is not None
+    assert hp.gid is None or (type(hp.gid) is int and hp.gid >= 0)
+
+
+@fuzz("mountinfo: every mount point survives the kernel's escaping")
+@given(st.text(min_size=1, max_size=40).map(lambda s: "/" + s))
+@example("/mnt/a\x0cb")
+@example("/mnt/a\x85b")
+def test_mountinfo_names(point: str) -> None:
+    line = f"48 27 0:45 / {_kernel_escape(point)} rw,relatime shared:1 - nfs4 srv:/x rw,vers=4.2"
+    assert [m.mount_point for m in mountinfo.parse_mountinfo(line + "\n")] == [point]
+
+
+@fuzz("sysctl, uptime, zswap")
+@given(kernel_text("60\n"), kernel_text(UPTIME), kernel_text("Y\n"), kernel_text("20\n"))
+def test_small_files(sysctl_text: str, up: str, enabled: str, pool: str) -> None:
+    v = only_own_errors(sysctl.parse_int, sysctl_text)
+    assert v is None or type(v) is int
+    u = only_own_errors(uptime.parse_uptime, up)
+    assert u is None or isinstance(u, float)
+    only_own_errors(zswap.parse_zswap, enabled, "lz4\n", pool)
+    only_own_errors(zswap.parse_zswap, enabled, None, None)
