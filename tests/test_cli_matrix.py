@@ -10,6 +10,7 @@ and outputs) run in a subprocess with a timeout, since today some of them hang.
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 
@@ -149,10 +150,11 @@ def _cases() -> list[tuple[list[str], int]]:
 
 CASES = _cases()
 
-# Cases whose expected behaviour (issue 11) lives in other engineers' files: devices, FIFOs,
-# directories and missing parent directories as inputs and outputs. They run in a subprocess
-# with a timeout, because before those branches merge some of them never return.
-OTHER_BRANCH_CASES: list[tuple[list[str], int, str]] = [
+# Devices, FIFOs, directories and missing parent directories as inputs and outputs. They run in
+# a subprocess with a timeout: a regression here (reading /dev/zero, opening a FIFO) would
+# never return. An output that is a device is always {device}, a copy of /dev/null made with
+# mknod in the test's own directory: a regression must never replace the machine's /dev/null.
+PATH_CASES: list[tuple[list[str], int, str]] = [
     (["report", "/dev/zero"], 2, "recordings"),
     (["report", "/dev/null"], 2, "recordings"),
     (["report", "{fifo}"], 2, "recordings"),
@@ -166,7 +168,7 @@ OTHER_BRANCH_CASES: list[tuple[list[str], int, str]] = [
     (["doctor", "--root", "/dev/zero"], 3, "bundles"),
     (["check", "--root", "/dev/zero"], 3, "bundles"),
     (["record", "-o", "/proc/version", "-n", "1", "--root", FIXTURE], 2, "outputs"),
-    (["record", "-o", "/dev/null", "-n", "1", "--root", FIXTURE], 2, "outputs"),
+    (["record", "-o", "{device}", "-n", "1", "--root", FIXTURE], 2, "outputs"),
     (["record", "-o", TMP, "-n", "1", "--root", FIXTURE], 2, "outputs"),
     (
         ["record", "-o", os.path.join(TMP, "no", "r.jsonl"), "-n", "1", "--root", FIXTURE],
@@ -178,19 +180,19 @@ OTHER_BRANCH_CASES: list[tuple[list[str], int, str]] = [
         2,
         "outputs",
     ),
-    (["snapshot", "-o", "/dev/null", "-n", "1", "--root", FIXTURE], 2, "outputs"),
+    (["snapshot", "-o", "{device}", "-n", "1", "--root", FIXTURE], 2, "outputs"),
     (
         ["snapshot", "-o", os.path.join(TMP, "no", "b.tar.gz"), "-n", "1", "--root", FIXTURE],
         2,
         "outputs",
     ),
     (["check", "--state-file", os.path.join(TMP, "no", "s"), "--root", FIXTURE], 3, "outputs"),
-    (["check", "--state-file", "/dev/null", "--root", FIXTURE], 3, "outputs"),
+    (["check", "--state-file", "{device}", "--root", FIXTURE], 3, "outputs"),
     (["check", "--state-file", TMP, "--root", FIXTURE], 3, "outputs"),
     (["report", "--html", os.path.join(TMP, "no", "r.html"), "{rec}"], 2, "outputs"),
     (["report", "--html", os.path.join(TMP, "d.html"), "{rec}"], 2, "outputs"),
     (["serve", "--textfile", os.path.join(TMP, "no", "x.prom"), "--root", FIXTURE], 2, "outputs"),
-    (["serve", "--textfile", "/dev/null.prom", "--root", FIXTURE], 2, "outputs"),
+    (["serve", "--textfile", "{device}", "--root", FIXTURE], 2, "outputs"),
 ]
 
 
@@ -226,7 +228,7 @@ def _one_clear_line(argv: list[str], status: int, out: str, err: str, expected: 
 
 def test_matrix_size() -> None:
     commands = {argv[0] for argv, _ in CASES}
-    assert len(CASES) + len(OTHER_BRANCH_CASES) >= 150
+    assert len(CASES) + len(PATH_CASES) >= 150
     assert {"watch", "top", "doctor", "record", "report", "serve", "check", "swapfile"} <= commands
     assert {"stress", "snapshot", "dash"} <= commands
 
@@ -244,36 +246,10 @@ def test_bad_invocation(argv: list[str], expected: int, tmp_path: object) -> Non
     assert set(os.listdir(tmp)) == before, (argv, set(os.listdir(tmp)) - before)
 
 
-def _other(argv: list[str], expected: int, part: str) -> object:
-    return pytest.param(
-        argv,
-        expected,
-        marks=pytest.mark.xfail(strict=True, reason=f"fixed on branch issue-11-{part}"),
-        id=" ".join(argv)[:60],
-    )
-
-
-# The lead drops the marks of a part once its branch is merged; a case that passes already
-# fails as XPASS(strict), so the list cannot go stale. These pass on this branch already.
-_PASSING_HERE = {
-    i
-    for i, (argv, _, _) in enumerate(OTHER_BRANCH_CASES)
-    if argv == ["report", TMP]
-    or argv[:3] == ["watch", "--root", "/dev/null"]
-    or argv[:3] == ["record", "-o", TMP]
-    or (argv[0] == "snapshot" and "no" in argv[2].split(os.sep))
-    or (argv[:2] == ["report", "--html"])
-    or (argv[:2] == ["serve", "--textfile"] and "no" in argv[2].split(os.sep))
-}
-
-
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize(
     ("argv", "expected"),
-    [
-        pytest.param(a, e, id=" ".join(a)[:60]) if i in _PASSING_HERE else _other(a, e, part)
-        for i, (a, e, part) in enumerate(OTHER_BRANCH_CASES)
-    ],
+    [pytest.param(a, e, id=" ".join(a)[:60]) for a, e, _part in PATH_CASES],
 )
 def test_bad_path_invocation(argv: list[str], expected: int, tmp_path: object) -> None:
     tmp = str(tmp_path)
@@ -283,8 +259,17 @@ def test_bad_path_invocation(argv: list[str], expected: int, tmp_path: object) -
     with open(os.path.join(tmp, "not-gzip.jsonl.gz"), "w", encoding="utf-8") as f:
         f.write("this is not gzip\n")
     os.mkdir(os.path.join(tmp, "d.html"))
+    device = os.path.join(tmp, "checkswap-test-null")
+    if "{device}" in argv:
+        if os.geteuid() != 0:
+            if os.environ.get("CHECKSWAP_KERNEL_TESTS") == "1":
+                pytest.fail("making a device node needs root")
+            pytest.skip("making a device node needs root")
+        os.mknod(device, 0o666 | stat.S_IFCHR, os.stat("/dev/null").st_rdev)
     argv = [
-        a.replace("{fifo}", fifo).replace("{rec}", os.path.join(tmp, "checkswap-test-rec.jsonl"))
+        a.replace("{fifo}", fifo)
+        .replace("{rec}", os.path.join(tmp, "checkswap-test-rec.jsonl"))
+        .replace("{device}", device)
         for a in _fill(argv, tmp)
     ]
     try:
@@ -298,3 +283,5 @@ def test_bad_path_invocation(argv: list[str], expected: int, tmp_path: object) -
     except subprocess.TimeoutExpired:
         pytest.fail(f"{argv} did not return within 20 s")
     _one_clear_line(argv, proc.returncode, proc.stdout, proc.stderr, expected)
+    if os.path.lexists(device):
+        assert stat.S_ISCHR(os.lstat(device).st_mode), f"{argv} replaced the device node"

@@ -4,7 +4,7 @@ successive reads whose layout changes between them."""
 
 from __future__ import annotations
 
-from fuzzhelp import fixture_text, fuzz, kernel_text, live_text, perturbed
+from fuzzhelp import fixture_text, fuzz, kernel_text, live_text, perturbed, vary_name
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -107,7 +107,7 @@ def test_swaps(text: str) -> None:
     assert isinstance(out, list)
 
 
-@fuzz("swaps: every file name survives the kernel's escaping")
+@fuzz("swaps: every file name survives the kernel's escaping", vary=vary_name("name"))
 @given(st.text(min_size=1, max_size=40).map(lambda s: "/" + s))
 @example("/var/tmp/my swap\x0cfile")
 @example("/var/tmp/x\u2028y")
@@ -190,7 +190,7 @@ def test_mountinfo(text: str, hidepid: str, gid: str) -> None:
     assert hp.gid is None or (type(hp.gid) is int and hp.gid >= 0)
 
 
-@fuzz("mountinfo: every mount point survives the kernel's escaping")
+@fuzz("mountinfo: every mount point survives the kernel's escaping", vary=vary_name("point"))
 @given(st.text(min_size=1, max_size=40).map(lambda s: "/" + s))
 @example("/mnt/a\x0cb")
 @example("/mnt/a\x85b")

@@ -115,8 +115,11 @@ def proc_hidepid(mounts: list[Mount], proc_dirs: tuple[str, ...] = ("/proc",)) -
             gid_text = m.super_options.get("gid")
     if value is None or value in ("0", "off"):
         return Hidepid(value, False, False)
-    # isdigit() is true for "²" and "٣", which int() refuses or reads as another number.
-    gid = int(gid_text) if gid_text and gid_text.isascii() and gid_text.isdigit() else None
+    # isdigit() is true for "²" and "٣", which int() refuses or reads as another number; a gid
+    # is 32 bits, and int() refuses more than 4300 digits.
+    gid = None
+    if gid_text and gid_text.isascii() and gid_text.isdigit() and len(gid_text) <= 10:
+        gid = int(gid_text) if int(gid_text) < 2**32 else None
     return Hidepid(value, value in _INVISIBLE, value in _NOACCESS, gid)
 
 
