@@ -40,6 +40,9 @@ The contract (``top``, ``record``, ``serve`` and ``dash`` all use it)::
   ``scanned_processes``: count of /proc/PID directories read; ``hidepid``: the mount option or
   None; ``notes``: sentences for people.
 
+Swap activity, the one ranking ``top --sort activity``, dash and ``record --trigger`` use, is
+``process_activity`` / ``cgroup_activity`` below (sort keys: ``*_activity_key``).
+
 Rates are against the previous ``sample()`` of the same Scanner, None on the first, through
 rates.py (a counter that went backwards gives None). A pid is the same process only if its start
 time (stat field 22) matches; a pid reused in between starts again with null rates.
@@ -99,6 +102,63 @@ V1_NOTE = (
     "swap held) and majflt_per_s (memory.stat pgmajfault) stand in"
 )
 HIDDEN_NOTE = "some processes are not visible: run as root"
+
+
+# --- swap activity: the one definition (docs/interface.md, "activity") -----------------------
+# top --sort activity, dash's "s" key and record --trigger's captures all rank by these, so
+# the same processes come out in the same order everywhere. Records may come from a recording
+# (untrusted JSON): anything that is not a finite number counts as 0, never an error.
+
+
+def _rate(v: object) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return 0.0
+    f = float(v)
+    return f if f == f and abs(f) != float("inf") else 0.0
+
+
+def process_activity(p: Record, page_size: int) -> float:
+    """Pages per second moved: |swap_delta_bytes_per_s| / page size + majflt_per_s.
+
+    Pages, not bytes: a major fault brings in one page, so both terms count pages; adding bytes
+    to faults would make a fault weigh as one byte. Null rates (a first scan) count as 0.
+    """
+    if page_size <= 0:
+        raise ValueError(f"page size must be positive, not {page_size}")
+    return abs(_rate(p.get("swap_delta_bytes_per_s"))) / page_size + _rate(p.get("majflt_per_s"))
+
+
+def cgroup_activity(c: Record, page_size: int) -> float:
+    """Pages per second moved: swap_in_per_s + swap_out_per_s where the kernel counts them
+    (cgroup v2, 6.13+); else the process proxy on the cgroup's own figures: |change of its swap|
+    / page size + its major faults (memory.stat pgmajfault)."""
+    if c.get("swap_in_per_s") is not None or c.get("swap_out_per_s") is not None:
+        return _rate(c.get("swap_in_per_s")) + _rate(c.get("swap_out_per_s"))
+    return process_activity(c, page_size)
+
+
+def _held(r: Record) -> float:
+    return _rate(r.get("swap_bytes"))
+
+
+def process_activity_key(page_size: int) -> Callable[[Record], tuple[float, float, int]]:
+    """Sort key, ascending: most active first, ties by swap held (most first), then pid."""
+
+    def key(p: Record) -> tuple[float, float, int]:
+        pid = p.get("pid")
+        pid_n = pid if isinstance(pid, int) and not isinstance(pid, bool) else 0
+        return (-process_activity(p, page_size), -_held(p), pid_n)
+
+    return key
+
+
+def cgroup_activity_key(page_size: int) -> Callable[[Record], tuple[float, float, str]]:
+    """Sort key, ascending: most active first, ties by swap held (most first), then path."""
+
+    def key(c: Record) -> tuple[float, float, str]:
+        return (-cgroup_activity(c, page_size), -_held(c), str(c.get("path")))
+
+    return key
 
 
 class _Seen(NamedTuple):

@@ -129,5 +129,5 @@ def test_bad_input_is_one_line(fixture_root: Callable[[str], str]) -> None:
 def test_help_says_how_activity_is_computed() -> None:
     parser = argparse.ArgumentParser()
     out = top.add_parser(parser.add_subparsers()).format_help()
-    assert "MAJFLT/s x page size" in out
+    assert "|SWAP/s| / page size + MAJFLT/s" in out
     assert "swap-in: pages read back from swap into RAM" in out

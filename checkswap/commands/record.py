@@ -163,31 +163,20 @@ CAPTURE_PROCESSES = 20
 CAPTURE_CGROUPS = 10
 
 
-def _activity(rec: object) -> tuple[float, float, float]:
-    """Most active first: swap moving (either way), then major faults, then swap held."""
-    assert isinstance(rec, dict)
-    delta = rec.get("swap_delta_bytes_per_s")
-    moved = abs(delta) if isinstance(delta, (int, float)) else 0.0
-    for key in ("swap_in_per_s", "swap_out_per_s"):
-        v = rec.get(key)
-        if isinstance(v, (int, float)):
-            moved += v * 4096  # cgroups with per-cgroup pswpin/pswpout (6.13+, v2)
-    majflt = rec.get("majflt_per_s")
-    swap = rec.get("swap_bytes")
-    return (
-        moved,
-        float(majflt) if isinstance(majflt, (int, float)) else 0.0,
-        float(swap) if isinstance(swap, (int, float)) else 0.0,
-    )
+def most_active(capture: dict[str, object], page_size: int) -> dict[str, object]:
+    """The ``top --format json`` object, its lists sorted by swap activity (procs.py's, as
+    ``top --sort activity`` and dash rank them) and cut short."""
+    from checkswap.procs import cgroup_activity_key, process_activity_key
 
-
-def most_active(capture: dict[str, object]) -> dict[str, object]:
-    """The ``top --format json`` object, its lists sorted by swap activity and cut short."""
     out = dict(capture)
-    for key, limit in (("processes", CAPTURE_PROCESSES), ("cgroups", CAPTURE_CGROUPS)):
+    keys = (
+        ("processes", CAPTURE_PROCESSES, process_activity_key(page_size)),
+        ("cgroups", CAPTURE_CGROUPS, cgroup_activity_key(page_size)),
+    )
+    for key, limit, order in keys:
         items = capture.get(key)
         if isinstance(items, list):
-            out[key] = sorted(items, key=_activity, reverse=True)[:limit]
+            out[key] = sorted(items, key=order)[:limit]
             out[f"{key}_total"] = len(items)
     return out
 
@@ -211,7 +200,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
         from checkswap.procs import Scanner
 
         scanner = Scanner(root, cgroups=True, pss=False)
-        trigger = Trigger(rate, lambda: most_active(scanner.sample()))
+        trigger = Trigger(rate, lambda: most_active(scanner.sample(), root.page_size))
 
     def warn(message: str) -> None:
         env.stderr.write(f"checkswap record: {message}\n")

@@ -21,8 +21,10 @@ their swap activity, user, and the systemd unit, container or pod they run in.
   MAJFLT/s  major page faults per second (from /proc/PID/stat): the swap-in signal. It also
             counts file reads that had to wait for the disk.
 
-Activity (--sort activity) is |SWAP/s| + MAJFLT/s x page size: a process that swaps out and in
-at the same rate keeps a flat SWAP but a high MAJFLT/s, and still sorts to the top.
+Activity (--sort activity) is pages moved per second: |SWAP/s| / page size + MAJFLT/s (a
+cgroup's: IN/s + OUT/s where the kernel counts them). A process that swaps out and in at the
+same rate keeps a flat SWAP but a high MAJFLT/s, and still sorts to the top. dash and record
+--trigger rank by the same figure.
 
 swap-in: pages read back from swap into RAM (pswpin); swap-out: pages written to swap (pswpout).
 With --cgroups, memory cgroups too: swap held, swap-in/out per second (cgroup v2, kernel 6.13+;
@@ -97,24 +99,21 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
     return p
 
 
-def activity(p: dict[str, object], page_size: int) -> float:
-    delta = p.get("swap_delta_bytes_per_s")
-    majflt = p.get("majflt_per_s")
-    score = abs(delta) if isinstance(delta, (int, float)) else 0.0
-    if isinstance(majflt, (int, float)):
-        score += majflt * page_size
-    return float(score)
-
-
 def arrange(
     rec: dict[str, object], sort: str, limit: int | None, page_size: int
 ) -> tuple[dict[str, object], int]:
-    """The record with its processes sorted and cut to ``limit``; and how many there were."""
+    """The record with its processes (and cgroups) sorted and cut to ``limit``; and how many
+    processes there were. Activity is procs.py's, the one dash and record --trigger use too."""
+    from checkswap.procs import cgroup_activity_key, process_activity_key
+
     procs = rec["processes"]
     assert isinstance(procs, list)
-    if sort == "activity":
-        procs = sorted(procs, key=lambda p: (-activity(p, page_size), -p["swap_bytes"], p["pid"]))
     out = dict(rec)
+    if sort == "activity":
+        procs = sorted(procs, key=process_activity_key(page_size))
+        cgroups = rec.get("cgroups")
+        if isinstance(cgroups, list):
+            out["cgroups"] = sorted(cgroups, key=cgroup_activity_key(page_size))
     out["processes"] = procs if limit is None else procs[:limit]
     return out, len(procs)
 

@@ -24,6 +24,7 @@ from rich.color import ColorSystem
 from rich.segment import Segment
 from rich.text import Text
 
+from checkswap.procs import cgroup_activity_key, process_activity_key
 from checkswap.units import format_bytes
 
 if TYPE_CHECKING:
@@ -453,26 +454,32 @@ def areas(state: DashState, width: int, height: int) -> Section:
     return Section("areas", key, build)
 
 
-def _proc_sort(state: DashState) -> Callable[[dict[str, object]], tuple[float, float]]:
-    def swap_key(p: dict[str, object]) -> tuple[float, float]:
-        return (_float(p.get("swap_bytes")) or 0.0, abs(_float(p.get("majflt_per_s")) or 0.0))
-
-    def activity_key(p: dict[str, object]) -> tuple[float, float]:
-        moved = abs(_float(p.get("swap_delta_bytes_per_s")) or 0.0)
-        return (moved + (_float(p.get("majflt_per_s")) or 0.0), _float(p.get("swap_bytes")) or 0.0)
-
-    return activity_key if state.sort == "activity" else swap_key
+def _page_size(state: DashState) -> int | None:
+    """The page size of the last interval (its record carries it), None before one is known."""
+    page = state.record.get("page_size_bytes") if state.record else None
+    return page if isinstance(page, int) and not isinstance(page, bool) and page > 0 else None
 
 
-def _cg_sort(state: DashState) -> Callable[[dict[str, object]], tuple[float, float]]:
-    def swap_key(c: dict[str, object]) -> tuple[float, float]:
-        return (_float(c.get("swap_bytes")) or 0.0, 0.0)
+# Keys for an ascending sort (most first). Activity is procs.py's, the one top --sort activity
+# and record --trigger rank by; without a page size yet, swap held stands in.
+def _proc_sort(state: DashState) -> Callable[[dict[str, object]], tuple[float, ...]]:
+    def swap_key(p: dict[str, object]) -> tuple[float, ...]:
+        return (-(_float(p.get("swap_bytes")) or 0.0), -abs(_float(p.get("majflt_per_s")) or 0.0))
 
-    def activity_key(c: dict[str, object]) -> tuple[float, float]:
-        moved = (_float(c.get("swap_in_per_s")) or 0.0) + (_float(c.get("swap_out_per_s")) or 0.0)
-        return (moved, _float(c.get("swap_bytes")) or 0.0)
+    page = _page_size(state)
+    if state.sort == "activity" and page is not None:
+        return process_activity_key(page)
+    return swap_key
 
-    return activity_key if state.sort == "activity" else swap_key
+
+def _cg_sort(state: DashState) -> Callable[[dict[str, object]], tuple[object, ...]]:
+    def swap_key(c: dict[str, object]) -> tuple[object, ...]:
+        return (-(_float(c.get("swap_bytes")) or 0.0),)
+
+    page = _page_size(state)
+    if state.sort == "activity" and page is not None:
+        return cgroup_activity_key(page)
+    return swap_key
 
 
 def _dicts(v: object) -> list[dict[str, object]]:
@@ -482,8 +489,8 @@ def _dicts(v: object) -> list[dict[str, object]]:
 def who(state: DashState, width: int, height: int) -> Section:
     """Top processes and cgroups, side by side when wide, else stacked."""
     top = state.top or {}
-    procs = sorted(_dicts(top.get("processes")), key=_proc_sort(state), reverse=True)
-    cgs = sorted(_dicts(top.get("cgroups")), key=_cg_sort(state), reverse=True)
+    procs = sorted(_dicts(top.get("processes")), key=_proc_sort(state))
+    cgs = sorted(_dicts(top.get("cgroups")), key=_cg_sort(state))
     side = width >= 160
     if side:
         pw = width * 11 // 20
