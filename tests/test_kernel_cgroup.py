@@ -69,6 +69,11 @@ MOUNTINFO_PLAIN = (
             Hidepid("noaccess", False, True),
         ),
         ("22 27 0:21 / /proc rw - proc proc rw,hidepid=1\n", Hidepid("1", False, True)),
+        # gid= from a hostile tree: 5000 digits (int() refuses more than 4300) or beyond 32 bits
+        (f"22 27 0:21 / /proc rw - proc proc rw,hidepid=2,gid={'9' * 5000}\n",
+         Hidepid("2", True, False, None)),
+        ("22 27 0:21 / /proc rw - proc proc rw,hidepid=2,gid=4294967296\n",
+         Hidepid("2", True, False, None)),
         ("22 27 0:21 / /proc rw - proc proc rw,hidepid=off\n", Hidepid("off", False, False)),
         # a later mount over /proc wins
         (
