@@ -181,6 +181,12 @@ def test_bad_lines_across_parallel_chunks_give_the_one_pass_report(tmp_path):
     assert one[1].bad_lines == len(BAD_LINES)
 
 
+# Far below the 512 MiB a reader that kept the line would need. Measured 36 MiB most runs, but
+# up to 113 MiB on a loaded machine (malloc keeps freed 1-2 MiB blocks around), so the bound
+# leaves room for that rather than failing by chance.
+RSS_BOUND_MIB = 200
+
+
 def test_a_512_mib_line_is_skipped_in_bounded_memory(tmp_path):
     # A sparse file: a line of 512 MiB of NUL bytes between good samples, costing no disk.
     path = str(tmp_path / "r.jsonl")
@@ -195,7 +201,7 @@ def test_a_512_mib_line_is_skipped_in_bounded_memory(tmp_path):
         f.writelines(good[6:])
     rep, rss_mib = report_in_child(path)
     assert rep["bad_lines"] == 1 and rep["samples"] == len(ROWS)
-    assert rss_mib < 100, rss_mib
+    assert rss_mib < RSS_BOUND_MIB, rss_mib
 
 
 def test_gzip_bomb_of_one_line_stays_in_bounded_memory(tmp_path):
@@ -211,7 +217,7 @@ def test_gzip_bomb_of_one_line_stays_in_bounded_memory(tmp_path):
     assert os.path.getsize(path) < 4 << 20
     rep, rss_mib = report_in_child(path)
     assert rep["bad_lines"] == 1 and rep["samples"] == len(ROWS)
-    assert rss_mib < 100, rss_mib
+    assert rss_mib < RSS_BOUND_MIB, rss_mib
 
 
 def report_in_child(path: str) -> tuple[dict[str, object], float]:
