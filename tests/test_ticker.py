@@ -132,6 +132,7 @@ def _timed(argv: list[str]) -> tuple[float, int, str]:
     [
         ["watch", "-n", "3", "-i", "2"],
         ["top", "-n", "3", "-i", "2"],
+        ["doctor", "--sample", "2"],
         ["snapshot", "-n", "3", "-i", "2", "-o", "{tmp}/again.tar.gz"],
         ["record", "-n", "3", "-i", "2", "-o", "{tmp}/rec.jsonl"],
     ],
