@@ -143,3 +143,14 @@ def test_a_bundle_replays_without_waiting(bundle: str, tmp_path: Path, argv: lis
     took, status, _ = _timed(argv)
     assert status == 0
     assert took < QUICK_S, f"{argv[0]} on a bundle took {took:.2f} s"
+
+
+def test_check_on_a_bundle_measures_its_samples_without_waiting(
+    bundle: str, tmp_path: Path
+) -> None:
+    state = str(tmp_path / "state")
+    took, _, out = _timed(["check", "--sample", "2", "--state-file", state, "--root", bundle])
+    assert took < QUICK_S, f"check on a bundle took {took:.2f} s"
+    # Its first two captured samples, 1 s apart: not one sample read twice.
+    assert "clock did not advance" not in out
+    assert "over 1.0 s" in out
