@@ -728,14 +728,3 @@ def is_bundle_dir(path: str) -> bool:
     return os.path.isfile(os.path.join(path, MANIFEST)) and os.path.isdir(
         os.path.join(path, "samples")
     )
-
-
-def replay_sleep(root: Root, sleep: Callable[[float], None]) -> Callable[[float], None]:
-    """The sleep to pace samples with: a bundle's samples are already taken, so none."""
-    if root.replays:
-        return _no_sleep
-    return sleep
-
-
-def _no_sleep(seconds: float) -> None:
-    return None

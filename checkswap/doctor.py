@@ -21,7 +21,7 @@ from checkswap.kernel.uptime import read_uptime
 from checkswap.kernel.zswap import read_zswap
 from checkswap.rates import Interval, Tracker, counter_rates
 from checkswap.root import Root
-from checkswap.sample import Sample, Sampler
+from checkswap.sample import Sample, Sampler, Ticker
 from checkswap.topology import FILES as TOPOLOGY_FILES
 from checkswap.topology import Topology
 from checkswap.units import format_bytes
@@ -694,31 +694,25 @@ def since_boot(first: Sample, uptime_s: float | None, page_size: int) -> dict[st
     return out
 
 
-def _is_bundle(root: Root) -> bool:
-    return root.replays
-
-
 def gather_samples(
     root: Root,
     sample_s: float,
     sleep: Callable[[float], None],
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> tuple[Sample, Sample | None, dict[str, DiskStats], dict[str, DiskStats]]:
     """Two samples sample_s apart (a bundle: its first and last), with /proc/diskstats at each."""
+    ticker = Ticker(root, sample_s, monotonic, sleep)
     sampler = Sampler(root)
     try:
         first = sampler.take()
         d0 = _diskstats(root)
         last: Sample | None = None
         d1: dict[str, DiskStats] = {}
-        if _is_bundle(root):
-            while root.advance():
-                last = sampler.take()
-                d1 = _diskstats(root)
-        else:
-            sleep(sample_s)
-            if root.advance():
-                last = sampler.take()
-                d1 = _diskstats(root)
+        while ticker.wait():
+            last = sampler.take()
+            d1 = _diskstats(root)
+            if not root.replays:
+                break  # live: one interval; a bundle is measured over all its samples
         return first, last, d0, d1
     finally:
         sampler.close()
@@ -736,6 +730,7 @@ def diagnose(
     role: str = "general",
     sample_s: float = 3.0,
     sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> dict[str, Any]:
     """The ``doctor --format json`` object: findings worst first, devices, swappiness, verdict."""
     if role not in ROLES:
@@ -751,7 +746,7 @@ def diagnose(
     topo = Topology(root)
     f.devices = [topo.device(a) for a in areas if a.type in ("file", "partition")]
     notes.extend(topo.notes)
-    first, last, d0, d1 = gather_samples(root, sample_s, sleep)
+    first, last, d0, d1 = gather_samples(root, sample_s, sleep, monotonic)
     f.first, f.last = first, last
     f.psi = first.psi is not None and first.psi.full is not None
     page_size = root.page_size

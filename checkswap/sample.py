@@ -94,6 +94,41 @@ class Sampler:
                 f.close()
 
 
+class Ticker:
+    """The one pace for every command that takes samples more than once.
+
+    Ticks fall at start + k * interval on the monotonic clock, so the time spent sampling and
+    printing does not make a run drift. After a stall longer than an interval (a suspended VM,
+    a stopped process) the schedule restarts from now instead of bursting. A replaying root (a
+    snapshot bundle) has its samples taken already: no sleep, it only moves to the next one.
+    """
+
+    def __init__(
+        self,
+        root: Root,
+        interval: float,
+        monotonic: Callable[[], float],
+        sleep: Callable[[float], None],
+    ) -> None:
+        self.root = root
+        self.interval = interval
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._t0 = monotonic()  # the schedule starts now: make the Ticker at the first sample
+        self._k = 0  # ticks since t0; restarts after a stall, so it does not count samples
+
+    def wait(self) -> bool:
+        """Wait for the next tick and move the root to it; False when the root has run out."""
+        self._k += 1
+        if not self.root.replays:
+            delay = self._t0 + self._k * self.interval - self._monotonic()
+            if delay > 0:
+                self._sleep(delay)
+            elif -delay > self.interval:
+                self._t0, self._k = self._monotonic(), 0
+        return self.root.advance()
+
+
 def live_samples(
     root: Root,
     interval: float,
@@ -102,30 +137,15 @@ def live_samples(
     sleep: Callable[[float], None],
     clock: Callable[[], tuple[float, float]] | None = None,
 ) -> Iterator[Sample]:
-    """The first sample at once, then ``count`` more (None: forever), one per interval.
-
-    Ticks are scheduled against the monotonic clock (start + k * interval), so the time spent
-    sampling and printing does not make the run drift. After a stall longer than an interval
-    (a suspended VM, a stopped process) the schedule restarts from now instead of bursting.
-    """
+    """The first sample at once, then ``count`` more (None: forever), one per Ticker tick."""
     sampler = Sampler(root, clock)
     try:
         yield sampler.take()
-        t0 = monotonic()
-        k = 0  # ticks since t0; restarts after a stall, so it does not count samples
+        ticker = Ticker(root, interval, monotonic, sleep)
         taken = 0
         while count is None or taken < count:
-            k += 1
             taken += 1
-            target = t0 + k * interval
-            delay = target - monotonic()
-            if root.replays:
-                pass  # captured samples are replayed as fast as they can be read
-            elif delay > 0:
-                sleep(delay)
-            elif -delay > interval:
-                t0, k = monotonic(), 0
-            if not root.advance():
+            if not ticker.wait():
                 return
             yield sampler.take()
     finally:

@@ -24,6 +24,7 @@ from checkswap.kernel import block
 from checkswap.kernel.mountinfo import parse_mountinfo
 from checkswap.kernel.swaps import parse_swaps
 from checkswap.root import MANIFEST, Root
+from checkswap.sample import Ticker
 from checkswap.topology import stat_facts
 
 PROC_FILES = (
@@ -280,15 +281,11 @@ def take(
         with outfile.replacing(output, "-o", 0o600) as f, tarfile.open(
             fileobj=f, mode="w:gz"
         ) as tar:
-            t0 = monotonic()
+            ticker = Ticker(root, interval, monotonic, sleep)
             for k in range(count):
                 try:
-                    if k:
-                        delay = t0 + k * interval - monotonic()
-                        if delay > 0:
-                            sleep(delay)
-                        if not root.advance():
-                            break
+                    if k and not ticker.wait():
+                        break
                     mono, wall = root.clock()
                     cap = Capture(root)
                     cap.run()

@@ -24,7 +24,7 @@ from checkswap.fields import swap_used
 from checkswap.plugin import Range, parse_range, perfdata
 from checkswap.rates import Interval
 from checkswap.root import open_root
-from checkswap.sample import Sample, Sampler
+from checkswap.sample import Sample, Sampler, Ticker
 from checkswap.store import sample_from_record, sample_to_record
 from checkswap.units import format_bytes, parse_duration
 from checkswap.untrusted import loads
@@ -108,7 +108,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
         "--sample",
         default="1",
         metavar="SECONDS",
-        help="how long to sample when there is no usable state (default: 1)",
+        help="how long to sample when there is no usable state (default: 1); a snapshot "
+        "bundle is measured over its first two captured samples instead",
     )
     add_common_root(p)
     return p
@@ -221,12 +222,13 @@ def measure(root: Root, env: Env, state_path: str, sample_s: float) -> tuple[Int
         if iv is not None and prev is not None and iv.interval_s < sample_s:
             # Run again right away (a retry, two services on one host): a rate over a few
             # milliseconds is exact but says little, so extend it to --sample seconds.
-            env.sleep(sample_s - iv.interval_s)
+            Ticker(root, sample_s - iv.interval_s, env.monotonic, env.sleep).wait()
             now = sampler.take()
             iv = Interval(prev, now)
         if iv is None:
             why = why or why2
-            env.sleep(sample_s)
+            # One tick: --sample seconds live; a bundle moves on to its next captured sample.
+            Ticker(root, sample_s, env.monotonic, env.sleep).wait()
             first, now = now, sampler.take()
             iv = Interval(first, now)
             notes.append(f"sampled {iv.interval_s:.1f} s: {why}")

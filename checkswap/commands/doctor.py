@@ -77,7 +77,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
 
     sample_s = parse_duration(args.sample, "sample")
     root = open_root(args.root)
-    report = doctor.diagnose(root, args.role, sample_s, sleep=env.sleep)
+    report = doctor.diagnose(root, args.role, sample_s, sleep=env.sleep, monotonic=env.monotonic)
     if args.format == "json":
         env.stdout.write(json.dumps(report) + "\n")
     else:

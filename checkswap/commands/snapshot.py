@@ -61,15 +61,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
 
 def run(args: argparse.Namespace, env: Env) -> int:
     from checkswap import snapshot
-    from checkswap.bundle import replay_sleep
     from checkswap.root import open_root
 
     count = parse_count(args.count)
     interval = parse_duration(args.interval)
     root = open_root(args.root)
-    manifest = snapshot.take(
-        root, args.output, count, interval, env.monotonic, replay_sleep(root, env.sleep)
-    )
+    manifest = snapshot.take(root, args.output, count, interval, env.monotonic, env.sleep)
     size = os.path.getsize(args.output)
     n = len(manifest["samples"])
     stopped = " (stopped early)" if manifest.get("interrupted") else ""

@@ -122,6 +122,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
     from checkswap.procs import Scanner
     from checkswap.render.top import TopRenderer
     from checkswap.root import open_root
+    from checkswap.sample import Ticker
 
     count: int | None = 1
     interval = 1.0
@@ -136,21 +137,13 @@ def run(args: argparse.Namespace, env: Env) -> int:
     scanner = Scanner(root, cgroups=args.cgroups, pss=args.pss, pss_budget_s=budget)
     renderer = TopRenderer(env.stdout, args.format, tty=env.stdout_isatty)
 
-    # Ticks on the monotonic clock (start + k * interval), as watch does: no drift from the
-    # time spent scanning; after a stall longer than an interval, restart from now.
-    t0 = env.monotonic()
-    k = done = 0
+    ticker = Ticker(root, interval, env.monotonic, env.sleep)
+    done = 0
     while True:
         rec, total = arrange(scanner.sample(), args.sort, limit, root.page_size)
         renderer.refresh(rec, total, args.sort)
         done += 1
         if count is not None and done >= count:
             return 0
-        k += 1
-        delay = t0 + k * interval - env.monotonic()
-        if delay > 0:
-            env.sleep(delay)
-        elif -delay > interval:
-            t0, k = env.monotonic(), 0
-        if not root.advance():
+        if not ticker.wait():
             return 0
