@@ -17,6 +17,7 @@ import os
 import stat as stat_mod
 from typing import Any
 
+from checkswap.devices import area_kind
 from checkswap.kernel import block
 from checkswap.kernel.mountinfo import Mount, mount_for_path, read_mountinfo
 from checkswap.kernel.swaps import SwapArea, read_swaps
@@ -116,6 +117,12 @@ class Topology:
                 return best if best is not None else same[-1]
         return mount_for_path(self.mounts, path)
 
+    def kind(self, area: SwapArea) -> str:
+        """devices.area_kind for one area, its block device resolved as device() does, without
+        walking the stack (watch's header needs the kind, not the topology)."""
+        block_name = self.block_for_node(area.name) if area.type == "partition" else None
+        return area_kind(self.root, area.type, area.name, block_name)
+
     # --- walking down ----------------------------------------------------------------------
 
     def walk_file(self, path: str, w: _Walk, depth: int) -> None:
@@ -195,19 +202,17 @@ class Topology:
                 w.notes.append(f"{area.name}: stat() facts unknown (no manifest): mode not checked")
         elif area.type == "partition":
             name = self.block_for_node(area.name)
+            entry["kind"] = area_kind(root, area.type, area.name, name)
             if name is None:
-                entry["kind"] = "partition"
                 w.notes.append(f"{area.name}: block device not found under sys/class/block")
             else:
-                entry["kind"] = block_kind(root, name)
                 self.walk_block(name, w, 0)
                 if entry["kind"] == "zram":
                     # Compressed RAM: what it holds and what that costs in real memory.
                     entry["zram_stats"] = block.zram_stats(root, name)
             entry["block_device"] = name
         else:
-            # LXCFS shows a synthetic "none virtual" line inside containers.
-            entry["kind"] = area.type
+            entry["kind"] = area_kind(root, area.type, area.name, None)
         facts_list = [disk_facts(root, d) for d in w.disks]
         real = [f for f in facts_list if not f["zram"]]
         rot = [f["rotational"] for f in real]
@@ -219,12 +224,14 @@ class Topology:
                 "disks": list(w.disks),
                 "rotational": (True if any(rot) else (False if rot and None not in rot else None))
                 if real
-                else (False if facts_list else None),
+                # zram is RAM, never a spinning disk, with or without its sysfs entry.
+                else (False if facts_list or entry["kind"] == "zram" else None),
                 "virtual": all(f["virtual"] for f in real) if real else None,
                 "network": bool(network_kinds),
                 "network_kind": network_kinds[0] if network_kinds else None,
                 "loop": w.loop,
-                "zram": bool(facts_list) and not real,
+                # zram found by name alone (no sysfs entry) is still compressed RAM.
+                "zram": entry["kind"] == "zram" or (bool(facts_list) and not real),
                 "filesystem": w.filesystem,
                 "mount_point": w.mount_point,
                 "layers": w.layers,
@@ -248,25 +255,6 @@ def describe_stacked(root: Root, name: str) -> str:
     if level is not None:
         return f"md {level}"
     return "stacked device"
-
-
-def block_kind(root: Root, name: str) -> str:
-    if name.startswith("zram"):
-        return "zram"
-    if name.startswith("loop"):
-        return "loop"
-    if name.startswith("dm-"):
-        uuid = block.dm_uuid(root, name) or ""
-        return {"LVM": "lvm", "mpath": "multipath", "CRYPT": "dm-crypt"}.get(
-            uuid.split("-", 1)[0], "dm"
-        )
-    if name.startswith("md"):
-        return "md"
-    if block.is_partition(root, name):
-        return "partition"
-    if name.startswith("nbd"):
-        return "nbd"
-    return "disk"
 
 
 def disk_facts(root: Root, name: str) -> dict[str, Any]:

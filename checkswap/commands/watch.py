@@ -85,19 +85,15 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
     return p
 
 
-def _kind(name: str, swap_type: str) -> str:
-    """zram is a "partition" to /proc/swaps; say what it is: compressed RAM, no disk I/O.
-    (doctor's topology goes further: disks under files, loop, network, rotational.)"""
-    if swap_type == "partition" and name.startswith("/dev/zram"):
-        return "zram"
-    return swap_type
-
-
 def header_record(root: Root, first: Sample, interval: float) -> dict[str, object]:
     vm = first.vmstat
     notes = list(root.notes)
     try:
-        areas = [{**a._asdict(), "kind": _kind(a.name, a.type)} for a in read_swaps(root)]
+        # The same kind doctor, serve, swapfile list and dash give (devices.area_kind).
+        from checkswap.topology import Topology  # only when a header is made: start-up time
+
+        topo = Topology(root)
+        areas = [{**a._asdict(), "kind": topo.kind(a)} for a in read_swaps(root)]
     except OSError as e:
         areas = []
         notes.append(f"{root.join('proc/swaps')}: {e.strerror}: swap areas unknown")
