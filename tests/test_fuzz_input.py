@@ -7,8 +7,11 @@ recording line is either a sample or a counted bad line, never an exception.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import os
+import shutil
 import tempfile
 
 from fuzzhelp import WEIRD_NUMBERS, fuzz, vary_name
@@ -215,16 +218,25 @@ def manifest_text(draw: st.DrawFn) -> str:
 @given(manifest_text())
 @example('{"a": ' * 100_000 + "1" + "}" * 100_000)
 def test_manifest(text: str) -> None:
-    with tempfile.TemporaryDirectory(prefix="checkswap-test-fuzz-") as tmp:
-        os.makedirs(os.path.join(tmp, "proc"))
-        path = os.path.join(tmp, "checkswap-manifest.json")
-        # surrogateescape: a lone surrogate in the text is written as the invalid byte it stands for
-        with open(path, "w", encoding="utf-8", errors="surrogateescape") as f:
-            f.write(text)
-        try:
-            root = Root(tmp)
-            root.page_size  # noqa: B018 - reading it validates the manifest's value
-            root.kernel_release  # noqa: B018
-            root.hostname  # noqa: B018
-        except BadInput as e:
-            assert "\n" not in str(e)
+    tmp = _manifest_tree()
+    path = os.path.join(tmp, "checkswap-manifest.json")
+    # surrogateescape: a lone surrogate in the text is written as the invalid byte it stands for
+    with open(path, "w", encoding="utf-8", errors="surrogateescape") as f:
+        f.write(text)
+    try:
+        root = Root(tmp)
+        root.page_size  # noqa: B018 - reading it validates the manifest's value
+        root.kernel_release  # noqa: B018
+        root.hostname  # noqa: B018
+    except BadInput as e:
+        assert "\n" not in str(e)
+
+
+@functools.cache
+def _manifest_tree() -> str:
+    # One tree for all 10^5 manifests (a directory each cost more than the parse); removed when
+    # the session ends.
+    tmp = tempfile.mkdtemp(prefix="checkswap-test-fuzz-")
+    atexit.register(shutil.rmtree, tmp, True)
+    os.makedirs(os.path.join(tmp, "proc"))
+    return tmp
