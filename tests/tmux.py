@@ -90,6 +90,21 @@ def pane(
     )
     full_env = dict(os.environ, TERM="xterm-256color", **(env or {}))
     full_env.pop("TMUX", None)
+    try:
+        _new_session(tag, width, height, script, full_env)
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)  # also when tmux itself fails to start
+        raise
+    p = Pane(tag, tag, workdir)
+    try:
+        p.tmux("set-option", "-t", tag, "window-size", "manual")
+        yield p
+    finally:
+        subprocess.run(["tmux", "-L", tag, "kill-server"], check=False, capture_output=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _new_session(tag: str, width: int, height: int, script: str, env: dict[str, str]) -> None:
     subprocess.run(
         [
             "tmux",
@@ -110,12 +125,5 @@ def pane(
             script,
         ],
         check=True,
-        env=full_env,
+        env=env,
     )
-    p = Pane(tag, tag, workdir)
-    try:
-        p.tmux("set-option", "-t", tag, "window-size", "manual")
-        yield p
-    finally:
-        subprocess.run(["tmux", "-L", tag, "kill-server"], check=False, capture_output=True)
-        shutil.rmtree(workdir, ignore_errors=True)
