@@ -8,12 +8,10 @@ command it runs (or is equivalent to), so ``--dry-run`` prints exactly what a re
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import os
 import shlex
 import subprocess
-import time
 from collections.abc import Iterator
 from typing import IO, Callable
 
@@ -129,17 +127,3 @@ def replace_file(path: str, text: str, backup: str | None = None, what: str = "-
     if backup is not None:
         outfile.write(backup, old, f"{what} backup", like=st, sync=True)
     outfile.write(path, text.encode("utf-8", "surrogateescape"), what, like=st, sync=True)
-
-
-def retry(action: Callable[[], None], seconds: float = 5.0) -> None:
-    """Retry an action the kernel refuses with EBUSY for a moment (rmdir of a cgroup whose last
-    task is still exiting)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            action()
-            return
-        except OSError as e:
-            if e.errno not in (errno.EBUSY, errno.EAGAIN) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)

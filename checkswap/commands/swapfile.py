@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from checkswap.commands.watch import add_common_root
 from checkswap.errors import Refused
+from checkswap.fstab import DEFAULT as FSTAB
 from checkswap.units import parse_int, parse_size
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
     )
     add.add_argument(
         "--fstab",
-        default="/etc/fstab",
+        default=FSTAB,
         metavar="PATH",
         help="the fstab --persist edits (default: /etc/fstab)",
     )
@@ -90,7 +91,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
     )
     rm.add_argument(
         "--fstab",
-        default="/etc/fstab",
+        default=FSTAB,
         metavar="PATH",
         help="the fstab to take its line out of (default: /etc/fstab)",
     )

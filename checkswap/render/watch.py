@@ -225,7 +225,6 @@ class CsvRenderer(Renderer):
         self.out = out
         self._buf = io.StringIO()
         self._writer = csv.writer(self._buf, lineterminator="\n")
-        self._started = False
 
     def _row(self, values: list[object]) -> None:
         self._writer.writerow(values)
