@@ -107,6 +107,28 @@ def parse_speed(text: str) -> float:
     return value
 
 
+_RATE_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*$", re.A)
+_MAX_RATE = 1e12  # pages/s: more than any machine can move (4 PB/s with 4 KiB pages)
+
+
+def parse_rate(text: str, what: str) -> float:
+    """A swap rate threshold in pages per second (``--spike``, ``--trigger``): ``1000``."""
+    # A regex, not float(): float() also takes "nan", "1e999", "1_000" and non-ASCII digits.
+    m = _RATE_RE.match(text)
+    if m is None:
+        hint = ""
+        number = text.strip().lower().split("/")[0].split("pages")[0].strip()
+        if number != text.strip().lower() and len(number) <= 20 and _RATE_RE.match(number):
+            hint = f" (give the number alone: {number})"
+        elif text.strip().startswith("-"):
+            hint = " (it must be ≥ 0)"
+        raise BadInput(f"invalid {what} {_short(text)}: give pages per second, e.g. 1000{hint}")
+    value = float(m.group(1))
+    if value > _MAX_RATE:
+        raise BadInput(f"invalid {what}: at most {_MAX_RATE:.0e} pages per second")
+    return value
+
+
 def parse_int(text: str, what: str, lo: int, hi: int) -> int:
     """A whole number in [lo, hi], ASCII digits only (``int()`` also reads "٣" as 3)."""
     t = text.strip()

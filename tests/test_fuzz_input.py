@@ -19,12 +19,12 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from checkswap import fstab, units
-from checkswap.commands.record import parse_rate
 from checkswap.errors import BadInput
 from checkswap.kernel.swaps import unescape
 from checkswap.plugin import parse_range
 from checkswap.root import Root
 from checkswap.store import Reading
+from checkswap.units import parse_rate
 
 # Option text: mostly things that look like the accepted forms, bent.
 _UNITS = ["", "s", "ms", "m", "h", "d", "k", "M", "G", "GiB", "P", "PiB", "/s", " pages", "x"]

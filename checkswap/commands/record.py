@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Callable
 
 from checkswap.commands.watch import add_common_root
 from checkswap.errors import BadInput, CheckswapError
 from checkswap.rates import Interval
-from checkswap.units import parse_count, parse_duration, parse_size
+from checkswap.units import parse_count, parse_duration, parse_rate, parse_size
 
 if TYPE_CHECKING:
     from checkswap.env import Env
@@ -92,28 +91,6 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
     )
     add_common_root(p)
     return p
-
-
-_RATE_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*$", re.A)
-_MAX_RATE = 1e12  # pages/s: more than any machine can move (4 PB/s with 4 KiB pages)
-
-
-def parse_rate(text: str, what: str) -> float:
-    # A regex, not float(): float() also takes "nan", "1e999", "1_000" and non-ASCII digits.
-    m = _RATE_RE.match(text)
-    if m is None:
-        hint = ""
-        number = text.strip().lower().split("/")[0].split("pages")[0].strip()
-        if number != text.strip().lower() and len(number) <= 20 and _RATE_RE.match(number):
-            hint = f" (give the number alone: {number})"
-        elif text.strip().startswith("-"):
-            hint = " (it must be ≥ 0)"
-        shown = repr(text) if len(text) <= 40 else repr(text[:32] + "...")
-        raise BadInput(f"invalid {what} {shown}: give pages per second, e.g. 1000{hint}")
-    value = float(m.group(1))
-    if value > _MAX_RATE:
-        raise BadInput(f"invalid {what}: at most {_MAX_RATE:.0e} pages per second")
-    return value
 
 
 class Trigger:

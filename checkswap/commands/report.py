@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
-from checkswap.commands.record import parse_rate
+from checkswap.units import parse_rate
 
 if TYPE_CHECKING:
     from checkswap.env import Env
