@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 
-from checkswap.kernel import block
 from checkswap.root import Root
 
 # /dev/zram0, /dev/block/zram1 (Android, embedded): the zram driver's own node names.
@@ -27,6 +26,8 @@ def is_zram_name(name: str) -> bool:
 
 def block_kind(root: Root, name: str) -> str:
     """The kind of a block device found in sysfs (``name`` as under sys/class/block)."""
+    from checkswap.kernel import block  # only for a block device: watch starts without it
+
     if name.startswith("zram"):
         return "zram"
     if name.startswith("loop"):

@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import os
 import stat as stat_mod
-from typing import Any
 
 from checkswap.devices import area_kind
 from checkswap.kernel import block
 from checkswap.kernel.mountinfo import Mount, mount_for_path, read_mountinfo
 from checkswap.kernel.swaps import SwapArea, read_swaps
 from checkswap.root import Root
+
+TYPE_CHECKING = False  # typing costs several ms, and watch's header loads this module
+
+if TYPE_CHECKING:
+    from typing import Any
 
 NETWORK_FILESYSTEMS = frozenset(
     {"nfs", "nfs4", "cifs", "smb3", "smbfs", "ceph", "glusterfs", "fuse.glusterfs", "9p", "afs"}

@@ -89,11 +89,20 @@ def header_record(root: Root, first: Sample, interval: float) -> dict[str, objec
     vm = first.vmstat
     notes = list(root.notes)
     try:
-        # The same kind doctor, serve, swapfile list and dash give (devices.area_kind).
-        from checkswap.topology import Topology  # only when a header is made: start-up time
+        # The same kind doctor, serve, swapfile list and dash give (devices.area_kind). Only a
+        # partition needs its block device resolved, and so the topology code (~20 ms of
+        # imports): a swapfile or no swap at all starts without it.
+        from checkswap.devices import area_kind
 
-        topo = Topology(root)
-        areas = [{**a._asdict(), "kind": topo.kind(a)} for a in read_swaps(root)]
+        swap_areas = read_swaps(root)
+        if any(a.type == "partition" for a in swap_areas):
+            from checkswap.topology import Topology
+
+            topo = Topology(root)
+            kinds = [topo.kind(a) for a in swap_areas]
+        else:
+            kinds = [area_kind(root, a.type, a.name, None) for a in swap_areas]
+        areas = [{**a._asdict(), "kind": k} for a, k in zip(swap_areas, kinds)]
     except OSError as e:
         areas = []
         notes.append(f"{root.join('proc/swaps')}: {e.strerror}: swap areas unknown")
