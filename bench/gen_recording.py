@@ -17,8 +17,8 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from checkswap.kernel.pressure import Pressure, PressureLine
-from checkswap.sample import Sample
-from checkswap.store import dumps, sample_to_record
+from checkswap.model.sample import Sample
+from checkswap.record.format import dumps, sample_to_record
 
 START_WALL = 1795737600.0  # 2026-11-27 00:00 UTC
 PAGE = 4096

@@ -4,7 +4,7 @@
     sudo .venv/bin/python bench/stress_hog.py [--size-mib 256] [--limit-mib 64] [--seconds 10]
 
 Both run in turn in the same memory-limited cgroup (v1) with the same temporary swapfile, from
-the tests' swap lab: ``checkswap.hog`` (non-zero fill built by repetition, then one
+the tests' swap lab: ``checkswap.lab.hog`` (non-zero fill built by repetition, then one
 extended-slice write per pass touching every page) and ``lab.Hog`` (the peers' style: a Python
 loop writing one byte per page). Reported from /proc/vmstat deltas over each run: pages swapped
 out and in per second, zero-filled swap-outs (pages that never reach the device), and the
@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 
 import lab  # noqa: E402
 
-from checkswap import hog  # noqa: E402
+from checkswap.lab import hog  # noqa: E402
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 KEYS = ("pswpout", "pswpin", "swpout_zero")

@@ -4,7 +4,7 @@
     sudo .venv/bin/python bench/swapfile_write.py [--size-mib 512] [--runs 3] [--dir /var/tmp]
 
 Alternates, on the same filesystem: ``dd if=/dev/zero of=F bs=1M count=N conv=fsync`` (what the
-original author ran by hand) and ``checkswap.swapfile.write_zeros`` (4 MiB writes, fdatasync and
+original author ran by hand) and ``checkswap.lab.swapfile.write_zeros`` (4 MiB writes, fdatasync and
 FADV_DONTNEED every 32 MiB). Reports the median seconds, the ratio, and the peak of
 Dirty + Writeback in /proc/meminfo during each (the page cache a write leaves to the kernel: it
 matters because this runs when memory is short). Takes the kernel-test lock so it does not run
@@ -26,8 +26,8 @@ from functools import partial
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from checkswap.progress import Progress
-from checkswap.swapfile import write_zeros
+from checkswap.lab.swapfile import write_zeros
+from checkswap.render.progress import Progress
 
 LOCK = "/run/checkswap-kernel-tests.lock"
 

@@ -37,8 +37,8 @@ sys.path.insert(0, os.path.join(HERE, ".."))
 
 import lab  # noqa: E402
 
-from checkswap.procs import Scanner  # noqa: E402
-from checkswap.root import Root  # noqa: E402
+from checkswap.model.procs import Scanner  # noqa: E402
+from checkswap.source.root import Root  # noqa: E402
 
 SMALL_HOG = r"""
 import os, sys, time

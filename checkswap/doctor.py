@@ -12,18 +12,19 @@ import time
 from typing import Any, Callable, NamedTuple
 
 from checkswap.errors import BadInput, KernelFileError
-from checkswap.fields import sample_record, swap_used
+from checkswap.fields import sample_record
 from checkswap.kernel.block import SECTOR_BYTES, DiskStats, read_diskstats
+from checkswap.kernel.meminfo import swap_used
 from checkswap.kernel.mountinfo import read_mountinfo
 from checkswap.kernel.swaps import read_swaps
 from checkswap.kernel.sysctl import read_sysctl_int
 from checkswap.kernel.uptime import read_uptime
 from checkswap.kernel.zswap import read_zswap
-from checkswap.rates import Interval, Tracker, counter_rates
-from checkswap.root import Root
-from checkswap.sample import Sample, Sampler, Ticker
-from checkswap.topology import FILES as TOPOLOGY_FILES
-from checkswap.topology import Topology
+from checkswap.model.rates import Interval, Tracker, counter_rates
+from checkswap.model.sample import Sample, Sampler, Ticker
+from checkswap.model.topology import FILES as TOPOLOGY_FILES
+from checkswap.model.topology import Topology
+from checkswap.source.root import Root
 from checkswap.units import format_bytes
 
 # --- the verdict ---------------------------------------------------------------------------
@@ -812,7 +813,7 @@ def diagnose(
 
 
 def _static_record(s: Sample, page_size: int) -> dict[str, Any]:
-    from checkswap.fields import iso_utc
+    from checkswap.units import iso_utc
 
     psi = s.psi
     return {

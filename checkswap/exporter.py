@@ -30,14 +30,15 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 from checkswap import __version__, outfile
 from checkswap.errors import BadInput, Refused
-from checkswap.fields import SWAP_IN_HELP, SWAP_OUT_HELP, swap_used
+from checkswap.fields import SWAP_IN_HELP, SWAP_OUT_HELP
+from checkswap.fleet.singleflight import SingleFlight
+from checkswap.kernel.meminfo import swap_used
 from checkswap.kernel.swaps import SwapArea, read_swaps
-from checkswap.sample import Sample, Sampler
-from checkswap.singleflight import SingleFlight
+from checkswap.model.sample import Sample, Sampler
 
 if TYPE_CHECKING:
     from checkswap.env import Env
-    from checkswap.root import Root
+    from checkswap.source.root import Root
 
 T = TypeVar("T")
 
@@ -835,7 +836,7 @@ def background_jobs(
     root: Root, top: int, scan_interval: float, doctor_interval: float, role: str, log: IO[str]
 ) -> list[Periodic[list[Metric]]]:
     from checkswap.doctor import diagnose
-    from checkswap.procs import Scanner
+    from checkswap.model.procs import Scanner
 
     scanners: list[Scanner] = []
 

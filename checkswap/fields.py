@@ -7,16 +7,18 @@ record per interval that every output (text, JSON lines, CSV, replay) renders.
 
 from __future__ import annotations
 
-import time
 from collections import namedtuple
+
+from checkswap.kernel.meminfo import swap_used
+from checkswap.units import iso_utc
 
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
 
 if TYPE_CHECKING:
     from typing import NamedTuple
 
-    from checkswap.rates import Interval, Tracker
-    from checkswap.sample import Sample
+    from checkswap.model.rates import Interval, Tracker
+    from checkswap.model.sample import Sample
 
 
 if TYPE_CHECKING:
@@ -121,22 +123,8 @@ MAX_KEYS = ("swap_in_per_s", "swap_in_at", "swap_out_per_s", "swap_out_at")
 WINDOW_KEYS = ("avg_1m", "avg_5m", "avg_15m")
 
 
-def iso_utc(wall: float | None) -> str | None:
-    """``2026-11-27T13:43:17.123+00:00``; the same text as datetime's isoformat(milliseconds),
-    made without importing datetime (start-up time)."""
-    if wall is None:
-        return None
-    secs, us = divmod(round(wall * 1_000_000), 1_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{us // 1000:03d}+00:00"
-
-
 def _mul(value: float | None, factor: int) -> float | None:
     return None if value is None else value * factor
-
-
-def swap_used(meminfo: dict[str, int]) -> int | None:
-    total, free = meminfo.get("SwapTotal"), meminfo.get("SwapFree")
-    return None if total is None or free is None else total - free
 
 
 _iso_cache: dict[float, str | None] = {}

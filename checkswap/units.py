@@ -12,6 +12,7 @@ bounded so that a 400-digit number is bad input here, not an OverflowError in ``
 from __future__ import annotations
 
 import re
+import time
 
 from checkswap.errors import BadInput
 
@@ -151,3 +152,12 @@ def format_bytes(n: float | None, digits: int = 1) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.{digits}f} {unit}"
         value /= 1024
     raise AssertionError("unreachable")
+
+
+def iso_utc(wall: float | None) -> str | None:
+    """``2026-11-27T13:43:17.123+00:00``; the same text as datetime's isoformat(milliseconds),
+    made without importing datetime (start-up time)."""
+    if wall is None:
+        return None
+    secs, us = divmod(round(wall * 1_000_000), 1_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{us // 1000:03d}+00:00"

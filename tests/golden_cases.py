@@ -54,8 +54,14 @@ class MovingTree:
     outputs carry real rates, averages, peaks and verdicts rather than zeros."""
 
     RATES: ClassVar[dict[str, int]] = {
-        "pswpin": 1500, "pswpout": 2500, "pgmajfault": 900, "workingset_refault_anon": 1200,
-        "zswpin": 300, "zswpout": 400, "swpin_zero": 50, "swpout_zero": 70,
+        "pswpin": 1500,
+        "pswpout": 2500,
+        "pgmajfault": 900,
+        "workingset_refault_anon": 1200,
+        "zswpin": 300,
+        "zswpout": 400,
+        "swpin_zero": 50,
+        "swpout_zero": 70,
     }
 
     def __init__(self, tmp: str, source: str = "linux-6.18-swapping") -> None:
@@ -82,8 +88,9 @@ class MovingTree:
         # 20 % of the time stalled: 200 ms of each second, in microseconds.
         stall = int(200_000 * t)
         with open(self._psi, "w") as f:
-            f.write(re.sub(r"total=(\d+)", lambda m: f"total={int(m.group(1)) + stall}",
-                           self._pressure))
+            f.write(
+                re.sub(r"total=(\d+)", lambda m: f"total={int(m.group(1)) + stall}", self._pressure)
+            )
 
 
 def trees() -> list[str]:
@@ -116,8 +123,7 @@ def run(argv: list[str], moving: MovingTree | None = None) -> tuple[int, str, st
 
     clock = FakeClock(moving)
     out, err = io.StringIO(), io.StringIO()
-    env = Env(stdout=out, stderr=err, monotonic=clock.monotonic, sleep=clock.sleep,
-              wall=clock.time)
+    env = Env(stdout=out, stderr=err, monotonic=clock.monotonic, sleep=clock.sleep, wall=clock.time)
     # Some commands still read the time module directly: give them the same fake clock.
     saved = time.monotonic, time.time, time.sleep
     time.monotonic, time.time, time.sleep = clock.monotonic, clock.time, clock.sleep
@@ -147,28 +153,50 @@ def cases() -> Iterator[tuple[str, list[str]]]:
     # Bundles taken from two trees, replayed by every command that takes --root.
     for tree in ("linux-6.18-swapping", "topo-multipath"):
         bundle = f"{{tmp}}/{tree}.tar.gz"
-        yield f"bundle-{tree}/snapshot", [
-            "snapshot", "-n", "2", "-i", "1", "-o", bundle, "--root", f"{{fixtures}}/{tree}"]
+        yield (
+            f"bundle-{tree}/snapshot",
+            ["snapshot", "-n", "2", "-i", "1", "-o", bundle, "--root", f"{{fixtures}}/{tree}"],
+        )
         for name, argv in PER_TREE:
             yield f"bundle-{tree}/{name}", [*argv, "--root", bundle]
     # A tree whose counters climb with the clock: rates, averages, peaks, verdicts.
     for name, argv in PER_TREE:
         yield f"moving/{name}", [*argv, "--root", "{moving}"]
-    yield "moving/snapshot", ["snapshot", "-n", "3", "-i", "1", "-o", "{tmp}/moving.tar.gz",
-                              "--root", "{moving}"]
+    yield (
+        "moving/snapshot",
+        ["snapshot", "-n", "3", "-i", "1", "-o", "{tmp}/moving.tar.gz", "--root", "{moving}"],
+    )
     for name, argv in PER_TREE:
         yield f"bundle-moving/{name}", [*argv, "--root", "{tmp}/moving.tar.gz"]
-    yield "moving/record", ["record", "-o", "{tmp}/moving.jsonl", "-n", "5", "-i", "1",
-                            "--trigger", "100", "--root", "{moving}"]
+    yield (
+        "moving/record",
+        [
+            "record",
+            "-o",
+            "{tmp}/moving.jsonl",
+            "-n",
+            "5",
+            "-i",
+            "1",
+            "--trigger",
+            "100",
+            "--root",
+            "{moving}",
+        ],
+    )
     yield "moving/report-text", ["report", "{tmp}/moving.jsonl", "--spike", "100"]
     yield "moving/report-json", ["report", "{tmp}/moving.jsonl", "--format", "json"]
     yield "moving/replay-text", ["watch", "--replay", "{tmp}/moving.jsonl", "--speed", "0"]
-    yield "moving/replay-json", ["watch", "--replay", "{tmp}/moving.jsonl", "--speed", "0",
-                                 "--format", "json"]
+    yield (
+        "moving/replay-json",
+        ["watch", "--replay", "{tmp}/moving.jsonl", "--speed", "0", "--format", "json"],
+    )
     # Recordings made from a fixture tree, then reported and replayed.
     rec = "{tmp}/rec.jsonl"
-    yield "recording/record", [
-        "record", "-o", rec, "-n", "3", "-i", "1", "--root", "{fixtures}/recording-host"]
+    yield (
+        "recording/record",
+        ["record", "-o", rec, "-n", "3", "-i", "1", "--root", "{fixtures}/recording-host"],
+    )
     yield "recording/report-text", ["report", rec]
     yield "recording/report-json", ["report", rec, "--format", "json"]
     yield "recording/replay-text", ["watch", "--replay", rec, "--speed", "0"]
@@ -187,7 +215,8 @@ def capture() -> dict[str, str]:
         for name, argv in cases():
             moving = MovingTree(tmp) if "{moving}" in argv else None
             real = [
-                a.replace("{tmp}", tmp).replace("{fixtures}", FIXTURES)
+                a.replace("{tmp}", tmp)
+                .replace("{fixtures}", FIXTURES)
                 .replace("{moving}", moving.path if moving else "")
                 for a in argv
             ]

@@ -15,7 +15,7 @@ import pytest
 
 from checkswap.commands.record import most_active
 from checkswap.commands.top import arrange
-from checkswap.procs import (
+from checkswap.model.procs import (
     cgroup_activity,
     cgroup_activity_key,
     process_activity,
@@ -41,8 +41,14 @@ def _proc(pid: int, comm: str, swap: int, delta: float | None, majflt: float | N
     }
 
 
-def _cgroup(path: str, swap: int, sin: float | None, sout: float | None, delta: float | None,
-            majflt: float | None) -> dict:
+def _cgroup(
+    path: str,
+    swap: int,
+    sin: float | None,
+    sout: float | None,
+    delta: float | None,
+    majflt: float | None,
+) -> dict:
     return {
         "path": path,
         "unit": None,
@@ -98,9 +104,9 @@ def test_the_definition_is_pages_per_second() -> None:
 def test_top_dash_and_record_rank_by_the_same_activity() -> None:
     pytest.importorskip("rich")
     from checkswap.fields import sample_record
-    from checkswap.rates import Interval, Tracker
+    from checkswap.model.rates import Interval, Tracker
+    from checkswap.model.sample import Sample
     from checkswap.render.dash import DashState, who
-    from checkswap.sample import Sample
 
     rec = top_object()
 

@@ -10,12 +10,14 @@ from typing import Any
 
 import pytest
 
-from checkswap import doctor, snapshot
-from checkswap.bundle import BundleRoot
+from checkswap import doctor
 from checkswap.cli import main
 from checkswap.env import Env
 from checkswap.errors import BadInput
-from checkswap.root import Root, open_root
+from checkswap.record import snapshot
+from checkswap.source import open_root
+from checkswap.source.bundle import BundleRoot
+from checkswap.source.root import Root
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 

@@ -25,8 +25,8 @@ import tmux
 from checkswap.cli import main
 from checkswap.env import Env
 from checkswap.kernel.pressure import Pressure, PressureLine
-from checkswap.sample import Sample
-from checkswap.store import sample_to_record
+from checkswap.model.sample import Sample
+from checkswap.record.format import sample_to_record
 
 pytest.importorskip("rich")
 
@@ -69,7 +69,7 @@ def test_bad_arguments_are_one_line_and_status_2(argv: list[str], says: str) -> 
 
 
 def test_terminal_restored_after_an_exception() -> None:
-    from checkswap.terminal import Terminal
+    from checkswap.render.terminal import Terminal
 
     master, slave = pty.openpty()
     try:

@@ -19,9 +19,9 @@ from rich.console import Console
 
 from checkswap.fields import sample_record
 from checkswap.kernel.pressure import Pressure, PressureLine
-from checkswap.rates import Interval, Tracker
+from checkswap.model.rates import Interval, Tracker
+from checkswap.model.sample import Sample
 from checkswap.render.dash import DashState, Screen, chart_rows, frame_text
-from checkswap.sample import Sample
 
 PAGE = 4096
 T0 = 1795000000.0  # wall clock of the first sample

@@ -1,4 +1,5 @@
-"""One swap-device classification (checkswap/devices.py): every command names an area's kind alike.
+"""One swap-device classification (checkswap/model/devices.py): every command names an area's
+kind alike.
 
 watch's header, doctor's devices, serve's checkswap_swap_device_info, ``swapfile list`` and the
 dashboard's area rows once classified separately: watch called /dev/zram0 zram where doctor and
@@ -16,9 +17,9 @@ import pytest
 
 from checkswap import doctor
 from checkswap.cli import main
-from checkswap.devices import area_kind, is_zram_name
 from checkswap.env import Env
-from checkswap.root import Root
+from checkswap.model.devices import area_kind, is_zram_name
+from checkswap.source.root import Root
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 ZRAM_NO_SYSFS = os.path.join(FIXTURES, "zram-no-sysfs")

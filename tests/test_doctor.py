@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from checkswap import doctor
-from checkswap.root import Root
+from checkswap.source.root import Root
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 
@@ -344,7 +344,7 @@ def test_zswap_findings() -> None:
 
 def test_disk_cost_and_swap_disk_busy() -> None:
     from checkswap.kernel.block import DiskStats
-    from checkswap.sample import Sample
+    from checkswap.model.sample import Sample
 
     page = 4096
     a = Sample(10.0, 1000.0, {"pswpin": 0, "pswpout": 0}, {}, None)

@@ -16,7 +16,7 @@ import lab
 import pytest
 
 from checkswap import doctor
-from checkswap.root import Root
+from checkswap.source.root import Root
 
 pytestmark = pytest.mark.kernel
 

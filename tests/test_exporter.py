@@ -22,7 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from checkswap import exporter
 from checkswap.cli import main
 from checkswap.env import Env
-from checkswap.root import Root
+from checkswap.source.root import Root
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 SWAPPING = os.path.join(FIXTURES, "check-swapping-6.18")

@@ -18,12 +18,13 @@ from fuzzhelp import WEIRD_NUMBERS, fuzz, vary_name
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from checkswap import fstab, units
+from checkswap import units
 from checkswap.errors import BadInput
+from checkswap.fleet.plugin import parse_range
 from checkswap.kernel.swaps import unescape
-from checkswap.plugin import parse_range
-from checkswap.root import Root
-from checkswap.store import Reading
+from checkswap.lab import fstab
+from checkswap.record.format import Reading
+from checkswap.source.root import Root
 from checkswap.units import parse_rate
 
 # Option text: mostly things that look like the accepted forms, bent.

@@ -29,7 +29,7 @@ import pytest
 from checkswap import doctor
 from checkswap.cli import build_parser
 from checkswap.commands import COMMANDS
-from checkswap.plugin import parse_range
+from checkswap.fleet.plugin import parse_range
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -519,7 +519,7 @@ def test_json_times_are_utc_iso_with_offset(
 
 def scrape(tree: str, monkeypatch: pytest.MonkeyPatch) -> str:
     from checkswap import exporter
-    from checkswap.root import Root
+    from checkswap.source.root import Root
 
     monkeypatch.setattr(exporter, "DOCTOR_SAMPLE_S", 0.05)  # the doctor job's sample
     root = Root(os.path.join(FIXTURES, tree))

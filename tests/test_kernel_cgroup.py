@@ -12,7 +12,7 @@ from checkswap.kernel.cgroup import (
     parse_v2_limit,
 )
 from checkswap.kernel.mountinfo import Hidepid, parse_mountinfo, proc_hidepid
-from checkswap.root import Root
+from checkswap.source.root import Root
 
 
 def test_flat_keyed_v1_memory_stat() -> None:
@@ -70,10 +70,14 @@ MOUNTINFO_PLAIN = (
         ),
         ("22 27 0:21 / /proc rw - proc proc rw,hidepid=1\n", Hidepid("1", False, True)),
         # gid= from a hostile tree: 5000 digits (int() refuses more than 4300) or beyond 32 bits
-        (f"22 27 0:21 / /proc rw - proc proc rw,hidepid=2,gid={'9' * 5000}\n",
-         Hidepid("2", True, False, None)),
-        ("22 27 0:21 / /proc rw - proc proc rw,hidepid=2,gid=4294967296\n",
-         Hidepid("2", True, False, None)),
+        (
+            f"22 27 0:21 / /proc rw - proc proc rw,hidepid=2,gid={'9' * 5000}\n",
+            Hidepid("2", True, False, None),
+        ),
+        (
+            "22 27 0:21 / /proc rw - proc proc rw,hidepid=2,gid=4294967296\n",
+            Hidepid("2", True, False, None),
+        ),
         ("22 27 0:21 / /proc rw - proc proc rw,hidepid=off\n", Hidepid("off", False, False)),
         # a later mount over /proc wins
         (

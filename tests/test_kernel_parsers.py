@@ -11,7 +11,7 @@ from checkswap.kernel.meminfo import parse_meminfo
 from checkswap.kernel.pressure import Pressure, PressureLine, parse_pressure, read_pressure
 from checkswap.kernel.swaps import SwapArea, parse_swaps, unescape
 from checkswap.kernel.vmstat import parse_vmstat
-from checkswap.root import Root
+from checkswap.source.root import Root
 
 FIX = os.path.join(os.path.dirname(__file__), "fixtures")
 

@@ -21,9 +21,9 @@ import lab
 import pytest
 from rechelp import header_line, raw_line, run_cli
 
-from checkswap import change, fstab
 from checkswap.errors import BadInput
-from checkswap.recorder import Writer
+from checkswap.lab import change, fstab
+from checkswap.record.writer import Writer
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(REPO, "tests", "fixtures")

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from checkswap.errors import BadInput
-from checkswap.plugin import parse_range, perfdata
+from checkswap.fleet.plugin import parse_range, perfdata
 
 # (range, values that alert, values that do not) — the guidelines' table of examples.
 CASES = [

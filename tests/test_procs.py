@@ -8,8 +8,8 @@ from typing import Any, Callable
 
 import pytest
 
-from checkswap.procs import HIDDEN_NOTE, V1_NOTE, Scanner, unit_name
-from checkswap.root import Root
+from checkswap.model.procs import HIDDEN_NOTE, V1_NOTE, Scanner, unit_name
+from checkswap.source.root import Root
 
 DOCKER = "4f1b5e3c9a7d2b8e6f0a1c3d5e7f9b2a4c6e8d0f1a3b5c7d9e2f4a6b8c0d1e3f"
 CTR = "9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b"
@@ -241,7 +241,7 @@ def test_hidepid_gid_members_see_everything(monkeypatch: pytest.MonkeyPatch) -> 
     # hidepid=invisible,gid=27: members of group 27 see every process, as root does, so an
     # unprivileged member must not be told that processes are hidden.
     from checkswap.kernel.mountinfo import Hidepid
-    from checkswap.root import Root
+    from checkswap.source.root import Root
 
     scanner = Scanner(Root("/"))
     scanner._hidepid = Hidepid("invisible", True, False, 27)

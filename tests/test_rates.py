@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from checkswap.kernel.pressure import Pressure, PressureLine
-from checkswap.rates import Interval, RollingWindow, Tracker, counter_delta
-from checkswap.sample import Sample
+from checkswap.model.rates import Interval, RollingWindow, Tracker, counter_delta
+from checkswap.model.sample import Sample
 
 
 def sample(

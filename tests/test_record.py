@@ -14,10 +14,10 @@ import pytest
 from rechelp import MovingTree, run_cli
 
 from checkswap.commands.record import Trigger
-from checkswap.rates import Interval
-from checkswap.recorder import Writer
-from checkswap.sample import Sample
-from checkswap.store import Reading
+from checkswap.model.rates import Interval
+from checkswap.model.sample import Sample
+from checkswap.record.format import Reading
+from checkswap.record.writer import Writer
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DELTAS = [(0, 0), (120, 0), (4000, 2500), (7, 3), (0, 9)]

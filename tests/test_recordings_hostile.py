@@ -23,7 +23,7 @@ import lab
 import pytest
 from rechelp import WALL0, header_line, raw_line, run_cli
 
-from checkswap.store import Reading
+from checkswap.record.format import Reading
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROWS = [(float(t), 1000 + 37 * t * t, 5000 + 11 * t) for t in range(12)]
@@ -171,7 +171,7 @@ def test_all_named_bad_lines_at_once_in_report_and_replay(tmp_path, clean):
 
 
 def test_bad_lines_across_parallel_chunks_give_the_one_pass_report(tmp_path):
-    from checkswap.report import analyse_files, build
+    from checkswap.record.report import analyse_files, build
 
     path = str(tmp_path / "r.jsonl")
     write(path, list(BAD_LINES.values()))
@@ -222,7 +222,7 @@ def report_in_child(path: str) -> tuple[dict[str, object], float]:
     """``report --format json`` in a child process: (its output, its peak RSS in MiB)."""
     code = (
         "import json, sys\n"
-        "from checkswap.report import analyse_files, build\n"
+        "from checkswap.record.report import analyse_files, build\n"
         "a, r = analyse_files([sys.argv[1]], 100.0, workers=1)\n"
         "rep = build(r, a, 100.0, [sys.argv[1]])\n"
         # VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss across fork and exec, so

@@ -6,8 +6,8 @@ import json
 
 from rechelp import WALL0, raw_line, run_cli, write_recording
 
-from checkswap.sample import Sample
-from checkswap.store import paced
+from checkswap.model.sample import Sample
+from checkswap.record.replay import paced
 
 ROWS = [(0.0, 100, 0), (1.0, 150, 10), (2.0, 150, 10), (4.0, 950, 30)]
 

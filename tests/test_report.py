@@ -10,7 +10,7 @@ import os
 import pytest
 from rechelp import WALL0, header_line, raw_line, run_cli, write_recording
 
-from checkswap.fields import iso_utc
+from checkswap.units import iso_utc
 
 # Per-second deltas (swap-in, swap-out): quiet, a 4-second spike, a dip, quiet.
 STEPS = [
@@ -260,7 +260,7 @@ def test_wall_clock_step_back_is_not_a_gap_and_changes_no_rate(tmp_path):
 
 
 def test_chunks_in_parallel_give_exactly_the_one_pass_report(tmp_path):
-    from checkswap.report import analyse_files, build
+    from checkswap.record.report import analyse_files, build
 
     rows, pin, pout, t = [], 0, 0, 0.0
     for i in range(400):

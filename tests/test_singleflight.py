@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from checkswap.singleflight import SingleFlight
+from checkswap.fleet.singleflight import SingleFlight
 
 
 def test_callers_together_share_one_call_and_its_error() -> None:

@@ -9,11 +9,11 @@ import time
 
 import pytest
 
-from checkswap import hog, stress
 from checkswap.cli import main
 from checkswap.env import Env
 from checkswap.errors import BadInput, Refused
-from checkswap.root import Root
+from checkswap.lab import hog, stress
+from checkswap.source.root import Root
 
 MiB = 2**20
 

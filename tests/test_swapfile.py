@@ -8,13 +8,13 @@ import subprocess
 
 import pytest
 
-from checkswap import fstab, swapfile
 from checkswap.cli import main
 from checkswap.env import Env
 from checkswap.errors import BadInput, Refused
 from checkswap.kernel.mountinfo import mount_for_path, parse_mountinfo
-from checkswap.progress import Progress
-from checkswap.root import Root
+from checkswap.lab import fstab, swapfile
+from checkswap.render.progress import Progress
+from checkswap.source.root import Root
 
 # Lines 1-3 and 5 captured from /proc/self/mountinfo on the development VM (kernel 6.18.44);
 # line 4 (optional fields, an escaped space) and the malformed lines are synthesised.

@@ -20,9 +20,9 @@ import lab
 import pytest
 from loopfs import loop_filesystem
 
-from checkswap import swapfile
 from checkswap.cli import main
 from checkswap.env import Env
+from checkswap.lab import swapfile
 
 pytestmark = pytest.mark.kernel
 MiB = 2**20

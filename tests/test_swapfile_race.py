@@ -28,9 +28,9 @@ from typing import Callable, NamedTuple
 import lab
 import pytest
 
-from checkswap import change
 from checkswap.cli import main
 from checkswap.env import Env
+from checkswap.lab import change
 
 pytestmark = pytest.mark.kernel
 MiB = 2**20

@@ -15,7 +15,7 @@ import pytest
 
 from checkswap.cli import main
 from checkswap.env import Env
-from checkswap.sample import Ticker
+from checkswap.model.sample import Ticker
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 
@@ -108,8 +108,9 @@ QUICK_S = 1.0
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> str:
     out = str(tmp_path_factory.mktemp("ticker") / "three.tar.gz")
     clock = FakeClock()  # capturing live waits for real: a fake clock keeps the fixture quick
-    env = Env(stdout=io.StringIO(), stderr=io.StringIO(), monotonic=clock.monotonic,
-              sleep=clock.sleep)
+    env = Env(
+        stdout=io.StringIO(), stderr=io.StringIO(), monotonic=clock.monotonic, sleep=clock.sleep
+    )
     root = os.path.join(FIXTURES, "linux-6.18-swapping")
     with pytest.MonkeyPatch.context() as mp:
         # A live root stamps its samples with the time module's clock: the same fake one.

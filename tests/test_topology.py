@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from checkswap.root import Root
-from checkswap.topology import swap_devices
+from checkswap.model.topology import swap_devices
+from checkswap.source.root import Root
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 

@@ -20,18 +20,18 @@ from typing import TYPE_CHECKING
 from checkswap import outfile
 from checkswap.commands.watch import add_common_root
 from checkswap.errors import BadInput, PluginStatus
-from checkswap.fields import swap_used
-from checkswap.plugin import Range, parse_range, perfdata
-from checkswap.rates import Interval
-from checkswap.root import open_root
-from checkswap.sample import Sample, Sampler, Ticker
-from checkswap.store import sample_from_record, sample_to_record
+from checkswap.fleet.plugin import Range, parse_range, perfdata
+from checkswap.kernel.meminfo import swap_used
+from checkswap.model.rates import Interval
+from checkswap.model.sample import Sample, Sampler, Ticker
+from checkswap.record.format import sample_from_record, sample_to_record
+from checkswap.source import open_root
 from checkswap.units import format_bytes, parse_duration
 from checkswap.untrusted import loads
 
 if TYPE_CHECKING:
     from checkswap.env import Env
-    from checkswap.root import Root
+    from checkswap.source.root import Root
 
 STALE_S = 3600.0  # DESIGN.md: a state older than an hour is not a fair "since the last run"
 STATE_MAX_BYTES = 1 << 20

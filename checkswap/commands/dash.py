@@ -19,17 +19,17 @@ from checkswap.commands.watch import add_common_root
 from checkswap.errors import BadInput, CheckswapError
 from checkswap.fields import sample_record
 from checkswap.kernel.swaps import read_swaps
-from checkswap.rates import Interval, Tracker
-from checkswap.root import open_root
-from checkswap.sample import live_samples
+from checkswap.model.rates import Interval, Tracker
+from checkswap.model.sample import live_samples
+from checkswap.source import open_root
 from checkswap.units import parse_duration, parse_speed
 
 if TYPE_CHECKING:
     from checkswap.env import Env
+    from checkswap.model.sample import Sample
     from checkswap.render.dash import DashState, Screen
-    from checkswap.root import Root
-    from checkswap.sample import Sample
-    from checkswap.terminal import Terminal
+    from checkswap.render.terminal import Terminal
+    from checkswap.source.root import Root
 
 HISTORY = 1024  # intervals held back during a live pause: as many as a chart keeps
 
@@ -197,7 +197,7 @@ class SwapAreas:
         self._devices: list[dict[str, object]] = []
 
     def get(self) -> list[dict[str, object]] | None:
-        from checkswap.topology import swap_devices
+        from checkswap.model.topology import swap_devices
 
         try:
             areas = read_swaps(self.root)
@@ -249,7 +249,8 @@ def run(args: argparse.Namespace, env: Env) -> int:
         speed = parse_speed(args.speed)
     if args.replay is not None and args.root is not None:
         raise BadInput("--replay FILE and --root DIR cannot be used together: pick one source")
-    from checkswap.store import RecordingRoot, first_header
+    from checkswap.record.format import first_header
+    from checkswap.record.replay import RecordingRoot
 
     root: Root
     if args.replay is not None:
@@ -268,7 +269,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
     except ImportError:
         raise CheckswapError("dash needs the rich library: pip install 'checkswap[dash]'") from None
     from checkswap.render.dash import DashState, Screen
-    from checkswap.terminal import Terminal
+    from checkswap.render.terminal import Terminal
 
     replay = args.replay is not None
     if replay:
@@ -309,7 +310,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
 
 
 def _live(root: Root, interval: float, dash: Dashboard) -> None:
-    from checkswap.procs import Scanner
+    from checkswap.model.procs import Scanner
 
     scanner = Scanner(root)
     scanner.sample()  # the baseline: process rates need a previous scan
@@ -320,7 +321,8 @@ def _live(root: Root, interval: float, dash: Dashboard) -> None:
 
 
 def _replay(path: str, root: Root, speed: float, dash: Dashboard) -> None:
-    from checkswap.store import Reading, paced
+    from checkswap.record.format import Reading
+    from checkswap.record.replay import paced
 
     reading = Reading()
 

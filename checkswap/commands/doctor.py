@@ -73,7 +73,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
 
 def run(args: argparse.Namespace, env: Env) -> int:
     from checkswap import doctor
-    from checkswap.root import open_root
+    from checkswap.source import open_root
 
     sample_s = parse_duration(args.sample, "sample")
     root = open_root(args.root)

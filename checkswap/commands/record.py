@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Callable
 
 from checkswap.commands.watch import add_common_root
 from checkswap.errors import BadInput, CheckswapError
-from checkswap.rates import Interval
+from checkswap.model.rates import Interval
 from checkswap.units import parse_count, parse_duration, parse_rate, parse_size
 
 if TYPE_CHECKING:
     from checkswap.env import Env
-    from checkswap.recorder import Writer
-    from checkswap.sample import Sample
+    from checkswap.model.sample import Sample
+    from checkswap.record.writer import Writer
 
 HELP = "record raw swap counters to disk (for report and watch --replay)"
 DESCRIPTION = """\
@@ -108,7 +108,7 @@ class Trigger:
 
     def check(self, iv: Interval) -> dict[str, object] | None:
         """Called once per interval; returns a trigger record when one is complete."""
-        from checkswap.store import trigger_record
+        from checkswap.record.format import trigger_record
 
         rin, rout = iv.rate("pswpin"), iv.rate("pswpout")
         now = iv.end.mono
@@ -143,7 +143,7 @@ CAPTURE_CGROUPS = 10
 def most_active(capture: dict[str, object], page_size: int) -> dict[str, object]:
     """The ``top --format json`` object, its lists sorted by swap activity (procs.py's, as
     ``top --sort activity`` and dash rank them) and cut short."""
-    from checkswap.procs import cgroup_activity_key, process_activity_key
+    from checkswap.model.procs import cgroup_activity_key, process_activity_key
 
     out = dict(capture)
     keys = (
@@ -159,10 +159,10 @@ def most_active(capture: dict[str, object], page_size: int) -> dict[str, object]
 
 
 def run(args: argparse.Namespace, env: Env) -> int:
-    from checkswap.recorder import Writer
-    from checkswap.root import open_root
-    from checkswap.sample import live_samples
-    from checkswap.store import header_record
+    from checkswap.model.sample import live_samples
+    from checkswap.record.format import header_record
+    from checkswap.record.writer import Writer
+    from checkswap.source import open_root
 
     interval = parse_duration(args.interval)
     count = parse_count(args.count) if args.count is not None else None
@@ -174,7 +174,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
     trigger = None
     if args.trigger is not None:
         rate = parse_rate(args.trigger, "--trigger")
-        from checkswap.procs import Scanner
+        from checkswap.model.procs import Scanner
 
         scanner = Scanner(root, cgroups=True, pss=False)
         trigger = Trigger(rate, lambda: most_active(scanner.sample(), root.page_size))
@@ -207,7 +207,7 @@ def record(
     samples: Iterable[Sample], writer: Writer, page_size: int, trigger: Trigger | None
 ) -> None:
     """Write each sample as it comes; the trigger's capture follows the sample that fired it."""
-    from checkswap.store import sample_to_record
+    from checkswap.record.format import sample_to_record
 
     prev: Sample | None = None
     for cur in samples:

@@ -61,8 +61,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
 
 
 def run(args: argparse.Namespace, env: Env) -> int:
+    from checkswap.record.report import analyse_files, build
     from checkswap.render.report import render_text
-    from checkswap.report import analyse_files, build
 
     spike = parse_rate(args.spike, "--spike")
     if args.html is not None and not args.html.lower().endswith((".html", ".htm")):

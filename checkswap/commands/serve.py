@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from checkswap.commands.watch import add_common_root
 from checkswap.errors import BadInput
-from checkswap.root import open_root
+from checkswap.source import open_root
 from checkswap.units import parse_count, parse_duration
 
 if TYPE_CHECKING:

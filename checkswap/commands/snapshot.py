@@ -16,7 +16,7 @@ HELP = "capture the kernel files checkswap reads into a bundle for --root elsewh
 
 
 def description() -> str:
-    from checkswap.snapshot import CAPTURED_HELP
+    from checkswap.record.snapshot import CAPTURED_HELP
 
     return f"""\
 Capture a bundle (tar.gz) of the kernel files checkswap reads, to run any command on it later,
@@ -60,8 +60,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
 
 
 def run(args: argparse.Namespace, env: Env) -> int:
-    from checkswap import snapshot
-    from checkswap.root import open_root
+    from checkswap.record import snapshot
+    from checkswap.source import open_root
 
     count = parse_count(args.count)
     interval = parse_duration(args.interval)

@@ -74,13 +74,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
 
 
 def run(args: argparse.Namespace, env: Env) -> int:
-    from checkswap import stress
-    from checkswap.change import locked, require_root
     from checkswap.commands.watch import stream
-    from checkswap.progress import Progress
-    from checkswap.root import Root
-    from checkswap.sample import live_samples
-    from checkswap.swapfile import add_steps, execute_add
+    from checkswap.lab import stress
+    from checkswap.lab.change import locked, require_root
+    from checkswap.lab.swapfile import add_steps, execute_add
+    from checkswap.model.sample import live_samples
+    from checkswap.render.progress import Progress
+    from checkswap.source.root import Root
     from checkswap.units import parse_duration, parse_size
 
     size = parse_size(args.size, "--size")
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
     interval = parse_duration(args.interval)
     swap_size = None
     if args.swapfile is not None:
-        from checkswap.swapfile import check_size, round_size
+        from checkswap.lab.swapfile import check_size, round_size
 
         raw = parse_size(args.swapfile, "--swapfile size")
         check_size(raw, args.swapfile)

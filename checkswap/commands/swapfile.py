@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from checkswap.commands.watch import add_common_root
 from checkswap.errors import Refused
-from checkswap.fstab import DEFAULT as FSTAB
+from checkswap.lab.fstab import DEFAULT as FSTAB
 from checkswap.units import parse_int, parse_size
 
 if TYPE_CHECKING:
     from checkswap.env import Env
-    from checkswap.progress import Progress
-    from checkswap.swapfile import AddPlan
+    from checkswap.lab.swapfile import AddPlan
+    from checkswap.render.progress import Progress
 
 HELP = "add, remove or list swapfiles (safe to run twice; --dry-run shows the commands)"
 ADD_DESCRIPTION = """\
@@ -126,8 +126,8 @@ def run_list(args: argparse.Namespace, env: Env) -> int:
     import json
 
     from checkswap.errors import KernelFileError
-    from checkswap.root import open_root
-    from checkswap.topology import swap_devices
+    from checkswap.model.topology import swap_devices
+    from checkswap.source import open_root
 
     root = open_root(args.root)
     try:
@@ -213,11 +213,11 @@ def _stderr_tty(env: Env) -> bool:
 
 
 def run_add(args: argparse.Namespace, env: Env) -> int:
-    from checkswap import fstab as fstab_file
-    from checkswap import swapfile
-    from checkswap.change import locked, require_root
-    from checkswap.progress import Progress
-    from checkswap.root import Root
+    from checkswap.lab import fstab as fstab_file
+    from checkswap.lab import swapfile
+    from checkswap.lab.change import locked, require_root
+    from checkswap.render.progress import Progress
+    from checkswap.source.root import Root
 
     raw_size = parse_size(args.size, "swapfile size")
     swapfile.check_size(raw_size, args.size)
@@ -285,9 +285,9 @@ def _about(plan: AddPlan) -> str:
 
 
 def run_remove(args: argparse.Namespace, env: Env) -> int:
-    from checkswap import swapfile
-    from checkswap.change import locked, require_root
-    from checkswap.root import Root
+    from checkswap.lab import swapfile
+    from checkswap.lab.change import locked, require_root
+    from checkswap.source.root import Root
 
     root = Root("/")
     out = env.stdout

@@ -104,7 +104,7 @@ def arrange(
 ) -> tuple[dict[str, object], int]:
     """The record with its processes (and cgroups) sorted and cut to ``limit``; and how many
     processes there were. Activity is procs.py's, the one dash and record --trigger use too."""
-    from checkswap.procs import cgroup_activity_key, process_activity_key
+    from checkswap.model.procs import cgroup_activity_key, process_activity_key
 
     procs = rec["processes"]
     assert isinstance(procs, list)
@@ -119,10 +119,10 @@ def arrange(
 
 
 def run(args: argparse.Namespace, env: Env) -> int:
-    from checkswap.procs import Scanner
+    from checkswap.model.procs import Scanner
+    from checkswap.model.sample import Ticker
     from checkswap.render.top import TopRenderer
-    from checkswap.root import open_root
-    from checkswap.sample import Ticker
+    from checkswap.source import open_root
 
     count: int | None = 1
     interval = 1.0

@@ -8,20 +8,21 @@ from collections.abc import Iterable
 
 from checkswap import __version__
 from checkswap.errors import BadInput
-from checkswap.fields import iso_utc, sample_record, summary_record, swap_used
+from checkswap.fields import sample_record, summary_record
+from checkswap.kernel.meminfo import swap_used
 from checkswap.kernel.swaps import read_swaps
-from checkswap.rates import Interval, Tracker
+from checkswap.model.rates import Interval, Tracker
+from checkswap.model.sample import live_samples
 from checkswap.render.watch import make_renderer
-from checkswap.root import open_root
-from checkswap.sample import live_samples
-from checkswap.units import parse_count, parse_duration, parse_speed
+from checkswap.source import open_root
+from checkswap.units import iso_utc, parse_count, parse_duration, parse_speed
 
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
 
 if TYPE_CHECKING:
     from checkswap.env import Env
-    from checkswap.root import Root
-    from checkswap.sample import Sample
+    from checkswap.model.sample import Sample
+    from checkswap.source.root import Root
 
 HELP = "swap-in/swap-out per second, with 1/5/15-minute averages and the peak (default command)"
 DESCRIPTION = """\
@@ -92,11 +93,11 @@ def header_record(root: Root, first: Sample, interval: float) -> dict[str, objec
         # The same kind doctor, serve, swapfile list and dash give (devices.area_kind). Only a
         # partition needs its block device resolved, and so the topology code (~20 ms of
         # imports): a swapfile or no swap at all starts without it.
-        from checkswap.devices import area_kind
+        from checkswap.model.devices import area_kind
 
         swap_areas = read_swaps(root)
         if any(a.type == "partition" for a in swap_areas):
-            from checkswap.topology import Topology
+            from checkswap.model.topology import Topology
 
             topo = Topology(root)
             kinds = [topo.kind(a) for a in swap_areas]
@@ -178,7 +179,8 @@ def run(args: argparse.Namespace, env: Env) -> int:
 
 
 def _replay(args: argparse.Namespace, env: Env, count: int | None) -> int:
-    from checkswap.store import Reading, RecordingRoot, first_header, paced
+    from checkswap.record.format import Reading, first_header
+    from checkswap.record.replay import RecordingRoot, paced
 
     if args.root is not None:
         raise BadInput("--replay FILE and --root DIR cannot be used together: pick one source")

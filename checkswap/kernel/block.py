@@ -25,7 +25,7 @@ import os
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from checkswap.root import Root
+    from checkswap.source.root import Root
 
 SECTOR_BYTES = 512
 CLASS = "sys/class/block"

@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from checkswap.root import Root
+    from checkswap.source.root import Root
 
 V1_MOUNT = "sys/fs/cgroup/memory"
 V2_MOUNTS = ("sys/fs/cgroup", "sys/fs/cgroup/unified")

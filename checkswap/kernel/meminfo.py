@@ -17,7 +17,7 @@ from __future__ import annotations
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
 
 if TYPE_CHECKING:
-    from checkswap.root import Root
+    from checkswap.source.root import Root
 
 FIELDS = (
     "MemTotal",
@@ -53,3 +53,8 @@ def parse_meminfo(text: str, wanted: frozenset[str] | None = _WANTED) -> dict[st
 
 def read_meminfo(root: Root, wanted: frozenset[str] | None = _WANTED) -> dict[str, int]:
     return parse_meminfo(root.read_text("proc/meminfo"), wanted)
+
+
+def swap_used(meminfo: dict[str, int]) -> int | None:
+    total, free = meminfo.get("SwapTotal"), meminfo.get("SwapFree")
+    return None if total is None or free is None else total - free

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from checkswap.kernel.swaps import fields, unescape
 
 if TYPE_CHECKING:
-    from checkswap.root import Root
+    from checkswap.source.root import Root
 
 PATH = "proc/self/mountinfo"
 

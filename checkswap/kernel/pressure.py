@@ -19,7 +19,7 @@ TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imp
 if TYPE_CHECKING:
     from typing import NamedTuple
 
-    from checkswap.root import PreadFile, Root
+    from checkswap.source.root import PreadFile, Root
 
 PATH = "proc/pressure/memory"
 

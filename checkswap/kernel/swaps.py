@@ -22,7 +22,7 @@ TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imp
 if TYPE_CHECKING:
     from typing import NamedTuple
 
-    from checkswap.root import Root
+    from checkswap.source.root import Root
 
 _OCTAL = re.compile(r"\\([0-7]{3})")
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
 
 if TYPE_CHECKING:
-    from checkswap.root import Root
+    from checkswap.source.root import Root
 
 # The counters checkswap follows. swap_ra/swap_ra_hit: swap readahead (4.12+).
 # workingset_refault_anon: 5.9+; before that only workingset_refault existed, for both kinds.

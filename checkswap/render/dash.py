@@ -24,7 +24,7 @@ from rich.color import ColorSystem
 from rich.segment import Segment
 from rich.text import Text
 
-from checkswap.procs import cgroup_activity_key, process_activity_key
+from checkswap.model.procs import cgroup_activity_key, process_activity_key
 from checkswap.units import format_bytes
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from checkswap.render.report import capture_summary, duration, local
 
 if TYPE_CHECKING:
-    from checkswap.report import Analysis
+    from checkswap.record.report import Analysis
 
 BUCKETS = 50_000
 # Seconds shown at full resolution on each side of a spike, and the cap on such points.

@@ -160,6 +160,6 @@ def render_text(rec: Record, out: IO[str]) -> None:
 
 
 def _iso(wall: object) -> str | None:
-    from checkswap.fields import iso_utc
+    from checkswap.units import iso_utc
 
     return iso_utc(float(wall)) if isinstance(wall, (int, float)) else None

@@ -16,7 +16,7 @@ TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imp
 if TYPE_CHECKING:
     from typing import IO
 
-    from checkswap.rates import Tracker
+    from checkswap.model.rates import Tracker
 
 MIB = 1024 * 1024
 _AREA_KIND = {"zram": "zram: compressed RAM, no disk I/O"}

@@ -12,7 +12,7 @@ from collections import deque
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
 
 if TYPE_CHECKING:
-    from checkswap.sample import Sample
+    from checkswap.model.sample import Sample
 
 # vmstat counters whose per-interval deltas checkswap reports.
 RATE_COUNTERS = (

@@ -16,14 +16,14 @@ from collections.abc import Iterable, Iterator
 from functools import partial
 from typing import Callable, NamedTuple
 
-from checkswap import hog
-from checkswap.change import Step, run_command
 from checkswap.errors import BadInput, CheckswapError, Refused
 from checkswap.kernel.meminfo import read_meminfo
 from checkswap.kernel.swaps import read_swaps
-from checkswap.root import Root
-from checkswap.sample import Sample
-from checkswap.swapfile import AddPlan, plan_add
+from checkswap.lab import hog
+from checkswap.lab.change import Step, run_command
+from checkswap.lab.swapfile import AddPlan, plan_add
+from checkswap.model.sample import Sample
+from checkswap.source.root import Root
 from checkswap.units import format_bytes
 
 PREFIX = "checkswap-stress-"

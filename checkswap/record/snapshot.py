@@ -17,15 +17,15 @@ import time
 from typing import Any, Callable
 
 from checkswap import __version__, outfile
-from checkswap.bundle import FORMAT
 from checkswap.errors import BadInput, Refused
-from checkswap.fields import iso_utc
 from checkswap.kernel import block
 from checkswap.kernel.mountinfo import parse_mountinfo
 from checkswap.kernel.swaps import parse_swaps
-from checkswap.root import MANIFEST, Root
-from checkswap.sample import Ticker
-from checkswap.topology import stat_facts
+from checkswap.model.sample import Ticker
+from checkswap.model.topology import stat_facts
+from checkswap.source.bundle import FORMAT
+from checkswap.source.root import MANIFEST, Root
+from checkswap.units import iso_utc
 
 PROC_FILES = (
     "proc/vmstat",
@@ -278,9 +278,10 @@ def take(
     }
     try:
         # 0600: a bundle names every process and cgroup on the machine.
-        with outfile.replacing(output, "-o", 0o600) as f, tarfile.open(
-            fileobj=f, mode="w:gz"
-        ) as tar:
+        with (
+            outfile.replacing(output, "-o", 0o600) as f,
+            tarfile.open(fileobj=f, mode="w:gz") as tar,
+        ):
             ticker = Ticker(root, interval, monotonic, sleep)
             for k in range(count):
                 try:

@@ -37,7 +37,7 @@ from typing import Callable
 
 from checkswap import outfile
 from checkswap.errors import BadInput, CheckswapError, Refused
-from checkswap.store import FORMAT, dumps
+from checkswap.record.format import FORMAT, dumps
 from checkswap.untrusted import UntrustedData, loads
 
 DATED = "%Y-%m-%d-%H%M"
@@ -299,7 +299,7 @@ class Writer:
             return False
 
     def _event(self, event: str, **details: object) -> dict[str, object]:
-        from checkswap.store import event_record
+        from checkswap.record.format import event_record
 
         return event_record(self._wall(), event, **details)
 
@@ -452,9 +452,10 @@ def _gzip_file(path: str, warn: Callable[[str], None]) -> None:
         with open(src_fd, "rb") as src:
             if not stat.S_ISREG(os.fstat(src_fd).st_mode):
                 return
-            with outfile.replacing(path + ".gz", "--gzip", FILE_MODE) as f, gzip.GzipFile(
-                filename="", mode="wb", fileobj=f, compresslevel=6
-            ) as dst:
+            with (
+                outfile.replacing(path + ".gz", "--gzip", FILE_MODE) as f,
+                gzip.GzipFile(filename="", mode="wb", fileobj=f, compresslevel=6) as dst,
+            ):
                 shutil.copyfileobj(src, dst, 1 << 20)
         outfile.remove(path)
     except OSError:

@@ -58,7 +58,7 @@ import weakref
 from typing import Any, BinaryIO, Callable, NamedTuple, cast
 
 from checkswap.errors import BadInput, Refused
-from checkswap.root import MANIFEST, PreadFile, Root, file_kind
+from checkswap.source.root import MANIFEST, PreadFile, Root, file_kind
 
 FORMAT = "checkswap-bundle"
 PREFIX = "checkswap-bundle-"

@@ -16,11 +16,11 @@ from __future__ import annotations
 import os
 import stat as stat_mod
 
-from checkswap.devices import area_kind
 from checkswap.kernel import block
 from checkswap.kernel.mountinfo import Mount, mount_for_path, read_mountinfo
 from checkswap.kernel.swaps import SwapArea, read_swaps
-from checkswap.root import Root
+from checkswap.model.devices import area_kind
+from checkswap.source.root import Root
 
 TYPE_CHECKING = False  # typing costs several ms, and watch's header loads this module
 

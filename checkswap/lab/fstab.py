@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import os
 
-from checkswap.change import replace_file
 from checkswap.kernel import swaps
 from checkswap.kernel.swaps import unescape
+from checkswap.lab.change import replace_file
 
 DEFAULT = "/etc/fstab"
 

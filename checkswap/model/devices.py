@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from checkswap.root import Root
+from checkswap.source.root import Root
 
 # /dev/zram0, /dev/block/zram1 (Android, embedded): the zram driver's own node names.
 _ZRAM_NODE = re.compile(r"/dev/(?:block/)?zram[0-9]+")

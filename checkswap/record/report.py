@@ -16,12 +16,13 @@ from array import array
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from checkswap.fields import iso_utc, swap_used
-from checkswap.rates import Interval, Tracker
+from checkswap.kernel.meminfo import swap_used
+from checkswap.model.rates import Interval, Tracker
+from checkswap.units import iso_utc
 
 if TYPE_CHECKING:
-    from checkswap.sample import Sample
-    from checkswap.store import Reading
+    from checkswap.model.sample import Sample
+    from checkswap.record.format import Reading
 
 # Two periods above the spike threshold this close together are one spike: a hog's swapping
 # dips below the line for a second or two without having stopped.
@@ -202,7 +203,7 @@ def _worker_signals() -> None:
 
 
 def _analyse_chunk(job: tuple[str, int, int | None, float]) -> tuple[Analysis, Reading]:
-    from checkswap.store import Reading, chunk_lines
+    from checkswap.record.format import Reading, chunk_lines
 
     path, start, end, spike_rate = job
     reading = Reading()
@@ -220,7 +221,7 @@ def analyse_files(
     of a report's time: a week at 1 Hz is 604,800 lines); ``Analysis.absorb`` joins the
     chunks in order with the interval between them, so the result is the one-pass result.
     """
-    from checkswap.store import Reading, first_wall, split_points
+    from checkswap.record.format import Reading, first_wall, split_points
 
     ordered = sorted(paths, key=lambda p: (first_wall(p), p))
     jobs = [(p, a, b, spike_rate) for p in ordered for a, b in split_points(p, chunk_bytes)]

@@ -28,14 +28,15 @@ import struct
 import time
 from typing import Any, Callable, NamedTuple
 
-from checkswap import fstab, outfile
-from checkswap.change import CommandFailed, Step, shell
+from checkswap import outfile
 from checkswap.errors import BadInput, Refused
 from checkswap.kernel.meminfo import read_meminfo
 from checkswap.kernel.mountinfo import Mount, mount_for_path, read_mountinfo
 from checkswap.kernel.swaps import SwapArea, read_swaps
-from checkswap.progress import Progress
-from checkswap.root import Root
+from checkswap.lab import fstab
+from checkswap.lab.change import CommandFailed, Step, shell
+from checkswap.render.progress import Progress
+from checkswap.source.root import Root
 from checkswap.units import format_bytes
 
 MiB = 1024 * 1024

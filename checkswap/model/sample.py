@@ -18,7 +18,7 @@ TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imp
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from checkswap.root import PreadFile, Root
+    from checkswap.source.root import PreadFile, Root
 
 
 class Sample:

@@ -61,7 +61,6 @@ import time
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
 from checkswap.errors import KernelFileError
-from checkswap.fields import iso_utc, swap_used
 from checkswap.kernel.cgroup import (
     Hierarchy,
     find_memory_hierarchy,
@@ -69,7 +68,7 @@ from checkswap.kernel.cgroup import (
     parse_v1_value,
     parse_v2_limit,
 )
-from checkswap.kernel.meminfo import parse_meminfo
+from checkswap.kernel.meminfo import parse_meminfo, swap_used
 from checkswap.kernel.mountinfo import read_proc_hidepid
 from checkswap.kernel.pid import (
     Stat,
@@ -82,10 +81,11 @@ from checkswap.kernel.pid import (
     status_swap_bytes_raw,
 )
 from checkswap.kernel.pressure import parse_pressure
-from checkswap.rates import counter_delta, counter_rate, gauge_rate
+from checkswap.model.rates import counter_delta, counter_rate, gauge_rate
+from checkswap.units import iso_utc
 
 if TYPE_CHECKING:
-    from checkswap.root import Root
+    from checkswap.source.root import Root
 
 Record = dict[str, object]
 

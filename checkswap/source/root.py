@@ -75,11 +75,16 @@ class Root:
     replays = False
 
     def __init__(self, path: str = "/") -> None:
-        self.path = os.path.abspath(path)
-        self.is_host = self.path == "/"
-        self.notes: list[str] = []
-        self.manifest = self._load_manifest()
+        self._start(os.path.abspath(path))
+        self.manifest: dict[str, object] | None = self._load_manifest()
         self.page_size = self._page_size()
+
+    def _start(self, path: str, is_host: bool | None = None) -> None:
+        """What every root has, wherever its files come from; subclasses call it first."""
+        self.path = path
+        self.is_host = path == "/" if is_host is None else is_host
+        self.notes: list[str] = []
+        self.manifest = None
 
     def __repr__(self) -> str:
         return f"Root({self.path!r})"
@@ -174,34 +179,6 @@ class Root:
         return size
 
 
-def open_root(path: str | None) -> Root:
-    """The root named by ``--root`` (a DIR or a snapshot bundle), checked to be a kernel tree."""
-    if path is None:
-        return _checked(Root("/"))
-    try:
-        # stat, never open, first: opening a FIFO blocks, and reading /dev/zero never ends.
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        raise BadInput(f"--root {path}: no such file or directory") from None
-    except OSError as e:
-        raise BadInput(f"--root {path}: {e.strerror or e}") from None
-    if stat.S_ISDIR(mode):
-        unpacked_bundle = os.path.isdir(os.path.join(path, "samples")) and os.path.isfile(
-            os.path.join(path, MANIFEST)
-        )
-        if not unpacked_bundle:
-            return _checked(Root(path))
-    elif not stat.S_ISREG(mode):
-        raise BadInput(
-            f"--root {path}: {file_kind(mode)}, neither a directory holding proc/ and sys/ nor a "
-            "snapshot bundle made by `checkswap snapshot`"
-        )
-    # Only bundles pay for importing tarfile and the bundle code.
-    from checkswap import bundle
-
-    return _checked(bundle.BundleRoot(path))
-
-
 def file_kind(mode: int) -> str:
     """What a file that checkswap will not read is, for the line that says so."""
     if stat.S_ISCHR(mode):
@@ -264,11 +241,6 @@ def checked_manifest(doc: object) -> dict[str, object]:
             }
         doc["stat"] = clean
     return doc
-
-
-def _checked(root: Root) -> Root:
-    check_kernel_tree(root)
-    return root
 
 
 def check_kernel_tree(root: Root) -> None:
