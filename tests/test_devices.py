@@ -62,10 +62,10 @@ def swapfile_list_kinds(tree: str) -> dict[str, str]:
 
 def serve_kinds(tree: str) -> dict[str, str]:
     """The kind label of checkswap_swap_device_info, as serve's doctor job builds it."""
-    exporter = pytest.importorskip("checkswap.exporter")
+    metrics = pytest.importorskip("checkswap.fleet.metrics")
     report = diagnose(Root(tree), sample_s=0.01, sleep=lambda s: None)
     kinds = {}
-    for fam in exporter.doctor_metrics(report):
+    for fam in metrics.doctor_metrics(report):
         if fam.name == "checkswap_swap_device_info":
             for s in fam.samples:
                 kinds[s.labels["device"]] = s.labels["kind"]

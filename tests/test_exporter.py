@@ -19,9 +19,10 @@ pytest.importorskip("prometheus_client")
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from checkswap import exporter
 from checkswap.cli import main
 from checkswap.env import Env
+from checkswap.fleet import http as web
+from checkswap.fleet import metrics, serve
 from checkswap.source.root import Root
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
@@ -85,25 +86,23 @@ def meminfo_bytes(path: str, name: str) -> int:
     raise KeyError(name)
 
 
-def fixed_job(
-    name: str, metrics: list[exporter.Metric]
-) -> exporter.Periodic[list[exporter.Metric]]:
-    job: exporter.Periodic[list[exporter.Metric]] = exporter.Periodic(
+def fixed_job(name: str, metrics: list[metrics.Metric]) -> serve.Periodic[list[metrics.Metric]]:
+    job: serve.Periodic[list[metrics.Metric]] = serve.Periodic(
         name, lambda: metrics, 60, io.StringIO()
     )
     job.run_once()
     return job
 
 
-def full_exporter(root_path: str = SWAPPING) -> exporter.Exporter:
+def full_exporter(root_path: str = SWAPPING) -> serve.Exporter:
     jobs = [
-        fixed_job("processes", exporter.process_metrics(TOP, 2)),
-        fixed_job("doctor", exporter.doctor_metrics(DOCTOR)),
+        fixed_job("processes", metrics.process_metrics(TOP, 2)),
+        fixed_job("doctor", metrics.doctor_metrics(DOCTOR)),
     ]
-    return exporter.Exporter(exporter.SwapCollector(Root(root_path), jobs))
+    return serve.Exporter(serve.SwapCollector(Root(root_path), jobs))
 
 
-def scrape_text(exp: exporter.Exporter) -> str:
+def scrape_text(exp: serve.Exporter) -> str:
     body, ctype, gz = exp.render(None, None)
     assert not gz and ctype.startswith("text/plain")
     return body.decode()
@@ -134,7 +133,7 @@ def test_every_design_metric_is_exported_with_its_type_and_labels() -> None:
 
 
 def test_values_are_the_kernel_text() -> None:
-    text = scrape_text(exporter.Exporter(exporter.SwapCollector(Root(SWAPPING))))
+    text = scrape_text(serve.Exporter(serve.SwapCollector(Root(SWAPPING))))
     fams = families(text)
     vm = os.path.join(SWAPPING, "proc/vmstat")
     mi = os.path.join(SWAPPING, "proc/meminfo")
@@ -172,7 +171,7 @@ def test_missing_counters_are_absent_not_zero(tmp_path: object) -> None:
         lines = [x for x in f if not x.startswith(("swpin_zero", "swpout_zero", "zswp"))]
     with open(vm, "w") as f:
         f.writelines(lines)
-    text = scrape_text(exporter.Exporter(exporter.SwapCollector(Root(root))))
+    text = scrape_text(serve.Exporter(serve.SwapCollector(Root(root))))
     for name in (
         "checkswap_memory_pressure_stall_seconds",
         "checkswap_swap_in_zero_pages",
@@ -204,7 +203,7 @@ def test_processes_summed_per_name_and_unit_bounded() -> None:
 
 
 def test_concurrent_scrapes_share_one_kernel_read() -> None:
-    exp = exporter.Exporter(exporter.SwapCollector(Root(SWAPPING)))
+    exp = serve.Exporter(serve.SwapCollector(Root(SWAPPING)))
     real_read = exp.collector.read
     gate = threading.Event()
 
@@ -235,13 +234,13 @@ def test_a_failing_background_scan_keeps_the_last_result() -> None:
     log = io.StringIO()
     calls = []
 
-    def fn() -> list[exporter.Metric]:
+    def fn() -> list[metrics.Metric]:
         calls.append(1)
         if len(calls) > 1:
             raise RuntimeError("proc vanished")
-        return exporter.process_metrics(TOP, 5)
+        return metrics.process_metrics(TOP, 5)
 
-    job: exporter.Periodic[list[exporter.Metric]] = exporter.Periodic("processes", fn, 60, log)
+    job: serve.Periodic[list[metrics.Metric]] = serve.Periodic("processes", fn, 60, log)
     job.run_once()
     job.run_once()
     job.run_once()
@@ -250,8 +249,8 @@ def test_a_failing_background_scan_keeps_the_last_result() -> None:
 
 
 @pytest.fixture
-def server() -> Iterator[tuple[exporter.MetricsServer, int]]:
-    srv = exporter.make_server(full_exporter(), "127.0.0.1", 0, max_connections=8)
+def server() -> Iterator[tuple[web.MetricsServer, int]]:
+    srv = web.make_server(full_exporter(), "127.0.0.1", 0, max_connections=8)
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()
     try:
@@ -287,7 +286,7 @@ def raw(port: int, data: bytes, close_early: bool = False) -> bytes:
             out += chunk
 
 
-def test_http_metrics_gzip_and_openmetrics(server: tuple[exporter.MetricsServer, int]) -> None:
+def test_http_metrics_gzip_and_openmetrics(server: tuple[web.MetricsServer, int]) -> None:
     import gzip
 
     _, port = server
@@ -316,7 +315,7 @@ def test_http_metrics_gzip_and_openmetrics(server: tuple[exporter.MetricsServer,
     ],
 )
 def test_malformed_requests_never_kill_the_server(
-    server: tuple[exporter.MetricsServer, int], junk: bytes
+    server: tuple[web.MetricsServer, int], junk: bytes
 ) -> None:
     _, port = server
     reply = raw(port, junk)
@@ -327,13 +326,13 @@ def test_malformed_requests_never_kill_the_server(
 
 
 def test_at_the_limit_the_oldest_waiting_connection_makes_room(
-    server: tuple[exporter.MetricsServer, int],
+    server: tuple[web.MetricsServer, int],
 ) -> None:
     srv, port = server
     silent = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(8)]
     try:
         end = time.monotonic() + 5
-        while srv.connections()[exporter.ARRIVING] < 8 and time.monotonic() < end:
+        while srv.connections()[web.ARRIVING] < 8 and time.monotonic() < end:
             time.sleep(0.01)
         assert get(port)[0] == 200  # served at once, not refused nor queued
         assert srv.evicted == 1 and srv.refused == 0
@@ -353,7 +352,7 @@ def test_connections_beyond_the_limit_are_closed_when_all_are_served() -> None:
         return real_read()
 
     exp.collector.read = slow_read  # type: ignore[method-assign]
-    srv = exporter.make_server(exp, "127.0.0.1", 0, max_connections=4)
+    srv = web.make_server(exp, "127.0.0.1", 0, max_connections=4)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     port = int(srv.server_address[1])
     busy = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(4)]
@@ -361,7 +360,7 @@ def test_connections_beyond_the_limit_are_closed_when_all_are_served() -> None:
         for s in busy:
             s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
         end = time.monotonic() + 5
-        while srv.connections()[exporter.BUSY] < 4 and time.monotonic() < end:
+        while srv.connections()[web.BUSY] < 4 and time.monotonic() < end:
             time.sleep(0.01)
         extra = socket.create_connection(("127.0.0.1", port), timeout=5)
         extra.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -382,7 +381,7 @@ def test_connections_beyond_the_limit_are_closed_when_all_are_served() -> None:
 def test_textfile_is_written_whole_and_removed_on_stop(tmp_path: object) -> None:
     path = os.path.join(str(tmp_path), "checkswap.prom")
     exp = full_exporter()
-    exporter.write_textfile(path, exp.registry)
+    web.write_textfile(path, exp.registry)
     with open(path) as f:
         text = f.read()
     assert "checkswap_swap_in_pages_total" in text
@@ -421,10 +420,10 @@ def test_serve_help_states_the_server_bounds() -> None:
     from checkswap.commands.serve import DESCRIPTION
 
     text = " ".join(DESCRIPTION.split())
-    assert f"{exporter.REQUEST_DEADLINE_S:g} s from connecting" in text
-    assert f"{exporter.MAX_REQUEST_LINE // 1024} KiB for the request line" in text
-    assert f"{exporter.MAX_HEAD_BYTES // 1024} KiB in all" in text
-    assert f"after {exporter.IDLE_TIMEOUT_S:g} s idle" in text
+    assert f"{web.REQUEST_DEADLINE_S:g} s from connecting" in text
+    assert f"{web.MAX_REQUEST_LINE // 1024} KiB for the request line" in text
+    assert f"{web.MAX_HEAD_BYTES // 1024} KiB in all" in text
+    assert f"after {web.IDLE_TIMEOUT_S:g} s idle" in text
 
 
 def test_textfile_must_be_named_prom(tmp_path: object) -> None:
@@ -492,14 +491,14 @@ def test_serve_textfile_only_writes_and_cleans_up(tmp_path: object) -> None:
 def test_a_slow_process_scan_never_delays_a_scrape() -> None:
     release = threading.Event()
 
-    def slow_scan() -> list[exporter.Metric]:
+    def slow_scan() -> list[metrics.Metric]:
         release.wait(10)  # a scan stuck on a huge /proc
-        return exporter.process_metrics(TOP, 5)
+        return metrics.process_metrics(TOP, 5)
 
-    job: exporter.Periodic[list[exporter.Metric]] = exporter.Periodic(
+    job: serve.Periodic[list[metrics.Metric]] = serve.Periodic(
         "processes", slow_scan, 60, io.StringIO()
     )
-    exp = exporter.Exporter(exporter.SwapCollector(Root(SWAPPING), [job]))
+    exp = serve.Exporter(serve.SwapCollector(Root(SWAPPING), [job]))
     job.start()
     try:
         t0 = time.monotonic()

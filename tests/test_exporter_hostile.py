@@ -26,7 +26,7 @@ from prometheus_client.parser import text_string_to_metric_families
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SWAPPING = os.path.join(os.path.dirname(__file__), "fixtures", "check-swapping-6.18")
 SLOW_CLIENTS = 150
-# What the server is started with; the deadline is serve's default (exporter.REQUEST_DEADLINE_S).
+# What the server is started with; the deadline is serve's default (http.REQUEST_DEADLINE_S).
 MAX_CONNECTIONS = 64
 DEADLINE_S = 5.0
 

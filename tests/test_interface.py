@@ -534,15 +534,15 @@ def test_json_times_are_utc_iso_with_offset(
 
 
 def scrape(tree: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    from checkswap import exporter
+    from checkswap.fleet import serve
     from checkswap.source.root import Root
 
-    monkeypatch.setattr(exporter, "DOCTOR_SAMPLE_S", 0.05)  # the doctor job's sample
+    monkeypatch.setattr(serve, "DOCTOR_SAMPLE_S", 0.05)  # the doctor job's sample
     root = Root(os.path.join(FIXTURES, tree))
-    jobs = exporter.background_jobs(root, 10, 15.0, 300.0, "general", io.StringIO())
+    jobs = serve.background_jobs(root, 10, 15.0, 300.0, "general", io.StringIO())
     for job in jobs:
         job.run_once()
-    exp = exporter.Exporter(exporter.SwapCollector(root, jobs))
+    exp = serve.Exporter(serve.SwapCollector(root, jobs))
     body, _, _ = exp.render(None, None)
     return body.decode()
 

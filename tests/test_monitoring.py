@@ -31,8 +31,8 @@ def tool(name: str) -> str:
 
 
 def exported_names() -> set[str]:
-    """Every metric family name serve can export, from the exporter's own tables and code."""
-    with open(os.path.join(REPO, "checkswap", "exporter.py")) as f:
+    """Every metric family name serve can export, from fleet/metrics.py's tables and code."""
+    with open(os.path.join(REPO, "checkswap", "fleet", "metrics.py")) as f:
         return set(re.findall(r'"(checkswap_[a-z_]+)"', f.read()))
 
 

@@ -196,7 +196,7 @@ def test_snapshot_part_name_link_is_not_written_through(tmp_path):
 def test_textfile_temp_name_link_is_not_written_through(tmp_path):
     from prometheus_client import CollectorRegistry, Gauge
 
-    from checkswap import exporter
+    from checkswap.fleet import http as web
 
     path = str(tmp_path / "m.prom")
     victim = tmp_path / "victim"
@@ -205,7 +205,7 @@ def test_textfile_temp_name_link_is_not_written_through(tmp_path):
     os.symlink(str(victim), f"{path}.{os.getpid()}.{threading.current_thread().ident}")
     registry = CollectorRegistry()
     Gauge("checkswap_test", "a test gauge", registry=registry).set(1)
-    exporter.write_textfile(path, registry)
+    web.write_textfile(path, registry)
     assert victim.read_bytes() == PRECIOUS
     with open(path) as f:
         assert "checkswap_test 1.0" in f.read()

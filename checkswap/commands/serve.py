@@ -171,13 +171,13 @@ def run(args: argparse.Namespace, env: Env) -> int:
     root = open_root(args.root)
 
     try:
-        from checkswap import exporter
+        from checkswap.fleet.serve import serve
     except ImportError as e:
         raise BadInput(
             f"serve needs prometheus_client ({e}): pip install 'checkswap[exporter]' "
             "or apt-get install python3-prometheus-client"
         ) from None
-    return exporter.serve(
+    return serve(
         env,
         root,
         listen=listen,

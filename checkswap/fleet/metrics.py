@@ -1,0 +1,291 @@
+"""Metric families for ``checkswap serve``: pure functions from what was read to Prometheus.
+
+Every family serve exports is built here, from a raw sample and /proc/swaps (the machine), a
+``top --format json`` record (processes, cgroups), a doctor report (findings, device facts) and
+the background jobs' status, so each metric name and help text has this one home. Nothing here
+opens a socket, starts a thread or reads a file: counters are exported as counters and PromQL's
+``rate()`` makes the rates, so nothing here divides by time either.
+
+Imports ``prometheus_client`` (the ``exporter`` extra) at the top, as fleet/http.py and
+fleet/serve.py do: only ``serve`` imports them, inside ``run``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from checkswap import __version__
+from checkswap.fields import SWAP_IN_HELP, SWAP_OUT_HELP
+from checkswap.kernel.meminfo import swap_used
+
+if TYPE_CHECKING:
+    from checkswap.kernel.swaps import SwapArea
+    from checkswap.model.sample import Sample
+
+# vmstat counters exported as-is (pages or events since boot): (counter, metric, help).
+# A counter the kernel lacks (zswpin without CONFIG_ZSWAP, swpin_zero before 6.12) is left out,
+# never exported as 0.
+VMSTAT_COUNTERS = (
+    (
+        "pswpin",
+        "checkswap_swap_in_pages_total",
+        SWAP_IN_HELP + ". rate() gives pages/s; times checkswap_page_size_bytes gives bytes/s.",
+    ),
+    (
+        "pswpout",
+        "checkswap_swap_out_pages_total",
+        SWAP_OUT_HELP + ". rate() gives pages/s; times checkswap_page_size_bytes gives bytes/s.",
+    ),
+    (
+        "pgmajfault",
+        "checkswap_major_faults_total",
+        "Major page faults (pgmajfault): swap-ins and file reads that made a task wait.",
+    ),
+    (
+        "workingset_refault_anon",
+        "checkswap_refault_anon_pages_total",
+        "Anonymous pages swapped in soon after being evicted (workingset_refault_anon, 5.9+).",
+    ),
+    (
+        "swpin_zero",
+        "checkswap_swap_in_zero_pages_total",
+        "Zero-filled pages swapped in without device I/O (swpin_zero, 6.12+); not in pswpin.",
+    ),
+    (
+        "swpout_zero",
+        "checkswap_swap_out_zero_pages_total",
+        "Zero-filled pages swapped out without device I/O (swpout_zero, 6.12+); not in pswpout.",
+    ),
+    (
+        "zswpin",
+        "checkswap_zswap_in_pages_total",
+        "Pages loaded back from the zswap pool (zswpin): no disk I/O.",
+    ),
+    (
+        "zswpout",
+        "checkswap_zswap_out_pages_total",
+        "Pages stored into the zswap pool (zswpout): no disk I/O.",
+    ),
+    (
+        "zswpwb",
+        "checkswap_zswap_writeback_pages_total",
+        "Pages written back from zswap to the swap device (zswpwb).",
+    ),
+)
+
+# meminfo fields exported as gauges, in bytes: (field, metric, help).
+MEMINFO_GAUGES = (
+    ("SwapTotal", "checkswap_swap_total_bytes", "Swap space configured (SwapTotal)."),
+    (
+        "SwapCached",
+        "checkswap_swap_cached_bytes",
+        "Pages both in swap and in RAM (SwapCached): part of used swap, not subtracted.",
+    ),
+    ("MemTotal", "checkswap_memory_total_bytes", "RAM usable by the kernel (MemTotal)."),
+    (
+        "MemAvailable",
+        "checkswap_memory_available_bytes",
+        "RAM available for new work without swapping (MemAvailable).",
+    ),
+    ("Zswap", "checkswap_zswap_pool_bytes", "Compressed size of the zswap pool (Zswap)."),
+    ("Zswapped", "checkswap_zswapped_bytes", "Uncompressed size of what zswap holds (Zswapped)."),
+)
+
+PSI_HELP = (
+    "Time tasks stalled on memory, from /proc/pressure/memory total: kind=some when at least "
+    "one task waited, kind=full when all non-idle tasks waited at once. rate() gives the "
+    "share of time stalled (0-1)."
+)
+
+
+def system_metrics(sample: Sample, areas: list[SwapArea] | None, page_size: int) -> list[Metric]:
+    """Metric families for the whole machine from one raw sample and /proc/swaps."""
+    out: list[Metric] = []
+    vm = sample.vmstat
+    for counter, name, help_text in VMSTAT_COUNTERS:
+        if counter in vm:
+            out.append(CounterMetricFamily(name, help_text, value=vm[counter]))
+    out.append(
+        GaugeMetricFamily(
+            "checkswap_page_size_bytes",
+            "Page size of this kernel, for turning page counts into bytes.",
+            value=page_size,
+        )
+    )
+    mem = sample.meminfo
+    used = swap_used(mem)
+    if used is not None:
+        out.append(
+            GaugeMetricFamily(
+                "checkswap_swap_used_bytes",
+                "Swap in use: SwapTotal - SwapFree, as free(1) shows it (SwapCached included).",
+                value=used,
+            )
+        )
+    for field, name, help_text in MEMINFO_GAUGES:
+        if field in mem:
+            out.append(GaugeMetricFamily(name, help_text, value=mem[field]))
+    psi = sample.psi
+    if psi is not None:
+        stall = CounterMetricFamily(
+            "checkswap_memory_pressure_stall_seconds_total", PSI_HELP, labels=["kind"]
+        )
+        for kind, line in (("some", psi.some), ("full", psi.full)):
+            if line is not None:
+                stall.add_metric([kind], line.total_us / 1e6)
+        out.append(stall)
+    if areas is not None:
+        used_fam = GaugeMetricFamily(
+            "checkswap_swap_device_used_bytes",
+            "Swap in use on each swap area (Used column of /proc/swaps).",
+            labels=["device"],
+        )
+        size_fam = GaugeMetricFamily(
+            "checkswap_swap_device_size_bytes",
+            "Size of each swap area (Size column of /proc/swaps).",
+            labels=["device"],
+        )
+        prio_fam = GaugeMetricFamily(
+            "checkswap_swap_device_priority",
+            "Priority of each swap area: higher is used first (Priority column of /proc/swaps).",
+            labels=["device"],
+        )
+        for a in areas:
+            used_fam.add_metric([a.name], a.used_bytes)
+            size_fam.add_metric([a.name], a.size_bytes)
+            prio_fam.add_metric([a.name], a.priority)
+        out += [used_fam, size_fam, prio_fam]
+    return out
+
+
+def process_metrics(top: dict[str, Any], limit: int) -> list[Metric]:
+    """Per-name and per-cgroup swap from a ``top --format json`` record, ``limit`` of each.
+
+    Processes are summed by (comm, unit) with no pid label, so a worker pool is one series and
+    series do not come and go with pids; only the ``limit`` largest holders are exported, so the
+    number of series is bounded whatever runs on the machine.
+    """
+    sums: dict[tuple[str, str], int] = {}
+    for p in top.get("processes") or []:
+        swap = p.get("swap_bytes")
+        if not swap:
+            continue
+        key = (str(p.get("comm") or ""), str(p.get("unit") or ""))
+        sums[key] = sums.get(key, 0) + int(swap)
+    procs = GaugeMetricFamily(
+        "checkswap_process_swap_bytes",
+        f"Swap held (VmSwap) by processes, summed per name and unit; the {limit} largest only.",
+        labels=["comm", "unit"],
+    )
+    for (comm, unit), swap in sorted(sums.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]:
+        procs.add_metric([comm, unit], swap)
+    cgroups = GaugeMetricFamily(
+        "checkswap_cgroup_swap_bytes",
+        f"Swap charged to each memory cgroup; the {limit} largest only.",
+        labels=["cgroup"],
+    )
+    rows = [c for c in top.get("cgroups") or [] if c.get("swap_bytes")]
+    rows.sort(key=lambda c: (-int(c["swap_bytes"]), str(c.get("path"))))
+    for c in rows[:limit]:
+        cgroups.add_metric([str(c.get("path"))], int(c["swap_bytes"]))
+    out: list[Metric] = [procs, cgroups]
+    unattributed = top.get("unattributed_swap_bytes")
+    if unattributed is not None:
+        out.append(
+            GaugeMetricFamily(
+                "checkswap_unattributed_swap_bytes",
+                "Swap used that no process's VmSwap accounts for (shmem, tmpfs).",
+                value=unattributed,
+            )
+        )
+    return out
+
+
+def finding_metrics(findings: Iterable[dict[str, Any]]) -> list[Metric]:
+    fam = GaugeMetricFamily(
+        "checkswap_doctor_finding",
+        "1 for each finding of checkswap doctor (id, severity); see `checkswap doctor`.",
+        labels=["id", "severity"],
+    )
+    seen = set()
+    for f in findings:
+        key = (str(f.get("id")), str(f.get("severity")))
+        if key not in seen:  # two findings with one id (two devices) are one series
+            seen.add(key)
+            fam.add_metric(list(key), 1)
+    return [fam]
+
+
+class ScanStatus(Protocol):
+    """What scan_metrics needs of a background job (serve.Periodic), so this module needs no
+    scheduler."""
+
+    name: str
+    duration_s: float | None
+    finished_wall: float | None
+    errors: int
+
+
+def scan_metrics(jobs: Iterable[ScanStatus]) -> list[Metric]:
+    duration = GaugeMetricFamily(
+        "checkswap_scan_duration_seconds",
+        "How long the last background scan took (processes, doctor).",
+        labels=["scan"],
+    )
+    stamp = GaugeMetricFamily(
+        "checkswap_scan_timestamp_seconds",
+        "When the last background scan finished (Unix time): the age of what is exported.",
+        labels=["scan"],
+    )
+    errors = CounterMetricFamily(
+        "checkswap_scan_errors_total", "Background scans that failed.", labels=["scan"]
+    )
+    for job in jobs:
+        if job.duration_s is not None:
+            duration.add_metric([job.name], job.duration_s)
+        if job.finished_wall is not None:
+            stamp.add_metric([job.name], job.finished_wall)
+        errors.add_metric([job.name], job.errors)
+    return [duration, stamp, errors]
+
+
+def info_metrics() -> list[Metric]:
+    info = GaugeMetricFamily(
+        "checkswap_exporter_info", "checkswap's version; always 1.", labels=["version"]
+    )
+    info.add_metric([__version__], 1)
+    return [info]
+
+
+def device_metrics(devices: Iterable[dict[str, Any]]) -> list[Metric]:
+    """``checkswap_swap_device_info`` from the doctor's device facts (topology.py)."""
+    fam = GaugeMetricFamily(
+        "checkswap_swap_device_info",
+        "1 for each swap area, with what it is: kind (file, partition, zram...), whether its "
+        "disk is flagged rotational (true, false, unknown) and network-backed.",
+        labels=["device", "kind", "rotational", "network"],
+    )
+    for d in devices:
+        fam.add_metric(
+            [
+                str(d.get("name")),
+                str(d.get("kind")),
+                _flag(d.get("rotational")),
+                _flag(d.get("network")),
+            ],
+            1,
+        )
+    return [fam]
+
+
+def _flag(value: object) -> str:
+    return "unknown" if value is None else str(bool(value)).lower()
+
+
+def doctor_metrics(report: dict[str, Any]) -> list[Metric]:
+    return finding_metrics(report.get("findings") or []) + device_metrics(
+        report.get("devices") or []
+    )
