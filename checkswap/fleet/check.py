@@ -1,0 +1,173 @@
+"""What ``checkswap check`` measures and decides: the figures, their states, the plugin line.
+
+``measure`` gives the interval since the last run (the state file, check_state.py) or over a
+brief sample; ``judge`` turns that interval and the thresholds into the monitoring-plugins
+status and its one line of text and perfdata (plugin.py's conventions). Both live here, not in
+the command, so the command is only parse -> measure -> judge -> print -> exit status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from checkswap.errors import PluginStatus
+from checkswap.fleet.check_state import load_state, read_boot_id, save_state, usable
+from checkswap.fleet.plugin import Range, perfdata
+from checkswap.kernel.meminfo import swap_used
+from checkswap.model.rates import Interval
+from checkswap.model.sample import Sampler, Ticker
+from checkswap.units import format_bytes
+
+if TYPE_CHECKING:
+    from checkswap.env import Env
+    from checkswap.source.root import Root
+
+
+def measure(root: Root, env: Env, state_path: str, sample_s: float) -> tuple[Interval, list[str]]:
+    """The interval since the last run (or a brief sample), and notes; saves the new state."""
+    notes: list[str] = []
+    boot_id = read_boot_id(root)
+    sampler = Sampler(root)
+    try:
+        prev, why = load_state(state_path, root, boot_id)
+        now = sampler.take()
+        iv, why2 = usable(prev, now)
+        if iv is not None and prev is not None and iv.interval_s < sample_s:
+            # Run again right away (a retry, two services on one host): a rate over a few
+            # milliseconds is exact but says little, so extend it to --sample seconds.
+            Ticker(root, sample_s - iv.interval_s, env.monotonic, env.sleep).wait()
+            now = sampler.take()
+            iv = Interval(prev, now)
+        if iv is None:
+            why = why or why2
+            # One tick: --sample seconds live; a bundle moves on to its next captured sample.
+            Ticker(root, sample_s, env.monotonic, env.sleep).wait()
+            first, now = now, sampler.take()
+            iv = Interval(first, now)
+            notes.append(f"sampled {iv.interval_s:.1f} s: {why}")
+        notes += iv.notes
+    finally:
+        sampler.close()
+    problem = save_state(state_path, root, boot_id, now)
+    if problem:
+        notes.append(problem)
+    return iv, notes
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The ranges given on the command line; None: that figure never alerts."""
+
+    warn_in: Range
+    crit_in: Range
+    warn_out: Range | None = None
+    crit_out: Range | None = None
+    warn_used: Range | None = None
+    crit_used: Range | None = None
+    warn_psi: Range | None = None
+    crit_psi: Range | None = None
+
+
+class Check:
+    """One figure with its thresholds: the state it raises and how it reads."""
+
+    def __init__(self, name: str, value: float | None, warn: Range | None, crit: Range | None):
+        self.name = name
+        self.value = value
+        self.warn = warn
+        self.crit = crit
+
+    def state(self) -> PluginStatus:
+        if self.value is None:
+            return PluginStatus.UNKNOWN if (self.warn or self.crit) else PluginStatus.OK
+        if self.crit is not None and self.crit.alerts(self.value):
+            return PluginStatus.CRITICAL
+        if self.warn is not None and self.warn.alerts(self.value):
+            return PluginStatus.WARNING
+        return PluginStatus.OK
+
+    def flag(self) -> str:
+        s = self.state()
+        if s is PluginStatus.CRITICAL and self.crit is not None:
+            return f" (CRITICAL: {self.crit.describe()})"
+        if s is PluginStatus.WARNING and self.warn is not None:
+            return f" (WARNING: {self.warn.describe()})"
+        if s is PluginStatus.UNKNOWN:
+            return " (UNKNOWN: not available on this kernel)"
+        return ""
+
+
+def _rate_text(per_s: float | None, page_size: int) -> str:
+    if per_s is None:
+        return "unknown"
+    return f"{per_s:.1f} pages/s ({format_bytes(per_s * page_size)}/s)"
+
+
+def judge(iv: Interval, notes: list[str], page: int, t: Thresholds) -> tuple[PluginStatus, str]:
+    """The worst state of the four figures, and the plugin's line: text | perfdata."""
+    end = iv.end
+    mem = end.meminfo
+    total = mem.get("SwapTotal")
+    used = swap_used(mem)
+    no_swap = total == 0
+    used_pct = None if not total or used is None else used / total * 100.0
+    psi = end.psi
+    psi_some = psi.some.avg10 if psi is not None and psi.some is not None else None
+    psi_full = psi.full.avg10 if psi is not None and psi.full is not None else None
+
+    checks = [
+        Check("swap-in", iv.rate("pswpin"), t.warn_in, t.crit_in),
+        Check("swap-out", iv.rate("pswpout"), t.warn_out, t.crit_out),
+        Check(
+            "swap used",
+            used_pct,
+            None if no_swap else t.warn_used,
+            None if no_swap else t.crit_used,
+        ),
+        Check("PSI memory some", psi_some, t.warn_psi, t.crit_psi),
+    ]
+    status = max(c.state() for c in checks)
+
+    cin, cout, cused, cpsi = checks
+    parts = [
+        f"swap-in {_rate_text(cin.value, page)}{cin.flag()}",
+        f"swap-out {_rate_text(cout.value, page)}{cout.flag()}",
+    ]
+    if no_swap:
+        parts.insert(0, "no swap configured: nothing can swap")
+    elif total is None or used is None:
+        parts.append("swap used unknown")
+    else:
+        pct = f"{used_pct:.1f}%" if used_pct is not None else "?"
+        parts.append(
+            f"swap used {pct} ({format_bytes(used)} of {format_bytes(total)}){cused.flag()}"
+        )
+    if psi_some is None:
+        parts.append(f"no PSI on this kernel{cpsi.flag()}")
+    else:
+        parts.append(f"PSI memory some {psi_some:.1f}%{cpsi.flag()}")
+    text = ", ".join(parts) + f", over {iv.interval_s:.1f} s"
+    if notes:
+        text += f" ({'; '.join(notes)})"
+
+    perf = [
+        perfdata("swap_in", cin.value, "", t.warn_in, t.crit_in, 0),
+        perfdata("swap_out", cout.value, "", t.warn_out, t.crit_out, 0),
+    ]
+    if not no_swap and used_pct is not None:
+        perf.append(perfdata("swap_used_pct", used_pct, "%", t.warn_used, t.crit_used, 0, 100))
+    if used is not None and total is not None:
+        perf.append(perfdata("swap_used", used, "B", None, None, 0, total))
+    if psi_some is not None:
+        perf.append(perfdata("psi_some_avg10", psi_some, "%", t.warn_psi, t.crit_psi, 0, 100))
+    if psi_full is not None:
+        perf.append(perfdata("psi_full_avg10", psi_full, "%", None, None, 0, 100))
+    vm = end.vmstat
+    # The kernel's own counters ("c": continuous counter), so graphs can recompute the rates.
+    for key, label in (("pswpin", "swap_in_pages"), ("pswpout", "swap_out_pages")):
+        if key in vm:
+            perf.append(perfdata(label, vm[key], "c"))
+    perf.append(perfdata("interval", iv.interval_s, "s"))
+
+    return status, f"CHECKSWAP {status.name} - {text} | {' '.join(perf)}"
