@@ -26,7 +26,10 @@ def test_callers_together_share_one_call_and_its_error() -> None:
     threads = [threading.Thread(target=caller) for _ in range(10)]
     for t in threads:
         t.start()
-    time.sleep(0.2)
+    # Until the nine others wait on the first: a fixed sleep was too short when loaded.
+    end = time.monotonic() + 10
+    while sf.shared < 9 and time.monotonic() < end:
+        time.sleep(0.01)
     gate.set()
     for t in threads:
         t.join(5)
