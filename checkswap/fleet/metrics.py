@@ -167,6 +167,9 @@ def process_metrics(top: dict[str, Any], limit: int) -> list[Metric]:
     Processes are summed by (comm, unit) with no pid label, so a worker pool is one series and
     series do not come and go with pids; only the ``limit`` largest holders are exported, so the
     number of series is bounded whatever runs on the machine.
+
+    Chosen by swap held, the value exported, not by swap activity (model/procs.py's
+    process_activity): activity is a rate, and serve leaves rates to PromQL.
     """
     sums: dict[tuple[str, str], int] = {}
     for p in top.get("processes") or []:

@@ -155,7 +155,9 @@ def serve(
     max_connections: int,
     role: str = "general",
 ) -> int:
-    jobs = background_jobs(root, top, scan_interval, doctor_interval, role, env.stderr)
+    jobs = background_jobs(
+        root, top, scan_interval, doctor_interval, role, env.stderr, env.sleep, env.monotonic
+    )
     collector = SwapCollector(root, jobs)
     exp = Exporter(collector)
     collector.read()  # fail now, with one line, if the kernel files cannot be read
@@ -206,8 +208,16 @@ def serve(
 
 
 def background_jobs(
-    root: Root, top: int, scan_interval: float, doctor_interval: float, role: str, log: IO[str]
+    root: Root,
+    top: int,
+    scan_interval: float,
+    doctor_interval: float,
+    role: str,
+    log: IO[str],
+    sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> list[Periodic[list[Metric]]]:
+    """The processes and doctor jobs; the doctor samples on ``sleep``/``monotonic`` (env's)."""
     from checkswap.doctor.report import diagnose
     from checkswap.model.procs import Scanner
 
@@ -225,7 +235,7 @@ def background_jobs(
     # that time is never spent inside a scrape.
     doctor_job: Periodic[list[Metric]] = Periodic(
         "doctor",
-        lambda: doctor_metrics(diagnose(root, role, DOCTOR_SAMPLE_S)),
+        lambda: doctor_metrics(diagnose(root, role, DOCTOR_SAMPLE_S, sleep, monotonic)),
         doctor_interval,
         log,
     )
