@@ -21,7 +21,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from checkswap.env import Env
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "fixtures")
@@ -102,8 +105,12 @@ def trees() -> list[str]:
     )
 
 
+# serve has no one-shot mode to run through main: this pseudo-command is one scrape of its
+# /metrics, as Prometheus gets it, after each background job (processes, doctor) ran once.
+SCRAPE = "{serve-scrape}"
+
 # (name, argv after the tree's --root); text and machine formats of every command that reads
-# a root. serve is covered by its textfile (one scrape) in test_golden.py's own case.
+# a root, and serve's exposition.
 PER_TREE: list[tuple[str, list[str]]] = [
     ("watch-text", ["watch", "-n", "2", "-i", "1"]),
     ("watch-json", ["watch", "-n", "2", "-i", "1", "--format", "json"]),
@@ -115,6 +122,7 @@ PER_TREE: list[tuple[str, list[str]]] = [
     ("doctor-db-json", ["doctor", "--sample", "1", "--role", "database", "--format", "json"]),
     ("check", ["check", "--sample", "1", "--state-file", "{tmp}/state", "-w", "100"]),
     ("swapfile-list", ["swapfile", "list"]),
+    ("serve-scrape", [SCRAPE]),
 ]
 
 
@@ -129,10 +137,27 @@ def run(argv: list[str], moving: MovingTree | None = None) -> tuple[int, str, st
     saved = time.monotonic, time.time, time.sleep
     time.monotonic, time.time, time.sleep = clock.monotonic, clock.time, clock.sleep
     try:
-        status = main(argv, env)
+        status = (
+            scrape(argv[argv.index("--root") + 1], env) if argv[0] == SCRAPE else main(argv, env)
+        )
     finally:
         time.monotonic, time.time, time.sleep = saved
     return status, out.getvalue(), err.getvalue()
+
+
+def scrape(root_arg: str, env: Env) -> int:
+    from checkswap.fleet import serve
+    from checkswap.source import open_root
+
+    root = open_root(root_arg)
+    jobs = serve.background_jobs(
+        root, 10, 15.0, 300.0, "general", env.stderr, env.sleep, env.monotonic
+    )
+    for job in jobs:
+        job.run_once()
+    body, _, _ = serve.Exporter(serve.SwapCollector(root, jobs)).render(None, None)
+    env.stdout.write(body.decode())
+    return 0
 
 
 def normalise(text: str, tmp: str) -> str:
