@@ -114,13 +114,11 @@ class Chart:
         n, i = len(t), 0
         width = self.width
         if width == 1:
+            # One interval a bucket: its time and value say it all (t1, hi... are made when
+            # the buckets first grow), half the memory for a recording that fits.
             self.t0.extend(t)
-            self.t1.extend(t)
-            self.count.extend([1] * n)
             for c, col in enumerate(cols):
                 self.lo[c].extend(col)
-                self.hi[c].extend(col)
-                self.lo_first[c].extend(bytes([1]) * n)
             i = n
         elif self.count and self.count[-1] < width:
             # Top up the last bucket first, so buckets stay whole.
@@ -173,6 +171,11 @@ class Chart:
     def _halve(self) -> None:
         """Merge neighbouring buckets in pairs: each then covers twice as many intervals."""
         m = len(self.t0)
+        if self.width == 1:
+            self.t1 = array("d", self.t0)
+            self.count = array("q", [1]) * m
+            self.hi = [array("d", lo) for lo in self.lo]
+            self.lo_first = [array("b", [1]) * m for _ in range(NCOLS)]
         t0, t1, count = array("d"), array("d"), array("q")
         for k in range(0, m, 2):
             t0.append(self.t0[k])
@@ -189,13 +192,13 @@ class Chart:
 
     # --- points out --------------------------------------------------------------------
 
-    def points(self) -> tuple[list[float], list[list[float]]]:
+    def points(self) -> tuple[array[float], list[array[float]]]:
         """(x, columns) to draw: every interval if they all fit, else the buckets (two points
         each) and, in place of those that overlap one, the stretches around spikes."""
         if self.width == 1:
-            return list(self.t0), [list(c) for c in self.lo]
-        xs: list[float] = []
-        outs: list[list[float]] = [[] for _ in range(NCOLS)]
+            return array("d", self.t0), [array("d", c) for c in self.lo]
+        xs = array("d")
+        outs = [array("d") for _ in range(NCOLS)]
         spans, s = self.spans, 0
 
         def stretch(span: list[float]) -> None:
@@ -219,7 +222,12 @@ class Chart:
             xs.append(b)
             for c, out in enumerate(outs):
                 lo, hi = self.lo[c][k], self.hi[c][k]
-                out.extend((lo, hi) if self.lo_first[c][k] else (hi, lo))
+                if self.lo_first[c][k]:
+                    out.append(lo)
+                    out.append(hi)
+                else:
+                    out.append(hi)
+                    out.append(lo)
         for span in spans[s:]:
             stretch(span)
         return xs, outs

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import pkgutil
-from collections.abc import Sequence
+from array import array
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from checkswap.render.report import capture_summary, duration, local
@@ -41,9 +42,11 @@ def _num_list(values: Sequence[float], digits: int) -> str:
     return "[" + ",".join(parts) + "]"
 
 
-def page_data(rec: dict[str, object], a: Analysis) -> str:
+def page_parts(rec: dict[str, object], a: Analysis) -> Iterator[str]:
+    """The page's data (a JSON object) in pieces, one column at a time: a long recording's
+    page is written without ever holding all of it as one string."""
     xs, cols = a.chart.points()
-    cols[4] = [v / MIB for v in cols[4]]
+    cols[4] = array("d", (v / MIB for v in cols[4]))
     t0 = xs[0] if xs else 0.0
     spikes = []
     for sp, srec in zip(a.spikes, rec.get("spikes") or []):  # type: ignore[call-overload]
@@ -57,25 +60,25 @@ def page_data(rec: dict[str, object], a: Analysis) -> str:
                 "captured": capture_summary(srec.get("captured")),
             }
         )
-    head = (
-        '{"t0":' + repr(t0) + ',"points":' + str(len(xs)) + ',"intervals":' + str(a.chart.intervals)
-    )
-    body = [
-        head,
-        '"x":' + _num_list([x - t0 for x in xs], 1),
-        '"swap_in":' + _num_list(cols[0], 1),
-        '"swap_out":' + _num_list(cols[1], 1),
-        '"psi_some":' + _num_list(cols[2], 2),
-        '"psi_full":' + _num_list(cols[3], 2),
-        '"swap_used_mib":' + _num_list(cols[4], 2),
-        '"spikes":' + json.dumps(spikes),
-        '"report":' + json.dumps(rec) + "}",
-    ]
-    # "</" inside a script element would end it early.
-    return ",\n".join(body).replace("</", "<\\/")
+    yield '{"t0":' + repr(t0) + ',"points":' + str(len(xs))
+    yield ',"intervals":' + str(a.chart.intervals) + ",\n"
+    yield '"x":' + _num_list(array("d", (x - t0 for x in xs)), 1) + ",\n"
+    del xs
+    for (name, digits), col in zip(
+        (("swap_in", 1), ("swap_out", 1), ("psi_some", 2), ("psi_full", 2), ("swap_used_mib", 2)),
+        cols,
+    ):
+        yield f'"{name}":' + _num_list(col, digits) + ",\n"
+    # "</" inside a script element would end it early (only JSON text can hold one).
+    yield ('"spikes":' + json.dumps(spikes)).replace("</", "<\\/") + ",\n"
+    yield ('"report":' + json.dumps(rec) + "}").replace("</", "<\\/")
 
 
-def render_html(rec: dict[str, object], a: Analysis) -> str:
+def page_data(rec: dict[str, object], a: Analysis) -> str:
+    return "".join(page_parts(rec, a))
+
+
+def _html_parts(rec: dict[str, object], a: Analysis) -> Iterator[str]:
     title = f"checkswap report: {rec.get('hostname') or '?'}, {local(rec.get('start'))}"
     html = TEMPLATE
     for key, value in (
@@ -83,10 +86,16 @@ def render_html(rec: dict[str, object], a: Analysis) -> str:
         ("@CSS@", _vendor("uPlot.min.css")),
         ("@LICENSE@", _vendor("LICENSE").replace("*/", "* /")),
         ("@UPLOT@", _vendor("uPlot.iife.min.js")),
-        ("@DATA@", page_data(rec, a)),
     ):
         html = html.replace(key, value, 1)
-    return html
+    before, after = html.split("@DATA@", 1)
+    yield before
+    yield from page_parts(rec, a)
+    yield after
+
+
+def render_html(rec: dict[str, object], a: Analysis) -> str:
+    return "".join(_html_parts(rec, a))
 
 
 def _escape(text: str) -> str:
@@ -99,10 +108,11 @@ def write_html(path: str, rec: dict[str, object], a: Analysis) -> None:
     from checkswap.errors import BadInput
 
     outfile.check_output(path, "--html")  # before rendering a week of samples
-    text = render_html(rec, a)
     try:
         # 0640: the page names the processes a trigger captured.
-        outfile.write(path, text.encode("utf-8"), "--html", 0o640)
+        with outfile.replacing(path, "--html", 0o640) as f:
+            for part in _html_parts(rec, a):
+                f.write(part.encode("utf-8"))
     except OSError as e:
         raise BadInput(f"--html {path}: cannot write ({e.strerror})") from None
 
