@@ -126,3 +126,25 @@ def test_html_draws_in_headless_chromium_without_console_errors(tmp_path):
     png = os.path.join(ARTIFACTS, "report.png")
     browser.screenshot(html, png)
     assert os.path.getsize(png) > 10_000
+
+
+def test_chart_is_the_same_however_the_intervals_are_cut(monkeypatch):
+    """report folds one chunk at a time, and the chunks' sizes follow the file's bytes: the
+    chart must not depend on where the cuts fall."""
+    import random
+
+    monkeypatch.setattr(chart_mod, "BUCKETS", 300)
+    rnd = random.Random(7)
+    n = 20_000
+    t = array("d", (float(i) for i in range(n)))
+    v = array("d", (rnd.choice((0.0, 1.0, 2.0, math.nan, rnd.random() * 1e4)) for _ in range(n)))
+    windows = [(5000.0, 5300.0), (12_000.0, 12_050.0)]
+    got = []
+    for cuts in ([n], [1, 2, 599, 601, 3000, 7777, n], [*range(997, n, 997), n]):
+        c = chart_mod.Chart()
+        a = 0
+        for b in cuts:
+            c.extend(t[a:b], [v[a:b]] * 5, windows)
+            a = b
+        got.append(repr(c.points()))
+    assert got[0] == got[1] == got[2]

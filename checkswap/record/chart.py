@@ -111,34 +111,36 @@ class Chart:
             self._detail_end = base + b
 
     def _buckets(self, t: array[float], cols: Sequence[Sequence[float]]) -> None:
+        """Add intervals to the buckets. The buckets come out the same however the intervals
+        are cut into calls (chunks): a report does not depend on the chunk size."""
         n, i = len(t), 0
-        width = self.width
-        if width == 1:
+        if self.width == 1:
             # One interval a bucket: its time and value say it all (t1, hi... are made when
             # the buckets first grow), half the memory for a recording that fits.
-            self.t0.extend(t)
+            i = min(n, 2 * BUCKETS + 1 - len(self.t0))
+            self.t0.extend(t[:i])
             for c, col in enumerate(cols):
-                self.lo[c].extend(col)
-            i = n
-        elif self.count and self.count[-1] < width:
-            # Top up the last bucket first, so buckets stay whole.
-            j = min(n, width - self.count[-1])
-            self._merge_into(len(self.t0) - 1, t, cols, 0, j)
-            i = j
+                self.lo[c].extend(col[:i])
+            self._shrink()
         while i < n:
-            j = min(n, i + width)
-            self.t0.append(t[i])
-            self.t1.append(t[j - 1])
-            self.count.append(j - i)
-            for c, col in enumerate(cols):
-                lo, hi, first = minmax(col, i, j)
-                self.lo[c].append(lo)
-                self.hi[c].append(hi)
-                self.lo_first[c].append(first)
+            width = self.width
+            if self.count[-1] < width:  # top up the last bucket first: buckets stay whole
+                j = min(n, i + width - self.count[-1])
+                self._merge_into(len(self.t0) - 1, t, cols, i, j)
+            else:
+                j = min(n, i + width)
+                self.t0.append(t[i])
+                self.t1.append(t[j - 1])
+                self.count.append(j - i)
+                for c, col in enumerate(cols):
+                    lo, hi, first = minmax(col, i, j)
+                    self.lo[c].append(lo)
+                    self.hi[c].append(hi)
+                    self.lo_first[c].append(first)
             i = j
-            if len(self.t0) > (2 * BUCKETS if self.width == 1 else BUCKETS):
-                self._halve()
-                width = self.width
+            self._shrink()
+
+    def _shrink(self) -> None:
         while len(self.t0) > (2 * BUCKETS if self.width == 1 else BUCKETS):
             self._halve()
 
