@@ -399,3 +399,17 @@ def test_analysis_memory_does_not_grow_with_the_recording(tmp_path, monkeypatch)
         del a
     # 30,000 more intervals: the whole series was 1.7 MB more.
     assert kept[1] - kept[0] < 300_000, kept
+
+
+def test_past_the_exact_limit_a_bucket_of_one_value_gives_it_exactly(monkeypatch):
+    """A week of quiet seconds has p95 of 3 pages/s exactly, not 2.989 (a bucket's middle)."""
+    from checkswap.record import quantiles
+
+    monkeypatch.setattr(quantiles, "EXACT_MAX", 10)
+    q = quantiles.Quantiles()
+    q.extend([0.0] * 50 + [3.0] * 60)
+    other = quantiles.Quantiles()
+    other.extend([3.0] * 40 + [1000.5] * 5)
+    q.merge(other)
+    assert q.exact is None
+    assert q.percentile(95) == 3.0 and q.percentile(10) == 0.0 and q.percentile(100) == 1000.5

@@ -2,11 +2,12 @@
 
 Up to ``EXACT_MAX`` values (about 36 hours at 1 Hz) are kept and the percentile is exact, the
 nearest-rank one. Beyond that only a histogram with logarithmic buckets is kept (the DDSketch
-idea): bucket ``i`` holds the values in (gamma**(i-1), gamma**i], zero has a bucket of its own,
-and the percentile is the middle of the bucket that holds the nearest-rank value, clamped to the
-smallest and largest value seen. That is within ``RELATIVE_ERROR`` (0.5 %) of the exact
-percentile, and the histogram has at most a few thousand buckets whatever the length: rates
-between 1e-6 and 1e9 pages/s span ~3,500 buckets.
+idea): bucket ``i`` holds the values in (gamma**(i-1), gamma**i] with their count, smallest and
+largest, zero has a bucket of its own, and the percentile is the middle of the bucket that
+holds the nearest-rank value, clamped to that bucket's smallest and largest (a bucket of one
+value, as quiet hours' 0, 1 or 3 pages/s, gives it exactly). That is within ``RELATIVE_ERROR``
+(0.5 %) of the exact percentile, and the histogram has at most a few thousand buckets whatever
+the length: rates between 1e-6 and 1e9 pages/s span ~3,500 buckets.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class Quantiles:
 
     def __init__(self) -> None:
         self.exact: array[float] | None = array("d")
-        self.counts: dict[int, int] = {}
+        self.counts: dict[int, list[float]] = {}  # bucket -> [count, smallest, largest]
         self.zeros = 0  # values <= 0: rates never go below 0
         self.n = 0
         self.lo = math.inf
@@ -50,7 +51,7 @@ class Quantiles:
         while i < n:
             b = math.ceil(math.log(vals[i]) * k)
             j = max(i + 1, bisect_right(vals, GAMMA**b, i))
-            counts[b] = counts.get(b, 0) + j - i
+            _add(counts, b, j - i, vals[i], vals[j - 1])
             i = j
         if self.exact is not None:
             if len(self.exact) + n > EXACT_MAX:
@@ -65,8 +66,8 @@ class Quantiles:
         self.hi = max(self.hi, other.hi)
         self.zeros += other.zeros
         counts = self.counts
-        for i, c in other.counts.items():
-            counts[i] = counts.get(i, 0) + c
+        for b, (c, lo, hi) in other.counts.items():
+            _add(counts, b, int(c), lo, hi)
         if self.exact is not None:
             if other.exact is None or len(self.exact) + len(other.exact) > EXACT_MAX:
                 self.exact = None
@@ -84,9 +85,20 @@ class Quantiles:
         if rank <= self.zeros:
             return max(self.lo, min(0.0, self.hi))
         seen = self.zeros
-        for i in sorted(self.counts):
-            seen += self.counts[i]
+        for b in sorted(self.counts):
+            c, lo, hi = self.counts[b]
+            seen += int(c)
             if seen >= rank:
-                mid = 2.0 * GAMMA**i / (GAMMA + 1.0)
-                return min(self.hi, max(self.lo, mid))
+                # A bucket of one value (quiet hours: 0, 1, 3 pages/s) gives it exactly.
+                return min(hi, max(lo, 2.0 * GAMMA**b / (GAMMA + 1.0)))
         return self.hi  # not reached: the counts add up to n
+
+
+def _add(counts: dict[int, list[float]], b: int, n: int, lo: float, hi: float) -> None:
+    have = counts.get(b)
+    if have is None:
+        counts[b] = [n, lo, hi]
+    else:
+        have[0] += n
+        have[1] = min(have[1], lo)
+        have[2] = max(have[2], hi)
