@@ -1,9 +1,10 @@
-"""report on a 7-day recording at 1 Hz (604,800 samples, generated): time, size, draw time.
+"""report on a 7-day recording at 1 Hz (604,800 samples, generated): time, size, memory, draw.
 
     python bench/report_bench.py [--samples 604800] [--keep]
 
 Budgets (issue 6): text report <= 10 s, HTML report <= 15 s and <= 15 MB, Chromium draws the
-page in <= 3 s. Prints each figure with its ratio to the budget, and writes the figures as
+page in <= 3 s; (issue 12) peak RSS <= 100 MiB, text and --html, whatever the length (30 days:
+--samples 2592000). Prints each figure with its ratio to the budget, and writes the figures as
 JSON to bench/results/report_bench.json. CPU seconds (user + sys of the child) are printed
 beside wall time: on a shared machine the wall time includes waiting for a CPU.
 """
@@ -26,20 +27,31 @@ sys.path.insert(0, HERE)
 import browser  # noqa: E402
 from gen_recording import generate  # noqa: E402
 
+# Run in a child of its own, so that its RUSAGE_CHILDREN peak is this report's alone (the
+# largest of the report and its chunk workers), not the largest of every run so far.
+_PEAK = (
+    "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
+    "stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
 
-def timed(argv: list[str]) -> tuple[float, float, str]:
-    """(wall seconds, CPU seconds of the child, stdout)."""
+
+def timed(argv: list[str]) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds of the child, its peak RSS in MiB)."""
     before = os.times()
     t0 = time.perf_counter()
     proc = subprocess.run(
-        argv, capture_output=True, text=True, check=True, env=dict(os.environ, PYTHONPATH=REPO)
+        [sys.executable, "-c", _PEAK, *argv],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=dict(os.environ, PYTHONPATH=REPO),
     )
     wall = time.perf_counter() - t0
     after = os.times()
     cpu = (after.children_user - before.children_user) + (
         after.children_system - before.children_system
     )
-    return wall, cpu, proc.stdout
+    return wall, cpu, int(proc.stdout.split()[-1]) / 1024
 
 
 def main() -> None:
@@ -57,8 +69,8 @@ def main() -> None:
         print(f"load average at start: {f.read().split()[0]} on {os.cpu_count()} CPUs")
 
     py = [sys.executable, "-m", "checkswap"]
-    text_wall, text_cpu, _ = timed([*py, "report", rec])
-    html_wall, html_cpu, _ = timed([*py, "report", rec, "--html", html])
+    text_wall, text_cpu, text_rss = timed([*py, "report", rec])
+    html_wall, html_cpu, html_rss = timed([*py, "report", rec, "--html", html])
     html_mb = os.path.getsize(html) / 1e6
     results = {
         "samples": args.samples,
@@ -67,11 +79,21 @@ def main() -> None:
         "html_s": html_wall,
         "html_cpu_s": html_cpu,
         "html_mb": html_mb,
+        "text_peak_rss_mib": text_rss,
+        "html_peak_rss_mib": html_rss,
     }
     rows = [
         ("report text", text_wall, 10.0, "s", f"(CPU {text_cpu:.1f} s)"),
         ("report --html", html_wall, 15.0, "s", f"(CPU {html_cpu:.1f} s)"),
         ("HTML size", html_mb, 15.0, "MB", ""),
+        (
+            "text peak RSS",
+            text_rss,
+            100.0,
+            "Mi",
+            f"({text_cpu / args.samples * 1e6:.1f} us CPU/sample)",
+        ),
+        ("--html peak RSS", html_rss, 100.0, "Mi", ""),
     ]
     if browser.chromium():
         t0 = time.perf_counter()

@@ -12,33 +12,71 @@ import pytest
 from lab import kernel_tests_enabled
 from rechelp import run_cli, write_recording
 
-from checkswap.render.html import downsample
+import checkswap.record.chart as chart_mod
 
 ARTIFACTS = os.path.join(os.path.dirname(__file__), "artifacts")
 
 
-def test_downsample_keeps_every_spike_peak_and_bounds_the_points():
+def _chart(t, v, windows=(), buckets=None, monkeypatch=None):
+    if buckets is not None:
+        monkeypatch.setattr(chart_mod, "BUCKETS", buckets)
+    c = chart_mod.Chart()
+    nan = array("d", [math.nan]) * len(t)
+    # In pieces, as report folds a chunk at a time.
+    for a in range(0, len(t), 7777):
+        b = a + 7777
+        c.extend(t[a:b], [v[a:b], v[a:b], nan[a:b], nan[a:b], v[a:b]], list(windows))
+    return c
+
+
+def test_chart_keeps_every_spike_peak_and_bounds_the_points(monkeypatch):
     n = 300_000
     t = array("d", (float(i) for i in range(n)))
     v = array("d", (float(i % 7) for i in range(n)))
     for i in (12_345, 200_001):
         v[i] = 50_000.0 + i
     v[77_777] = math.nan
-    xs, (out,) = downsample(t, [v], keep=[], buckets=1000)
-    assert len(xs) == len(out) <= 2 * 1000 + 2
+    c = _chart(t, v, buckets=1000, monkeypatch=monkeypatch)
+    xs, (out, _, psi, _, _) = c.points()
+    assert len(c.t0) <= 1000 and len(xs) == len(out) <= 2 * 1000
     assert 50_000.0 + 12_345 in out and 50_000.0 + 200_001 in out
     assert min(x for x in out if x == x) == 0.0
-    assert xs == sorted(xs)
+    assert all(x != x for x in psi)
+    assert list(xs) == sorted(xs) and xs[0] == 0.0 and xs[-1] == n - 1
+    assert c.intervals == n
 
 
-def test_downsample_keeps_full_resolution_around_spikes():
+def test_chart_keeps_full_resolution_around_spikes(monkeypatch):
     n = 100_000
     t = array("d", (float(i) for i in range(n)))
     v = array("d", (float(i % 3) for i in range(n)))
-    xs, (_out,) = downsample(t, [v], keep=[(50_000.0, 50_100.0)], buckets=500)
+    c = _chart(t, v, windows=[(50_000.0, 50_100.0)], buckets=500, monkeypatch=monkeypatch)
+    xs, (_out, *_) = c.points()
     inside = [x for x in xs if 50_000 <= x < 50_100]
     assert inside == [float(i) for i in range(50_000, 50_100)]
-    assert xs == sorted(xs)
+    assert list(xs) == sorted(xs)
+
+
+def test_chart_memory_does_not_grow_with_the_recording(monkeypatch):
+    """30 days at 1 Hz folded a chunk at a time: the buckets stay under the bound."""
+    monkeypatch.setattr(chart_mod, "BUCKETS", 2000)
+    c = chart_mod.Chart()
+    step = 50_000
+    cols = [array("d", [1.0]) * step for _ in range(5)]
+    for k in range(0, 30 * 86400, step):
+        c.extend(array("d", range(k, k + step)), cols, [])
+        assert len(c.t0) <= 2 * 2000
+    assert c.width > 1 and len(c.detail_t) == 0
+
+
+def test_a_short_chart_is_every_point_as_it_came():
+    t = array("d", [5.0, 6.0, 4.0, 7.0])  # a wall-clock step back holds the axis still
+    v = array("d", [1.0, math.nan, 3.0, 2.0])
+    c = chart_mod.Chart()
+    c.extend(t, [v] * 5, [])
+    xs, cols = c.points()
+    assert list(xs) == [5.0, 6.0, 6.0, 7.0]
+    assert cols[0][0] == 1.0 and cols[0][1] != cols[0][1] and list(cols[0][2:]) == [3.0, 2.0]
 
 
 def _spiky_recording(path: str) -> None:
@@ -88,3 +126,25 @@ def test_html_draws_in_headless_chromium_without_console_errors(tmp_path):
     png = os.path.join(ARTIFACTS, "report.png")
     browser.screenshot(html, png)
     assert os.path.getsize(png) > 10_000
+
+
+def test_chart_is_the_same_however_the_intervals_are_cut(monkeypatch):
+    """report folds one chunk at a time, and the chunks' sizes follow the file's bytes: the
+    chart must not depend on where the cuts fall."""
+    import random
+
+    monkeypatch.setattr(chart_mod, "BUCKETS", 300)
+    rnd = random.Random(7)
+    n = 20_000
+    t = array("d", (float(i) for i in range(n)))
+    v = array("d", (rnd.choice((0.0, 1.0, 2.0, math.nan, rnd.random() * 1e4)) for _ in range(n)))
+    windows = [(5000.0, 5300.0), (12_000.0, 12_050.0)]
+    got = []
+    for cuts in ([n], [1, 2, 599, 601, 3000, 7777, n], [*range(997, n, 997), n]):
+        c = chart_mod.Chart()
+        a = 0
+        for b in cuts:
+            c.extend(t[a:b], [v[a:b]] * 5, windows)
+            a = b
+        got.append(repr(c.points()))
+    assert got[0] == got[1] == got[2]

@@ -287,6 +287,129 @@ def test_chunks_in_parallel_give_exactly_the_one_pass_report(tmp_path):
     assert rec_one["bad_lines"] == 4 and rec_one["gaps"] == 1
     assert len(rec_one["spikes"]) == 3  # the 2 close ones merged
     assert rec_one["intervals_without_rate"] == 1
-    for name in ("time", "swap_in", "swap_used"):
-        a, b = getattr(one[0].series, name), getattr(many[0].series, name)
-        assert a.tobytes() == b.tobytes()
+    assert repr(one[0].chart.points()) == repr(many[0].chart.points())  # NaN != NaN
+
+
+# --- bounded memory (issue 12) ---------------------------------------------------------------
+
+
+def _noisy_rows(n: int, seed: int, gap_every: int = 0) -> list[tuple[float, int, int]]:
+    """Quiet seconds, bursts of heavy swapping, optionally a 3-10 s gap every gap_every."""
+    import random
+
+    rnd = random.Random(seed)
+    rows, pin, pout, t = [], 0, 0, 0.0
+    for i in range(n):
+        t += 1.0 + (rnd.randint(2, 9) if gap_every and i % gap_every == gap_every - 1 else 0)
+        hot = i % 500 < 40
+        pin += rnd.randint(2000, 60000) if hot else rnd.choice((0, 0, 0, 1, 3, 17))
+        pout += rnd.randint(100, 90000) if hot else rnd.choice((0, 0, 2))
+        rows.append((t, pin, pout))
+    return rows
+
+
+def test_percentiles_past_the_exact_limit_are_within_the_stated_error(tmp_path, monkeypatch):
+    """Beyond EXACT_MAX values only a log histogram is kept: p95 (and any percentile) stays
+    within RELATIVE_ERROR of the exact nearest-rank one computed over every interval."""
+    from checkswap.model.rates import Interval
+    from checkswap.record import quantiles
+    from checkswap.record.format import Reading, chunk_lines
+    from checkswap.record.report import Analysis, percentile
+
+    monkeypatch.setattr(quantiles, "EXACT_MAX", 1000)
+    path = str(tmp_path / "r.jsonl")
+    write_recording(path, _noisy_rows(20_000, seed=3))
+    reading = Reading()
+    samples = list(reading.samples(chunk_lines(path, 0, None, reading)))
+    exact_in = [Interval(a, b).rate("pswpin") for a, b in zip(samples, samples[1:])]
+    exact_out = [Interval(a, b).rate("pswpout") for a, b in zip(samples, samples[1:])]
+    a = Analysis(1000.0)
+    # In pieces, as chunks are absorbed, so the histogram is merged too.
+    for k in range(0, len(samples), 3000):
+        part = Analysis(1000.0)
+        part.run(samples[k : k + 3000])
+        a.absorb(part)
+    a.finish(1.0)
+    assert a.swap_in.exact is None and a.swap_in.n == len(exact_in)
+    for pct in (50, 90, 95, 99, 100):
+        for q, exact in ((a.swap_in, exact_in), (a.swap_out, exact_out)):
+            want = percentile(exact, pct)
+            got = q.percentile(pct)
+            assert want is not None and got is not None
+            assert abs(got - want) <= quantiles.RELATIVE_ERROR * want + 1e-12, (pct, got, want)
+
+
+def test_short_recordings_keep_exact_percentiles():
+    from checkswap.record.quantiles import Quantiles
+
+    q = Quantiles()
+    q.extend([3.0, float("nan"), 0.0, 1.5, 7.25])
+    q.extend([2.0])
+    assert q.percentile(95) == 7.25 and q.percentile(50) == 2.0 and q.percentile(1) == 0.0
+
+
+def test_gap_periods_are_the_longest_ones_and_gaps_counts_them_all(tmp_path):
+    """A recording with a gap every few seconds listed every one (1.45 GB for a bomb of 1.92 M
+    lines): now the MAX_GAP_PERIODS longest, in time order, and ``gaps`` counts them all."""
+    path = str(tmp_path / "r.jsonl")
+    rows = _noisy_rows(6000, seed=5, gap_every=4)
+    write_recording(path, rows)
+    rec = report_json(path)
+    assert rec["gaps"] == 1500
+    periods = rec["gap_periods"]
+    assert len(periods) == 1000
+    assert [p["start"] for p in periods] == sorted(p["start"] for p in periods)
+    ts = [r[0] for r in rows]
+    every = sorted((b - a for a, b in zip(ts, ts[1:]) if b - a > 2.5), reverse=True)
+    assert sorted((p["duration_s"] for p in periods), reverse=True) == pytest.approx(every[:1000])
+    status, out, _err = run_cli("report", path)
+    assert status == 0
+    assert "gap         ... and 1480 more (980 of them in --format json)" in out
+
+
+def test_analysis_memory_does_not_grow_with_the_recording(tmp_path, monkeypatch):
+    """What the analysis keeps is bounded: 4x the intervals keep about the same memory. It
+    was ~56 bytes an interval more (the whole series), +8 MiB a recorded day."""
+    import importlib
+    import tracemalloc
+
+    from checkswap.record import report as report_mod
+
+    # Bounds made small, so that 40,000 intervals are far beyond them.
+    for module, name in (
+        ("chart", "BUCKETS"),
+        ("chart", "FULL_RES_CAP"),
+        ("quantiles", "EXACT_MAX"),
+    ):
+        try:
+            mod = importlib.import_module(f"checkswap.record.{module}")
+        except ImportError:  # before the bounds existed: the test must still run, and fail
+            continue
+        monkeypatch.setattr(mod, name, 500)
+    kept = []
+    for n in (10_000, 40_000):
+        path = str(tmp_path / f"r{n}.jsonl")
+        write_recording(path, _noisy_rows(n, seed=n))
+        tracemalloc.start()
+        a, reading = report_mod.analyse_files([path], 1000.0, workers=1, chunk_bytes=1 << 19)
+        rec = report_mod.build(reading, a, 1000.0, [path])
+        del rec, reading
+        kept.append(tracemalloc.get_traced_memory()[0])
+        tracemalloc.stop()
+        del a
+    # 30,000 more intervals: the whole series was 1.7 MB more.
+    assert kept[1] - kept[0] < 300_000, kept
+
+
+def test_past_the_exact_limit_a_bucket_of_one_value_gives_it_exactly(monkeypatch):
+    """A week of quiet seconds has p95 of 3 pages/s exactly, not 2.989 (a bucket's middle)."""
+    from checkswap.record import quantiles
+
+    monkeypatch.setattr(quantiles, "EXACT_MAX", 10)
+    q = quantiles.Quantiles()
+    q.extend([0.0] * 50 + [3.0] * 60)
+    other = quantiles.Quantiles()
+    other.extend([3.0] * 40 + [1000.5] * 5)
+    q.merge(other)
+    assert q.exact is None
+    assert q.percentile(95) == 3.0 and q.percentile(10) == 0.0 and q.percentile(100) == 1000.5

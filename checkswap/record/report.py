@@ -8,6 +8,7 @@ the percentiles and the HTML charts.
 
 from __future__ import annotations
 
+import heapq
 import math
 import multiprocessing
 import os
@@ -18,6 +19,8 @@ from typing import TYPE_CHECKING
 
 from checkswap.kernel.meminfo import swap_used
 from checkswap.model.rates import Interval, Tracker
+from checkswap.record.chart import SPIKE_PAD_S, Chart
+from checkswap.record.quantiles import Quantiles
 from checkswap.units import iso_utc
 
 if TYPE_CHECKING:
@@ -62,7 +65,9 @@ class Spike:
 
 
 class Series:
-    """Per-interval values, one entry per interval (NaN where the kernel gave none)."""
+    """Per-interval values of a run of intervals not yet folded into the bounded figures
+    (a chunk's worth: ``CHUNK_BYTES`` of lines), one entry per interval, NaN where the kernel
+    gave none."""
 
     COLUMNS = ("time", "interval", "swap_in", "swap_out", "psi_some", "psi_full", "swap_used")
 
@@ -75,6 +80,14 @@ class Series:
         self.psi_full = array("d")
         self.swap_used = array("d")
 
+    def __len__(self) -> int:
+        return len(self.time)
+
+    def cut(self, n: int) -> None:
+        """Drop the first n intervals (folded)."""
+        for name in self.COLUMNS:
+            del getattr(self, name)[:n]
+
 
 def percentile(values: Iterable[float], pct: float) -> float | None:
     """Nearest-rank percentile of the non-NaN values; None when there are none."""
@@ -85,22 +98,57 @@ def percentile(values: Iterable[float], pct: float) -> float | None:
     return data[rank - 1]
 
 
+class Gaps:
+    """The ``MAX_GAP_PERIODS`` longest gaps (earlier ones first among equals) and a count of all."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._heap: list[tuple[float, int, float, float]] = []
+
+    def add(self, start: float, end: float) -> None:
+        self.count += 1
+        item = (end - start, -self.count, start, end)
+        if len(self._heap) < MAX_GAP_PERIODS:
+            heapq.heappush(self._heap, item)
+        elif item > self._heap[0]:
+            heapq.heapreplace(self._heap, item)
+
+    def periods(self) -> list[tuple[float, float]]:
+        """The kept gaps in the order they happened."""
+        return [(x, y) for _, _, x, y in sorted(self._heap, key=lambda g: -g[1])]
+
+
 class Analysis:
-    """Reads samples once and keeps what the report and its charts need."""
+    """Reads samples once and keeps what the report and its charts need, in memory bounded
+    whatever the recording's length: run totals and peaks (Tracker), percentiles (quantiles.py),
+    the chart series (chart.py), the longest gaps and every spike."""
 
     def __init__(self, spike_rate: float) -> None:
         self.spike_rate = spike_rate
         self.tracker = Tracker()
         # The report has no use for trailing windows: only run totals, peaks and averages.
         self.tracker.windows = []
-        self.series = Series()
+        self.series = Series()  # intervals not folded yet
         self.spikes: list[Spike] = []
-        self.gaps: list[tuple[float, float]] = []
         self.reset_intervals = 0
         self.samples = 0
         self.first: Sample | None = None
         self.last: Sample | None = None
         self.expected_s: float | None = None  # the interval the recording was taken at
+        # The first file's header says the interval (analyse_files sets these once it is read).
+        self.header_seen = False
+        self.header_interval: float | None = None
+        self.swap_in = Quantiles()
+        self.swap_out = Quantiles()
+        self.chart = Chart()
+        self.gaps = Gaps()
+        self.max_psi_some: float | None = None
+        self.max_psi_full: float | None = None
+        self.max_swap_used: float | None = None
+        self._first_intervals = array("d")  # the first 64 positive ones, for expected_s
+        self._gap_limit: float | None = None
+        self._gap_pending = Series()  # (time, interval) until the gap limit is known
+        self._spike_i = 0  # spikes before this one are far behind what is folded
 
     def run(self, samples: Iterable[Sample]) -> None:
         """Every interval between consecutive samples, in order."""
@@ -147,7 +195,8 @@ class Analysis:
         """Append the analysis of the samples that follow this one's (the next chunk).
 
         The interval between this one's last sample and the other's first is built here;
-        the result is what one pass over all the samples would have given.
+        the result is what one pass over all the samples would have given. ``other`` is a
+        chunk's analysis, not folded yet.
         """
         if other.first is None:
             return
@@ -166,22 +215,94 @@ class Analysis:
             self.spikes[-1].merge(spikes[0])
             spikes = spikes[1:]
         self.spikes.extend(spikes)
+        self.fold()
 
-    def find_gaps(self, header_interval: float | None) -> None:
+    def fold(self, final: bool = False) -> None:
+        """Fold the intervals kept so far into the bounded figures.
+
+        The last ``SPIKE_PAD_S`` and a bit are kept back (unless ``final``): a spike starting
+        in the next chunk, or one there that merges with the last one here, changes which of
+        them the chart keeps at full resolution.
+        """
+        s = self.series
+        n = len(s)
+        if not n:
+            return
+        if not final:
+            cutoff = s.time[-1] - SPIKE_PAD_S - 2 * SPIKE_MERGE_S
+            m = n
+            while m > 0 and s.time[m - 1] >= cutoff and n - m < FOLD_TAIL_MAX:
+                m -= 1
+            n = m
+            if n < FOLD_MIN:
+                return
+        self._fold_gaps(s, n)
+        self.swap_in.extend(s.swap_in[:n])
+        self.swap_out.extend(s.swap_out[:n])
+        self.max_psi_some = _nanmax(self.max_psi_some, s.psi_some[:n])
+        self.max_psi_full = _nanmax(self.max_psi_full, s.psi_full[:n])
+        self.max_swap_used = _nanmax(self.max_swap_used, s.swap_used[:n])
+        spikes = self.spikes
+        lo = s.time[0]
+        while self._spike_i < len(spikes) and spikes[self._spike_i].end + SPIKE_PAD_S < lo:
+            self._spike_i += 1
+        windows = [(sp.start - SPIKE_PAD_S, sp.end + SPIKE_PAD_S) for sp in spikes[self._spike_i :]]
+        cols = (s.swap_in, s.swap_out, s.psi_some, s.psi_full, s.swap_used)
+        if n == len(s):
+            self.chart.extend(s.time, cols, windows)
+        else:
+            self.chart.extend(s.time[:n], [c[:n] for c in cols], windows)
+        s.cut(n)
+
+    def _fold_gaps(self, s: Series, n: int) -> None:
         """Intervals much longer than expected on the monotonic clock (a wall-clock step is
         not a gap), or across a reboot (the monotonic clock went back)."""
-        positive = sorted(x for x in self.series.interval[:64] if x > 0)
-        expected = header_interval or (positive[len(positive) // 2] if positive else None)
+        first = self._first_intervals
+        if len(first) < 64:
+            first.extend(s.interval[: min(n, 64 - len(first))])
+        pending = self._gap_pending
+        pending.time.extend(s.time[:n])
+        pending.interval.extend(s.interval[:n])
+        if self._gap_limit is None:
+            if not self.header_seen and len(pending) < GAP_PENDING_MAX:
+                return  # not known yet: the first file's header may still come
+            self._set_gap_limit()
+        limit = self._gap_limit
+        times, secs = pending.time, pending.interval
+        if limit and secs and (max(secs) > limit or min(secs) <= 0):
+            add = self.gaps.add
+            for t, x in zip(times, secs):
+                if x > limit or x <= 0:
+                    if x > 0:
+                        add(t - x, t)
+                    else:
+                        add(t, t)
+        pending.cut(len(pending))
+
+    def _set_gap_limit(self) -> None:
+        positive = sorted(x for x in self._first_intervals if x > 0)
+        expected = self.header_interval or (positive[len(positive) // 2] if positive else None)
         self.expected_s = expected
-        if not expected:
-            return
-        limit = expected * GAP_FACTOR
-        s = self.series
-        self.gaps = [
-            (t - secs, t) if secs > 0 else (t, t)
-            for t, secs in zip(s.time, s.interval)
-            if secs > limit or secs <= 0
-        ]
+        self._gap_limit = expected * GAP_FACTOR if expected else 0.0
+
+    def finish(self, header_interval: float | None) -> None:
+        """Everything folded, with the first header's interval (None: the median of the first
+        intervals stands in)."""
+        if self._gap_limit is None:
+            self.header_seen, self.header_interval = True, header_interval
+        self.fold(final=True)
+        if self._gap_limit is None:
+            self._set_gap_limit()
+            self._fold_gaps(Series(), 0)
+
+
+# Gaps listed in the report: the longest ones (``gaps`` counts them all).
+MAX_GAP_PERIODS = 1000
+# Fold at least this many intervals at once (fewer: wait for the next chunk), keep back at most
+# this many, and wait at most this long for the first header before finding gaps without it.
+FOLD_MIN = 4096
+FOLD_TAIL_MAX = 1 << 16
+GAP_PENDING_MAX = 1 << 20
 
 
 CHUNK_BYTES = 16 << 20
@@ -243,8 +364,11 @@ def analyse_files(
         results = pool.imap(_analyse_chunk, jobs)
     try:
         for job, (a, r) in zip(jobs, results):
-            total.absorb(a)
             reading.absorb(r)
+            if reading.headers and not total.header_seen:
+                total.header_seen = True
+                total.header_interval = _header_interval(reading)
+            total.absorb(a)
             per_file[job[0]][0] += r.lines
             per_file[job[0]][1] += r.bad_lines
     finally:
@@ -259,8 +383,8 @@ def analyse_files(
 def build(reading: Reading, a: Analysis, spike_rate: float, paths: list[str]) -> dict[str, object]:
     """The ``report --format json`` object (DESIGN.md) for an analysis."""
     header = reading.headers[0] if reading.headers else {}
-    interval = header.get("interval_s")
-    a.find_gaps(float(interval) if isinstance(interval, (int, float)) else None)
+    a.finish(_header_interval(reading))
+    gaps = a.gaps.periods()
     t = a.tracker
     page = reading.page_size
     totals = t.totals
@@ -277,9 +401,9 @@ def build(reading: Reading, a: Analysis, spike_rate: float, paths: list[str]) ->
         "duration_s": t.duration_s,
         "samples": a.samples,
         "intervals": t.samples,
-        "gaps": len(a.gaps),
+        "gaps": a.gaps.count,
         "gap_periods": [
-            {"start": iso_utc(x), "end": iso_utc(y), "duration_s": y - x} for x, y in a.gaps
+            {"start": iso_utc(x), "end": iso_utc(y), "duration_s": y - x} for x, y in gaps
         ],
         "intervals_without_rate": t.null_intervals,
         "bad_lines": reading.bad_lines,
@@ -292,8 +416,8 @@ def build(reading: Reading, a: Analysis, spike_rate: float, paths: list[str]) ->
             "swap_out_per_s": t.run_average("pswpout"),
         },
         "p95": {
-            "swap_in_per_s": percentile(a.series.swap_in, 95),
-            "swap_out_per_s": percentile(a.series.swap_out, 95),
+            "swap_in_per_s": a.swap_in.percentile(95),
+            "swap_out_per_s": a.swap_out.percentile(95),
         },
         "max": {
             "swap_in_per_s": t.peak_in.rate,
@@ -301,9 +425,9 @@ def build(reading: Reading, a: Analysis, spike_rate: float, paths: list[str]) ->
             "swap_out_per_s": t.peak_out.rate,
             "swap_out_at": iso_utc(t.peak_out.at),
         },
-        "max_psi_some_pct": _nanmax(a.series.psi_some),
-        "max_psi_full_pct": _nanmax(a.series.psi_full),
-        "max_swap_used_bytes": _int(_nanmax(a.series.swap_used)),
+        "max_psi_some_pct": a.max_psi_some,
+        "max_psi_full_pct": a.max_psi_full,
+        "max_swap_used_bytes": _int(a.max_swap_used),
         "spike_threshold_per_s": spike_rate,
         "spikes": [_spike_record(s, reading.triggers, a.expected_s or 1.0) for s in a.spikes],
         "triggers": len(reading.triggers),
@@ -313,6 +437,12 @@ def build(reading: Reading, a: Analysis, spike_rate: float, paths: list[str]) ->
         "notes": list(reading.notes),
     }
     return rec
+
+
+def _header_interval(reading: Reading) -> float | None:
+    """The interval the first file's header says it was recorded at, if it says one."""
+    interval = reading.headers[0].get("interval_s") if reading.headers else None
+    return float(interval) if isinstance(interval, (int, float)) else None
 
 
 def _merge_tracker(t: Tracker, u: Tracker) -> None:
@@ -337,12 +467,16 @@ def _int(value: float | None) -> int | None:
     return None if value is None else int(value)
 
 
-def _nanmax(values: Iterable[float]) -> float | None:
-    best: float | None = None
-    for v in values:
-        if v == v and (best is None or v > best):
-            best = v
-    return best
+def _nanmax(best: float | None, values: array[float]) -> float | None:
+    """The larger of best and the largest non-NaN value."""
+    total = sum(values)
+    if total == total:  # no NaN: the C loop
+        top = max(values, default=None)
+    else:
+        top = max((v for v in values if v == v), default=None)
+    if top is None:
+        return best
+    return top if best is None or top > best else best
 
 
 def _spike_record(

@@ -1,20 +1,19 @@
 """``report --html``: one self-contained page with the charts, spikes marked and listed.
 
 The page inlines uPlot (vendored from npm, MIT, licence carried in the page) and the data, so
-it opens anywhere without a network. A week at 1 Hz is 604,800 intervals: the charts get at
-most ``BUCKETS`` buckets over the whole period, each drawn as its minimum and maximum in the
-order they happened (a spike always survives: its peak is some bucket's maximum), plus every
-interval, undownsampled, around each spike, so zooming to a spike shows each second.
+it opens anywhere without a network. The points are record/chart.py's: every interval of a
+short recording; for a long one (a week at 1 Hz is 604,800 intervals) a bounded number of
+buckets, each drawn as its minimum and maximum in the order they happened (a spike always
+survives: its peak is some bucket's maximum), plus every interval around each spike, so
+zooming to a spike shows each second.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import pkgutil
 from array import array
-from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from checkswap.render.report import capture_summary, duration, local
@@ -22,10 +21,6 @@ from checkswap.render.report import capture_summary, duration, local
 if TYPE_CHECKING:
     from checkswap.record.report import Analysis
 
-BUCKETS = 50_000
-# Seconds shown at full resolution on each side of a spike, and the cap on such points.
-SPIKE_PAD_S = 120.0
-FULL_RES_CAP = 150_000
 MIB = 1024.0 * 1024.0
 
 
@@ -33,84 +28,6 @@ def _vendor(name: str) -> str:
     data = pkgutil.get_data("checkswap", f"vendor/uplot/{name}")
     assert data is not None, name
     return data.decode("utf-8")
-
-
-def _minmax(values: Sequence[float], a: int, b: int) -> tuple[int, int] | None:
-    """Indexes of the minimum and maximum of values[a:b], NaN ignored; None if all NaN."""
-    part = values[a:b]
-    total = sum(part)
-    if total != total:  # some NaN: min/max would depend on where it sits
-        idx = [i for i in range(a, b) if values[i] == values[i]]
-        if not idx:
-            return None
-        lo = min(idx, key=values.__getitem__)
-        hi = max(idx, key=values.__getitem__)
-        return lo, hi
-    return a + part.index(min(part)), a + part.index(max(part))
-
-
-def downsample(
-    t: Sequence[float],
-    columns: list[Sequence[float]],
-    keep: list[tuple[float, float]],
-    buckets: int = BUCKETS,
-) -> tuple[list[float], list[list[float]]]:
-    """(x, columns) with min/max per time bucket outside ``keep`` and every point inside.
-
-    Each bucket gives two x positions (its first and last interval) and, per column, its
-    minimum and maximum placed in the order they occurred.
-    """
-    n = len(t)
-    if n == 0:
-        return [], [[] for _ in columns]
-    if n <= 2 * buckets:
-        return list(t), [list(c) for c in columns]
-    t0, width = t[0], max((t[-1] - t[0]) / buckets, 1e-9)
-    xs: list[float] = []
-    outs: list[list[float]] = [[] for _ in columns]
-    # Index ranges kept at full resolution, merged and in order.
-    spans: list[tuple[int, int]] = []
-    budget = FULL_RES_CAP
-    for lo, hi in keep:
-        a, b = bisect_left(t, lo), bisect_left(t, hi)
-        if b - a > budget:
-            continue
-        if spans and a <= spans[-1][1]:
-            a = spans[-1][0]
-            budget += spans[-1][1] - spans[-1][0]
-            spans.pop()
-        spans.append((a, b))
-        budget -= b - a
-    pos = 0
-    for a, b in [*spans, (n, n)]:
-        # Buckets over [pos, a), then every point of [a, b).
-        i = pos
-        while i < a:
-            k = math.floor((t[i] - t0) / width) + 1
-            j = min(a, max(i + 1, bisect_left(t, t0 + k * width, i, a)))
-            if j - i == 1:
-                xs.append(t[i])
-                for col, out in zip(columns, outs):
-                    out.append(col[i])
-            else:
-                xs.append(t[i])
-                xs.append(t[j - 1])
-                for col, out in zip(columns, outs):
-                    mm = _minmax(col, i, j)
-                    if mm is None:
-                        out.append(math.nan)
-                        out.append(math.nan)
-                    else:
-                        lo_i, hi_i = mm
-                        first, second = (lo_i, hi_i) if lo_i <= hi_i else (hi_i, lo_i)
-                        out.append(col[first])
-                        out.append(col[second])
-            i = j
-        xs.extend(t[a:b])
-        for col, out in zip(columns, outs):
-            out.extend(col[a:b])
-        pos = b
-    return xs, outs
 
 
 def _num_list(values: Sequence[float], digits: int) -> str:
@@ -125,23 +42,11 @@ def _num_list(values: Sequence[float], digits: int) -> str:
     return "[" + ",".join(parts) + "]"
 
 
-def _monotonic(t: array[float]) -> array[float]:
-    """Times that never go back: a chart's x axis must be sorted. A wall-clock step back
-    (NTP, a VM restored) holds the axis still until the clock catches up."""
-    out = array("d", t)
-    for i in range(1, len(out)):
-        if out[i] < out[i - 1]:
-            out[i] = out[i - 1]
-    return out
-
-
-def page_data(rec: dict[str, object], a: Analysis) -> str:
-    s = a.series
-    keep = [(sp.start - SPIKE_PAD_S, sp.end + SPIKE_PAD_S) for sp in a.spikes]
-    used_mib = array("d", (v / MIB for v in s.swap_used))
-    xs, cols = downsample(
-        _monotonic(s.time), [s.swap_in, s.swap_out, s.psi_some, s.psi_full, used_mib], keep
-    )
+def page_parts(rec: dict[str, object], a: Analysis) -> Iterator[str]:
+    """The page's data (a JSON object) in pieces, one column at a time: a long recording's
+    page is written without ever holding all of it as one string."""
+    xs, cols = a.chart.points()
+    cols[4] = array("d", (v / MIB for v in cols[4]))
     t0 = xs[0] if xs else 0.0
     spikes = []
     for sp, srec in zip(a.spikes, rec.get("spikes") or []):  # type: ignore[call-overload]
@@ -155,23 +60,25 @@ def page_data(rec: dict[str, object], a: Analysis) -> str:
                 "captured": capture_summary(srec.get("captured")),
             }
         )
-    head = '{"t0":' + repr(t0) + ',"points":' + str(len(xs)) + ',"intervals":' + str(len(s.time))
-    body = [
-        head,
-        '"x":' + _num_list([x - t0 for x in xs], 1),
-        '"swap_in":' + _num_list(cols[0], 1),
-        '"swap_out":' + _num_list(cols[1], 1),
-        '"psi_some":' + _num_list(cols[2], 2),
-        '"psi_full":' + _num_list(cols[3], 2),
-        '"swap_used_mib":' + _num_list(cols[4], 2),
-        '"spikes":' + json.dumps(spikes),
-        '"report":' + json.dumps(rec) + "}",
-    ]
-    # "</" inside a script element would end it early.
-    return ",\n".join(body).replace("</", "<\\/")
+    yield '{"t0":' + repr(t0) + ',"points":' + str(len(xs))
+    yield ',"intervals":' + str(a.chart.intervals) + ",\n"
+    yield '"x":' + _num_list(array("d", (x - t0 for x in xs)), 1) + ",\n"
+    del xs
+    for (name, digits), col in zip(
+        (("swap_in", 1), ("swap_out", 1), ("psi_some", 2), ("psi_full", 2), ("swap_used_mib", 2)),
+        cols,
+    ):
+        yield f'"{name}":' + _num_list(col, digits) + ",\n"
+    # "</" inside a script element would end it early (only JSON text can hold one).
+    yield ('"spikes":' + json.dumps(spikes)).replace("</", "<\\/") + ",\n"
+    yield ('"report":' + json.dumps(rec) + "}").replace("</", "<\\/")
 
 
-def render_html(rec: dict[str, object], a: Analysis) -> str:
+def page_data(rec: dict[str, object], a: Analysis) -> str:
+    return "".join(page_parts(rec, a))
+
+
+def _html_parts(rec: dict[str, object], a: Analysis) -> Iterator[str]:
     title = f"checkswap report: {rec.get('hostname') or '?'}, {local(rec.get('start'))}"
     html = TEMPLATE
     for key, value in (
@@ -179,10 +86,16 @@ def render_html(rec: dict[str, object], a: Analysis) -> str:
         ("@CSS@", _vendor("uPlot.min.css")),
         ("@LICENSE@", _vendor("LICENSE").replace("*/", "* /")),
         ("@UPLOT@", _vendor("uPlot.iife.min.js")),
-        ("@DATA@", page_data(rec, a)),
     ):
         html = html.replace(key, value, 1)
-    return html
+    before, after = html.split("@DATA@", 1)
+    yield before
+    yield from page_parts(rec, a)
+    yield after
+
+
+def render_html(rec: dict[str, object], a: Analysis) -> str:
+    return "".join(_html_parts(rec, a))
 
 
 def _escape(text: str) -> str:
@@ -195,10 +108,11 @@ def write_html(path: str, rec: dict[str, object], a: Analysis) -> None:
     from checkswap.errors import BadInput
 
     outfile.check_output(path, "--html")  # before rendering a week of samples
-    text = render_html(rec, a)
     try:
         # 0640: the page names the processes a trigger captured.
-        outfile.write(path, text.encode("utf-8"), "--html", 0o640)
+        with outfile.replacing(path, "--html", 0o640) as f:
+            for part in _html_parts(rec, a):
+                f.write(part.encode("utf-8"))
     except OSError as e:
         raise BadInput(f"--html {path}: cannot write ({e.strerror})") from None
 

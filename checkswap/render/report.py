@@ -143,8 +143,16 @@ def render_text(rec: Record, out: IO[str]) -> None:
                     f"gap         {local(g['start'])} to {local(g['end'])} "
                     f"({duration(g['duration_s'])} without samples)"
                 )
-            if len(gaps) > 20:
-                lines.append(f"gap         ... and {len(gaps) - 20} more (see --format json)")
+            # gap_periods lists the longest gaps only; "gaps" counts them all.
+            count = rec.get("gaps")
+            more = (count if isinstance(count, int) else len(gaps)) - min(len(gaps), 20)
+            if more > 0:
+                listed = len(gaps) - min(len(gaps), 20)
+                lines.append(
+                    f"gap         ... and {more} more ({listed} of them in --format json)"
+                    if listed < more
+                    else f"gap         ... and {more} more (see --format json)"
+                )
     events = rec.get("events")
     if isinstance(events, list):
         for e in events:
