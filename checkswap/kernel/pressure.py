@@ -73,6 +73,19 @@ def _parse_line(rest: str) -> PressureLine | None:
         return None
 
 
+def line_of(psi: Pressure | None, kind: str) -> PressureLine | None:
+    """The ``some`` or ``full`` line of a reading; None when there is no PSI or no such line."""
+    if psi is None:
+        return None
+    return psi.some if kind == "some" else psi.full
+
+
+def avg10(psi: Pressure | None, kind: str) -> float | None:
+    """The kernel's 10 s average (percent) of ``some`` or ``full``; None without PSI."""
+    line = line_of(psi, kind)
+    return None if line is None else line.avg10
+
+
 def parse_pressure(text: str) -> Pressure | None:
     some = full = None
     for line in text.split("\n"):
