@@ -235,3 +235,27 @@ def test_shared_token_parsers() -> None:
     assert key_value(status, "VmSwap:") == "8 kB"
     assert key_value(status, "Name:") == "cat"
     assert key_value(status, "VmRSS:") is None
+
+
+def test_sampler_sees_a_duplicate_line_at_the_same_line_count(tmp_path: os.PathLike[str]) -> None:
+    # Regression: the remembered-line-numbers parser only re-parsed when a remembered line
+    # moved or an absent name appeared, so a second pswpin line replacing an unknown one (same
+    # line count, a crafted bundle) kept the first value where line-by-line takes the last.
+    from checkswap.model.sample import Sampler
+
+    proc = os.path.join(tmp_path, "proc")
+    os.makedirs(proc)
+    vmstat_path = os.path.join(proc, "vmstat")
+    with open(os.path.join(proc, "meminfo"), "w") as f:
+        f.write("SwapTotal: 4 kB\nSwapFree: 4 kB\n")
+    texts = ["pswpin 1\nnr_free 2\npswpout 3\n", "pswpin 1\npswpin 9\npswpout 3\n"]
+    with open(vmstat_path, "w") as f:
+        f.write(texts[0])
+    sampler = Sampler(Root(str(tmp_path)))
+    try:
+        for text_ in texts:
+            with open(vmstat_path, "w") as f:
+                f.write(text_)
+            assert sampler.take().vmstat == parse_vmstat(text_)
+    finally:
+        sampler.close()

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import time
 
-from checkswap.fields import CSV_COLUMNS, FIELDS, flatten
+from checkswap.fields import (
+    CSV_COLUMNS,
+    TEXT_COLUMNS,
+    TEXT_ZSWAP_COLUMNS,
+    column,
+    flatten,
+    getter,
+    sample_record,
+)
 from checkswap.units import format_bytes
 
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
@@ -16,9 +24,8 @@ TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imp
 if TYPE_CHECKING:
     from typing import IO
 
-    from checkswap.model.rates import Tracker
+    from checkswap.model.rates import Interval, Tracker
 
-MIB = 1024 * 1024
 _AREA_KIND = {"zram": "zram: compressed RAM, no disk I/O"}
 Record = dict[str, object]
 
@@ -29,6 +36,10 @@ class Renderer:
     def header(self, rec: Record, wall: float) -> None: ...
     def sample(self, rec: Record, wall: float) -> None: ...
     def summary(self, rec: Record, tracker: Tracker) -> None: ...
+
+    def interval(self, iv: Interval, tracker: Tracker, page_size: int) -> None:
+        """One interval (after tracker.add): its record, unless a renderer needs less."""
+        self.sample(sample_record(iv, tracker, page_size), iv.end.wall)
 
 
 def _local(wall: float, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
@@ -54,22 +65,12 @@ class TextRenderer(Renderer):
     def __init__(self, out: IO[str], zswap: bool) -> None:
         self.out = out
         self.zswap = zswap
-        # (key, width, decimals, divisor): MiB columns divide bytes by 2**20.
-        cols: list[tuple[str, int, int, int]] = [
-            ("swap_in_per_s", 9, 0, 1),
-            ("swap_in_bytes_per_s", 9, 2, MIB),
-            ("swap_out_per_s", 9, 0, 1),
-            ("swap_out_bytes_per_s", 9, 2, MIB),
-            ("swap_used_bytes", 9, 1, MIB),
-            ("avg_5m.swap_in_per_s", 9, 1, 1),
-            ("avg_5m.swap_out_per_s", 9, 1, 1),
-            ("psi_some_pct", 6, 1, 1),
-            ("psi_full_pct", 6, 1, 1),
-            ("majflt_per_s", 8, 0, 1),
+        # Titles, widths and decimals are the registry's (fields.py); the columns are chosen
+        # once, so every line of a run has the same shape.
+        keys = TEXT_COLUMNS + (TEXT_ZSWAP_COLUMNS if zswap else ())
+        self.cols: list[tuple[str, int, int, int]] = [
+            (key, f.width, f.decimals, f.scale) for key in keys for f in (column(key)[1],)
         ]
-        if zswap:
-            cols += [("zswap_in_per_s", 9, 0, 1), ("zswap_out_per_s", 9, 0, 1)]
-        self.cols = cols
         # Precomputed for the per-line hot path: where each value lives and how it is printed.
         self._plan = [
             (
@@ -78,14 +79,13 @@ class TextRenderer(Renderer):
                 div,
                 " " + "-".rjust(w),
             )
-            for key, w, d, div in cols
+            for key, w, d, div in self.cols
         ]
-        self._line_format = "{}" + "".join(f" {{:{w}.{d}f}}" for _, w, d, _ in cols)
+        self._getters = [getter(key) for key, _, _, _ in self.cols]
+        self._line_format = "{}" + "".join(f" {{:{w}.{d}f}}" for _, w, d, _ in self.cols)
 
     def _title(self, key: str) -> str:
-        if key.startswith("avg_5m."):
-            return "5m " + FIELDS[key.split(".", 1)[1]].title
-        return FIELDS[key].title
+        return column(key)[0]
 
     def _write(self, line: str) -> None:
         self.out.write(line + "\n")
@@ -152,6 +152,23 @@ class TextRenderer(Renderer):
             else:
                 values.append(None)
                 whole = False
+        self._write(self._line(values, whole, rec.get("note")))
+
+    def interval(self, iv: Interval, tracker: Tracker, page_size: int) -> None:
+        # The hot path of a text run: only the printed columns are computed, straight from
+        # the interval, with no record in between (the JSON record costs as much again).
+        values: list[object] = [time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(iv.end.wall))]
+        whole = True
+        for get, (_, _, _, div, _) in zip(self._getters, self._plan):
+            value = get(iv, tracker, page_size)
+            if isinstance(value, (int, float)):
+                values.append(value / div if div != 1 else value)
+            else:
+                values.append(None)
+                whole = False
+        self._write(self._line(values, whole, "; ".join(iv.notes) if iv.notes else None))
+
+    def _line(self, values: list[object], whole: bool, note: object) -> str:
         if whole:
             line = self._line_format.format(*values)  # one call for the whole line
         else:
@@ -159,9 +176,9 @@ class TextRenderer(Renderer):
             for value, (_, _, fmt, _, missing) in zip(values[1:], self._plan):
                 parts.append(missing if value is None else fmt.format(value))
             line = "".join(parts)
-        if "note" in rec:
-            line += f"  # {rec['note']}"
-        self._write(line)
+        if note is not None:
+            line += f"  # {note}"
+        return line
 
     def summary(self, rec: Record, tracker: Tracker) -> None:
         start, end = tracker.first_wall, tracker.last_wall
