@@ -487,14 +487,57 @@ def getter(key: str) -> Getter:
     return makers[kind](arg)
 
 
-_SAMPLE_PLAN: list[tuple[str, Getter]] | None = None
+# How each source reads in the generated record builder (see _record_builder).
+_EXPRESSIONS = {
+    "time": "iso_utc(end.wall)",
+    "interval": "secs",
+    "delta": "d.get({arg!r})",
+    "rate": "(None if (x := d.get({arg!r})) is None else x / secs)",
+    "bytes_rate": "(None if (x := d.get({arg!r})) is None else x / secs * page_size)",
+    "page_size": "page_size",
+    "swap_used": "swap_used(mem)",
+    "meminfo": "mem.get({arg!r})",
+    "psi_avg10": "avg10(end.psi, {arg!r})",
+    "psi_pct": "iv.psi_{arg}_pct",
+}
+
+if TYPE_CHECKING:
+    RecordBuilder = Callable[[Interval, Tracker, int], dict[str, object]]
+
+_build_record: RecordBuilder | None = None
 
 
-def _sample_plan() -> list[tuple[str, Getter]]:
-    global _SAMPLE_PLAN
-    if _SAMPLE_PLAN is None:
-        _SAMPLE_PLAN = [(f.key, getter(f.key)) for f in SAMPLE_FIELDS]
-    return _SAMPLE_PLAN
+def _record_builder() -> RecordBuilder:
+    """The sample record's fields as one dict display, generated from the registry once.
+
+    A loop over per-field getters made every JSON and CSV tick ~15 % dearer than the
+    hand-written record it replaced; the generated function is that record, with the registry
+    still its only source (as namedtuple and dataclasses generate their methods).
+    """
+    global _build_record
+    if _build_record is None:
+        items = "".join(
+            f"        {f.key!r}: "
+            + _EXPRESSIONS[f.source.partition(":")[0]].format(arg=f.source.partition(":")[2])
+            + ",\n"
+            for f in SAMPLE_FIELDS
+        )
+        source = (
+            "def build(iv, tracker, page_size):\n"
+            "    end = iv.end\n"
+            "    d = iv.deltas\n"
+            "    secs = iv.interval_s\n"
+            "    mem = end.meminfo\n"
+            "    return {\n"
+            "        'type': 'sample',\n"
+            f"{items}"
+            "    }\n"
+        )
+        namespace = {"iso_utc": iso_utc, "swap_used": swap_used, "avg10": avg10}
+        exec(compile(source, "<checkswap.fields sample record>", "exec"), namespace)
+        _build_record = namespace["build"]  # type: ignore[assignment]
+    assert _build_record is not None
+    return _build_record
 
 
 _iso_cache: dict[float, str | None] = {}
@@ -523,9 +566,7 @@ def max_record(tracker: Tracker) -> dict[str, object]:
 
 def sample_record(iv: Interval, tracker: Tracker, page_size: int) -> dict[str, object]:
     """The JSON-lines ``sample`` object of the interface for one interval (after tracker.add)."""
-    rec: dict[str, object] = {"type": "sample"}
-    for key, get in _sample_plan():
-        rec[key] = get(iv, tracker, page_size)
+    rec = (_build_record or _record_builder())(iv, tracker, page_size)
     for key, (rin, rout), covered in tracker.averages():
         rec[key] = {"swap_in_per_s": rin, "swap_out_per_s": rout, "covered_s": covered}
     rec["max"] = max_record(tracker)

@@ -62,29 +62,43 @@ class WantedLines:
     """``name_value_lines`` for a fixed set of names, found by one compiled regex.
 
     The hot path of every tick: /proc/vmstat has ~190 lines of which checkswap wants 13, and
-    splitting them all into strings cost more than the rest of the parse. The pattern anchors
+    splitting them all into strings cost more than the rest of the tick. The pattern anchors
     each name at a line start and right before the separator, so it finds exactly the lines
-    ``name_value_lines`` keeps (a name that is absent simply does not match; no per-name search),
-    and the same ``value`` function decides what a matched line is worth.
+    ``name_value_lines`` keeps (an absent name simply does not match: no per-name search), and
+    captures the value when the line has the kernel's own shape (blanks, digits, ``unit``, end
+    of line). When every found line has that shape, one dict comprehension is the whole parse
+    and gives what line by line gives, order and duplicates included; any other line sends the
+    text to ``name_value_lines``, which decides what it is worth.
     """
 
-    __slots__ = ("_findall", "_value")
+    __slots__ = ("_findall", "_scale", "_sep", "_value", "_wanted")
 
-    def __init__(self, names: Collection[str], sep: str, value: Callable[[str], int | None]):
+    def __init__(
+        self,
+        names: Collection[str],
+        sep: str,
+        value: Callable[[str], int | None],
+        unit: str = "",
+        scale: int = 1,
+    ) -> None:
         # Longest first is not needed for correctness (the separator must follow the name), but
         # it spares a backtrack for names that prefix others (swap_ra, swap_ra_hit).
         alts = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-        self._findall = re.compile(f"\n({alts}){re.escape(sep)}([^\n]*)").findall
+        self._findall = re.compile(
+            f"\n({alts}){re.escape(sep)}(?: *([0-9]+){re.escape(unit)}(?=\n))?"
+        ).findall
+        self._wanted = frozenset(names)
+        self._sep = sep
         self._value = value
+        self._scale = scale
 
     def __call__(self, text: str) -> dict[str, int]:
-        value = self._value
-        out: dict[str, int] = {}
-        for name, rest in self._findall("\n" + text):
-            v = value(rest)
-            if v is not None:
-                out[name] = v
-        return out
+        scale = self._scale
+        try:
+            # int("") for a line of another shape: the careful parse below takes over.
+            return {name: int(digits) * scale for name, digits in self._findall(f"\n{text}\n")}
+        except ValueError:
+            return name_value_lines(text, self._sep, self._value, self._wanted)
 
 
 def key_value(text: str, key: str) -> str | None:

@@ -35,7 +35,7 @@ FIELDS = (
 _WANTED = frozenset(FIELDS)
 
 
-_parse_wanted = WantedLines(FIELDS, ":", kb_value)
+_parse_wanted = WantedLines(FIELDS, ":", kb_value, " kB", 1024)
 
 
 def parse_meminfo(text: str, wanted: frozenset[str] | None = _WANTED) -> dict[str, int]:

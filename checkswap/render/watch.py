@@ -7,6 +7,7 @@ interval, header and summary lines starting with ``#``, so ``grep -v '^#'`` leav
 from __future__ import annotations
 
 import time
+from math import copysign
 
 from checkswap.fields import (
     CSV_COLUMNS,
@@ -55,6 +56,15 @@ def _thousands(n: object) -> str:
     return f"{n:,}" if isinstance(n, int) else "-"
 
 
+class _Cell:
+    __slots__ = ("sign", "text", "value")
+
+    def __init__(self) -> None:
+        self.value: float | None = None
+        self.text = ""
+        self.sign = 1.0
+
+
 class TextRenderer(Renderer):
     """One line per interval in fixed-width columns.
 
@@ -81,7 +91,15 @@ class TextRenderer(Renderer):
             )
             for key, w, d, div in self.cols
         ]
-        self._getters = [getter(key) for key, _, _, _ in self.cols]
+        # Per column: the getter and the last value printed with its text and sign. On a
+        # quiet machine most cells repeat from tick to tick, and formatting floats was the
+        # dearest part of a 1 Hz tick.
+        self._cells = [
+            (getter(key), fmt, div, missing, _Cell())
+            for (key, *_), (_, _, fmt, div, missing) in zip(self.cols, self._plan)
+        ]
+        self._minute: int | None = None
+        self._minute_text = ""
         self._line_format = "{}" + "".join(f" {{:{w}.{d}f}}" for _, w, d, _ in self.cols)
 
     def _title(self, key: str) -> str:
@@ -157,16 +175,39 @@ class TextRenderer(Renderer):
     def interval(self, iv: Interval, tracker: Tracker, page_size: int) -> None:
         # The hot path of a text run: only the printed columns are computed, straight from
         # the interval, with no record in between (the JSON record costs as much again).
-        values: list[object] = [time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(iv.end.wall))]
-        whole = True
-        for get, (_, _, _, div, _) in zip(self._getters, self._plan):
+        parts = [self._clock(iv.end.wall)]
+        for get, fmt, div, missing, cell in self._cells:
             value = get(iv, tracker, page_size)
-            if isinstance(value, (int, float)):
-                values.append(value / div if div != 1 else value)
-            else:
-                values.append(None)
-                whole = False
-        self._write(self._line(values, whole, "; ".join(iv.notes) if iv.notes else None))
+            if not isinstance(value, (int, float)):
+                parts.append(missing)
+                continue
+            if div != 1:
+                value = value / div
+            # -0.0 == 0.0 but prints "-0": the sign is part of what a cell remembers.
+            if value != cell.value or (value == 0 and copysign(1.0, value) != cell.sign):
+                cell.value, cell.text, cell.sign = value, fmt.format(value), copysign(1.0, value)
+            parts.append(cell.text)
+        if iv.notes:
+            parts.append("  # " + "; ".join(iv.notes))
+        self._write("".join(parts))
+
+    def _clock(self, wall: float) -> str:
+        """``%Y-%m-%d %H:%M:%S`` in local time, as strftime gives it, for one tick's time.
+
+        Time zone offsets are whole minutes and change only at a minute's start, so the date and
+        minute are formatted once a minute and the seconds appended (checked against localtime
+        when the minute is formatted; an offset with seconds falls back to strftime each time).
+        """
+        sec = int(wall // 1)  # time.localtime floors, too
+        minute = sec // 60
+        if minute != self._minute:
+            tm = time.localtime(sec)
+            if tm.tm_sec != sec % 60:
+                self._minute = None
+                return time.strftime("%Y-%m-%d %H:%M:%S", tm)
+            self._minute = minute
+            self._minute_text = time.strftime("%Y-%m-%d %H:%M:", tm)
+        return f"{self._minute_text}{sec % 60:02d}"
 
     def _line(self, values: list[object], whole: bool, note: object) -> str:
         if whole:
