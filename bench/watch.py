@@ -49,6 +49,10 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=20)
     args = ap.parse_args()
 
+    # Ratios hold under load (the processes share the window), absolute figures do not: say
+    # how busy the machine was.
+    with open("/proc/loadavg") as f:
+        print(f"# load average {' '.join(f.read().split()[:3])} on {os.cpu_count()} CPUs")
     print(f"# 1. CPU per 1 Hz sample, measured side by side over {args.seconds:.0f} s")
     procs = {"checkswap watch -i 1": spawn([*checkswap_cmd(), "watch", "-i", "1"])}
     if shutil.which("vmstat"):

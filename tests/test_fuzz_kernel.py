@@ -1,6 +1,6 @@
 """Fuzz tests of every kernel-file parser: perturbed real text never raises anything but the
-project's own errors, and the per-tick indexed parsers agree with the plain ones across
-successive reads whose layout changes between them."""
+project's own errors, and the per-tick parsers (one regex for the wanted names) keep exactly the
+lines the plain line-by-line parser keeps."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ from checkswap.kernel import (
     vmstat,
     zswap,
 )
-from checkswap.kernel.lines import IndexedParser
 
 VMSTAT = fixture_text("linux-6.18-swapping", "proc", "vmstat")
 MEMINFO = fixture_text("linux-6.18-swapping", "proc", "meminfo")
@@ -68,31 +67,39 @@ def test_meminfo(text: str) -> None:
     assert isinstance(out, dict) and all(type(v) is int for v in out.values())
 
 
-@fuzz("indexed vmstat == plain vmstat over successive reads")
+def _plain(full, text: str, wanted: frozenset[str]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    return {k: v for k, v in full(text, None).items() if k in wanted}
+
+
+@fuzz("wanted vmstat == plain vmstat restricted to the wanted names")
 @given(st.lists(perturbed(VMSTAT), min_size=1, max_size=4))
-def test_indexed_vmstat_agrees(texts: list[str]) -> None:
-    fast = IndexedParser(vmstat.parse_vmstat, " ", kb_to_bytes=False, wanted=vmstat._WANTED)
+def test_wanted_vmstat_agrees(texts: list[str]) -> None:
     for text in [VMSTAT, *texts, VMSTAT]:
-        assert fast(text) == vmstat.parse_vmstat(text)
+        assert vmstat.parse_vmstat(text) == _plain(vmstat.parse_vmstat, text, vmstat._WANTED)
 
 
-@fuzz("indexed meminfo == plain meminfo over successive reads")
+@fuzz("wanted meminfo == plain meminfo restricted to the wanted names")
 @given(st.lists(perturbed(MEMINFO), min_size=1, max_size=4))
 @example([MEMINFO.replace("MemTotal:", "MemTotal: x", 1)])
-def test_indexed_meminfo_agrees(texts: list[str]) -> None:
-    fast = IndexedParser(meminfo.parse_meminfo, ":", kb_to_bytes=True, wanted=meminfo._WANTED)
+def test_wanted_meminfo_agrees(texts: list[str]) -> None:
     for text in [MEMINFO, *texts, MEMINFO]:
-        assert fast(text) == meminfo.parse_meminfo(text)
+        assert meminfo.parse_meminfo(text) == _plain(meminfo.parse_meminfo, text, meminfo._WANTED)
 
 
-def test_indexed_sees_a_field_that_appears_at_the_same_line_count() -> None:
-    # Same number of lines, a wanted field malformed in the first read and valid in the second,
-    # or an unknown line replaced by a wanted one: the remembered layout does not cover them.
-    fast = IndexedParser(vmstat.parse_vmstat, " ", kb_to_bytes=False, wanted=vmstat._WANTED)
-    assert fast("pswpin x\npswpout 2\n") == {"pswpout": 2}
-    assert fast("pswpin 1\npswpout 2\n") == {"pswpin": 1, "pswpout": 2}
-    assert fast("nr_free 7\npswpout 3\n") == {"pswpout": 3}
-    assert fast("zswpin 9\npswpout 3\n") == {"zswpin": 9, "pswpout": 3}
+def test_wanted_lines_at_file_edges_and_prefixed_names() -> None:
+    # The first line has no newline before it; swap_ra prefixes swap_ra_hit; a malformed line
+    # of a wanted name is skipped, and a later good duplicate wins, as line by line.
+    assert vmstat.parse_vmstat("pswpin 1\nswap_ra_hit 4\nswap_ra 3") == {
+        "pswpin": 1,
+        "swap_ra_hit": 4,
+        "swap_ra": 3,
+    }
+    assert vmstat.parse_vmstat("pswpin x\npswpout 2\npswpin 5\n") == {"pswpout": 2, "pswpin": 5}
+    assert vmstat.parse_vmstat("pswpinx 1\nxpswpin 2\n pswpin 3\n") == {}
+    assert meminfo.parse_meminfo("Zswapped: 2 kB\nZswap: 1 kB\n") == {
+        "Zswapped": 2048,
+        "Zswap": 1024,
+    }
 
 
 def _kernel_escape(name: str) -> str:

@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from checkswap.kernel import meminfo, vmstat
 from checkswap.kernel.meminfo import parse_meminfo
 from checkswap.kernel.pressure import Pressure, PressureLine, parse_pressure, read_pressure
 from checkswap.kernel.swaps import SwapArea, parse_swaps, unescape
@@ -194,27 +195,67 @@ def test_pressure_other_errors_propagate() -> None:
 
 
 @pytest.mark.parametrize(
-    ("case", "rel", "full", "sep", "kb"),
+    ("case", "rel", "parse", "wanted"),
     [
-        ("linux-6.18-swapping", "proc/vmstat", parse_vmstat, " ", False),
-        ("linux-4.19-no-psi", "proc/vmstat", parse_vmstat, " ", False),
-        ("linux-6.18-swapping", "proc/meminfo", parse_meminfo, ":", True),
-        ("linux-4.19-no-psi", "proc/meminfo", parse_meminfo, ":", True),
+        ("linux-6.18-swapping", "proc/vmstat", parse_vmstat, vmstat._WANTED),
+        ("linux-4.19-no-psi", "proc/vmstat", parse_vmstat, vmstat._WANTED),
+        ("linux-6.18-swapping", "proc/meminfo", parse_meminfo, meminfo._WANTED),
+        ("linux-4.19-no-psi", "proc/meminfo", parse_meminfo, meminfo._WANTED),
     ],
 )
-def test_indexed_parser_equals_full_parser(case: str, rel: str, full, sep: str, kb: bool) -> None:  # type: ignore[no-untyped-def]
-    from checkswap.kernel.lines import IndexedParser
+def test_wanted_parser_equals_line_by_line(case: str, rel: str, parse, wanted) -> None:  # type: ignore[no-untyped-def]
+    def plain(t: str) -> dict[str, int]:
+        return {k: v for k, v in parse(t, None).items() if k in wanted}
 
-    fast = IndexedParser(full, sep, kb_to_bytes=kb)
     first = text(case, rel)
-    assert fast(first) == full(first)
-    assert fast(first) == full(first)  # second read: from the remembered layout
-    # Values change length between ticks; the layout still holds.
+    assert parse(first) == plain(first)
     grown = first.replace(" 0\n", " 123456789\n").replace("  0 kB\n", "  987654321 kB\n")
-    assert fast(grown) == full(grown)
-    # Another kernel's file (a different root, a bundle): the full parser takes over.
-    other = text("linux-4.19-no-psi" if case != "linux-4.19-no-psi" else "linux-6.18-swapping", rel)
-    assert fast(other) == full(other)
-    # A field whose line turned to garbage is dropped, exactly as the full parser drops it.
+    assert parse(grown) == plain(grown)
+    # A field whose line turned to garbage is dropped, exactly as line by line.
     broken = first.replace("pswpin ", "pswpin x", 1).replace("SwapFree:", "SwapFree: x", 1)
-    assert fast(broken) == full(broken)
+    assert parse(broken) == plain(broken)
+
+
+def test_avg10_of_each_kind_and_of_no_psi() -> None:
+    from checkswap.kernel.pressure import avg10
+
+    psi = Pressure(PressureLine(1.5, 0.0, 0.0, 10), None)
+    assert avg10(psi, "some") == 1.5
+    assert avg10(psi, "full") is None  # a kernel without the full line
+    assert avg10(None, "some") is None and avg10(None, "full") is None
+
+
+def test_shared_token_parsers() -> None:
+    from checkswap.kernel._text import kb_value, key_value
+
+    assert kb_value("   247124 kB") == 247124 * 1024
+    assert kb_value(" 12") == 12  # HugePages_Total: a count, not a size
+    assert kb_value(" x kB") is None and kb_value("") is None
+    status = "Name:\tcat\nVmSwap:\t  8 kB\n"
+    assert key_value(status, "VmSwap:") == "8 kB"
+    assert key_value(status, "Name:") == "cat"
+    assert key_value(status, "VmRSS:") is None
+
+
+def test_sampler_sees_a_duplicate_line_at_the_same_line_count(tmp_path: os.PathLike[str]) -> None:
+    # Regression: the remembered-line-numbers parser only re-parsed when a remembered line
+    # moved or an absent name appeared, so a second pswpin line replacing an unknown one (same
+    # line count, a crafted bundle) kept the first value where line-by-line takes the last.
+    from checkswap.model.sample import Sampler
+
+    proc = os.path.join(tmp_path, "proc")
+    os.makedirs(proc)
+    vmstat_path = os.path.join(proc, "vmstat")
+    with open(os.path.join(proc, "meminfo"), "w") as f:
+        f.write("SwapTotal: 4 kB\nSwapFree: 4 kB\n")
+    texts = ["pswpin 1\nnr_free 2\npswpout 3\n", "pswpin 1\npswpin 9\npswpout 3\n"]
+    with open(vmstat_path, "w") as f:
+        f.write(texts[0])
+    sampler = Sampler(Root(str(tmp_path)))
+    try:
+        for text_ in texts:
+            with open(vmstat_path, "w") as f:
+                f.write(text_)
+            assert sampler.take().vmstat == parse_vmstat(text_)
+    finally:
+        sampler.close()

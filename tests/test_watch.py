@@ -470,3 +470,55 @@ def test_zram_area_is_named_as_such(live_tree: str) -> None:
     _, text, _ = run(["-n", "1", "-i", "0.01", "--root", live_tree])
     assert "/dev/zram1 (zram: compressed RAM, no disk I/O, 4.0 GiB)" in text
     assert "/swapfile (file, 1024.0 MiB)" in text
+
+
+def test_text_clock_equals_strftime_across_minutes_and_dst(monkeypatch: pytest.MonkeyPatch) -> None:
+    from checkswap.render.watch import TextRenderer
+
+    # Europe/Berlin leaves summer time at 2026-10-25 01:00 UTC; Kathmandu is +05:45.
+    for tz in ("Europe/Berlin", "Asia/Kathmandu", "UTC"):
+        monkeypatch.setenv("TZ", tz)
+        time.tzset()
+        r = TextRenderer(io.StringIO(), zswap=False)
+        for wall in [1792890000 + i * 7.3 for i in range(1200)] + [59.99, 60.0, 1e9 + 0.5]:
+            expected = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(wall))
+            assert r._clock(wall) == expected, (tz, wall)
+    monkeypatch.delenv("TZ")
+    time.tzset()
+
+
+def test_text_interval_line_equals_the_record_line() -> None:
+    """The record-free text path prints what the record path prints, tick after tick, with
+    remembered cells changing, repeating, missing and signed zero."""
+    from checkswap.fields import sample_record
+    from checkswap.model.rates import Interval, Tracker
+    from checkswap.model.sample import Sample
+    from checkswap.render.watch import TextRenderer
+
+    fast_out, slow_out = io.StringIO(), io.StringIO()
+    fast, slow = TextRenderer(fast_out, zswap=True), TextRenderer(slow_out, zswap=True)
+    tracker = Tracker()
+    mem = {"SwapTotal": 8 << 20, "SwapFree": 4 << 20}
+    counts = [0, 0, 5, 5, 5, 100, 100, 3, 3]  # 3: backwards, no rate and a note
+    prev = Sample(0.0, 1792890000.0, {"pswpin": 0, "pswpout": 0, "zswpin": 0}, mem, None)
+    for i, n in enumerate(counts, 1):
+        vm = {"pswpin": n, "pswpout": n // 2, "pgmajfault": n}
+        if i % 3:
+            vm["zswpin"] = n  # present on some ticks only: a missing cell in between
+        cur = Sample(float(i), 1792890000.0 + i, vm, mem, None)
+        iv = Interval(prev, cur)
+        tracker.add(iv)
+        fast.interval(iv, tracker, 4096)
+        slow.sample(sample_record(iv, tracker, 4096), cur.wall)
+        prev = cur
+    assert fast_out.getvalue() == slow_out.getvalue()
+    # A cell that printed 0 must not stand in for -0.0, which prints "-0".
+    out = io.StringIO()
+    r = TextRenderer(out, zswap=False)
+    values = iter([0.0, -0.0, -0.0, 0.0])
+    _, fmt, div, missing, cell = r._cells[0]
+    r._cells[0] = (lambda *_: next(values), fmt, div, missing, cell)
+    for _ in range(4):
+        r.interval(iv, tracker, 4096)
+    firsts = [line.split()[2] for line in out.getvalue().splitlines()]
+    assert firsts == ["0", "-0", "-0", "0"]

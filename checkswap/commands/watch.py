@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from checkswap import __version__
 from checkswap.errors import BadInput
-from checkswap.fields import sample_record, summary_record
+from checkswap.fields import summary_record
 from checkswap.kernel.meminfo import swap_used
 from checkswap.kernel.swaps import read_swaps
 from checkswap.model.rates import Interval, Tracker
@@ -151,7 +151,7 @@ def stream(root: Root, samples: Iterable[Sample], fmt: str, env: Env, interval: 
         for cur in it:
             iv = Interval(prev, cur)
             tracker.add(iv)
-            renderer.sample(sample_record(iv, tracker, page_size), cur.wall)
+            renderer.interval(iv, tracker, page_size)
             prev = cur
     finally:
         # Also on Ctrl-C and SIGTERM (raised as KeyboardInterrupt): the run's summary is the

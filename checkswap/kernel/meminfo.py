@@ -14,6 +14,8 @@ without a unit (HugePages_Total) are plain counts.
 
 from __future__ import annotations
 
+from checkswap.kernel._text import WantedLines, kb_value, name_value_lines
+
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
 
 if TYPE_CHECKING:
@@ -33,22 +35,14 @@ FIELDS = (
 _WANTED = frozenset(FIELDS)
 
 
+_parse_wanted = WantedLines(FIELDS, ":", kb_value, " kB", 1024)
+
+
 def parse_meminfo(text: str, wanted: frozenset[str] | None = _WANTED) -> dict[str, int]:
     """Fields by name, kB converted to bytes. Malformed lines are skipped."""
-    out: dict[str, int] = {}
-    for line in text.split("\n"):
-        name, sep, rest = line.partition(":")
-        if not sep or (wanted is not None and name not in wanted):
-            continue
-        parts = rest.split()
-        try:
-            value = int(parts[0])
-        except (IndexError, ValueError):
-            continue
-        if len(parts) > 1 and parts[1] == "kB":
-            value *= 1024
-        out[name] = value
-    return out
+    if wanted is _WANTED:
+        return _parse_wanted(text)  # every tick: one regex instead of ~55 split lines
+    return name_value_lines(text, ":", kb_value, wanted)
 
 
 def read_meminfo(root: Root, wanted: frozenset[str] | None = _WANTED) -> dict[str, int]:

@@ -12,6 +12,7 @@ with CONFIG_PSI_DEFAULT_DISABLED and not booted with psi=1): both are "no PSI", 
 from __future__ import annotations
 
 import errno
+import re
 from collections import namedtuple
 
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
@@ -73,7 +74,32 @@ def _parse_line(rest: str) -> PressureLine | None:
         return None
 
 
+def line_of(psi: Pressure | None, kind: str) -> PressureLine | None:
+    """The ``some`` or ``full`` line of a reading; None when there is no PSI or no such line."""
+    if psi is None:
+        return None
+    return psi.some if kind == "some" else psi.full
+
+
+def avg10(psi: Pressure | None, kind: str) -> float | None:
+    """The kernel's 10 s average (percent) of ``some`` or ``full``; None without PSI."""
+    line = line_of(psi, kind)
+    return None if line is None else line.avg10
+
+
+_AVG = r"avg10=([0-9]+\.[0-9]+) avg60=([0-9]+\.[0-9]+) avg300=([0-9]+\.[0-9]+) total=([0-9]+)\n"
+# The whole file as every kernel since 4.20 prints it: one match instead of a parse per line.
+_KERNEL_SHAPE = re.compile(f"some {_AVG}full {_AVG}").fullmatch
+
+
 def parse_pressure(text: str) -> Pressure | None:
+    m = _KERNEL_SHAPE(text)
+    if m is not None:
+        a, b, c, d, e, f, g, h = m.groups()
+        return Pressure(
+            PressureLine(float(a), float(b), float(c), int(d)),
+            PressureLine(float(e), float(f), float(g), int(h)),
+        )
     some = full = None
     for line in text.split("\n"):
         kind, _, rest = line.partition(" ")

@@ -14,8 +14,10 @@ otherwise; LXCFS containers show a synthetic ``none virtual`` line.
 
 from __future__ import annotations
 
-import re
 from collections import namedtuple
+
+from checkswap.kernel._text import blank_fields as fields
+from checkswap.kernel._text import unescape
 
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
 
@@ -24,8 +26,9 @@ if TYPE_CHECKING:
 
     from checkswap.source.root import Root
 
-_OCTAL = re.compile(r"\\([0-7]{3})")
-
+# unescape and fields are the shared seq_file parsers (_text.py), named here as mountinfo and
+# fstab have always imported them.
+__all__ = ["SwapArea", "fields", "parse_swaps", "read_swaps", "unescape"]
 
 if TYPE_CHECKING:
 
@@ -38,17 +41,6 @@ if TYPE_CHECKING:
 
 else:
     SwapArea = namedtuple("SwapArea", "name type size_bytes used_bytes priority")
-
-
-def unescape(name: str) -> str:
-    """Decode the kernel's ``\\NNN`` octal escapes (seq_file_path with " \\t\\n\\\\")."""
-    return _OCTAL.sub(lambda m: chr(int(m.group(1), 8)), name)
-
-
-def fields(line: str) -> list[str]:
-    """A line split on blanks only: the kernel escapes nothing else, so a name may hold a form
-    feed or U+2028, which str.split() would also split on (lines end at "\\n" alone, too)."""
-    return [f for f in line.replace("\t", " ").split(" ") if f]
 
 
 def parse_swaps(text: str) -> list[SwapArea]:

@@ -9,25 +9,12 @@ from __future__ import annotations
 
 from collections import deque
 
+from checkswap.kernel.vmstat import RATED as RATE_COUNTERS
+
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
 
 if TYPE_CHECKING:
     from checkswap.model.sample import Sample
-
-# vmstat counters whose per-interval deltas checkswap reports.
-RATE_COUNTERS = (
-    "pswpin",
-    "pswpout",
-    "pgmajfault",
-    "zswpin",
-    "zswpout",
-    "zswpwb",
-    "swpin_zero",
-    "swpout_zero",
-    "workingset_refault_anon",
-    "pgpgin",
-    "pgpgout",
-)
 
 WINDOWS = (("avg_1m", 60.0), ("avg_5m", 300.0), ("avg_15m", 900.0))
 

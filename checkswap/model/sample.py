@@ -7,11 +7,10 @@ recorder stores these raw values, and replay feeds them back through the same ra
 from __future__ import annotations
 
 from checkswap.errors import KernelFileError
-from checkswap.kernel.lines import IndexedParser
-from checkswap.kernel.meminfo import FIELDS, parse_meminfo
+from checkswap.kernel.meminfo import parse_meminfo
 from checkswap.kernel.pressure import PATH as PSI_PATH
 from checkswap.kernel.pressure import Pressure, read_pressure_file
-from checkswap.kernel.vmstat import COUNTERS, parse_vmstat
+from checkswap.kernel.vmstat import parse_vmstat
 
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
 
@@ -55,12 +54,6 @@ class Sampler:
         self._vmstat = self._open("proc/vmstat", required=True)
         self._meminfo = self._open("proc/meminfo", required=True)
         self._psi = self._open(PSI_PATH, required=False)
-        self._parse_vmstat = IndexedParser(
-            parse_vmstat, " ", kb_to_bytes=False, wanted=frozenset(COUNTERS)
-        )
-        self._parse_meminfo = IndexedParser(
-            parse_meminfo, ":", kb_to_bytes=True, wanted=frozenset(FIELDS)
-        )
 
     def _open(self, rel: str, required: bool) -> PreadFile | None:
         try:
@@ -78,7 +71,7 @@ class Sampler:
             psi = read_pressure_file(self._psi)
         except OSError as e:
             raise KernelFileError(self.root.join(PSI_PATH), e.strerror or str(e)) from None
-        return Sample(mono, wall, self._parse_vmstat(vm), self._parse_meminfo(mem), psi)
+        return Sample(mono, wall, parse_vmstat(vm), parse_meminfo(mem), psi)
 
     @staticmethod
     def _read(f: PreadFile | None) -> str:

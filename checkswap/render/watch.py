@@ -7,8 +7,17 @@ interval, header and summary lines starting with ``#``, so ``grep -v '^#'`` leav
 from __future__ import annotations
 
 import time
+from math import copysign
 
-from checkswap.fields import CSV_COLUMNS, FIELDS, flatten
+from checkswap.fields import (
+    CSV_COLUMNS,
+    TEXT_COLUMNS,
+    TEXT_ZSWAP_COLUMNS,
+    column,
+    flatten,
+    getter,
+    sample_record,
+)
 from checkswap.units import format_bytes
 
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
@@ -16,9 +25,8 @@ TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imp
 if TYPE_CHECKING:
     from typing import IO
 
-    from checkswap.model.rates import Tracker
+    from checkswap.model.rates import Interval, Tracker
 
-MIB = 1024 * 1024
 _AREA_KIND = {"zram": "zram: compressed RAM, no disk I/O"}
 Record = dict[str, object]
 
@@ -29,6 +37,10 @@ class Renderer:
     def header(self, rec: Record, wall: float) -> None: ...
     def sample(self, rec: Record, wall: float) -> None: ...
     def summary(self, rec: Record, tracker: Tracker) -> None: ...
+
+    def interval(self, iv: Interval, tracker: Tracker, page_size: int) -> None:
+        """One interval (after tracker.add): its record, unless a renderer needs less."""
+        self.sample(sample_record(iv, tracker, page_size), iv.end.wall)
 
 
 def _local(wall: float, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
@@ -44,6 +56,15 @@ def _thousands(n: object) -> str:
     return f"{n:,}" if isinstance(n, int) else "-"
 
 
+class _Cell:
+    __slots__ = ("sign", "text", "value")
+
+    def __init__(self) -> None:
+        self.value: float | None = None
+        self.text = ""
+        self.sign = 1.0
+
+
 class TextRenderer(Renderer):
     """One line per interval in fixed-width columns.
 
@@ -54,22 +75,12 @@ class TextRenderer(Renderer):
     def __init__(self, out: IO[str], zswap: bool) -> None:
         self.out = out
         self.zswap = zswap
-        # (key, width, decimals, divisor): MiB columns divide bytes by 2**20.
-        cols: list[tuple[str, int, int, int]] = [
-            ("swap_in_per_s", 9, 0, 1),
-            ("swap_in_bytes_per_s", 9, 2, MIB),
-            ("swap_out_per_s", 9, 0, 1),
-            ("swap_out_bytes_per_s", 9, 2, MIB),
-            ("swap_used_bytes", 9, 1, MIB),
-            ("avg_5m.swap_in_per_s", 9, 1, 1),
-            ("avg_5m.swap_out_per_s", 9, 1, 1),
-            ("psi_some_pct", 6, 1, 1),
-            ("psi_full_pct", 6, 1, 1),
-            ("majflt_per_s", 8, 0, 1),
+        # Titles, widths and decimals are the registry's (fields.py); the columns are chosen
+        # once, so every line of a run has the same shape.
+        keys = TEXT_COLUMNS + (TEXT_ZSWAP_COLUMNS if zswap else ())
+        self.cols: list[tuple[str, int, int, int]] = [
+            (key, f.width, f.decimals, f.scale) for key in keys for f in (column(key)[1],)
         ]
-        if zswap:
-            cols += [("zswap_in_per_s", 9, 0, 1), ("zswap_out_per_s", 9, 0, 1)]
-        self.cols = cols
         # Precomputed for the per-line hot path: where each value lives and how it is printed.
         self._plan = [
             (
@@ -78,14 +89,21 @@ class TextRenderer(Renderer):
                 div,
                 " " + "-".rjust(w),
             )
-            for key, w, d, div in cols
+            for key, w, d, div in self.cols
         ]
-        self._line_format = "{}" + "".join(f" {{:{w}.{d}f}}" for _, w, d, _ in cols)
+        # Per column: the getter and the last value printed with its text and sign. On a
+        # quiet machine most cells repeat from tick to tick, and formatting floats was the
+        # dearest part of a 1 Hz tick.
+        self._cells = [
+            (getter(key), fmt, div, missing, _Cell())
+            for (key, *_), (_, _, fmt, div, missing) in zip(self.cols, self._plan)
+        ]
+        self._minute: int | None = None
+        self._minute_text = ""
+        self._line_format = "{}" + "".join(f" {{:{w}.{d}f}}" for _, w, d, _ in self.cols)
 
     def _title(self, key: str) -> str:
-        if key.startswith("avg_5m."):
-            return "5m " + FIELDS[key.split(".", 1)[1]].title
-        return FIELDS[key].title
+        return column(key)[0]
 
     def _write(self, line: str) -> None:
         self.out.write(line + "\n")
@@ -152,6 +170,46 @@ class TextRenderer(Renderer):
             else:
                 values.append(None)
                 whole = False
+        self._write(self._line(values, whole, rec.get("note")))
+
+    def interval(self, iv: Interval, tracker: Tracker, page_size: int) -> None:
+        # The hot path of a text run: only the printed columns are computed, straight from
+        # the interval, with no record in between (the JSON record costs as much again).
+        parts = [self._clock(iv.end.wall)]
+        for get, fmt, div, missing, cell in self._cells:
+            value = get(iv, tracker, page_size)
+            if not isinstance(value, (int, float)):
+                parts.append(missing)
+                continue
+            if div != 1:
+                value = value / div
+            # -0.0 == 0.0 but prints "-0": the sign is part of what a cell remembers.
+            if value != cell.value or (value == 0 and copysign(1.0, value) != cell.sign):
+                cell.value, cell.text, cell.sign = value, fmt.format(value), copysign(1.0, value)
+            parts.append(cell.text)
+        if iv.notes:
+            parts.append("  # " + "; ".join(iv.notes))
+        self._write("".join(parts))
+
+    def _clock(self, wall: float) -> str:
+        """``%Y-%m-%d %H:%M:%S`` in local time, as strftime gives it, for one tick's time.
+
+        Time zone offsets are whole minutes and change only at a minute's start, so the date and
+        minute are formatted once a minute and the seconds appended (checked against localtime
+        when the minute is formatted; an offset with seconds falls back to strftime each time).
+        """
+        sec = int(wall // 1)  # time.localtime floors, too
+        minute = sec // 60
+        if minute != self._minute:
+            tm = time.localtime(sec)
+            if tm.tm_sec != sec % 60:
+                self._minute = None
+                return time.strftime("%Y-%m-%d %H:%M:%S", tm)
+            self._minute = minute
+            self._minute_text = time.strftime("%Y-%m-%d %H:%M:", tm)
+        return f"{self._minute_text}{sec % 60:02d}"
+
+    def _line(self, values: list[object], whole: bool, note: object) -> str:
         if whole:
             line = self._line_format.format(*values)  # one call for the whole line
         else:
@@ -159,9 +217,9 @@ class TextRenderer(Renderer):
             for value, (_, _, fmt, _, missing) in zip(values[1:], self._plan):
                 parts.append(missing if value is None else fmt.format(value))
             line = "".join(parts)
-        if "note" in rec:
-            line += f"  # {rec['note']}"
-        self._write(line)
+        if note is not None:
+            line += f"  # {note}"
+        return line
 
     def summary(self, rec: Record, tracker: Tracker) -> None:
         start, end = tracker.first_wall, tracker.last_wall
