@@ -639,14 +639,14 @@ def _rank(f: Field) -> int:
     return f.metric.rank
 
 
-def metric_values(sample: Sample, page_size: int) -> list[tuple[Metric, object]]:
+def metric_values(sample: Sample, page_size: int) -> list[tuple[Metric, float]]:
     """(family with this field's label, value) for every exported figure the sample has, in
     emitting order; a figure the kernel lacks is left out, never exported as 0."""
-    out: list[tuple[Metric, object]] = []
+    out: list[tuple[Metric, float]] = []
     for f in sorted((f for f in _FIELDS if f.metric is not None), key=_rank):
         assert f.metric is not None
         kind, _, arg = f.source.partition(":")
-        value: object
+        value: float | None
         if kind in ("delta", "rate", "bytes_rate"):
             value = sample.vmstat.get(arg)
         elif kind == "meminfo":

@@ -18,125 +18,31 @@ from typing import TYPE_CHECKING, Any, Protocol
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from checkswap import __version__
-from checkswap.fields import SWAP_IN_HELP, SWAP_OUT_HELP
-from checkswap.kernel.meminfo import swap_used
+from checkswap.fields import metric_values
 
 if TYPE_CHECKING:
     from checkswap.kernel.swaps import SwapArea
     from checkswap.model.sample import Sample
 
-# vmstat counters exported as-is (pages or events since boot): (counter, metric, help).
-# A counter the kernel lacks (zswpin without CONFIG_ZSWAP, swpin_zero before 6.12) is left out,
-# never exported as 0.
-VMSTAT_COUNTERS = (
-    (
-        "pswpin",
-        "checkswap_swap_in_pages_total",
-        SWAP_IN_HELP + ". rate() gives pages/s; times checkswap_page_size_bytes gives bytes/s.",
-    ),
-    (
-        "pswpout",
-        "checkswap_swap_out_pages_total",
-        SWAP_OUT_HELP + ". rate() gives pages/s; times checkswap_page_size_bytes gives bytes/s.",
-    ),
-    (
-        "pgmajfault",
-        "checkswap_major_faults_total",
-        "Major page faults (pgmajfault): swap-ins and file reads that made a task wait.",
-    ),
-    (
-        "workingset_refault_anon",
-        "checkswap_refault_anon_pages_total",
-        "Anonymous pages swapped in soon after being evicted (workingset_refault_anon, 5.9+).",
-    ),
-    (
-        "swpin_zero",
-        "checkswap_swap_in_zero_pages_total",
-        "Zero-filled pages swapped in without device I/O (swpin_zero, 6.12+); not in pswpin.",
-    ),
-    (
-        "swpout_zero",
-        "checkswap_swap_out_zero_pages_total",
-        "Zero-filled pages swapped out without device I/O (swpout_zero, 6.12+); not in pswpout.",
-    ),
-    (
-        "zswpin",
-        "checkswap_zswap_in_pages_total",
-        "Pages loaded back from the zswap pool (zswpin): no disk I/O.",
-    ),
-    (
-        "zswpout",
-        "checkswap_zswap_out_pages_total",
-        "Pages stored into the zswap pool (zswpout): no disk I/O.",
-    ),
-    (
-        "zswpwb",
-        "checkswap_zswap_writeback_pages_total",
-        "Pages written back from zswap to the swap device (zswpwb).",
-    ),
-)
-
-# meminfo fields exported as gauges, in bytes: (field, metric, help).
-MEMINFO_GAUGES = (
-    ("SwapTotal", "checkswap_swap_total_bytes", "Swap space configured (SwapTotal)."),
-    (
-        "SwapCached",
-        "checkswap_swap_cached_bytes",
-        "Pages both in swap and in RAM (SwapCached): part of used swap, not subtracted.",
-    ),
-    ("MemTotal", "checkswap_memory_total_bytes", "RAM usable by the kernel (MemTotal)."),
-    (
-        "MemAvailable",
-        "checkswap_memory_available_bytes",
-        "RAM available for new work without swapping (MemAvailable).",
-    ),
-    ("Zswap", "checkswap_zswap_pool_bytes", "Compressed size of the zswap pool (Zswap)."),
-    ("Zswapped", "checkswap_zswapped_bytes", "Uncompressed size of what zswap holds (Zswapped)."),
-)
-
-PSI_HELP = (
-    "Time tasks stalled on memory, from /proc/pressure/memory total: kind=some when at least "
-    "one task waited, kind=full when all non-idle tasks waited at once. rate() gives the "
-    "share of time stalled (0-1)."
-)
-
 
 def system_metrics(sample: Sample, areas: list[SwapArea] | None, page_size: int) -> list[Metric]:
-    """Metric families for the whole machine from one raw sample and /proc/swaps."""
+    """Metric families for the whole machine from one raw sample and /proc/swaps.
+
+    Names, types, help and order come from the field registry; only the swap areas, which are
+    not fields of a sample, are built here.
+    """
     out: list[Metric] = []
-    vm = sample.vmstat
-    for counter, name, help_text in VMSTAT_COUNTERS:
-        if counter in vm:
-            out.append(CounterMetricFamily(name, help_text, value=vm[counter]))
-    out.append(
-        GaugeMetricFamily(
-            "checkswap_page_size_bytes",
-            "Page size of this kernel, for turning page counts into bytes.",
-            value=page_size,
-        )
-    )
-    mem = sample.meminfo
-    used = swap_used(mem)
-    if used is not None:
-        out.append(
-            GaugeMetricFamily(
-                "checkswap_swap_used_bytes",
-                "Swap in use: SwapTotal - SwapFree, as free(1) shows it (SwapCached included).",
-                value=used,
-            )
-        )
-    for field, name, help_text in MEMINFO_GAUGES:
-        if field in mem:
-            out.append(GaugeMetricFamily(name, help_text, value=mem[field]))
-    psi = sample.psi
-    if psi is not None:
-        stall = CounterMetricFamily(
-            "checkswap_memory_pressure_stall_seconds_total", PSI_HELP, labels=["kind"]
-        )
-        for kind, line in (("some", psi.some), ("full", psi.full)):
-            if line is not None:
-                stall.add_metric([kind], line.total_us / 1e6)
-        out.append(stall)
+    labelled: dict[str, CounterMetricFamily | GaugeMetricFamily] = {}
+    for meta, value in metric_values(sample, page_size):
+        make = CounterMetricFamily if meta.type == "counter" else GaugeMetricFamily
+        if meta.label is None:
+            out.append(make(meta.name, meta.help, value=value))
+            continue
+        family: CounterMetricFamily | GaugeMetricFamily | None = labelled.get(meta.name)
+        if family is None:
+            family = labelled[meta.name] = make(meta.name, meta.help, labels=[meta.label[0]])
+            out.append(family)
+        family.add_metric([meta.label[1]], value)
     if areas is not None:
         used_fam = GaugeMetricFamily(
             "checkswap_swap_device_used_bytes",
