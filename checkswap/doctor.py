@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, NamedTuple
 
-from checkswap.errors import BadInput, KernelFileError
+from checkswap.errors import BadInput, kernel_file_error
 from checkswap.fields import sample_record
 from checkswap.kernel.block import SECTOR_BYTES, DiskStats, read_diskstats
 from checkswap.kernel.meminfo import swap_used
@@ -742,7 +742,7 @@ def diagnose(
     try:
         areas = read_swaps(root)
     except OSError as e:
-        raise KernelFileError(root.join("proc/swaps"), e.strerror or str(e)) from None
+        raise kernel_file_error(root.join("proc/swaps"), e) from None
     f.virtual_swaps = any(a.type == "virtual" for a in areas)
     topo = Topology(root)
     f.devices = [topo.device(a) for a in areas if a.type in ("file", "partition")]
