@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from checkswap.kernel.cgroup import (
-    Hierarchy,
-    find_memory_hierarchy,
-    parse_flat_keyed,
-    parse_v1_value,
-    parse_v2_limit,
-)
+from checkswap.kernel.cgroup import parse_flat_keyed, parse_v1_value, parse_v2_limit
 from checkswap.kernel.mountinfo import Hidepid, parse_mountinfo, proc_hidepid
+from checkswap.model.cgroups import Hierarchy, find_memory_hierarchy
 from checkswap.source.root import Root
 
 

@@ -8,7 +8,8 @@ from typing import Any, Callable
 
 import pytest
 
-from checkswap.model.procs import HIDDEN_NOTE, V1_NOTE, Scanner, unit_name
+from checkswap.model.cgroups import V1_NOTE, unit_name
+from checkswap.model.procs import HIDDEN_NOTE, Scanner
 from checkswap.source.root import Root
 
 DOCKER = "4f1b5e3c9a7d2b8e6f0a1c3d5e7f9b2a4c6e8d0f1a3b5c7d9e2f4a6b8c0d1e3f"
