@@ -32,6 +32,8 @@ from checkswap.kernel.pressure import parse_pressure
 from checkswap.model.rates import counter_delta, counter_rate, gauge_rate
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from checkswap.source.root import Root
 
 Record = dict[str, object]
@@ -202,13 +204,13 @@ class _CgroupRaw(NamedTuple):
     psi_full_us: int | None
 
 
-def walk(root: Root, mount: str) -> list[str]:
-    """Every cgroup below ``mount`` (itself first) as a path relative to the root.
+def walk(root: Root, mount: str) -> Iterator[str]:
+    """Every cgroup below ``mount`` (itself first, then depth first by name) as a path relative
+    to the root; a generator, so a caller that caps the count stops the walk there.
 
     Each directory is named through the root (a snapshot bundle resolves its paths itself);
     scandir's d_type tells directories from files without a stat() of each cgroup file.
     """
-    out = []
     stack = [mount]
     while stack:
         rel = stack.pop()
@@ -217,9 +219,8 @@ def walk(root: Root, mount: str) -> list[str]:
                 children = [e.name for e in it if e.is_dir(follow_symlinks=False)]
         except OSError:
             continue  # removed while walking (or never there)
-        out.append(rel)
+        yield rel
         stack.extend(f"{rel}/{n}" for n in sorted(children, reverse=True))
-    return out
 
 
 class CgroupScan:

@@ -20,7 +20,7 @@ from checkswap import __version__, outfile
 from checkswap.errors import BadInput, Refused
 from checkswap.kernel import block
 from checkswap.kernel.swaps import parse_swaps
-from checkswap.model.cgroups import memory_hierarchies
+from checkswap.model.cgroups import memory_hierarchies, walk
 from checkswap.model.sample import Ticker
 from checkswap.model.topology import stat_facts
 from checkswap.source.bundle import FORMAT
@@ -212,15 +212,13 @@ class Capture:
         for h in memory_hierarchies(self.root):
             names = CGROUP_V2_FILES if h.version == 2 else CGROUP_V1_FILES
             base = h.mount
-            for dirpath, dirnames, _ in os.walk(self.root.join(base)):
+            for rel in walk(self.root, base):
                 seen += 1
                 if seen > MAX_CGROUPS:
                     self.skipped[base] = f"more than {MAX_CGROUPS} cgroups: the rest left out"
                     return
-                dirnames.sort()
-                rel = os.path.relpath(dirpath, self.root.path)
                 for name in names:
-                    if os.path.exists(os.path.join(dirpath, name)):
+                    if self.root.exists(f"{rel}/{name}"):
                         self.file(f"{rel}/{name}")
 
 
