@@ -835,7 +835,7 @@ def doctor_metrics(report: dict[str, Any]) -> list[Metric]:
 def background_jobs(
     root: Root, top: int, scan_interval: float, doctor_interval: float, role: str, log: IO[str]
 ) -> list[Periodic[list[Metric]]]:
-    from checkswap.doctor import diagnose
+    from checkswap.doctor.report import diagnose
     from checkswap.model.procs import Scanner
 
     scanners: list[Scanner] = []

@@ -26,6 +26,7 @@ from typing import ClassVar
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "fixtures")
 GOLDEN = os.path.join(HERE, "golden")
+MADE = "_made-by-0.1"  # under FIXTURES
 
 WALL0 = 1795737600.0  # 2026-11-27T00:00:00Z
 
@@ -191,6 +192,20 @@ def cases() -> Iterator[tuple[str, list[str]]]:
         "moving/replay-json",
         ["watch", "--replay", "{tmp}/moving.jsonl", "--speed", "0", "--format", "json"],
     )
+    # Bundles and recordings made by checkswap 0.1.0 before the modules moved, kept as files:
+    # what an older version wrote must keep replaying and reporting the same.
+    made = "{fixtures}/" + MADE
+    for bundle in ("linux-6.18-swapping.tar.gz", "moving.tar.gz"):
+        for name, argv in PER_TREE:
+            yield f"made-{bundle[: -len('.tar.gz')]}/{name}", [*argv, "--root", f"{made}/{bundle}"]
+    for recording in ("moving.jsonl", "rec.jsonl"):
+        stem = f"made-{recording[: -len('.jsonl')]}-recording"
+        path = f"{made}/{recording}"
+        yield f"{stem}/report-text", ["report", path, "--spike", "100"]
+        yield f"{stem}/report-json", ["report", path, "--format", "json"]
+        yield f"{stem}/replay-text", ["watch", "--replay", path, "--speed", "0"]
+        yield f"{stem}/replay-json", ["watch", "--replay", path, "--speed", "0", "--format", "json"]
+        yield f"{stem}/replay-csv", ["watch", "--replay", path, "--speed", "0", "--format", "csv"]
     # Recordings made from a fixture tree, then reported and replayed.
     rec = "{tmp}/rec.jsonl"
     yield (

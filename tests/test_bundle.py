@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from checkswap import doctor
 from checkswap.cli import main
+from checkswap.doctor.report import diagnose
 from checkswap.env import Env
 from checkswap.errors import BadInput
 from checkswap.record import snapshot
@@ -67,8 +67,8 @@ def test_bundle_of_a_tree_gives_the_same_diagnosis(case: str, tmp_path: Any) -> 
     tree = os.path.join(FIXTURES, case)
     out = str(tmp_path / "b.tar.gz")
     snap(tree, out)
-    direct = doctor.diagnose(Root(tree), sample_s=0.01, sleep=no_sleep)
-    replayed = doctor.diagnose(open_root(out), sample_s=0.01, sleep=no_sleep)
+    direct = diagnose(Root(tree), sample_s=0.01, sleep=no_sleep)
+    replayed = diagnose(open_root(out), sample_s=0.01, sleep=no_sleep)
     assert comparable(replayed) == comparable(direct)
 
 
@@ -131,7 +131,7 @@ def test_one_sample_gives_null_rates_two_give_one_interval(tmp_path: Any) -> Non
     assert status == 0
     assert [x["type"] for x in lines] == ["header", "summary"]
     assert lines[1]["samples"] == 0
-    report = doctor.diagnose(open_root(one), sleep=no_sleep)
+    report = diagnose(open_root(one), sleep=no_sleep)
     assert report["verdict"] in ("unknown", "no-swap")
     assert report["sample"]["swap_in_per_s"] is None
 

@@ -32,8 +32,8 @@ from typing import Any, Callable
 import lab
 import pytest
 
-from checkswap import doctor
 from checkswap.cli import main
+from checkswap.doctor.report import diagnose
 from checkswap.env import Env
 from checkswap.errors import BadInput
 from checkswap.record import snapshot
@@ -847,7 +847,7 @@ def test_a_live_snapshot_replays_as_tar_and_as_directory(scratch: Path, tmp_path
     out = tmp_path / "live.tar.gz"
     status, _, err = run_cli(["snapshot", "-n", "2", "-i", "0.5", "-o", str(out)])
     assert status == 0, err
-    live = doctor.diagnose(Root("/"), sample_s=0.1)
+    live = diagnose(Root("/"), sample_s=0.1)
     directory = unpacked(out, tmp_path / "unpacked")
     for source in (str(out), str(directory)):
         for argv in (
@@ -861,7 +861,7 @@ def test_a_live_snapshot_replays_as_tar_and_as_directory(scratch: Path, tmp_path
             assert "Traceback" not in err
         root = open_root(source)
         assert isinstance(root, bundle.BundleRoot)
-        replayed = doctor.diagnose(root, sleep=no_sleep)
+        replayed = diagnose(root, sleep=no_sleep)
         assert devices(replayed) == devices(live)
         root = open_root(source)
         # Topology's links: every sys/block/NAME leads to its device's directory in the bundle.
@@ -884,8 +884,8 @@ def test_a_snapshot_with_swap_agrees_with_the_live_doctor(scratch: Path, tmp_pat
     with lab.swapfile(64, name="bundle"):
         status, _, err = run_cli(["snapshot", "-n", "2", "-i", "0.5", "-o", str(out)])
         assert status == 0, err
-        live = doctor.diagnose(Root("/"), sample_s=0.1)
+        live = diagnose(Root("/"), sample_s=0.1)
     directory = unpacked(out, tmp_path / "unpacked")
     assert devices(live) and all(d[2] for d in devices(live))  # a swapfile on a real disk
     for source in (str(out), str(directory)):
-        assert devices(doctor.diagnose(open_root(source), sleep=no_sleep)) == devices(live)
+        assert devices(diagnose(open_root(source), sleep=no_sleep)) == devices(live)

@@ -15,8 +15,8 @@ import os
 
 import pytest
 
-from checkswap import doctor
 from checkswap.cli import main
+from checkswap.doctor.report import diagnose
 from checkswap.env import Env
 from checkswap.model.devices import area_kind, is_zram_name
 from checkswap.source.root import Root
@@ -63,7 +63,7 @@ def swapfile_list_kinds(tree: str) -> dict[str, str]:
 def serve_kinds(tree: str) -> dict[str, str]:
     """The kind label of checkswap_swap_device_info, as serve's doctor job builds it."""
     exporter = pytest.importorskip("checkswap.exporter")
-    report = doctor.diagnose(Root(tree), sample_s=0.01, sleep=lambda s: None)
+    report = diagnose(Root(tree), sample_s=0.01, sleep=lambda s: None)
     kinds = {}
     for fam in exporter.doctor_metrics(report):
         if fam.name == "checkswap_swap_device_info":

@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 
-from checkswap import doctor
+from checkswap.doctor import facts as doctor_facts
+from checkswap.doctor import report as doctor_report
+from checkswap.doctor import roles, rules
+from checkswap.model import verdict
 from checkswap.source.root import Root
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
@@ -61,15 +64,17 @@ VERDICTS = [
 
 @pytest.mark.parametrize(("what", "record", "expected"), VERDICTS, ids=[v[0] for v in VERDICTS])
 def test_verdict(what: str, record: dict[str, Any], expected: str) -> None:
-    got, evidence = doctor.verdict(record)
+    got, evidence = verdict.verdict(record)
     assert got == expected
-    assert evidence["thresholds"]["thrashing_psi_full_pct"] == doctor.THRASH_PSI_FULL_PCT
+    assert evidence["thresholds"]["thrashing_psi_full_pct"] == verdict.THRASH_PSI_FULL_PCT
     assert "/proc/vmstat" in evidence["files"]
     assert evidence["rule"]
 
 
 def diagnose(case: str, role: str = "general") -> dict[str, Any]:
-    return doctor.diagnose(Root(os.path.join(FIXTURES, case)), role, 0.01, sleep=lambda s: None)
+    return doctor_report.diagnose(
+        Root(os.path.join(FIXTURES, case)), role, 0.01, sleep=lambda s: None
+    )
 
 
 def ids(report: dict[str, Any]) -> dict[str, str]:
@@ -86,9 +91,9 @@ def test_seed_layout_old_kernel() -> None:
     # A static tree read twice moves nothing: quiet, with 1 GiB parked in swap.
     assert report["verdict"] == "quiet"
     assert found["swap-used-but-quiet"] == "info"
-    assert doctor.exit_status(report) == 2
+    assert doctor_report.exit_status(report) == 2
     severities = [f["severity"] for f in report["findings"]]
-    assert severities == sorted(severities, key=doctor.SEVERITY_ORDER.__getitem__)
+    assert severities == sorted(severities, key=rules.SEVERITY_ORDER.__getitem__)
     same = next(f for f in report["findings"] if f["id"] == "multiple-swap-same-disk")
     assert same["evidence"]["devices"] == ["/dev/sda2", "/swapfile"]
     assert same["evidence"]["disk"] == "sda"
@@ -120,7 +125,7 @@ def test_fixture_findings(case: str, finding: str, severity: str) -> None:
 
 def test_md_raid_on_ssds_is_clean() -> None:
     report = diagnose("topo-md-raid")
-    assert doctor.exit_status(report) == 0
+    assert doctor_report.exit_status(report) == 0
     assert "swap-on-rotational" not in ids(report)
 
 
@@ -140,7 +145,7 @@ def test_swappiness_for_role(role: str, swappiness_fix: int) -> None:
     report = diagnose("topo-md-raid", role)
     f = next(f for f in report["findings"] if f["id"] == "swappiness-high-for-role")
     assert f["fix"][0] == f"sysctl -w vm.swappiness={swappiness_fix}"
-    assert f["fix"][1].endswith(doctor.SYSCTL_FILE)
+    assert f["fix"][1].endswith(rules.SYSCTL_FILE)
     assert f"vm.swappiness = {swappiness_fix}" in f["fix"][1]
     assert f["evidence"]["swappiness"] == 60
 
@@ -255,8 +260,8 @@ def test_main_fixtures_without_sys_degrade_to_notes() -> None:
 # --- checks that need figures a static tree does not have: Facts built by hand -------------
 
 
-def facts(**kw: Any) -> doctor.Facts:
-    f = doctor.Facts()
+def facts(**kw: Any) -> doctor_facts.Facts:
+    f = doctor_facts.Facts()
     for k, v in kw.items():
         setattr(f, k, v)
     return f
@@ -293,12 +298,12 @@ GIB = 1024**3
 
 def test_swap_larger_than_ram_counts_disk_swap_only() -> None:
     f = facts(mem_total=4 * GIB, devices=[dev("/swapfile", 9 * GIB)])
-    (x,) = doctor.check_sizes(f)
+    (x,) = rules.check_sizes(f)
     assert x["id"] == "swap-larger-than-ram" and x["evidence"]["ratio"] == 9 / 4
     f = facts(mem_total=4 * GIB, devices=[dev("/swapfile", 8 * GIB)])
-    assert doctor.check_sizes(f) == []  # exactly twice is not more than twice
+    assert rules.check_sizes(f) == []  # exactly twice is not more than twice
     f = facts(mem_total=4 * GIB, devices=[dev("/dev/zram1", 16 * GIB, "zram", "zram1")])
-    assert doctor.check_sizes(f) == []
+    assert rules.check_sizes(f) == []
 
 
 @pytest.mark.parametrize(
@@ -307,7 +312,7 @@ def test_swap_larger_than_ram_counts_disk_swap_only() -> None:
 def test_swap_nearly_full(used_pct: float, severity: str | None) -> None:
     total = 1000 * 4096
     f = facts(record={"swap_total_bytes": total, "swap_used_bytes": int(total * used_pct / 100)})
-    got = [x["severity"] for x in doctor.check_sizes(f) if x["id"] == "swap-nearly-full"]
+    got = [x["severity"] for x in rules.check_sizes(f) if x["id"] == "swap-nearly-full"]
     assert got == ([severity] if severity else [])
 
 
@@ -322,23 +327,23 @@ def test_swap_nearly_full(used_pct: float, severity: str | None) -> None:
     ],
 )
 def test_no_swap_by_role(role: str, severity: str, fix: bool) -> None:
-    (x,) = doctor.check_no_swap(facts(role=doctor.ROLES[role]))
+    (x,) = rules.check_no_swap(facts(role=roles.ROLES[role]))
     assert (x["id"], x["severity"], bool(x["fix"])) == ("no-swap", severity, fix)
 
 
 def test_swap_configured_for_compute() -> None:
-    f = facts(role=doctor.ROLES["compute"], devices=[dev("/swapfile", GIB)])
-    (x,) = doctor.check_role_swap(f)
+    f = facts(role=roles.ROLES["compute"], devices=[dev("/swapfile", GIB)])
+    (x,) = rules.check_role_swap(f)
     assert x["id"] == "swap-configured-for-role" and x["fix"] == ["swapoff /swapfile"]
-    assert doctor.check_role_swap(facts(devices=[dev("/swapfile", GIB)])) == []
+    assert rules.check_role_swap(facts(devices=[dev("/swapfile", GIB)])) == []
 
 
 def test_zswap_findings() -> None:
-    (x,) = doctor.check_environment(facts(psi=True, zswap_enabled=False, zswap_pool=4096))
+    (x,) = rules.check_environment(facts(psi=True, zswap_enabled=False, zswap_pool=4096))
     assert x["id"] == "zswap-pool-while-disabled"
-    assert doctor.check_environment(facts(psi=True, zswap_enabled=False, zswap_pool=0)) == []
+    assert rules.check_environment(facts(psi=True, zswap_enabled=False, zswap_pool=0)) == []
     f = facts(psi=True, zswap_enabled=True, devices=[dev("/dev/zram1", GIB, "zram", "zram1")])
-    (x,) = doctor.check_environment(f)
+    (x,) = rules.check_environment(f)
     assert x["id"] == "zswap-with-zram" and x["severity"] == "warning"
 
 
@@ -352,7 +357,7 @@ def test_disk_cost_and_swap_disk_busy() -> None:
     d0 = {"sda": DiskStats(8, 0, "sda", 0, 0, 0, 0, 0)}
     # 2 s: 80000 sectors read, 40000 written (40.96 MB + 20.48 MB), busy 1800 ms of 2000.
     d1 = {"sda": DiskStats(8, 0, "sda", 900, 80000, 300, 40000, 1800)}
-    cost = doctor.disk_cost(a, b, d0, d1, ["sda"], page)
+    cost = doctor_facts.disk_cost(a, b, d0, d1, ["sda"], page)
     assert cost is not None
     (row,) = cost["disks"]
     assert row["read_bytes_per_s"] == 80000 * 512 / 2
@@ -360,17 +365,185 @@ def test_disk_cost_and_swap_disk_busy() -> None:
     assert row["util_pct"] == 90.0
     assert cost["swap_bytes_per_s"] == 15000 * page / 2
     assert cost["swap_share_pct"] == 15000 * page / (120000 * 512) * 100
-    (x,) = doctor.check_disk_cost(facts(disk_cost=cost))
+    (x,) = rules.check_disk_cost(facts(disk_cost=cost))
     assert x["id"] == "swap-disk-busy" and x["evidence"]["util_pct"] == 90.0
     # A disk that went missing between the reads: no share, never a made-up one.
-    cost = doctor.disk_cost(a, b, d0, {}, ["sda"], page)
+    cost = doctor_facts.disk_cost(a, b, d0, {}, ["sda"], page)
     assert cost is not None and cost["swap_share_pct"] is None
 
 
 def test_verdict_findings() -> None:
     ev = {"swap_in_per_s": 500.0, "swap_out_per_s": 3.0, "psi_full_pct": 12.0}
-    (x,) = doctor.check_verdict(facts(verdict="thrashing", verdict_evidence=ev))
+    (x,) = rules.check_verdict(facts(verdict="thrashing", verdict_evidence=ev))
     assert (x["id"], x["severity"]) == ("thrashing", "critical")
-    (x,) = doctor.check_verdict(facts(verdict="swapping", verdict_evidence=ev))
+    (x,) = rules.check_verdict(facts(verdict="swapping", verdict_evidence=ev))
     assert (x["id"], x["severity"]) == ("swapping", "info")
-    assert doctor.check_verdict(facts(verdict="quiet", record={"swap_used_bytes": 0})) == []
+    assert rules.check_verdict(facts(verdict="quiet", record={"swap_used_bytes": 0})) == []
+
+
+# --- the shape of doctor/: pure rules, one sample record, one role list --------------------
+
+DOCTOR_DIR = os.path.join(os.path.dirname(__file__), "..", "checkswap", "doctor")
+
+
+def runtime_imports(path: str) -> set[str]:
+    """Modules a file imports when it runs (``if TYPE_CHECKING:`` blocks left out)."""
+    import ast
+
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    typing_only = {
+        id(node)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If)
+        and isinstance(block.test, ast.Name)
+        and block.test.id == "TYPE_CHECKING"
+        for stmt in block.body
+        for node in ast.walk(stmt)
+    }
+    out = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            out.add(node.module)
+    return out
+
+
+def test_rules_import_nothing_that_reads_the_machine() -> None:
+    # What rules.py may use: figures (units, the verdict's thresholds) and typing. Facts is
+    # named for the type checker only: importing facts.py would bring in source/ and kernel/.
+    allowed = {"__future__", "typing", "checkswap.units", "checkswap.model.verdict"}
+    got = runtime_imports(os.path.join(DOCTOR_DIR, "rules.py"))
+    assert got <= allowed, f"rules.py imports {sorted(got - allowed)}: a rule must not read"
+    assert runtime_imports(verdict.__file__) <= {"__future__", "typing"}
+
+
+def every_rule_facts() -> doctor_facts.Facts:
+    """Facts, built by hand with no root at all, on which every rule but no-swap has a say."""
+    rot = dev("/dev/sdb1", 64 * GIB, "partition", "sdb")
+    rot["disk_facts"][0]["rotational"] = True
+    rot["network"], rot["network_kind"], rot["filesystem"] = True, "nbd", None
+    rot["loop"] = True
+    loose = dev("/swapfile", 64 * GIB, disk="sdb")
+    loose["mode"] = "0644"
+    ev = {"swap_in_per_s": 500.0, "swap_out_per_s": 3.0, "psi_full_pct": 12.0}
+    row = {"name": "sdb", "util_pct": 90.0}
+    return facts(
+        role=roles.ROLES["compute"],
+        devices=[rot, loose, dev("/dev/zram0", GIB, "zram", "zram0")],
+        swappiness=60,
+        mem_total=GIB,
+        record={"swap_total_bytes": 100 * GIB, "swap_used_bytes": 99 * GIB},
+        verdict="thrashing",
+        verdict_evidence=ev,
+        lxcfs=["/proc/meminfo"],
+        psi=False,
+        zswap_enabled=True,
+        disk_cost={"disks": [row], "swap_share_pct": 80.0},
+    )
+
+
+def test_rules_are_pure_functions_of_facts(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+    import time
+
+    def forbidden(*args: object, **kw: object) -> None:
+        raise AssertionError(f"a rule did I/O or read a clock: {args}")
+
+    for mod, name in [
+        (builtins, "open"),
+        (os, "open"),
+        (os, "stat"),
+        (os, "lstat"),
+        (os, "listdir"),
+        (os, "scandir"),
+        (os, "readlink"),
+        (time, "time"),
+        (time, "monotonic"),
+    ]:
+        monkeypatch.setattr(mod, name, forbidden)
+    f = every_rule_facts()
+    bare = facts(role=roles.ROLES["database"])  # no swap at all: the one rule f cannot reach
+    try:
+        found = {check.__name__: check(f) + check(bare) for check in rules.CHECKS}
+        got = rules.findings(f)
+    finally:
+        monkeypatch.undo()  # before pytest itself writes a file
+    for name, out in found.items():
+        assert out, f"{name} found nothing: the test does not exercise it"
+    assert [x["severity"] for x in got] == sorted(
+        (x["severity"] for x in got), key=rules.SEVERITY_ORDER.__getitem__
+    )
+    assert {x["id"] for x in got} >= {"swap-on-network-device", "thrashing", "swap-disk-busy"}
+
+
+def test_one_sample_record_is_the_sample_record_without_rates() -> None:
+    from checkswap.model.sample import Sampler
+    from checkswap.units import iso_utc
+
+    root = Root(os.path.join(FIXTURES, "linux-6.18-swapping"))
+    f = doctor_facts.Facts()
+    f.first = Sampler(root).take()
+    f.page_size = 4096
+    doctor_report.judge(f)  # no second sample: a bundle with one
+    assert f.record == {
+        "type": "sample",
+        "time": iso_utc(f.first.wall),
+        "interval_s": None,
+        "swap_in_per_s": None,
+        "swap_out_per_s": None,
+        "page_size_bytes": 4096,
+        "swap_used_bytes": (262140 - 139256) * 1024,
+        "swap_total_bytes": 262140 * 1024,
+        "swap_cached_bytes": 48912 * 1024,
+        "psi_full_avg10": 1.44,
+        "psi_full_pct": None,
+        "refault_anon_per_s": None,
+    }
+    assert list(f.record) == list(doctor_report.STATIC_KEYS)
+    assert f.verdict == "unknown" and f.disk_cost is None
+    assert f.notes == ["one sample only: no rates, so no verdict on activity"]
+
+
+def role_option(command: str) -> Any:
+    import argparse
+
+    from checkswap.cli import build_parser
+
+    parser, _ = build_parser(command)
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return next(a for a in sub.choices[command]._actions if "--role" in a.option_strings)
+
+
+@pytest.mark.parametrize("command", ["doctor", "serve"])
+def test_role_choices_come_from_the_one_role_table(command: str) -> None:
+    opt = role_option(command)
+    assert tuple(opt.choices) == tuple(roles.ROLES) == roles.NAMES
+    assert opt.default == roles.DEFAULT in roles.ROLES
+
+
+def test_doctor_help_lists_each_role_as_the_table_advises() -> None:
+    # The help once said "none preferred (hypervisors, HPC, batch)" where the findings say
+    # "none preferred": the help's advice must be the table's, word for word.
+    from checkswap.commands import doctor as command
+
+    lines = {ln.split()[0]: ln for ln in command.DESCRIPTION.splitlines() if ln.startswith("  ")}
+    for r in roles.ROLES.values():
+        advice = lines[r.name][2:].split(";")[0][len(f"{r.name:<9} ") :]
+        assert advice == f"{r.swappiness_advised} / {r.swap_advice}", r.name
+
+
+def test_role_options_do_not_load_the_doctor() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import checkswap.commands.doctor, checkswap.commands.serve; "
+        "print(sorted(m for m in sys.modules if m.startswith('checkswap.doctor.') "
+        "or m in ('checkswap.model.topology', 'checkswap.kernel.block')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['checkswap.doctor.roles']"

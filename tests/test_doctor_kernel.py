@@ -15,7 +15,9 @@ from typing import Any
 import lab
 import pytest
 
-from checkswap import doctor
+from checkswap.doctor import report as doctor_report
+from checkswap.doctor import rules
+from checkswap.model import verdict
 from checkswap.source.root import Root
 
 pytestmark = pytest.mark.kernel
@@ -42,7 +44,7 @@ def root_disk() -> str:
 
 
 def run_doctor(**kw: Any) -> dict[str, Any]:
-    return doctor.diagnose(Root("/"), sample_s=kw.pop("sample_s", 0.5), **kw)
+    return doctor_report.diagnose(Root("/"), sample_s=kw.pop("sample_s", 0.5), **kw)
 
 
 def device(report: dict[str, Any], name: str) -> dict[str, Any]:
@@ -108,7 +110,7 @@ def test_swapfile_readable_by_others() -> None:
         assert f["severity"] == "critical"
         assert f["evidence"]["mode"] == f"{os.stat(path).st_mode & 0o7777:04o}" == "0644"
         assert f"chmod 600 {path}" in f["fix"]
-        assert doctor.exit_status(report) == 2
+        assert doctor_report.exit_status(report) == 2
         os.chmod(path, 0o640)
         (f,) = findings(run_doctor(), "swapfile-insecure-permissions")
         assert f["severity"] == "warning"
@@ -194,7 +196,7 @@ def test_swappiness_changed_and_restored() -> None:
         (f,) = findings(report, "swappiness-high-for-role")
         assert f["fix"] == [
             "sysctl -w vm.swappiness=60",
-            f"echo 'vm.swappiness = 60' > {doctor.SYSCTL_FILE}",
+            f"echo 'vm.swappiness = 60' > {rules.SYSCTL_FILE}",
         ]
         write(path, "60")
         assert not findings(run_doctor(), "swappiness-high-for-role")
@@ -265,7 +267,7 @@ def test_verdict_quiet_with_swap_in_use() -> None:
         report = run_doctor(sample_s=2)
         assert report["verdict"] == "quiet", report["verdict_evidence"]
         (f,) = findings(report, "swap-used-but-quiet")
-        assert f["evidence"]["swap_in_per_s"] < doctor.SWAPPING_PAGES_PER_S
+        assert f["evidence"]["swap_in_per_s"] < verdict.SWAPPING_PAGES_PER_S
         assert f["evidence"]["swap_used_bytes"] > 32 * 1024 * 1024
 
 
@@ -280,12 +282,12 @@ def test_verdict_swapping_without_stalling() -> None:
             assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
             time.sleep(2)
             rate, psi = measured(2)
-            assert rate >= doctor.SWAPPING_PAGES_PER_S and psi < doctor.THRASH_PSI_FULL_PCT
+            assert rate >= verdict.SWAPPING_PAGES_PER_S and psi < verdict.THRASH_PSI_FULL_PCT
             report = run_doctor(sample_s=2)
             assert report["verdict"] == "swapping", report["verdict_evidence"]
             ev = report["verdict_evidence"]
-            assert ev["swap_in_per_s"] >= doctor.SWAPPING_PAGES_PER_S
-            assert ev["psi_full_pct"] < doctor.THRASH_PSI_FULL_PCT
+            assert ev["swap_in_per_s"] >= verdict.SWAPPING_PAGES_PER_S
+            assert ev["psi_full_pct"] < verdict.THRASH_PSI_FULL_PCT
             # Same order as the test's own measurement just before (a steady trickle).
             assert 0.5 * rate <= ev["swap_in_per_s"] <= 2 * rate
             assert findings(report, "swapping")
@@ -311,11 +313,11 @@ def test_verdict_thrashing_and_a_snapshot_that_agrees(tmp_path: Any) -> None:
         hog.wait_ready()
         time.sleep(2)
         rate, psi = measured(2)
-        assert rate >= doctor.THRASH_SWAP_IN_PAGES_PER_S and psi >= doctor.THRASH_PSI_FULL_PCT
+        assert rate >= verdict.THRASH_SWAP_IN_PAGES_PER_S and psi >= verdict.THRASH_PSI_FULL_PCT
         live = run_doctor(sample_s=2)
         assert live["verdict"] == "thrashing", live["verdict_evidence"]
         (f,) = findings(live, "thrashing")
-        assert f["severity"] == "critical" and doctor.exit_status(live) == 2
+        assert f["severity"] == "critical" and doctor_report.exit_status(live) == 2
         disk = root_disk()
         cost = live["disk_cost"]
         assert [d["name"] for d in cost["disks"]] == [disk]

@@ -2,7 +2,7 @@
 
 The document is parsed, not copied: its tables (first column a name in backticks) are compared
 with argparse's definitions, with real JSON output on fixture trees, with a scrape of the
-exporter, with the finding ids in checkswap/doctor.py and with the exit statuses of real runs.
+exporter, with the finding ids in checkswap/doctor/rules.py and with the exit statuses of real runs.
 Both directions are checked where the code can be enumerated: a name documented but not built
 fails, and so does a JSON key, flag, metric or finding id built but not documented.
 """
@@ -26,10 +26,11 @@ from typing import Any
 import golden_cases
 import pytest
 
-from checkswap import doctor
 from checkswap.cli import build_parser
 from checkswap.commands import COMMANDS
+from checkswap.doctor import roles, rules
 from checkswap.fleet.plugin import parse_range
+from checkswap.model import verdict
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -412,12 +413,27 @@ def test_doctor_json_keys() -> None:
                 continue  # a tree doctor cannot read (no /proc/swaps): a plugin line
             (rec,) = json_lines(text)
             spec.check(rec)
-            assert rec["verdict"] in doctor.VERDICTS
+            assert rec["verdict"] in code_verdicts()
             n += 1
     assert n
     spec.assert_covered()
     verdict_row = next(r for r in table("doctor: result") if r[0] == "`verdict`")
-    assert set(ticks(verdict_row[2])) == set(doctor.VERDICTS)
+    assert set(ticks(verdict_row[2])) == code_verdicts()
+
+
+def code_verdicts() -> set[str]:
+    """Every verdict ``model.verdict.verdict`` can return: the first item of each return."""
+    with open(verdict.__file__, encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    func = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "verdict")
+    out = set()
+    for node in ast.walk(func):
+        if isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple):
+            first = node.value.elts[0]
+            assert isinstance(first, ast.Constant), f"verdict.py:{node.lineno}: not a literal"
+            out.add(first.value)
+    assert out
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -565,8 +581,8 @@ def test_metrics_match_the_exporter(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def code_findings() -> dict[str, set[str]]:
-    """id -> severities, from every ``finding(...)`` call in checkswap/doctor.py."""
-    path = os.path.join(REPO, "checkswap", "doctor.py")
+    """id -> severities, from every ``finding(...)`` call in checkswap/doctor/rules.py."""
+    path = os.path.join(REPO, "checkswap", "doctor", "rules.py")
     with open(path, encoding="utf-8") as f:
         tree = ast.parse(f.read())
     out: dict[str, set[str]] = {}
@@ -587,12 +603,14 @@ def code_findings() -> dict[str, set[str]]:
             ):
                 ident, sev = node.args[0], node.args[1]
                 assert isinstance(ident, ast.Constant) and isinstance(ident.value, str), (
-                    f"doctor.py:{node.lineno}: a finding id that is not a literal cannot be "
+                    f"doctor/rules.py:{node.lineno}: a finding id that is not a literal cannot be "
                     "checked against docs/interface.md"
                 )
                 sevs = assigned.get(sev.id, set()) if isinstance(sev, ast.Name) else _strings(sev)
-                sevs &= set(doctor.SEVERITY_ORDER)
-                assert sevs, f"doctor.py:{node.lineno}: cannot tell the severity of {ident.value}"
+                sevs &= set(rules.SEVERITY_ORDER)
+                assert sevs, (
+                    f"doctor/rules.py:{node.lineno}: cannot tell the severity of {ident.value}"
+                )
                 out.setdefault(ident.value, set()).update(sevs)
     return out
 
@@ -608,8 +626,8 @@ def test_finding_ids_and_severities_match_doctor_py() -> None:
     documented = {ticks(r[0])[0]: set(ticks(r[1])) for r in rows}
     code = code_findings()
     assert set(documented) == set(code), (
-        f"documented, not in doctor.py: {sorted(set(documented) - set(code))}; "
-        f"in doctor.py, not documented: {sorted(set(code) - set(documented))}"
+        f"documented, not in doctor/rules.py: {sorted(set(documented) - set(code))}; "
+        f"in doctor/rules.py, not documented: {sorted(set(code) - set(documented))}"
     )
     for ident, sevs in code.items():
         assert documented[ident] == sevs, f"{ident}: code {sevs}, documented {documented[ident]}"
@@ -620,10 +638,10 @@ def test_finding_ids_and_severities_match_doctor_py() -> None:
 
 def test_roles_table_matches_doctor_roles() -> None:
     rows = table("Roles")
-    assert first_names(rows) == list(doctor.ROLES)
+    assert first_names(rows) == list(roles.ROLES)
     assert set(first_names(rows)) == set(options(command_parser(["doctor"]))["--role"].choices)
     for row in rows:
-        role = doctor.ROLES[ticks(row[0])[0]]
+        role = roles.ROLES[ticks(row[0])[0]]
         assert row[1] == role.swappiness_advised
         assert int(re.match(r"\d+", row[2]).group()) == role.swappiness_max  # type: ignore[union-attr]
         assert row[3] == role.swap_advice

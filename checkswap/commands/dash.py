@@ -178,7 +178,7 @@ class Dashboard:
 
 
 def verdict_of(rec: dict[str, object]) -> str:
-    from checkswap.doctor import verdict
+    from checkswap.model.verdict import verdict
 
     return verdict(rec)[0]
 

@@ -7,13 +7,14 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from checkswap.commands.watch import add_common_root
+from checkswap.doctor import roles
 from checkswap.units import format_bytes, parse_duration
 
 if TYPE_CHECKING:
     from checkswap.env import Env
 
 HELP = "check the swap setup (disks, swappiness, sizes) and whether it is hurting now"
-DESCRIPTION = """\
+DESCRIPTION = f"""\
 Diagnose the swap: what each swap area sits on (file, partition, dm/md/loop layers, down to the
 disks: rotational, virtual, network-backed, zram), swappiness for the machine's role, sizes, and
 a verdict from a short sample:
@@ -30,13 +31,7 @@ Each finding has evidence (figures and the files they came from) and fix command
 Exit status (monitoring-plugins): 0 no finding is a warning or worse, 1 the worst is a warning,
 2 one is critical, 3 an error or bad input.
 
-roles (swappiness advised / swap):
-  general   10-60 (60 is the kernel default) / a modest amount is fine
-  database  1-10 / small, as a safety net
-  compute   <= 1 / none preferred (hypervisors, HPC, batch)
-  nosql     <= 1 / none preferred (Cassandra, Elasticsearch, Couchbase: vendor docs)
-  desktop   60, or up to 100+ with zram / yes
-"""
+{roles.help_table()}"""
 
 MARK = {"critical": "CRITICAL", "warning": "WARNING ", "info": "info    "}
 
@@ -50,9 +45,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
     )
     p.add_argument(
         "--role",
-        choices=("general", "database", "compute", "nosql", "desktop"),
-        default="general",
-        help="what the machine is for; sets the swappiness advised (default: general)",
+        choices=roles.NAMES,
+        default=roles.DEFAULT,
+        help=f"what the machine is for; sets the swappiness advised (default: {roles.DEFAULT})",
     )
     p.add_argument(
         "--sample",
@@ -72,17 +67,17 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
 
 
 def run(args: argparse.Namespace, env: Env) -> int:
-    from checkswap import doctor
+    from checkswap.doctor.report import diagnose, exit_status
     from checkswap.source import open_root
 
     sample_s = parse_duration(args.sample, "sample")
     root = open_root(args.root)
-    report = doctor.diagnose(root, args.role, sample_s, sleep=env.sleep, monotonic=env.monotonic)
+    report = diagnose(root, args.role, sample_s, sleep=env.sleep, monotonic=env.monotonic)
     if args.format == "json":
         env.stdout.write(json.dumps(report) + "\n")
     else:
         env.stdout.write(render_text(report))
-    return doctor.exit_status(report)
+    return exit_status(report)
 
 
 def _fmt(value: object) -> str:

@@ -7,6 +7,7 @@ import ipaddress
 from typing import TYPE_CHECKING
 
 from checkswap.commands.watch import add_common_root
+from checkswap.doctor import roles
 from checkswap.errors import BadInput
 from checkswap.source import open_root
 from checkswap.units import parse_count, parse_duration
@@ -14,8 +15,6 @@ from checkswap.units import parse_count, parse_duration
 if TYPE_CHECKING:
     from checkswap.env import Env
 
-# The roles of `checkswap doctor` (doctor.ROLES), spelled out so --help needs no import.
-ROLES = ("general", "database", "compute", "nosql", "desktop")
 DEFAULT_PORT = 9947
 DEFAULT_LISTEN = f"127.0.0.1:{DEFAULT_PORT}"
 MAX_CONNECTIONS = 4096
@@ -98,9 +97,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
     )
     p.add_argument(
         "--role",
-        default="general",
-        choices=ROLES,
-        help="the machine's role, for the doctor findings (default: general)",
+        default=roles.DEFAULT,
+        choices=roles.NAMES,
+        help=f"the machine's role, for the doctor findings (default: {roles.DEFAULT})",
     )
     add_common_root(p)
     return p

@@ -26,7 +26,7 @@ import shlex
 import stat
 import struct
 import time
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, Protocol
 
 from checkswap import outfile
 from checkswap.errors import BadInput, Refused
@@ -35,7 +35,6 @@ from checkswap.kernel.mountinfo import Mount, mount_for_path, read_mountinfo
 from checkswap.kernel.swaps import SwapArea, read_swaps
 from checkswap.lab import fstab
 from checkswap.lab.change import CommandFailed, Step, shell
-from checkswap.render.progress import Progress
 from checkswap.source.root import Root
 from checkswap.units import format_bytes
 
@@ -78,6 +77,14 @@ REFUSED_FS = {
     },
 }
 SWAP_SIGNATURE = b"SWAPSPACE2"
+
+
+class Progress(Protocol):
+    """What a long write reports to: the command draws it (render/progress.py), the lab does not."""
+
+    def update(self, done: int) -> None: ...
+
+    def finish(self, done: int) -> None: ...
 
 
 def default_path(now: float | None = None) -> str:

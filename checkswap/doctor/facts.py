@@ -1,0 +1,241 @@
+"""What the doctor's rules read, gathered once: Facts, the two samples, /proc/diskstats, since boot.
+
+``gather(root, role, ...)`` does all of the doctor's I/O and clock reading: /proc/swaps and the
+device topology under each area, two samples ``sample_s`` apart (a bundle: its first and last)
+with /proc/diskstats at each, swappiness, mounts (LXCFS), zswap and uptime. The rules in
+rules.py then judge a Facts without touching the root. ``disk_cost`` and ``since_boot`` are the
+doctor's own arithmetic on those facts: no other command reads /proc/diskstats rates, so they
+live here, on top of the generic ``model.rates.counter_rates``, rather than in model/.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from checkswap.doctor.roles import ROLES, Role
+from checkswap.errors import kernel_file_error
+from checkswap.kernel.block import SECTOR_BYTES, DiskStats, read_diskstats
+from checkswap.kernel.mountinfo import read_mountinfo
+from checkswap.kernel.swaps import read_swaps
+from checkswap.kernel.sysctl import read_sysctl_int
+from checkswap.kernel.uptime import read_uptime
+from checkswap.kernel.zswap import Zswap, read_zswap
+from checkswap.model.rates import counter_rates
+from checkswap.model.sample import Sample, Sampler, Ticker
+from checkswap.model.topology import FILES as TOPOLOGY_FILES
+from checkswap.model.topology import Topology
+from checkswap.source.root import Root
+
+
+class Facts:
+    """Everything the checks read, gathered once so each check is a small pure function."""
+
+    def __init__(self) -> None:
+        self.role: Role = ROLES["general"]
+        self.devices: list[dict[str, Any]] = []
+        self.device_files: list[str] = list(TOPOLOGY_FILES)  # where the device facts came from
+        self.first: Sample | None = None
+        self.last: Sample | None = None
+        self.disk_before: dict[str, DiskStats] = {}
+        self.disk_after: dict[str, DiskStats] = {}
+        self.record: dict[str, Any] = {}
+        self.verdict = "unknown"
+        self.verdict_evidence: dict[str, Any] = {}
+        self.swappiness: int | None = None
+        self.mem_total: int | None = None
+        self.lxcfs: list[str] = []
+        self.virtual_swaps = False
+        self.zswap: Zswap | None = None
+        self.zswap_enabled: bool | None = None
+        self.zswap_pool: int | None = None
+        self.uptime_s: float | None = None
+        self.disk_cost: dict[str, Any] | None = None
+        self.since_boot: dict[str, Any] = {}
+        self.psi = False
+        self.page_size = 4096
+        self.kernel_release: str | None = None
+        self.hostname: str | None = None
+        self.notes: list[str] = []
+
+    def swap_disks(self) -> list[str]:
+        """The disks under the swap areas (not zram), each once, in the areas' order."""
+        out: list[str] = []
+        for d in self.devices:
+            for x in d["disk_facts"]:
+                if not x["zram"] and x["name"] not in out:
+                    out.append(x["name"])
+        return out
+
+
+def gather(
+    root: Root,
+    role: Role,
+    sample_s: float,
+    sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> Facts:
+    """Read everything the rules need from root; the derived figures are left to the caller."""
+    f = Facts()
+    f.role = role
+    f.notes = list(root.notes)
+    try:
+        areas = read_swaps(root)
+    except OSError as e:
+        raise kernel_file_error(root.join("proc/swaps"), e) from None
+    f.virtual_swaps = any(a.type == "virtual" for a in areas)
+    topo = Topology(root)
+    f.devices = [topo.device(a) for a in areas if a.type in ("file", "partition")]
+    f.notes.extend(topo.notes)
+    first, f.last, f.disk_before, f.disk_after = gather_samples(root, sample_s, sleep, monotonic)
+    f.first = first
+    f.psi = first.psi is not None and first.psi.full is not None
+    f.page_size = root.page_size
+    f.swappiness = read_sysctl_int(root, "vm.swappiness")
+    f.mem_total = first.meminfo.get("MemTotal")
+    try:
+        mounts = read_mountinfo(root)
+    except OSError:
+        mounts = []
+    f.lxcfs = sorted(
+        m.mount_point
+        for m in mounts
+        if m.fstype == "fuse.lxcfs" and m.mount_point != "/var/lib/lxcfs"
+    )
+    f.zswap = read_zswap(root)
+    f.zswap_enabled = None if f.zswap is None else f.zswap.enabled
+    f.zswap_pool = first.meminfo.get("Zswap")
+    f.uptime_s = read_uptime(root)
+    f.kernel_release = root.kernel_release
+    f.hostname = root.hostname
+    return f
+
+
+def disk_cost(
+    first: Sample,
+    last: Sample,
+    d0: dict[str, DiskStats],
+    d1: dict[str, DiskStats],
+    disks: list[str],
+    page_size: int,
+) -> dict[str, Any] | None:
+    """I/O rate and utilisation of each disk under swap, and the share of it that is swap."""
+    seconds = last.mono - first.mono
+    if not disks or seconds <= 0:
+        return None
+    rows = []
+    total_bytes = 0.0
+    complete = True
+    for name in disks:
+        a, b = d0.get(name), d1.get(name)
+        if a is None or b is None:
+            complete = False
+            continue
+        r = counter_rates(_counters(a), _counters(b), seconds)
+        rd, wr, busy = r["read_sectors"], r["write_sectors"], r["io_ms"]
+        row = {
+            "name": name,
+            "read_bytes_per_s": None if rd is None else rd * SECTOR_BYTES,
+            "write_bytes_per_s": None if wr is None else wr * SECTOR_BYTES,
+            "reads_per_s": r["reads"],
+            "writes_per_s": r["writes"],
+            "util_pct": None if busy is None else busy / 10.0,  # ms per s -> %
+        }
+        if rd is None or wr is None:
+            complete = False
+        else:
+            total_bytes += (rd + wr) * SECTOR_BYTES
+        rows.append(row)
+    sw = counter_rates(_swap(first), _swap(last), seconds)
+    swap_bytes = None
+    if sw["pswpin"] is not None and sw["pswpout"] is not None:
+        swap_bytes = (sw["pswpin"] + sw["pswpout"]) * page_size
+    share = None
+    if complete and swap_bytes is not None and total_bytes > 0:
+        share = swap_bytes / total_bytes * 100
+    return {
+        "interval_s": seconds,
+        "swap_bytes_per_s": swap_bytes,
+        "disk_bytes_per_s": total_bytes if complete else None,
+        "swap_share_pct": share,
+        "disks": rows,
+        "files": ["/proc/diskstats", "/proc/vmstat"],
+    }
+
+
+def _counters(s: DiskStats) -> dict[str, int]:
+    return {
+        "reads": s.reads,
+        "writes": s.writes,
+        "read_sectors": s.read_sectors,
+        "write_sectors": s.write_sectors,
+        "io_ms": s.io_ms,
+    }
+
+
+def _swap(s: Sample) -> dict[str, int]:
+    return {k: s.vmstat[k] for k in ("pswpin", "pswpout") if k in s.vmstat}
+
+
+def since_boot(first: Sample, uptime_s: float | None, page_size: int) -> dict[str, Any]:
+    """Totals since boot (the seed's pswpin * page size in GiB) and what they amount to."""
+    vm = first.vmstat
+    pin, pout = vm.get("pswpin"), vm.get("pswpout")
+    out: dict[str, Any] = {
+        "uptime_s": uptime_s,
+        "swap_in_pages": pin,
+        "swap_out_pages": pout,
+        "swap_in_bytes": None if pin is None else pin * page_size,
+        "swap_out_bytes": None if pout is None else pout * page_size,
+        "swap_in_gib": None if pin is None else pin * page_size / 1024**3,
+        "swap_out_gib": None if pout is None else pout * page_size / 1024**3,
+        "files": ["/proc/vmstat", "/proc/uptime"],
+    }
+    if uptime_s and pin is not None and pout is not None:
+        days = uptime_s / 86400
+        out["swap_in_gib_per_day"] = out["swap_in_gib"] / days
+        out["swap_out_gib_per_day"] = out["swap_out_gib"] / days
+        if pin == 0 and pout == 0:
+            meaning = "nothing was ever swapped since boot"
+        elif pin == 0:
+            meaning = "pages went out but none was ever read back: swap only held idle pages"
+        else:
+            span = f"{days:.1f} days" if days >= 1 else f"{uptime_s / 3600:.1f} hours"
+            meaning = (
+                f"{out['swap_in_gib']:.2f} GiB was read back over {span} "
+                f"({out['swap_in_gib_per_day']:.2f} GiB/day on average): each page of it was "
+                "a wait for a process; compare with today's rate to see if this is new"
+            )
+        out["meaning"] = meaning
+    return out
+
+
+def gather_samples(
+    root: Root,
+    sample_s: float,
+    sleep: Callable[[float], None],
+    monotonic: Callable[[], float] = time.monotonic,
+) -> tuple[Sample, Sample | None, dict[str, DiskStats], dict[str, DiskStats]]:
+    """Two samples sample_s apart (a bundle: its first and last), with /proc/diskstats at each."""
+    ticker = Ticker(root, sample_s, monotonic, sleep)
+    sampler = Sampler(root)
+    try:
+        first = sampler.take()
+        d0 = _diskstats(root)
+        last: Sample | None = None
+        d1: dict[str, DiskStats] = {}
+        while ticker.wait():
+            last = sampler.take()
+            d1 = _diskstats(root)
+            if not root.replays:
+                break  # live: one interval; a bundle is measured over all its samples
+        return first, last, d0, d1
+    finally:
+        sampler.close()
+
+
+def _diskstats(root: Root) -> dict[str, DiskStats]:
+    try:
+        return read_diskstats(root)
+    except OSError:
+        return {}

@@ -1,0 +1,99 @@
+"""The "is it hurting?" judgement on one sample record: quiet, swapping, thrashing or no-swap.
+
+``verdict(record)`` reads only the keys of a ``watch`` sample record (fields.sample_record), so
+every command that has such a record (doctor, dash, serve through doctor) judges it the same way
+with the same thresholds, and none needs the doctor's setup checks to do so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Documented in docs/doctor.md; every verdict's evidence repeats the ones it used.
+SWAPPING_PAGES_PER_S = 1.0  # in or out: below this the swap is quiet (a stray page is not use)
+THRASH_SWAP_IN_PAGES_PER_S = 100.0  # swap-in that processes are waiting on...
+THRASH_PSI_FULL_PCT = 5.0  # ...while all busy tasks stalled on memory this share of the time
+THRASH_REFAULT_SHARE = 0.5  # without PSI: refaulted share of swap-ins (working set churning)
+THRASH_NO_PSI_SWAP_IN_PAGES_PER_S = 1000.0  # without PSI: a higher swap-in bar
+
+THRESHOLDS = {
+    "swapping_pages_per_s": SWAPPING_PAGES_PER_S,
+    "thrashing_swap_in_per_s": THRASH_SWAP_IN_PAGES_PER_S,
+    "thrashing_psi_full_pct": THRASH_PSI_FULL_PCT,
+    "thrashing_refault_share_without_psi": THRASH_REFAULT_SHARE,
+    "thrashing_swap_in_per_s_without_psi": THRASH_NO_PSI_SWAP_IN_PAGES_PER_S,
+}
+VERDICT_FILES = ["/proc/vmstat", "/proc/meminfo", "/proc/pressure/memory"]
+
+
+def _num(record: dict[str, Any], key: str) -> float | None:
+    value = record.get(key)
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def verdict(record: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """quiet | swapping | thrashing | no-swap (| unknown: no rates yet) for one sample record.
+
+    thrashing: swap-in >= 100 pages/s while PSI memory full >= 5 % of the time (the share over
+    the record's interval, else the kernel's avg10). Without PSI (old kernel, psi=0): swap-in
+    >= 1000 pages/s of which >= 50 % are refaults (workingset_refault_anon). swapping: either
+    direction >= 1 page/s. quiet: less, however full the swap is. no-swap: SwapTotal is 0.
+    """
+    swap_in = _num(record, "swap_in_per_s")
+    swap_out = _num(record, "swap_out_per_s")
+    psi = _num(record, "psi_full_pct")
+    psi_source = "psi_full_pct"
+    if psi is None:
+        psi, psi_source = _num(record, "psi_full_avg10"), "psi_full_avg10"
+    refault = _num(record, "refault_anon_per_s")
+    total = record.get("swap_total_bytes")
+    evidence: dict[str, Any] = {
+        "swap_in_per_s": swap_in,
+        "swap_out_per_s": swap_out,
+        "psi_full_pct": psi,
+        "psi_source": psi_source if psi is not None else None,
+        "refault_anon_per_s": refault,
+        "swap_used_bytes": record.get("swap_used_bytes"),
+        "swap_total_bytes": total,
+        "interval_s": record.get("interval_s"),
+        "thresholds": dict(THRESHOLDS),
+        "files": list(VERDICT_FILES),
+    }
+    moving = (
+        swap_in is not None
+        and swap_out is not None
+        and (swap_in >= SWAPPING_PAGES_PER_S or swap_out >= SWAPPING_PAGES_PER_S)
+    )
+    if total == 0 and not moving:
+        evidence["rule"] = "SwapTotal is 0: no swap area is active"
+        return "no-swap", evidence
+    if swap_in is None or swap_out is None:
+        evidence["rule"] = "no rates: one sample only, or a counter reset"
+        return "unknown", evidence
+    if swap_in >= THRASH_SWAP_IN_PAGES_PER_S and psi is not None and psi >= THRASH_PSI_FULL_PCT:
+        evidence["rule"] = (
+            f"swap-in {swap_in:.0f} >= {THRASH_SWAP_IN_PAGES_PER_S:g} pages/s and PSI memory "
+            f"full {psi:.1f} >= {THRASH_PSI_FULL_PCT:g} %"
+        )
+        return "thrashing", evidence
+    if (
+        psi is None
+        and refault is not None
+        and swap_in >= THRASH_NO_PSI_SWAP_IN_PAGES_PER_S
+        and refault >= THRASH_REFAULT_SHARE * swap_in
+    ):
+        evidence["rule"] = (
+            f"no PSI; swap-in {swap_in:.0f} >= {THRASH_NO_PSI_SWAP_IN_PAGES_PER_S:g} pages/s "
+            f"and refaults {refault:.0f}/s >= {THRASH_REFAULT_SHARE:.0%} of it"
+        )
+        return "thrashing", evidence
+    if moving:
+        evidence["rule"] = (
+            f"swap-in {swap_in:.1f} or swap-out {swap_out:.1f} >= {SWAPPING_PAGES_PER_S:g} "
+            "pages/s, below the thrashing thresholds"
+        )
+        return "swapping", evidence
+    evidence["rule"] = (
+        f"swap-in {swap_in:.2f} and swap-out {swap_out:.2f} < {SWAPPING_PAGES_PER_S:g} pages/s"
+    )
+    return "quiet", evidence
