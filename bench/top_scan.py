@@ -13,8 +13,19 @@ memory-limited cgroup over a temporary swapfile), then times in the same run:
 - smem:       smem -c "pid name swap" (reads every /proc/PID/smaps)
 
 It prints the median time of each, its ratio to the floor and to checkswap, and the total swap
-each method reports. Everything it creates is removed at exit. Needs root (swap, cgroups); takes
-the kernel-test lock so it never runs during the real-kernel tests.
+each method reports. Then, in the same run:
+
+- linearity:  floor and Scanner at each population of --steps (default 500,1000,2000), in µs
+              per process: a scan linear in processes keeps the same figure at every step
+- start-up:   ``checkswap top --format json -n 1`` as a user runs it (a fresh interpreter,
+              ``from checkswap.cli import main``) up to the moment its first scan starts, against
+              ``python3 -c pass`` on the same interpreter: wall and CPU, medians of --startups
+              runs taken in turns. The interpreter is the one the venv was made from, with the
+              repository on PYTHONPATH: an installed package, without the editable install's
+              import hook that every venv interpreter start would otherwise pay.
+
+Everything it creates is removed at exit (the sleep children are killed and reaped). Needs root
+(swap, cgroups); takes the kernel-test lock so it never runs during the real-kernel tests.
 """
 
 from __future__ import annotations
@@ -50,6 +61,68 @@ for i in range(0, len(buf), 4096):
 print("ready", flush=True)
 time.sleep(3600)
 """
+
+
+STARTUP_MARK = (
+    "sys.stderr.write(f'SCAN {time.perf_counter()!r} {time.process_time()!r}\\n'); "
+    "sys.stderr.flush()"
+)
+# The CLI as the console script runs it, with a mark written when the first scan starts.
+STARTUP_TOP = f"""
+import sys, time
+import checkswap.model.procs as _procs
+_sample = _procs.Scanner.sample
+def _marked(self, *args, **kwargs):
+    {STARTUP_MARK}
+    _procs.Scanner.sample = _sample
+    return _sample(self, *args, **kwargs)
+_procs.Scanner.sample = _marked
+from checkswap.cli import main
+sys.exit(main())
+"""
+STARTUP_PASS = f"import sys, time\n{STARTUP_MARK}"
+
+
+def _startup_once(python: str, code: str, args: list[str]) -> tuple[float, float]:
+    """(wall seconds from spawn to the mark, CPU seconds of the child at the mark)."""
+    env = dict(os.environ, PYTHONPATH=os.path.join(HERE, ".."))
+    t = time.perf_counter()  # CLOCK_MONOTONIC: the child's perf_counter is on the same clock
+    p = subprocess.run([python, "-c", code, *args], env=env, capture_output=True, text=True)
+    for line in p.stderr.splitlines():
+        if line.startswith("SCAN "):
+            _, wall, cpu = line.split()
+            return float(wall) - t, float(cpu)
+    raise RuntimeError(f"{args or 'pass'}: no start mark (exit {p.returncode}): {p.stderr}")
+
+
+def startup(runs: int) -> dict[str, float]:
+    """Medians of start-up before the scan, top and `python3 -c pass` taken in turns."""
+    python = os.path.join(sys.base_prefix, "bin", "python3")
+    top = ["top", "--format", "json", "-n", "1"]
+    base_w, base_c, top_w, top_c = [], [], [], []
+    for _ in range(runs):
+        w, c = _startup_once(python, STARTUP_PASS, [])
+        base_w.append(w)
+        base_c.append(c)
+        w, c = _startup_once(python, STARTUP_TOP, top)
+        top_w.append(w)
+        top_c.append(c)
+    m = statistics.median
+    return {
+        "pass_wall_s": m(base_w),
+        "pass_cpu_s": m(base_c),
+        "top_wall_s": m(top_w),
+        "top_cpu_s": m(top_c),
+    }
+
+
+def per_process(rounds: int) -> tuple[float, float, int]:
+    """CPU µs per process of the floor and of a steady-state Scanner at this population."""
+    scanner = Scanner(Root("/"), cgroups=False)
+    scanner.sample()
+    n = len([x for x in os.listdir("/proc") if x.isdigit()])
+    rows = measure([("floor", floor, 1), ("scanner", scanner.sample, 1)], rounds)
+    return rows[0][2] / n * 1e6, rows[1][2] / n * 1e6, n
 
 
 def floor() -> None:
@@ -151,6 +224,12 @@ def main() -> int:
     ap.add_argument("--in-swap", type=int, default=40, help="hogs pushed into swap (default 40)")
     ap.add_argument("--repeat", type=int, default=15, help="rounds; medians (default 15)")
     ap.add_argument("--smem-every", type=int, default=3, help="smem runs every Nth round (3)")
+    ap.add_argument(
+        "--steps",
+        default="500,1000,2000",
+        help="populations for the linearity check (default 500,1000,2000)",
+    )
+    ap.add_argument("--startups", type=int, default=21, help="start-up runs; medians (21)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = ap.parse_args()
     if os.geteuid() != 0:
@@ -177,10 +256,16 @@ def main() -> int:
                 hogs.append(p)
             for p in hogs:
                 assert p.stdout is not None and p.stdout.readline().strip() == "ready"
-            base = len([n for n in os.listdir("/proc") if n.isdigit()])
-            for _ in range(max(0, args.processes - base)):
-                sleepers.append(subprocess.Popen(["sleep", "3600"]))
-            time.sleep(2)  # let the population settle (and memcg stats flush)
+            linear: list[tuple[int, float, float]] = []
+            for step in sorted({int(x) for x in args.steps.split(",")} | {args.processes}):
+                base = len([n for n in os.listdir("/proc") if n.isdigit()])
+                for _ in range(max(0, step - base)):
+                    sleepers.append(subprocess.Popen(["sleep", "3600"]))
+                time.sleep(1)  # let the population settle
+                if step != args.processes:
+                    floor_us, ours_us, n = per_process(args.repeat)
+                    linear.append((n, floor_us, ours_us))
+            time.sleep(1)  # and the memcg stats flush
             population = len([n for n in os.listdir("/proc") if n.isdigit()])
 
             scanner = Scanner(Root("/"), cgroups=False)
@@ -207,6 +292,9 @@ def main() -> int:
                 ],
                 args.repeat,
             )
+            floor_us, ours_us, n = per_process(args.repeat)
+            linear.append((n, floor_us, ours_us))
+            started = startup(args.startups)
             rec = last["plain"]
             in_swap = sum(1 for p in rec["processes"] if isinstance(p, dict) and p["swap_bytes"])
             used = rec["swap_used_bytes"]
@@ -237,6 +325,27 @@ def main() -> int:
             f"{name:<32} {w * 1000:8.1f} {c * 1000:8.1f} {c / floor_c:11.2f} "
             f"{c / ours_c:15.2f} {w / ours_w:16.2f} {tot:>14}"
         )
+    print("linearity: CPU µs per process at each population")
+    print(f"{'processes':>10} {'floor':>8} {'Scanner':>8} {'x floor':>8}")
+    for n, f_us, o_us in linear:
+        print(f"{n:>10} {f_us:8.2f} {o_us:8.2f} {o_us / f_us:8.2f}")
+    if len(linear) > 1:
+        # The cost of one more process, between the smallest and the largest population: the
+        # fixed part of a scan (meminfo, the holders' stat and cgroup) drops out.
+        (n0, f0, o0), (n1, f1, o1) = linear[0], linear[-1]
+        f_slope = (f1 * n1 - f0 * n0) / (n1 - n0)
+        o_slope = (o1 * n1 - o0 * n0) / (n1 - n0)
+        print(
+            f"{'marginal':>10} {f_slope:8.2f} {o_slope:8.2f} {o_slope / f_slope:8.2f}"
+            "   (CPU µs per added process)"
+        )
+    tw, pw = started["top_wall_s"], started["pass_wall_s"]
+    tc, pc = started["top_cpu_s"], started["pass_cpu_s"]
+    print(
+        f"start-up of `top --format json -n 1` before its scan, medians of {args.startups}: "
+        f"wall {tw * 1000:.1f} ms vs `python3 -c pass` {pw * 1000:.1f} ms (x{tw / pw:.2f}); "
+        f"CPU {tc * 1000:.1f} vs {pc * 1000:.1f} ms (x{tc / pc:.2f})"
+    )
     if args.json:
         with open(args.json, "w") as f:
             json.dump(
@@ -248,6 +357,11 @@ def main() -> int:
                         {"method": n, "wall_s": w, "cpu_s": c, "total_bytes": tot}
                         for n, w, c, tot in rows
                     ],
+                    "linearity": [
+                        {"processes": n, "floor_cpu_us": f_us, "scanner_cpu_us": o_us}
+                        for n, f_us, o_us in linear
+                    ],
+                    "startup": started,
                 },
                 f,
                 indent=1,

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from checkswap.kernel.cgroup import (
-    Hierarchy,
-    find_memory_hierarchy,
-    parse_flat_keyed,
-    parse_v1_value,
-    parse_v2_limit,
-)
+from checkswap.kernel.cgroup import parse_flat_keyed, parse_v1_value, parse_v2_limit
 from checkswap.kernel.mountinfo import Hidepid, parse_mountinfo, proc_hidepid
+from checkswap.model.cgroups import Hierarchy, find_memory_hierarchy
 from checkswap.source.root import Root
 
 
@@ -117,3 +112,29 @@ def test_find_memory_hierarchy(tmp_path: object) -> None:
     (base / "sys/fs/cgroup/memory").mkdir()
     (base / "sys/fs/cgroup/memory/memory.stat").write_text("swap 0\n")
     assert find_memory_hierarchy(Root(str(base))) == Hierarchy(1, "sys/fs/cgroup/memory")
+
+
+def test_memory_hierarchies_from_mountinfo(tmp_path: object) -> None:
+    """mountinfo names the mounts; a live root other than / sees its own as ROOT/sys/..."""
+    import pathlib
+
+    from checkswap.model.cgroups import memory_hierarchies
+
+    base = pathlib.Path(str(tmp_path))
+    v2 = base / "sys/fs/cgroup"
+    v2.mkdir(parents=True)
+    (v2 / "cgroup.controllers").write_text("cpu memory\n")
+    (base / "proc/self").mkdir(parents=True)
+    info = base / "proc/self/mountinfo"
+    # A cgroup mount outside sys/ (a container's bind mount) is not the root's hierarchy.
+    info.write_text(
+        "30 1 0:26 / /mnt/cg rw - cgroup2 cgroup2 rw\n"
+        f"31 1 0:26 / {base}/sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"
+    )
+    assert memory_hierarchies(Root(str(base))) == [Hierarchy(2, "sys/fs/cgroup")]
+    # Named by mountinfo but not in the tree: a capture without the cgroup files.
+    info.write_text("35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n")
+    assert memory_hierarchies(Root(str(base))) == []
+    # mountinfo without any cgroup mount: the usual places.
+    info.write_text("27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n")
+    assert memory_hierarchies(Root(str(base))) == [Hierarchy(2, "sys/fs/cgroup")]

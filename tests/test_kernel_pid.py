@@ -1,9 +1,14 @@
-"""Parsers for /proc/PID/status, stat, cgroup and smaps_rollup, on text captured on 6.18."""
+"""Parsers for /proc/PID/status, stat, cgroup and smaps_rollup, on text captured on 6.18, and
+the errno triage of reading them."""
 
 from __future__ import annotations
 
+import errno
+import os
+
 import pytest
 
+from checkswap.errors import denied, kernel_file_error, vanished
 from checkswap.kernel.pid import (
     CgroupPaths,
     Stat,
@@ -100,3 +105,21 @@ def test_smaps_rollup_swap_pss() -> None:
     )
     assert parse_smaps_rollup_swap_pss(text) == 4096 * 1024
     assert parse_smaps_rollup_swap_pss("Rss: 1 kB\n") is None
+
+
+@pytest.mark.parametrize(
+    ("code", "gone", "refused"),
+    [
+        (errno.ENOENT, True, False),  # the process exited: its directory is gone
+        (errno.ESRCH, True, False),  # being reaped: some files of a dying task
+        (errno.EACCES, False, True),  # hidepid=1/noaccess
+        (errno.EPERM, False, True),  # ptrace check (smaps_rollup of another user)
+        (errno.EIO, False, False),  # anything else is the user's to see
+    ],
+)
+def test_errno_triage(code: int, gone: bool, refused: bool) -> None:
+    e = OSError(code, os.strerror(code))
+    assert vanished(e) is gone
+    assert denied(e) is refused
+    err = kernel_file_error("/proc/1/status", e)
+    assert str(err) == f"/proc/1/status: {os.strerror(code)}"

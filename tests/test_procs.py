@@ -8,7 +8,8 @@ from typing import Any, Callable
 
 import pytest
 
-from checkswap.model.procs import HIDDEN_NOTE, V1_NOTE, Scanner, unit_name
+from checkswap.model.cgroups import V1_NOTE, unit_name
+from checkswap.model.procs import HIDDEN_NOTE, Scanner
 from checkswap.source.root import Root
 
 DOCKER = "4f1b5e3c9a7d2b8e6f0a1c3d5e7f9b2a4c6e8d0f1a3b5c7d9e2f4a6b8c0d1e3f"
@@ -367,3 +368,69 @@ def test_root_that_moves_between_samples(fixture_root: Callable[[str], str], tmp
     assert mysqld["majflt_per_s"] == 5.0
     assert mysqld["swap_pss_bytes"] == 1024
     assert _by_path(rec)["/system.slice/mysql.service"]["swap_out_per_s"] == 50.0
+
+
+class CountingRoot(Root):
+    """A fixture root that counts every read of each file, and ends after ``ticks`` ticks."""
+
+    def __init__(self, path: str, ticks: int) -> None:
+        super().__init__(path)
+        self.reads: dict[str, int] = {}
+        self.ticks = ticks
+
+    def count(self, rel: str) -> None:
+        self.reads[rel] = self.reads.get(rel, 0) + 1
+
+    def read_text(self, rel: str) -> str:
+        self.count(rel)
+        return super().read_text(rel)
+
+    def open_pread(self, rel: str) -> Any:
+        root, f = self, super().open_pread(rel)
+
+        class Counted:
+            path = f.path
+
+            def read(self) -> str:
+                root.count(rel)
+                return f.read()
+
+            def close(self) -> None:
+                f.close()
+
+        return Counted()
+
+    def advance(self) -> bool:
+        self.ticks -= 1
+        return self.ticks >= 0
+
+
+def test_dash_tick_reads_meminfo_once(fixture_root: Callable[[str], str]) -> None:
+    """Regression: dash's live tick read /proc/meminfo twice, once for the sample and once
+    again in the process scan; the scan now takes the tick's sample."""
+    import time
+    from types import SimpleNamespace
+
+    from checkswap.commands import dash
+
+    root = CountingRoot(fixture_root("top-cgroup-v2-server"), ticks=3)
+    per_tick: list[dict[str, int]] = []
+
+    class Screen:
+        env = SimpleNamespace(monotonic=time.monotonic)
+        state = SimpleNamespace()
+
+        def wait(self, delay: float) -> None:
+            pass
+
+        def show(self, update: object = None) -> None:
+            if update is not None:
+                per_tick.append(dict(root.reads))
+                root.reads.clear()
+
+    dash._live(root, 0.001, Screen())  # type: ignore[arg-type]
+    assert len(per_tick) == 3
+    for reads in per_tick[1:]:  # the first also holds the start-up reads
+        assert reads.get("proc/meminfo") == 1
+        assert reads.get("proc/uptime", 0) <= 1
+        assert reads.get("proc/vmstat") == 1

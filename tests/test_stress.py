@@ -13,6 +13,9 @@ from checkswap.cli import main
 from checkswap.env import Env
 from checkswap.errors import BadInput, Refused
 from checkswap.lab import hog, stress
+from checkswap.model.cgroups import Hierarchy
+from checkswap.model.procs import Scanner
+from checkswap.record.snapshot import Capture
 from checkswap.source.root import Root
 
 MiB = 2**20
@@ -103,7 +106,84 @@ def test_cgroup_v2_hierarchy(tmp_path: os.PathLike[str]) -> None:
         stress.memory_hierarchy(root)
     with open(os.path.join(cg, "cgroup.subtree_control"), "w") as f:
         f.write("cpu io memory pids\n")
-    assert stress.memory_hierarchy(root) == stress.Hierarchy(2, cg, "memory.max")
+    assert stress.memory_hierarchy(root) == Hierarchy(2, "sys/fs/cgroup")
+
+
+# Three layouts as mountinfo gives them (synthesised; the mount lines as a 6.18 host prints
+# them). Each puts a cgroup holding swap ("held") only in the memory controller's hierarchy.
+_TMPFS = "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+LAYOUTS = {
+    # cgroup_no_v1=memory on a systemd hybrid host: memory moves to the unified hierarchy.
+    # Before one discovery, stress looked at sys/fs/cgroup only and refused.
+    "memory-on-unified": (
+        _TMPFS
+        + "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
+        + "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n",
+        "sys/fs/cgroup/unified",
+        {"cpu/cgroup.procs": "", "unified/cgroup.controllers": "cpu memory pids\n"},
+    ),
+    # This machine's layout: v1 memory, an empty unified v2. snapshot captured the unified
+    # hierarchy too, which nothing reads back.
+    "hybrid-v1-memory": (
+        _TMPFS
+        + "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+        + "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n",
+        "sys/fs/cgroup/memory",
+        {"unified/cgroup.controllers": "", "unified/cgroup.procs": "1\n"},
+    ),
+    # cgroup v2 mounted where mountinfo says, not at one of the usual paths: top looked at
+    # sys/fs/cgroup and sys/fs/cgroup/unified only and found no controller.
+    "v2-own-mount-point": (
+        "25 22 0:23 / /sys/fs/cgroup2 rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 rw\n",
+        "sys/fs/cgroup2",
+        {},
+    ),
+}
+
+
+def _layout_tree(tmp_path: str, fixture: str, name: str) -> tuple[Root, str]:
+    import shutil
+
+    mountinfo, mount, others = LAYOUTS[name]
+    top = os.path.join(tmp_path, "tree")
+    shutil.copytree(fixture, top)
+
+    def write(rel: str, text: str) -> None:
+        os.makedirs(os.path.dirname(os.path.join(top, rel)), exist_ok=True)
+        with open(os.path.join(top, rel), "w") as f:
+            f.write(text)
+
+    write("proc/self/mountinfo", mountinfo)
+    for rel, text in others.items():
+        write(f"sys/fs/cgroup/{rel}", text)
+    if mount.endswith("/memory"):
+        write(f"{mount}/memory.stat", "swap 0\npgmajfault 0\n")
+        write(f"{mount}/memory.limit_in_bytes", "9223372036854771712\n")
+        write(f"{mount}/held/memory.stat", "swap 4096\npgmajfault 3\n")
+    else:
+        write(f"{mount}/cgroup.controllers", "memory pids\n")
+        write(f"{mount}/cgroup.subtree_control", "memory pids\n")
+        write(f"{mount}/held/memory.swap.current", "4096\n")
+    write(f"{mount}/held/cgroup.procs", "")
+    return Root(top), mount
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_stress_top_and_snapshot_find_the_same_memory_hierarchy(
+    tmp_path: os.PathLike[str], fixture_root: object, layout: str
+) -> None:
+    """Regression: three discoveries (stress's, top's, snapshot's) disagreed on these trees."""
+    fixture = fixture_root("linux-6.18-swapping")  # type: ignore[operator]
+    root, mount = _layout_tree(str(tmp_path), fixture, layout)
+    plan = stress.plan_stress(root, 96 * MiB, 64 * MiB, 30, None)
+    assert os.path.dirname(plan.cgroup) == root.join(mount)
+    cgroups = Scanner(root, cgroups=True).sample()["cgroups"]
+    assert isinstance(cgroups, list)
+    assert [c["path"] for c in cgroups] == ["/held"]
+    capture = Capture(root)
+    capture.cgroups()
+    captured = {os.path.dirname(rel) for rel in capture.files}
+    assert captured == {mount, f"{mount}/held"}
 
 
 def test_hog_data_is_non_zero_in_every_page() -> None:

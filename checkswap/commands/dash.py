@@ -218,9 +218,10 @@ def play(
     page_size: Callable[[], int],
     dash: Dashboard,
     areas: SwapAreas | None,
-    top: Callable[[], dict[str, object] | None],
+    top: Callable[[Sample], dict[str, object] | None],
 ) -> int:
-    """Feed intervals to the screen until the samples end; returns the number of intervals."""
+    """Feed intervals to the screen until the samples end; returns the number of intervals.
+    ``top`` gets the tick's sample, so the process scan does not read meminfo again."""
     first = next(samples, None)
     devices = areas.get() if areas is not None else None
     dash.state.devices = devices
@@ -235,7 +236,7 @@ def play(
         rec = sample_record(iv, tracker, page_size())
         if areas is not None and areas.live_use:
             devices = areas.get()
-        dash.show(Update(rec, top(), devices, verdict_of(rec)))
+        dash.show(Update(rec, top(cur), devices, verdict_of(rec)))
         prev = cur
     return tracker.samples
 
@@ -330,7 +331,7 @@ def _replay(path: str, root: Root, speed: float, dash: Dashboard) -> None:
         # A header, or else the first raw sample, gives it; both come before any interval.
         return root.page_size or reading.page_size or 0
 
-    def captured() -> dict[str, object] | None:
+    def captured(_tick: Sample) -> dict[str, object] | None:
         """The processes ``record --trigger`` captured last, if any: a recording's only view
         of who was swapping."""
         if not reading.triggers:

@@ -125,7 +125,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
 def run_list(args: argparse.Namespace, env: Env) -> int:
     import json
 
-    from checkswap.errors import KernelFileError
+    from checkswap.errors import kernel_file_error
     from checkswap.model.topology import swap_devices
     from checkswap.source import open_root
 
@@ -133,7 +133,7 @@ def run_list(args: argparse.Namespace, env: Env) -> int:
     try:
         devices = swap_devices(root)
     except OSError as e:
-        raise KernelFileError(root.join("proc/swaps"), e.strerror or str(e)) from None
+        raise kernel_file_error(root.join("proc/swaps"), e) from None
     if args.format == "json":
         env.stdout.write(json.dumps({"devices": devices}) + "\n")
         return 0

@@ -14,7 +14,7 @@ import time
 from typing import Any, Callable
 
 from checkswap.doctor.roles import ROLES, Role
-from checkswap.errors import KernelFileError
+from checkswap.errors import kernel_file_error
 from checkswap.kernel.block import SECTOR_BYTES, DiskStats, read_diskstats
 from checkswap.kernel.mountinfo import read_mountinfo
 from checkswap.kernel.swaps import read_swaps
@@ -82,7 +82,7 @@ def gather(
     try:
         areas = read_swaps(root)
     except OSError as e:
-        raise KernelFileError(root.join("proc/swaps"), e.strerror or str(e)) from None
+        raise kernel_file_error(root.join("proc/swaps"), e) from None
     f.virtual_swaps = any(a.type == "virtual" for a in areas)
     topo = Topology(root)
     f.devices = [topo.device(a) for a in areas if a.type in ("file", "partition")]

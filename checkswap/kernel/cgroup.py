@@ -1,4 +1,4 @@
-"""Memory cgroup files, v1 and v2, and where the memory hierarchy is mounted.
+"""Memory cgroup files, v1 and v2: the parsers, one per kind of file.
 
 v2 (``memory.swap.current`` is bytes, hierarchical; ``memory.swap.max`` is bytes or ``max``)::
 
@@ -20,26 +20,16 @@ v1 (captured on this machine's 6.18, memory controller mounted at /sys/fs/cgroup
 
 The memsw files exist only with swap accounting (CONFIG_MEMCG_SWAP, swapaccount=1). v1 has no
 per-cgroup pswpin/pswpout at all.
+
+Where the hierarchy is mounted, and the walk of it, are model/cgroups.py's: they combine
+mountinfo, cgroup.controllers and every cgroup's files.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
-
-if TYPE_CHECKING:
-    from checkswap.source.root import Root
-
-V1_MOUNT = "sys/fs/cgroup/memory"
-V2_MOUNTS = ("sys/fs/cgroup", "sys/fs/cgroup/unified")
-
 # v1 reports "no limit" as PAGE_COUNTER_MAX pages in bytes (9223372036854771712 with 4 KiB
 # pages); anything this large is no limit.
 _V1_UNLIMITED = 1 << 62
-
-
-class Hierarchy(NamedTuple):
-    version: int  # 1 or 2
-    mount: str  # relative to the root, e.g. "sys/fs/cgroup/memory"
 
 
 def parse_flat_keyed(text: str) -> dict[str, int]:
@@ -74,21 +64,3 @@ def parse_v1_value(text: str) -> int | None:
     except ValueError:
         return None
     return None if value >= _V1_UNLIMITED else value
-
-
-def find_memory_hierarchy(root: Root) -> Hierarchy | None:
-    """Where the memory controller is: v1 if mounted on its own, else a v2 tree that has it.
-
-    Hybrid hosts (this one) mount v2 at sys/fs/cgroup/unified without the memory controller:
-    its memory.* files would be absent, so it is only chosen when cgroup.controllers says so.
-    """
-    if root.exists(f"{V1_MOUNT}/memory.stat"):
-        return Hierarchy(1, V1_MOUNT)
-    for mount in V2_MOUNTS:
-        try:
-            controllers = root.read_text(f"{mount}/cgroup.controllers").split()
-        except OSError:
-            continue
-        if "memory" in controllers:
-            return Hierarchy(2, mount)
-    return None

@@ -31,7 +31,10 @@ smaps_rollup (4.14+)::
 from __future__ import annotations
 
 import os
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from checkswap.source.root import Root
 
 
 class Status(NamedTuple):
@@ -144,13 +147,14 @@ def parse_smaps_rollup_swap_pss(text: str) -> int | None:
     return _kb(_value(text, "SwapPss:"))
 
 
-def read_file(path: str) -> str:
-    """One /proc/PID file as text; OSError (ENOENT, ESRCH, EACCES) to the caller."""
-    return read_raw(path).decode("utf-8", "surrogateescape")
+def read_file(root: Root, rel: str) -> str:
+    """One /proc/PID (or cgroup) file of the root as text; OSError (ENOENT, ESRCH, EACCES) to
+    the caller, whose errno triage (checkswap.errors) says what it means there."""
+    return read_raw(root.join(rel)).decode("utf-8", "surrogateescape")
 
 
 def read_raw(path: str) -> bytes:
-    """One /proc/PID file in a single read() where it fits.
+    """One file at a path a root gave (``root.join``) in a single read() where it fits.
 
     os.open + os.read avoids the buffered file object: this runs once per process per scan.
     """

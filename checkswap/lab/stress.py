@@ -22,6 +22,13 @@ from checkswap.kernel.swaps import read_swaps
 from checkswap.lab import hog
 from checkswap.lab.change import Step, run_command
 from checkswap.lab.swapfile import AddPlan, plan_add
+from checkswap.model.cgroups import (
+    V1_MOUNT,
+    V2_MOUNTS,
+    Hierarchy,
+    find_memory_hierarchy,
+    memory_hierarchies,
+)
 from checkswap.model.sample import Sample
 from checkswap.source.root import Root
 from checkswap.units import format_bytes
@@ -33,33 +40,32 @@ MIN_LIMIT = 32 * MiB  # the hog's own interpreter needs ~10 MiB inside the cgrou
 SWAP_HEADROOM = 0.9  # leave 10 % of free swap: the interpreter and page tables count too
 
 
-class Hierarchy(NamedTuple):
-    version: int
-    path: str  # where new cgroups are made
-    limit_file: str
+# The file that limits a cgroup's memory, by cgroup version.
+LIMIT_FILE = {1: "memory.limit_in_bytes", 2: "memory.max"}
 
 
 def memory_hierarchy(root: Root) -> Hierarchy:
-    v1 = root.join("sys/fs/cgroup/memory")
-    if os.path.exists(os.path.join(v1, "memory.limit_in_bytes")):
-        return Hierarchy(1, v1, "memory.limit_in_bytes")
-    v2 = root.join("sys/fs/cgroup")
-    try:
-        controllers = root.read_text("sys/fs/cgroup/cgroup.controllers").split()
-    except OSError:
-        controllers = []
-    if "memory" in controllers:
-        enabled = root.read_text("sys/fs/cgroup/cgroup.subtree_control").split()
+    """The memory hierarchy the hog's cgroup is made in (model/cgroups' discovery, the one top
+    and snapshot use), refused when it cannot hold a limited child cgroup."""
+    h = find_memory_hierarchy(root)
+    if h is None:
+        raise Refused(
+            "no memory cgroup controller is mounted (neither cgroup v1 at "
+            f"{root.join(V1_MOUNT)} nor cgroup v2 with memory at {root.join(V2_MOUNTS[0])}): "
+            "stress cannot contain the hog"
+        )
+    if h.version == 2:
+        try:
+            enabled = root.read_text(f"{h.mount}/cgroup.subtree_control").split()
+        except OSError:
+            enabled = []
         if "memory" not in enabled:
+            where = root.join(h.mount)
             raise Refused(
-                f"the memory controller is not enabled for child cgroups of {v2}: "
-                f"echo +memory > {v2}/cgroup.subtree_control"
+                f"the memory controller is not enabled for child cgroups of {where}: "
+                f"echo +memory > {where}/cgroup.subtree_control"
             )
-        return Hierarchy(2, v2, "memory.max")
-    raise Refused(
-        "no memory cgroup controller is mounted (neither cgroup v1 at "
-        f"{v1} nor cgroup v2 with memory at {v2}): stress cannot contain the hog"
-    )
+    return h
 
 
 # --- what a killed run left behind ----------------------------------------------------------
@@ -76,7 +82,7 @@ class Leftovers(NamedTuple):
 
 def find_leftovers(root: Root) -> Leftovers:
     cgroups = []
-    for rel in ("sys/fs/cgroup/memory", "sys/fs/cgroup"):
+    for rel in [h.mount for h in memory_hierarchies(root)]:
         with contextlib.suppress(OSError):
             cgroups += [
                 root.join(f"{rel}/{n}") for n in sorted(root.listdir(rel)) if n.startswith(PREFIX)
@@ -190,12 +196,12 @@ def plan_stress(
             f"({format_bytes(available)}): the whole machine would run short, not just the hog"
         )
     hierarchy = memory_hierarchy(root)
-    cgroup = os.path.join(hierarchy.path, f"{PREFIX}{os.getpid()}")
+    cgroup = root.join(f"{hierarchy.mount}/{PREFIX}{os.getpid()}")
     return StressPlan(size, limit, duration_s, hierarchy, cgroup, swapfile)
 
 
 def cgroup_steps(plan: StressPlan) -> list[Step]:
-    limit_path = os.path.join(plan.cgroup, plan.hierarchy.limit_file)
+    limit_path = os.path.join(plan.cgroup, LIMIT_FILE[plan.hierarchy.version])
 
     def write_limit() -> None:
         with open(limit_path, "w") as f:

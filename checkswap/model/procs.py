@@ -4,6 +4,7 @@ The contract (``top``, ``record``, ``serve`` and ``dash`` all use it)::
 
     scanner = Scanner(root, cgroups=True, pss=False)
     rec = scanner.sample()      # the object `top --format json` prints for one refresh
+    rec = scanner.sample(taken) # the same, swap totals from a Sample the caller just took
 
 ``rec`` is DESIGN.md's ``top --format json`` object, with these keys (more may be added):
 
@@ -47,6 +48,9 @@ Rates are against the previous ``sample()`` of the same Scanner, None on the fir
 rates.py (a counter that went backwards gives None). A pid is the same process only if its start
 time (stat field 22) matches; a pid reused in between starts again with null rates.
 
+The memory cgroups (discovery, naming, the walk) are model/cgroups.py's; this module is the
+process scan and the one definition of swap activity.
+
 Cost: /proc/PID/status is read for every process (VmSwap is there). stat and cgroup are read
 only for processes holding swap now or at the previous sample; reading them for every process
 costs 2.5 times the status-only floor. User names are cached by uid.
@@ -54,20 +58,11 @@ costs 2.5 times the status-only floor. User names are cached by uid.
 
 from __future__ import annotations
 
-import errno
 import os
-import re
 import time
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
-from checkswap.errors import KernelFileError
-from checkswap.kernel.cgroup import (
-    Hierarchy,
-    find_memory_hierarchy,
-    parse_flat_keyed,
-    parse_v1_value,
-    parse_v2_limit,
-)
+from checkswap.errors import DENIED, VANISHED, denied, kernel_file_error, vanished
 from checkswap.kernel.meminfo import parse_meminfo, swap_used
 from checkswap.kernel.mountinfo import read_proc_hidepid
 from checkswap.kernel.pid import (
@@ -80,27 +75,19 @@ from checkswap.kernel.pid import (
     read_raw,
     status_swap_bytes_raw,
 )
-from checkswap.kernel.pressure import parse_pressure
-from checkswap.model.rates import counter_delta, counter_rate, gauge_rate
+from checkswap.kernel.uptime import read_uptime
+from checkswap.model.cgroups import CgroupScan, find_memory_hierarchy, process_cgroup, unit_name
+from checkswap.model.rates import counter_rate, gauge_rate
 from checkswap.units import iso_utc
 
 if TYPE_CHECKING:
+    from checkswap.model.sample import Sample
     from checkswap.source.root import Root
 
 Record = dict[str, object]
 
-# A process that exits mid-scan: its directory or files are gone (ENOENT), or it is being reaped
-# (ESRCH on some files of a dying task).
-_VANISHED = frozenset({errno.ENOENT, errno.ESRCH})
-# hidepid=1/noaccess and ptrace checks (smaps_rollup of another user's process).
-_DENIED = frozenset({errno.EACCES, errno.EPERM})
-
 _NO_SWAP = b"\nVmSwap:\t       0 kB\n"
 
-V1_NOTE = (
-    "cgroup v1 has no per-cgroup swap-in/swap-out counters: swap_delta_bytes_per_s (growth of "
-    "swap held) and majflt_per_s (memory.stat pgmajfault) stand in"
-)
 HIDDEN_NOTE = "some processes are not visible: run as root"
 
 
@@ -169,76 +156,6 @@ class _Seen(NamedTuple):
     swap_bytes: int
 
 
-class _CgroupRaw(NamedTuple):
-    swap_bytes: int | None
-    majflt: int | None
-    pswpin: int | None
-    pswpout: int | None
-    zswpin: int | None
-    zswpout: int | None
-    events: dict[str, int] | None
-    psi_some_us: int | None
-    psi_full_us: int | None
-
-
-# --- cgroup path -> what a person recognises ------------------------------------------------
-
-_CONTAINER_SCOPE = re.compile(
-    r"^(docker|cri-containerd|crio|libpod|crio-conmon|libpod-conmon)-([0-9a-f]{64})\.scope$"
-)
-_RUNTIME = {
-    "docker": "docker",
-    "cri-containerd": "containerd",
-    "crio": "cri-o",
-    "crio-conmon": "cri-o-conmon",
-    "libpod": "podman",
-    "libpod-conmon": "podman-conmon",
-}
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-# systemd driver: kubepods-burstable-pod0f1e..._..._.slice; cgroupfs driver: pod0f1e...-...
-_POD = re.compile(r"pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})")
-
-
-def unit_name(path: str | None) -> str | None:
-    """The systemd unit, shortened container id or Kubernetes pod of a cgroup path, or None.
-
-    /system.slice/mysql.service                  -> mysql.service
-    /system.slice/docker-<64 hex>.scope           -> docker:<12 hex>
-    /docker/<64 hex>                              -> docker:<12 hex> (cgroupfs driver)
-    /kubepods.slice/.../kubepods-burstable-pod<uid>.slice/cri-containerd-<id>.scope
-                                                  -> pod:<uid> containerd:<12 hex>
-    /machine.slice/libpod-<64 hex>.scope          -> podman:<12 hex>
-    /user.slice/user-1000.slice/session-3.scope   -> session-3.scope
-    /user.slice/user-1000.slice                   -> user-1000.slice
-    """
-    if not path or path == "/":
-        return None
-    parts = [p for p in path.split("/") if p]
-    container = None
-    for i in range(len(parts) - 1, -1, -1):
-        m = _CONTAINER_SCOPE.match(parts[i])
-        if m:
-            container = f"{_RUNTIME[m.group(1)]}:{m.group(2)[:12]}"
-            break
-        if _HEX64.match(parts[i]):
-            runtime = "docker" if i > 0 and parts[i - 1] == "docker" else "container"
-            container = f"{runtime}:{parts[i][:12]}"
-            break
-    if parts[0].startswith("kubepods"):
-        for part in parts:
-            m = _POD.search(part)
-            if m:
-                pod = "pod:" + m.group(1).replace("_", "-")
-                return f"{pod} {container}" if container else pod
-    if container:
-        return container
-    for suffixes in ((".service", ".scope"), (".slice",)):
-        for part in reversed(parts):
-            if part.endswith(suffixes):
-                return part
-    return None
-
-
 # --- the scanner -----------------------------------------------------------------------------
 
 
@@ -259,7 +176,10 @@ class Scanner:
         self.pss_budget_s = pss_budget_s
         self._monotonic = monotonic  # only for the --pss time budget, never for rates
         self._hidepid = read_proc_hidepid(root)
-        self._hierarchy: Hierarchy | None = find_memory_hierarchy(root)
+        self._hierarchy = find_memory_hierarchy(root)
+        self._cgroup_scan = (
+            CgroupScan(root, self._hierarchy) if cgroups and self._hierarchy is not None else None
+        )
         self._clk_tck = os.sysconf("SC_CLK_TCK")
         self._users: dict[int, str] = {}
         self._passwd: dict[int, str] | None = None
@@ -267,7 +187,6 @@ class Scanner:
         self._prev_uptime: float | None = None
         self._prev: dict[str, _Seen] = {}  # pid -> last sample, for processes holding swap
         self._prev_zero: set[str] = set()  # pids read at the last sample with VmSwap 0
-        self._prev_cgroups: dict[str, _CgroupRaw] = {}
 
     # -- one refresh --
 
@@ -280,19 +199,29 @@ class Scanner:
         gid = self._hidepid.gid
         return gid is not None and (gid == os.getegid() or gid in os.getgroups())
 
-    def sample(self) -> Record:
+    def sample(self, taken: Sample | None = None) -> Record:
+        """One refresh. ``taken``: a Sample of this root the caller has just taken (dash's
+        tick): its meminfo gives the swap totals instead of reading the file again."""
         mono, wall = self.root.clock()
         dt = None if self._prev_mono is None else mono - self._prev_mono
-        uptime = self._uptime()
-        meminfo = parse_meminfo(self._read_required("proc/meminfo"))
+        uptime = read_uptime(self.root)
+        if taken is not None:
+            meminfo = taken.meminfo
+        else:
+            meminfo = parse_meminfo(self._read_required("proc/meminfo"))
+        root = self.root
         try:
-            # Joined on every sample: a snapshot bundle's root moves to the next captured tree.
-            proc = self.root.join("proc")
-            names = os.listdir(proc)
+            # Listed on every sample: a snapshot bundle's root moves to the next captured tree.
+            names = root.listdir("proc")
         except OSError as e:
-            raise KernelFileError(self.root.join("proc"), e.strerror or str(e)) from None
+            raise kernel_file_error(root.join("proc"), e) from None
+        # The directory through the root (a snapshot bundle resolves it in its own tree); the
+        # per-process paths under it are composed here: root.join for each of 2,000 processes
+        # cost 5 % of the scan. A PID directory is never a link in /proc, and in a bundle a
+        # link is not on disk at all: such an entry reads as vanished.
+        proc = root.join("proc")
 
-        scanned = denied = 0
+        scanned = unreadable = 0
         total = 0
         zero: set[str] = set()
         holders: list[tuple[str, bytes, int]] = []
@@ -310,12 +239,12 @@ class Scanner:
                 finally:
                     os.close(fd)
             except OSError as e:
-                if e.errno in _VANISHED:
+                if e.errno in VANISHED:
                     continue
-                if e.errno in _DENIED:
-                    denied += 1
+                if e.errno in DENIED:
+                    unreadable += 1
                     continue
-                raise KernelFileError(path, e.strerror or str(e)) from None
+                raise kernel_file_error(path, e) from None
             scanned += 1
             # Most processes hold no swap, and the kernel prints that line always alike
             # (seq_put_decimal_ull_width, 8 wide): one find settles them.
@@ -343,13 +272,13 @@ class Scanner:
         seen: dict[str, _Seen] = {}
         for name, text, swap in holders:
             try:
-                stat = parse_stat(read_file(f"{proc}/{name}/stat"))
-                cgroup_text = read_file(f"{proc}/{name}/cgroup")
+                stat = parse_stat(read_file(root, f"proc/{name}/stat"))
+                cgroup_text = read_file(root, f"proc/{name}/cgroup")
             except OSError as e:
-                if e.errno in _VANISHED or e.errno in _DENIED:
+                if vanished(e) or denied(e):
                     total -= swap  # gone between two reads: its swap is freed
                     continue
-                raise KernelFileError(f"{proc}/{name}", e.strerror or str(e)) from None
+                raise kernel_file_error(root.join(f"proc/{name}"), e) from None
             if stat is None or stat.state == "Z":
                 total -= swap
                 continue
@@ -368,7 +297,7 @@ class Scanner:
                 zero.add(name)
                 if before is None or before.starttime != stat.starttime:
                     continue  # pid reused by a process without swap
-            cg = self._cgroup_path(cgroup_text)
+            cg = process_cgroup(self._hierarchy, *parse_cgroup(cgroup_text))
             processes.append(
                 {
                     "pid": int(name),
@@ -389,15 +318,15 @@ class Scanner:
         notes: list[str] = []
         if self.pss:
             self._add_pss(processes, notes)
-        cgroups = self._scan_cgroups(processes, seconds) if self.cgroups else None
+        cgroups = self._scan_cgroups(processes, seconds)
 
-        hidden = denied > 0 or (self._hidepid.invisible and not self._sees_everything())
+        hidden = unreadable > 0 or (self._hidepid.invisible and not self._sees_everything())
         if hidden:
             why = []
             if self._hidepid.value is not None:
                 why.append(f"/proc is mounted with hidepid={self._hidepid.value}")
-            if denied:
-                why.append(f"{denied} could not be read")
+            if unreadable:
+                why.append(f"{unreadable} could not be read")
             notes.insert(0, f"{HIDDEN_NOTE} ({'; '.join(why)})")
         if cgroups is None and self.cgroups:
             notes.append("no memory cgroup controller found under sys/fs/cgroup")
@@ -426,7 +355,7 @@ class Scanner:
             "unattributed_swap_bytes": None if used is None or held is None else used - held,
             "hidden_processes": hidden,
             "hidepid": self._hidepid.value,
-            "unreadable_processes": denied,
+            "unreadable_processes": unreadable,
             "scanned_processes": scanned,
             "notes": notes,
         }
@@ -444,27 +373,13 @@ class Scanner:
         try:
             return self.root.read_text(rel)
         except OSError as e:
-            raise KernelFileError(self.root.join(rel), e.strerror or str(e)) from None
-
-    def _uptime(self) -> float | None:
-        try:
-            return float(self.root.read_text("proc/uptime").split()[0])
-        except (OSError, ValueError, IndexError):
-            return None
+            raise kernel_file_error(self.root.join(rel), e) from None
 
     def _existed(self, stat: Stat, uptime: float | None) -> bool:
         """Did this process exist at the previous sample (and is not a reused pid)?"""
         if self._prev_uptime is None or uptime is None:
             return True  # no clock to tell by: a reused pid within one refresh is rare
         return stat.starttime / self._clk_tck <= self._prev_uptime
-
-    def _cgroup_path(self, text: str) -> str | None:
-        paths = parse_cgroup(text)
-        if self._hierarchy is not None and self._hierarchy.version == 1:
-            return paths.v1_memory
-        if self._hierarchy is not None:
-            return paths.v2
-        return paths.v1_memory or paths.v2
 
     def _user(self, uid: int | None) -> str | None:
         if uid is None:
@@ -502,188 +417,42 @@ class Scanner:
         GiB one read can take a second and stall its page faults meanwhile.
         """
         deadline = self._monotonic() + self.pss_budget_s
-        denied = skipped = 0
+        unreadable = skipped = 0
         for p in processes:
             if not _int(p["swap_bytes"]):
                 continue
             if self._monotonic() >= deadline:
                 skipped += 1
                 continue
-            path = self.root.join(f"proc/{p['pid']}/smaps_rollup")
+            rel = f"proc/{p['pid']}/smaps_rollup"
             try:
-                p["swap_pss_bytes"] = parse_smaps_rollup_swap_pss(read_file(path))
+                p["swap_pss_bytes"] = parse_smaps_rollup_swap_pss(read_file(self.root, rel))
             except OSError as e:
-                if e.errno in _DENIED:
-                    denied += 1
-                elif e.errno not in _VANISHED:
-                    raise KernelFileError(path, e.strerror or str(e)) from None
+                if denied(e):
+                    unreadable += 1
+                elif not vanished(e):
+                    raise kernel_file_error(self.root.join(rel), e) from None
         if skipped:
             notes.append(
                 f"--pss time budget ({self.pss_budget_s:g} s) used up: SwapPss not read for "
                 f"{skipped} processes"
             )
-        if denied:
+        if unreadable:
             # smaps_rollup needs ptrace access: other users' processes are listed, not hidden.
-            notes.append(f"--pss: SwapPss of {denied} processes could not be read: run as root")
+            notes.append(f"--pss: SwapPss of {unreadable} processes could not be read: run as root")
 
     # -- cgroups --
 
     def _scan_cgroups(self, processes: list[Record], seconds: float) -> list[Record] | None:
-        h = self._hierarchy
-        if h is None:
+        if self._cgroup_scan is None:
             return None
         counts: dict[str, int] = {}
         for p in processes:
             cg = p["cgroup"]
             if isinstance(cg, str):
                 counts[cg] = counts.get(cg, 0) + 1
-        base = self.root.join(h.mount)
-        out: list[Record] = []
-        raws: dict[str, _CgroupRaw] = {}
-        for dirpath, _dirs, _files in os.walk(base):
-            rel = "/" + os.path.relpath(dirpath, base) if dirpath != base else "/"
-            rec = (
-                self._cgroup_v1(dirpath, rel, counts)
-                if h.version == 1
-                else self._cgroup_v2(dirpath, rel, counts)
-            )
-            if rec is None:
-                continue
-            raw, record = rec
-            raws[rel] = raw
-            self._rate_cgroup(record, raw, self._prev_cgroups.get(rel), seconds, h.version)
-            out.append(record)
-        self._prev_cgroups = raws
-        out.sort(key=lambda c: (-_int(c["swap_bytes"]), str(c["path"])))
-        return out
-
-    def _wanted(self, rel: str, swap: int | None, counts: dict[str, int]) -> bool:
-        return bool(swap) or rel in self._prev_cgroups or rel in counts
-
-    def _cgroup_v1(
-        self, d: str, rel: str, counts: dict[str, int]
-    ) -> tuple[_CgroupRaw, Record] | None:
-        stat = _read_keyed(f"{d}/memory.stat")
-        if stat is None:
-            return None  # removed while walking
-        swap = stat.get("swap")
-        if not self._wanted(rel, swap, counts):
-            return None
-        raw = _CgroupRaw(swap, stat.get("pgmajfault"), None, None, None, None, None, None, None)
-        record = _cgroup_record(rel, 1, swap, counts)
-        record["memsw_usage_bytes"] = _read_v1(f"{d}/memory.memsw.usage_in_bytes")
-        record["memsw_limit_bytes"] = _read_v1(f"{d}/memory.memsw.limit_in_bytes")
-        record["memsw_failcnt"] = _read_v1(f"{d}/memory.memsw.failcnt")
-        record["note"] = V1_NOTE
-        return raw, record
-
-    def _cgroup_v2(
-        self, d: str, rel: str, counts: dict[str, int]
-    ) -> tuple[_CgroupRaw, Record] | None:
-        text = _read_opt(f"{d}/memory.swap.current")
-        swap = None if text is None else parse_v2_limit(text)
-        if not self._wanted(rel, swap, counts):
-            return None
-        stat = _read_keyed(f"{d}/memory.stat") or {}
-        events = _read_keyed(f"{d}/memory.swap.events")
-        psi_text = _read_opt(f"{d}/memory.pressure")
-        psi = parse_pressure(psi_text) if psi_text is not None else None
-        some = psi.some if psi is not None else None
-        full = psi.full if psi is not None else None
-        raw = _CgroupRaw(
-            swap,
-            stat.get("pgmajfault"),
-            stat.get("pswpin"),
-            stat.get("pswpout"),
-            stat.get("zswpin"),
-            stat.get("zswpout"),
-            events,
-            some.total_us if some is not None else None,
-            full.total_us if full is not None else None,
-        )
-        record = _cgroup_record(rel, 2, swap, counts)
-        max_text = _read_opt(f"{d}/memory.swap.max")
-        record["swap_max_bytes"] = None if max_text is None else parse_v2_limit(max_text)
-        record["swap_events"] = (
-            None if events is None else {k: events.get(k) for k in ("high", "max", "fail")}
-        )
-        record["psi_some_avg10"] = some.avg10 if some is not None else None
-        record["psi_full_avg10"] = full.avg10 if full is not None else None
-        return raw, record
-
-    @staticmethod
-    def _rate_cgroup(
-        record: Record, raw: _CgroupRaw, before: _CgroupRaw | None, seconds: float, version: int
-    ) -> None:
-        if before is None:
-            return  # first sight: held figures only, rates stay None
-        record["swap_delta_bytes_per_s"] = gauge_rate(before.swap_bytes, raw.swap_bytes, seconds)
-        record["majflt_per_s"] = counter_rate(before.majflt, raw.majflt, seconds)
-        if version == 1:
-            return
-        record["swap_in_per_s"] = counter_rate(before.pswpin, raw.pswpin, seconds)
-        record["swap_out_per_s"] = counter_rate(before.pswpout, raw.pswpout, seconds)
-        record["zswap_in_per_s"] = counter_rate(before.zswpin, raw.zswpin, seconds)
-        record["zswap_out_per_s"] = counter_rate(before.zswpout, raw.zswpout, seconds)
-        if raw.events is not None and before.events is not None:
-            record["swap_events_delta"] = {
-                k: counter_delta(before.events.get(k), raw.events.get(k))
-                for k in ("high", "max", "fail")
-            }
-        for key, a, b in (
-            ("psi_some_pct", before.psi_some_us, raw.psi_some_us),
-            ("psi_full_pct", before.psi_full_us, raw.psi_full_us),
-        ):
-            r = counter_rate(a, b, seconds)
-            record[key] = None if r is None else r / 1e4  # µs per s -> % of the interval
-
-
-def _cgroup_record(rel: str, version: int, swap: int | None, counts: dict[str, int]) -> Record:
-    return {
-        "path": rel,
-        "unit": unit_name(rel),
-        "version": version,
-        "swap_bytes": swap,
-        "swap_in_per_s": None,
-        "swap_out_per_s": None,
-        "zswap_in_per_s": None,
-        "zswap_out_per_s": None,
-        "swap_delta_bytes_per_s": None,
-        "majflt_per_s": None,
-        "swap_max_bytes": None,
-        "swap_events": None,
-        "swap_events_delta": None,
-        "psi_some_avg10": None,
-        "psi_full_avg10": None,
-        "psi_some_pct": None,
-        "psi_full_pct": None,
-        "memsw_usage_bytes": None,
-        "memsw_limit_bytes": None,
-        "memsw_failcnt": None,
-        "processes": counts.get(rel, 0),
-    }
+        return self._cgroup_scan.sample(counts, seconds)
 
 
 def _int(v: object) -> int:
     return v if isinstance(v, int) else 0
-
-
-def _read_opt(path: str) -> str | None:
-    """A cgroup file, or None when it does not exist here (older kernel, no swap accounting,
-    a cgroup removed while we walk)."""
-    try:
-        return read_file(path)
-    except OSError as e:
-        if e.errno in (errno.ENOENT, errno.ENODEV, errno.EOPNOTSUPP, *_DENIED):
-            return None
-        raise KernelFileError(path, e.strerror or str(e)) from None
-
-
-def _read_keyed(path: str) -> dict[str, int] | None:
-    text = _read_opt(path)
-    return None if text is None else parse_flat_keyed(text)
-
-
-def _read_v1(path: str) -> int | None:
-    text = _read_opt(path)
-    return None if text is None else parse_v1_value(text)

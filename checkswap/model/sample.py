@@ -6,7 +6,7 @@ recorder stores these raw values, and replay feeds them back through the same ra
 
 from __future__ import annotations
 
-from checkswap.errors import KernelFileError
+from checkswap.errors import kernel_file_error
 from checkswap.kernel.meminfo import parse_meminfo
 from checkswap.kernel.pressure import PATH as PSI_PATH
 from checkswap.kernel.pressure import Pressure, read_pressure_file
@@ -61,7 +61,7 @@ class Sampler:
         except OSError as e:
             if not required:
                 return None  # absent PSI is a fact about the kernel, reported as None
-            raise KernelFileError(self.root.join(rel), e.strerror or str(e)) from None
+            raise kernel_file_error(self.root.join(rel), e) from None
 
     def take(self) -> Sample:
         mono, wall = self._clock()
@@ -70,7 +70,7 @@ class Sampler:
         try:
             psi = read_pressure_file(self._psi)
         except OSError as e:
-            raise KernelFileError(self.root.join(PSI_PATH), e.strerror or str(e)) from None
+            raise kernel_file_error(self.root.join(PSI_PATH), e) from None
         return Sample(mono, wall, parse_vmstat(vm), parse_meminfo(mem), psi)
 
     @staticmethod
@@ -79,7 +79,7 @@ class Sampler:
         try:
             return f.read()
         except OSError as e:
-            raise KernelFileError(f.path, e.strerror or str(e)) from None
+            raise kernel_file_error(f.path, e) from None
 
     def close(self) -> None:
         for f in (self._vmstat, self._meminfo, self._psi):

@@ -19,8 +19,8 @@ from typing import Any, Callable
 from checkswap import __version__, outfile
 from checkswap.errors import BadInput, Refused
 from checkswap.kernel import block
-from checkswap.kernel.mountinfo import parse_mountinfo
 from checkswap.kernel.swaps import parse_swaps
+from checkswap.model.cgroups import memory_hierarchies, walk
 from checkswap.model.sample import Ticker
 from checkswap.model.topology import stat_facts
 from checkswap.source.bundle import FORMAT
@@ -206,27 +206,19 @@ class Capture:
                     self.link(f"{dev}/{sub}/{s}")
 
     def cgroups(self) -> None:
-        try:
-            mounts = parse_mountinfo(self.root.read_text("proc/self/mountinfo"))
-        except OSError:
-            return
         seen = 0
-        for m in mounts:
-            v2 = m.fstype == "cgroup2"
-            v1 = m.fstype == "cgroup" and "memory" in m.super_options
-            if not (v1 or v2) or not m.mount_point.startswith("/sys/"):
-                continue
-            names = CGROUP_V2_FILES if v2 else CGROUP_V1_FILES
-            base = m.mount_point.lstrip("/")
-            for dirpath, dirnames, _ in os.walk(self.root.join(base)):
+        # The memory hierarchies top and stress use: the same discovery, so the bundle holds
+        # what they read back from it.
+        for h in memory_hierarchies(self.root):
+            names = CGROUP_V2_FILES if h.version == 2 else CGROUP_V1_FILES
+            base = h.mount
+            for rel in walk(self.root, base):
                 seen += 1
                 if seen > MAX_CGROUPS:
                     self.skipped[base] = f"more than {MAX_CGROUPS} cgroups: the rest left out"
                     return
-                dirnames.sort()
-                rel = os.path.relpath(dirpath, self.root.path)
                 for name in names:
-                    if os.path.exists(os.path.join(dirpath, name)):
+                    if self.root.exists(f"{rel}/{name}"):
                         self.file(f"{rel}/{name}")
 
 

@@ -36,7 +36,7 @@ import time
 from typing import Callable
 
 from checkswap import outfile
-from checkswap.errors import BadInput, CheckswapError, Refused
+from checkswap.errors import BadInput, CheckswapError, Refused, denied
 from checkswap.record.format import FORMAT, dumps
 from checkswap.untrusted import UntrustedData, loads
 
@@ -141,7 +141,7 @@ class Writer:
             self._open()
         except OSError as e:
             target = self.path or self.directory
-            if e.errno in (errno.EACCES, errno.EPERM):
+            if denied(e):
                 raise Refused(f"cannot write {target}: {e.strerror}") from None
             if e.errno in (errno.EEXIST, errno.ENOTDIR) and self.directory is not None:
                 raise BadInput(f"--dir {target}: not a directory (for one file: -o FILE)") from None

@@ -6,13 +6,15 @@ Both take the record of ``procs.Scanner.sample()`` after the command has sorted 
 from __future__ import annotations
 
 import io
-import json
 import os
 import time
-from typing import IO
 
-from checkswap.render.watch import utc_offset
 from checkswap.units import format_bytes
+
+TYPE_CHECKING = False  # typing costs start-up; mypy still sees the imports
+
+if TYPE_CHECKING:
+    from typing import IO
 
 Record = dict[str, object]
 
@@ -46,6 +48,9 @@ def _local_time(iso: object) -> str:
     if not isinstance(iso, str):
         return "-"
     from datetime import datetime
+
+    # Text only: `top --format json` never loads watch's renderers.
+    from checkswap.render.watch import utc_offset
 
     wall = datetime.fromisoformat(iso).timestamp()
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(wall)) + f" {utc_offset(wall)}"
@@ -136,6 +141,8 @@ class TopRenderer:
 
     def refresh(self, rec: Record, shown_of: int, sort: str) -> None:
         if self.fmt == "json":
+            import json  # the text table does without
+
             self.out.write(json.dumps(rec, separators=(", ", ": ")) + "\n")
         else:
             lines = text_lines(rec, shown_of, sort)

@@ -12,12 +12,11 @@ checked here, so an absurd one is one clear error, never a traceback later.
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import stat
 import time
 
-from checkswap.errors import BadInput, KernelFileError
+from checkswap.errors import BadInput, kernel_file_error
 
 MANIFEST = "checkswap-manifest.json"
 # A snapshot's manifest is a few KiB; its skipped-files summary of a large server a few MiB.
@@ -256,4 +255,4 @@ def check_kernel_tree(root: Root) -> None:
             f"--root {root.path}: not a kernel tree, it has no proc/vmstat{hint}"
         ) from None
     except OSError as e:
-        raise KernelFileError(vmstat, os.strerror(e.errno or errno.EIO)) from None
+        raise kernel_file_error(vmstat, e) from None
