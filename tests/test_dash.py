@@ -7,7 +7,6 @@ back with ``capture-pane`` and check the terminal modes with ``stty -g`` before 
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import pty
@@ -21,9 +20,8 @@ import time
 import lab
 import pytest
 import tmux
+from clihelp import run_cli
 
-from checkswap.cli import main
-from checkswap.env import Env
 from checkswap.kernel.pressure import Pressure, PressureLine
 from checkswap.model.sample import Sample
 from checkswap.record.format import sample_to_record
@@ -31,12 +29,6 @@ from checkswap.record.format import sample_to_record
 pytest.importorskip("rich")
 
 DASH = [sys.executable, "-m", "checkswap", "dash"]
-
-
-def run_cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    status = main(list(argv), Env(stdout=out, stderr=err))
-    return status, out.getvalue(), err.getvalue()
 
 
 # --- bad input: one line, exit 2 -------------------------------------------------------------

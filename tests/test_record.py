@@ -11,7 +11,8 @@ import sys
 import time
 
 import pytest
-from rechelp import MovingTree, run_cli
+from clihelp import run_cli
+from rechelp import MovingTree
 
 from checkswap.model.rates import Interval
 from checkswap.model.sample import Sample
@@ -49,7 +50,7 @@ def record_tree(tmp_path, *extra: str) -> tuple[int, str, str, MovingTree]:
         "-n",
         str(len(DELTAS)),
         *extra,
-        env_kw={"sleep": sleep},
+        sleep=sleep,
     )
     return status, out, err, tree
 

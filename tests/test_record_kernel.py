@@ -17,7 +17,7 @@ import time
 
 import lab
 import pytest
-from rechelp import run_cli
+from clihelp import run_cli
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 INTERVAL = 0.5
