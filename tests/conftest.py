@@ -43,6 +43,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("kernel"):
+            # The naming convention (tests/test_layout.py): a test that changes the machine
+            # lives in a *_live.py file, so the name says what running it does.
+            if not item.path.name.endswith("_live.py"):
+                raise pytest.UsageError(
+                    f"{item.nodeid} is marked kernel: it belongs in a tests/*_live.py file"
+                )
             item.fixturenames.insert(0, "kernel_machine")
 
 

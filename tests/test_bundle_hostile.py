@@ -862,16 +862,3 @@ def test_a_live_snapshot_replays_as_tar_and_as_directory(scratch: Path, tmp_path
                 assert root.read_text(f"sys/block/{disk}/queue/rotational") == f.read()
         del root, replayed
     assert leftovers(scratch) == []
-
-
-@pytest.mark.kernel
-def test_a_snapshot_with_swap_agrees_with_the_live_doctor(scratch: Path, tmp_path: Path) -> None:
-    out = tmp_path / "swap.tar.gz"
-    with lab.swapfile(64, name="bundle"):
-        status, _, err = run_cli(["snapshot", "-n", "2", "-i", "0.5", "-o", str(out)])
-        assert status == 0, err
-        live = diagnose(Root("/"), sample_s=0.1)
-    directory = unpacked(out, tmp_path / "unpacked")
-    assert devices(live) and all(d[2] for d in devices(live))  # a swapfile on a real disk
-    for source in (str(out), str(directory)):
-        assert devices(diagnose(open_root(source), sleep=no_sleep)) == devices(live)
