@@ -180,6 +180,12 @@ def test_size_refusals(text: str, says: str) -> None:
     assert says in refusal(parse_size, text)
 
 
+@pytest.mark.parametrize("text", ["0.1", "0.5b", "0.9", ".0001K"])
+def test_size_of_less_than_one_byte_is_refused(text: str) -> None:
+    # These once passed the "greater than 0" check on the float and came back as 0 bytes.
+    assert f"invalid --size {text!r}" in refusal(parse_size, text, "--size")
+
+
 def test_size_bound_is_off_t() -> None:
     assert parse_size("8191P") == 8191 * PiB
     assert "at most 8 EiB" in refusal(parse_size, "8192P")  # 2**63: one past off_t
