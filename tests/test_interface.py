@@ -25,7 +25,7 @@ from typing import Any
 
 import golden_cases
 import pytest
-from clihelp import FIXTURES
+from clihelp import FIXTURES, REPO
 
 from checkswap.cli import build_parser
 from checkswap.commands import COMMANDS
@@ -33,8 +33,6 @@ from checkswap.doctor import roles, rules
 from checkswap.fleet.plugin import parse_range
 from checkswap.model import verdict
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
 DOC = os.path.join(REPO, "docs", "interface.md")
 TICKS = re.compile(r"`([^`]+)`")
 

@@ -11,7 +11,7 @@ import sys
 import time
 
 import pytest
-from clihelp import run_cli
+from clihelp import REPO, run_cli
 from rechelp import MovingTree
 
 from checkswap.model.rates import Interval
@@ -20,7 +20,6 @@ from checkswap.record.format import Reading
 from checkswap.record.trigger import Trigger
 from checkswap.record.writer import Writer
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DELTAS = [(0, 0), (120, 0), (4000, 2500), (7, 3), (0, 9)]
 
 

@@ -21,12 +21,11 @@ import zlib
 
 import lab
 import pytest
-from clihelp import FIXTURES, run_cli, run_sub
+from clihelp import FIXTURES, REPO, run_cli, run_sub
 from rechelp import WALL0, header_line, raw_line
 
 from checkswap.record.format import Reading
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROWS = [(float(t), 1000 + 37 * t * t, 5000 + 11 * t) for t in range(12)]
 
 
