@@ -17,7 +17,7 @@ import pytest
 from clihelp import TESTS
 
 
-def test_modules() -> list[str]:
+def module_names() -> list[str]:
     return sorted(f for f in os.listdir(TESTS) if f.startswith("test_") and f.endswith(".py"))
 
 
@@ -41,7 +41,7 @@ def live_name(name: str) -> bool:
     return name.endswith("_live.py")
 
 
-@pytest.mark.parametrize("name", test_modules())
+@pytest.mark.parametrize("name", module_names())
 def test_a_file_with_live_tests_is_named_live(name: str) -> None:
     marked = marks_kernel(os.path.join(TESTS, name))
     if marked:
@@ -66,6 +66,6 @@ def test_the_checker_sees_each_way_of_marking(tmp_path: object) -> None:
 
 
 def test_parser_tests_of_kernel_readers_are_not_live() -> None:
-    readers = [n for n in test_modules() if n.startswith("test_kernel_")]
+    readers = [n for n in module_names() if n.startswith("test_kernel_")]
     assert readers  # test_kernel_parsers.py and the others: the convention has something to hold
     assert not [n for n in readers if live_name(n) or marks_kernel(os.path.join(TESTS, n))]
