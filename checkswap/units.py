@@ -70,6 +70,8 @@ def parse_size(text: str, what: str = "size") -> int:
         raise BadInput(f"invalid {what} {_short(text)}: it must be greater than 0")
     if value > MAX_SIZE:  # also inf: float() of 400 digits
         raise BadInput(f"invalid {what} {_short(text)}: at most 8 EiB")
+    if value < 1:  # 0.1 or 0.5b passed the check above on the float, then int() made them 0
+        raise BadInput(f"invalid {what} {_short(text)}: less than one byte")
     return int(value)
 
 

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, settings
 sys.path.insert(0, os.path.dirname(__file__))
 
 import lab
+from clihelp import FIXTURES
 
 # Fuzz tests (tests/test_fuzz_*.py): a quick run by default, >= 10^5 inputs per parser when CI=true
 # (CI sets it), within about ten minutes for all of them on a 2-core machine. The database is
@@ -24,8 +25,6 @@ settings.register_profile("fuzz-quick", max_examples=200, **_FUZZ_COMMON)  # typ
 # CHECKSWAP_FUZZ_EXAMPLES overrides the count, to measure the rate or to dig deeper locally.
 _CI_EXAMPLES = int(os.environ.get("CHECKSWAP_FUZZ_EXAMPLES", "2000"))
 settings.register_profile("fuzz-ci", max_examples=_CI_EXAMPLES, **_FUZZ_COMMON)  # type: ignore[arg-type]
-
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -44,6 +43,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("kernel"):
+            # The naming convention (tests/test_layout.py): a test that changes the machine
+            # lives in a *_live.py file, so the name says what running it does.
+            if not item.path.name.endswith("_live.py"):
+                raise pytest.UsageError(
+                    f"{item.nodeid} is marked kernel: it belongs in a tests/*_live.py file"
+                )
             item.fixturenames.insert(0, "kernel_machine")
 
 

@@ -14,10 +14,10 @@ import random
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from clihelp import FIXTURES
 from hypothesis import settings
 from hypothesis import strategies as st
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 # Same rule as conftest's profiles (registered there): CI=true selects the >= 10^5 profile.
 PROFILE = "fuzz-ci" if os.environ.get("CI") == "true" else "fuzz-quick"
 # Inputs each fuzz test really ran; conftest prints them at the end of the session.

@@ -23,11 +23,12 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, ClassVar
 
+from clihelp import FIXTURES
+
 if TYPE_CHECKING:
     from checkswap.env import Env
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FIXTURES = os.path.join(HERE, "fixtures")
 GOLDEN = os.path.join(HERE, "golden")
 MADE = "_made-by-0.1"  # under FIXTURES
 

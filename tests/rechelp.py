@@ -4,25 +4,16 @@ tests from the same numbers, never by checkswap)."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
 import shutil
 from collections.abc import Sequence
 
-from checkswap.cli import main
-from checkswap.env import Env
+from clihelp import FIXTURES
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 PAGE = 4096
 WALL0 = 1795737600.0  # 2026-11-27T00:00:00Z
-
-
-def run_cli(*argv: str, env_kw: dict[str, object] | None = None) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    status = main(list(argv), Env(stdout=out, stderr=err, **(env_kw or {})))  # type: ignore[arg-type]
-    return status, out.getvalue(), err.getvalue()
 
 
 class MovingTree:

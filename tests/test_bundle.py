@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
 import tarfile
 from typing import Any
 
+import clihelp
 import pytest
+from clihelp import FIXTURES, no_sleep
 
 from checkswap.cli import main
 from checkswap.doctor.report import diagnose
-from checkswap.env import Env
 from checkswap.errors import BadInput
 from checkswap.record import snapshot
 from checkswap.source import open_root
 from checkswap.source.bundle import BundleRoot
 from checkswap.source.root import Root
-
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
-
-
-def no_sleep(s: float) -> None:
-    pass
 
 
 def snap(root_dir: str, out: str, count: int = 2) -> dict[str, Any]:
@@ -42,10 +38,8 @@ def member_text(path: str, name: str) -> str:
         return f.read().decode()
 
 
-def run_cli(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    status = main(argv, Env(stdout=out, stderr=err, sleep=no_sleep))
-    return status, out.getvalue(), err.getvalue()
+# Fixture trees and bundles do not move: no command here needs the real clock.
+run_cli = functools.partial(clihelp.run_cli, sleep=no_sleep)
 
 
 def comparable(report: dict[str, Any]) -> dict[str, Any]:

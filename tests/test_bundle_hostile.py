@@ -10,6 +10,7 @@ if checkswap ever reads or writes there.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import io
 import json
@@ -29,18 +30,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable
 
+import clihelp
 import lab
 import pytest
+from clihelp import FIXTURES, no_sleep
 
-from checkswap.cli import main
 from checkswap.doctor.report import diagnose
-from checkswap.env import Env
 from checkswap.errors import BadInput
 from checkswap.record import snapshot
 from checkswap.source import bundle, open_root
 from checkswap.source.root import MANIFEST, Root
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 TREE = os.path.join(FIXTURES, "cgroup-v2")  # one process (812) in swap, a cgroup v2 hierarchy
 # As documented in checkswap/source/bundle.py: the tests hold checkswap to its word, not to itself.
 PREFIX = "checkswap-bundle-"
@@ -57,14 +57,8 @@ CANARY = "checkswap-test-canary"
 Adder = Callable[[tarfile.TarFile], None]
 
 
-def no_sleep(s: float) -> None:
-    pass
-
-
-def run_cli(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    status = main(argv, Env(stdout=out, stderr=err, sleep=no_sleep))
-    return status, out.getvalue(), err.getvalue()
+# Fixture trees and bundles do not move: no command here needs the real clock.
+run_cli = functools.partial(clihelp.run_cli, sleep=no_sleep)
 
 
 def run_sub(
@@ -72,15 +66,7 @@ def run_sub(
 ) -> tuple[subprocess.CompletedProcess[str], float]:
     """checkswap in a child process, as a user runs it; (result, seconds it took)."""
     t = time.monotonic()
-    p = subprocess.run(
-        [sys.executable, "-m", "checkswap", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **(env or {})},
-        stdin=subprocess.DEVNULL,
-    )
-    return p, time.monotonic() - t
+    return clihelp.run_sub(*args, timeout=timeout, env=env), time.monotonic() - t
 
 
 def one_line(err: str) -> str:
@@ -876,16 +862,3 @@ def test_a_live_snapshot_replays_as_tar_and_as_directory(scratch: Path, tmp_path
                 assert root.read_text(f"sys/block/{disk}/queue/rotational") == f.read()
         del root, replayed
     assert leftovers(scratch) == []
-
-
-@pytest.mark.kernel
-def test_a_snapshot_with_swap_agrees_with_the_live_doctor(scratch: Path, tmp_path: Path) -> None:
-    out = tmp_path / "swap.tar.gz"
-    with lab.swapfile(64, name="bundle"):
-        status, _, err = run_cli(["snapshot", "-n", "2", "-i", "0.5", "-o", str(out)])
-        assert status == 0, err
-        live = diagnose(Root("/"), sample_s=0.1)
-    directory = unpacked(out, tmp_path / "unpacked")
-    assert devices(live) and all(d[2] for d in devices(live))  # a swapfile on a real disk
-    for source in (str(out), str(directory)):
-        assert devices(diagnose(open_root(source), sleep=no_sleep)) == devices(live)

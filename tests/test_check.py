@@ -11,21 +11,19 @@ import stat
 import time
 
 import pytest
+from clihelp import FIXTURES, no_sleep, run_cli
 
 from checkswap.cli import main
 from checkswap.env import Env
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 SWAPPING = os.path.join(FIXTURES, "check-swapping-6.18")
 NO_SWAP = os.path.join(FIXTURES, "check-no-swap-6.18")
 LINE = re.compile(r"^CHECKSWAP (OK|WARNING|CRITICAL|UNKNOWN) - [^|\n]+( \| [^\n]+)?\n$")
 
 
 def run_check(*args: str) -> tuple[int, str]:
-    out, err = io.StringIO(), io.StringIO()
-    status = main(["check", *args], Env(stdout=out, stderr=err, sleep=lambda s: None))
-    assert err.getvalue() == ""  # a plugin's output is its one line on stdout
-    text = out.getvalue()
+    status, text, err = run_cli("check", *args, sleep=no_sleep)
+    assert err == ""  # a plugin's output is its one line on stdout
     assert LINE.match(text), text
     return status, text
 

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
-import sys
 
 import pytest
-from rechelp import FIXTURES, run_cli
+from clihelp import FIXTURES, run_cli, run_sub
 
 HUGE = "9" * 400
 FIXTURE = os.path.join(FIXTURES, "recording-host")
@@ -272,16 +270,7 @@ def test_bad_path_invocation(argv: list[str], expected: int, tmp_path: object) -
         .replace("{device}", device)
         for a in _fill(argv, tmp)
     ]
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "checkswap", *argv],
-            capture_output=True,
-            text=True,
-            timeout=20,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"{argv} did not return within 20 s")
+    proc = run_sub(*argv, timeout=20)
     _one_clear_line(argv, proc.returncode, proc.stdout, proc.stderr, expected)
     if os.path.lexists(device):
         assert stat.S_ISCHR(os.lstat(device).st_mode), f"{argv} replaced the device node"

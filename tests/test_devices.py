@@ -9,19 +9,17 @@ partition to all of them.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 
+import clihelp
 import pytest
+from clihelp import FIXTURES, no_sleep
 
-from checkswap.cli import main
 from checkswap.doctor.report import diagnose
-from checkswap.env import Env
 from checkswap.model.devices import area_kind, is_zram_name
 from checkswap.source.root import Root
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 ZRAM_NO_SYSFS = os.path.join(FIXTURES, "zram-no-sysfs")
 TREES = sorted(
     d
@@ -31,10 +29,9 @@ TREES = sorted(
 
 
 def run_cli(*argv: str) -> str:
-    out, err = io.StringIO(), io.StringIO()
-    status = main(list(argv), Env(stdout=out, stderr=err, sleep=lambda s: None))
-    assert status in (0, 1, 2), err.getvalue()  # doctor's exit status is its verdict
-    return out.getvalue()
+    status, out, err = clihelp.run_cli(*argv, sleep=no_sleep)
+    assert status in (0, 1, 2), err  # doctor's exit status is its verdict
+    return out
 
 
 def watch_kinds(tree: str) -> dict[str, str]:

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from typing import Any
 
+import clihelp
 import pytest
+from clihelp import FIXTURES, no_sleep
 
 from checkswap.doctor import facts as doctor_facts
 from checkswap.doctor import report as doctor_report
 from checkswap.doctor import roles, rules
 from checkswap.model import verdict
 from checkswap.source.root import Root
-
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 
 
 def rec(**kw: Any) -> dict[str, Any]:
@@ -162,15 +163,8 @@ def test_unknown_role_is_bad_input() -> None:
         diagnose("topo-md-raid", "databse")
 
 
-def run_cli(argv: list[str]) -> tuple[int, str, str]:
-    import io
-
-    from checkswap.cli import main
-    from checkswap.env import Env
-
-    out, err = io.StringIO(), io.StringIO()
-    status = main(argv, Env(stdout=out, stderr=err, sleep=lambda s: None))
-    return status, out.getvalue(), err.getvalue()
+# Fixture trees and bundles do not move: no command here needs the real clock.
+run_cli = functools.partial(clihelp.run_cli, sleep=no_sleep)
 
 
 @pytest.mark.parametrize(

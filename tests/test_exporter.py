@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from clihelp import FIXTURES
 
 pytest.importorskip("prometheus_client")
 
@@ -27,7 +28,6 @@ from checkswap.fleet import http as web
 from checkswap.fleet import metrics, serve
 from checkswap.source.root import Root
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 SWAPPING = os.path.join(FIXTURES, "check-swapping-6.18")
 
 # docs/interface.md's core metrics (test_interface.py checks them all): name -> (type, labels).

@@ -18,13 +18,13 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from clihelp import FIXTURES, REPO
 
 pytest.importorskip("prometheus_client")
 
 from prometheus_client.parser import text_string_to_metric_families
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SWAPPING = os.path.join(os.path.dirname(__file__), "fixtures", "check-swapping-6.18")
+SWAPPING = os.path.join(FIXTURES, "check-swapping-6.18")
 SLOW_CLIENTS = 150
 # What the server is started with; the deadline is serve's default (http.REQUEST_DEADLINE_S).
 MAX_CONNECTIONS = 64

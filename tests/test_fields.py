@@ -6,13 +6,13 @@ import importlib
 import os
 
 import pytest
+from clihelp import FIXTURES as FIX
 
 from checkswap import fields
 from checkswap.model.rates import Interval, Tracker
 from checkswap.model.sample import Sampler
 from checkswap.source.root import Root
 
-FIX = os.path.join(os.path.dirname(__file__), "fixtures")
 CASES = ["linux-6.18-swapping", "linux-4.19-no-psi", "arm64-64k-pages"]
 
 

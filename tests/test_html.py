@@ -9,8 +9,9 @@ from array import array
 
 import browser
 import pytest
+from clihelp import run_cli
 from lab import kernel_tests_enabled
-from rechelp import run_cli, write_recording
+from rechelp import write_recording
 
 import checkswap.record.chart as chart_mod
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import golden_cases
 import pytest
+from clihelp import FIXTURES, REPO
 
 from checkswap.cli import build_parser
 from checkswap.commands import COMMANDS
@@ -32,10 +33,7 @@ from checkswap.doctor import roles, rules
 from checkswap.fleet.plugin import parse_range
 from checkswap.model import verdict
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
 DOC = os.path.join(REPO, "docs", "interface.md")
-FIXTURES = golden_cases.FIXTURES
 TICKS = re.compile(r"`([^`]+)`")
 
 

@@ -6,6 +6,7 @@ import errno
 import os
 
 import pytest
+from clihelp import FIXTURES as FIX
 
 from checkswap.kernel import meminfo, vmstat
 from checkswap.kernel.meminfo import parse_meminfo
@@ -13,8 +14,6 @@ from checkswap.kernel.pressure import Pressure, PressureLine, parse_pressure, re
 from checkswap.kernel.swaps import SwapArea, parse_swaps, unescape
 from checkswap.kernel.vmstat import parse_vmstat
 from checkswap.source.root import Root
-
-FIX = os.path.join(os.path.dirname(__file__), "fixtures")
 
 
 def text(case: str, rel: str) -> str:

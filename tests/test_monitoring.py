@@ -12,8 +12,8 @@ from typing import Any
 
 import lab
 import pytest
+from clihelp import REPO
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MONITORING = os.path.join(REPO, "monitoring")
 RULES = os.path.join(MONITORING, "checkswap.rules.yml")
 DASHBOARD = os.path.join(MONITORING, "grafana-dashboard.json")

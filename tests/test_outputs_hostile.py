@@ -19,14 +19,13 @@ import time
 
 import lab
 import pytest
-from rechelp import header_line, raw_line, run_cli
+from clihelp import FIXTURES, REPO, run_cli, run_sub
+from rechelp import header_line, raw_line
 
 from checkswap.errors import BadInput
 from checkswap.lab import change, fstab
 from checkswap.record.writer import Writer
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FIXTURES = os.path.join(REPO, "tests", "fixtures")
 SWAPPING = os.path.join(FIXTURES, "check-swapping-6.18")
 RECORDING_HOST = os.path.join(FIXTURES, "recording-host")
 PRECIOUS = b"precious, not checkswap's\n"
@@ -42,17 +41,7 @@ def needs_root() -> None:
 
 def cli(*argv: str, timeout: float = 30) -> tuple[int, str, str]:
     """The real program in a child: the old code hung on some of these (a FIFO, serve)."""
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "checkswap", *argv],
-            cwd=REPO,
-            env=dict(os.environ, PYTHONPATH=REPO),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"checkswap {' '.join(argv)} still running after {timeout} s")
+    proc = run_sub(*argv, timeout=timeout, stdin=None)
     return proc.returncode, proc.stdout, proc.stderr
 
 

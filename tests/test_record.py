@@ -11,7 +11,8 @@ import sys
 import time
 
 import pytest
-from rechelp import MovingTree, run_cli
+from clihelp import REPO, run_cli
+from rechelp import MovingTree
 
 from checkswap.model.rates import Interval
 from checkswap.model.sample import Sample
@@ -19,7 +20,6 @@ from checkswap.record.format import Reading
 from checkswap.record.trigger import Trigger
 from checkswap.record.writer import Writer
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DELTAS = [(0, 0), (120, 0), (4000, 2500), (7, 3), (0, 9)]
 
 
@@ -49,7 +49,7 @@ def record_tree(tmp_path, *extra: str) -> tuple[int, str, str, MovingTree]:
         "-n",
         str(len(DELTAS)),
         *extra,
-        env_kw={"sleep": sleep},
+        sleep=sleep,
     )
     return status, out, err, tree
 

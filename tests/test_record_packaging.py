@@ -7,11 +7,11 @@ import shlex
 import subprocess
 import sys
 
+from clihelp import REPO
 from rechelp import write_recording
 
 from checkswap.cli import build_parser
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 UNIT = os.path.join(REPO, "contrib", "systemd", "checkswap-record.service")
 
 

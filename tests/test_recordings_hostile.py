@@ -21,11 +21,11 @@ import zlib
 
 import lab
 import pytest
-from rechelp import WALL0, header_line, raw_line, run_cli
+from clihelp import FIXTURES, REPO, run_cli, run_sub
+from rechelp import WALL0, header_line, raw_line
 
 from checkswap.record.format import Reading
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROWS = [(float(t), 1000 + 37 * t * t, 5000 + 11 * t) for t in range(12)]
 
 
@@ -245,14 +245,7 @@ def report_in_child(path: str) -> tuple[dict[str, object], float]:
 def checkswap(*argv: str, timeout: float = 10.0) -> tuple[int, str, float]:
     """(status, stderr, seconds) of a real ``checkswap`` process; stdin is not a terminal."""
     t0 = time.monotonic()
-    proc = subprocess.run(
-        [sys.executable, "-m", "checkswap", *argv],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-        cwd=REPO,
-    )
+    proc = run_sub(*argv, timeout=timeout)
     return proc.returncode, proc.stderr, time.monotonic() - t0
 
 
@@ -458,7 +451,6 @@ def test_interrupting_a_multi_file_report_prints_no_worker_traceback(tmp_path, h
 # --- check's state file --------------------------------------------------------------------
 
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 SWAPPING = os.path.join(FIXTURES, "check-swapping-6.18")
 
 

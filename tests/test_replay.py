@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from rechelp import WALL0, raw_line, run_cli, write_recording
+from clihelp import run_cli
+from rechelp import WALL0, raw_line, write_recording
 
 from checkswap.model.sample import Sample
 from checkswap.record.replay import paced

@@ -8,7 +8,8 @@ import math
 import os
 
 import pytest
-from rechelp import WALL0, header_line, raw_line, run_cli, write_recording
+from clihelp import run_cli
+from rechelp import WALL0, header_line, raw_line, write_recording
 
 from checkswap.units import iso_utc
 

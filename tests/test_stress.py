@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import os
 import signal
 import time
 
 import pytest
+from clihelp import run_cli
 
-from checkswap.cli import main
-from checkswap.env import Env
 from checkswap.errors import BadInput, Refused
 from checkswap.lab import hog, stress
 from checkswap.model.cgroups import Hierarchy
@@ -19,12 +17,6 @@ from checkswap.record.snapshot import Capture
 from checkswap.source.root import Root
 
 MiB = 2**20
-
-
-def run_cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    status = main(list(argv), Env(stdout=out, stderr=err))
-    return status, out.getvalue(), err.getvalue()
 
 
 @pytest.mark.parametrize(

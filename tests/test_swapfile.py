@@ -7,9 +7,8 @@ import os
 import subprocess
 
 import pytest
+from clihelp import run_cli
 
-from checkswap.cli import main
-from checkswap.env import Env
 from checkswap.errors import BadInput, Refused
 from checkswap.kernel.mountinfo import mount_for_path, parse_mountinfo
 from checkswap.lab import fstab, swapfile
@@ -27,12 +26,6 @@ MOUNTINFO = """\
 garbage line
 92 27 x:y / /bad rw - ext4 /dev/x rw
 """
-
-
-def run_cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    status = main(list(argv), Env(stdout=out, stderr=err))
-    return status, out.getvalue(), err.getvalue()
 
 
 # --- mountinfo --------------------------------------------------------------------------

@@ -12,12 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
+from clihelp import FIXTURES
 
 from checkswap.cli import main
 from checkswap.env import Env
 from checkswap.model.sample import Ticker
-
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 
 
 class FakeClock:

@@ -8,9 +8,9 @@ import json
 import shutil
 from typing import Any, Callable
 
-from checkswap.cli import main
+from clihelp import no_sleep, run_cli
+
 from checkswap.commands import top
-from checkswap.env import Env
 from checkswap.render.top import CLEAR
 
 
@@ -20,11 +20,7 @@ class Tty(io.StringIO):
 
 
 def run(argv: list[str], stdout: io.StringIO | None = None) -> tuple[int, str, str]:
-    out = stdout if stdout is not None else io.StringIO()
-    err = io.StringIO()
-    env = Env(stdout=out, stderr=err, sleep=lambda s: None)
-    status = main(argv, env)
-    return status, out.getvalue(), err.getvalue()
+    return run_cli(argv, stdout=stdout, sleep=no_sleep)  # fixture trees do not move
 
 
 def test_json_one_object_per_refresh(fixture_root: Callable[[str], str]) -> None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 
 import pytest
+from clihelp import FIXTURES
 
 from checkswap.model.topology import swap_devices
 from checkswap.source.root import Root
-
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 
 
 def devices(case: str) -> list[dict[str, object]]:

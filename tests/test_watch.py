@@ -14,12 +14,11 @@ import time
 from collections.abc import Callable
 
 import pytest
+from clihelp import FIXTURES as FIX
+from clihelp import run_cli
 
 from checkswap.cli import main
-from checkswap.env import Env
 from checkswap.fields import CSV_COLUMNS
-
-FIX = os.path.join(os.path.dirname(__file__), "fixtures")
 
 SAMPLE_KEYS = [
     "type",
@@ -72,14 +71,9 @@ class FakeClock:
 
 
 def run(argv: list[str], clock: FakeClock | None = None) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    env = Env(stdout=out, stderr=err)
-    if clock is not None:
-        env = Env(
-            stdout=out, stderr=err, monotonic=clock.monotonic, sleep=clock.sleep, wall=clock.wall
-        )
-    status = main(argv, env)
-    return status, out.getvalue(), err.getvalue()
+    if clock is None:
+        return run_cli(argv)
+    return run_cli(argv, monotonic=clock.monotonic, sleep=clock.sleep, wall=clock.wall)
 
 
 def json_lines(text: str) -> list[dict[str, object]]:

@@ -9,9 +9,8 @@ import subprocess
 import sys
 
 import pytest
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FIX = os.path.join(ROOT, "tests", "fixtures")
+from clihelp import FIXTURES as FIX
+from clihelp import REPO as ROOT
 
 
 def interpreters() -> list[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import io
 import os
 import shutil
 import signal
@@ -18,20 +17,13 @@ from typing import Callable
 
 import lab
 import pytest
+from clihelp import run_cli
 from loopfs import loop_filesystem
 
-from checkswap.cli import main
-from checkswap.env import Env
 from checkswap.lab import swapfile
 
 pytestmark = pytest.mark.kernel
 MiB = 2**20
-
-
-def run_cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    status = main(list(argv), Env(stdout=out, stderr=err))
-    return status, out.getvalue(), err.getvalue()
 
 
 def checkswap_process(*argv: str) -> subprocess.Popen[str]:

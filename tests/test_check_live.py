@@ -16,10 +16,9 @@ from typing import Any
 
 import lab
 import pytest
+from clihelp import REPO
 
 pytestmark = pytest.mark.kernel
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def check(state: str, *args: str) -> tuple[int, str, dict[str, list[str]], tuple[int, int]]:

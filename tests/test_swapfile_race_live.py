@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import os
 import pwd
 import shutil
@@ -27,9 +26,8 @@ from typing import Callable, NamedTuple
 
 import lab
 import pytest
+from clihelp import run_cli
 
-from checkswap.cli import main
-from checkswap.env import Env
 from checkswap.lab import change
 
 pytestmark = pytest.mark.kernel
@@ -37,12 +35,6 @@ MiB = 2**20
 SIZE_MIB = 16
 NOBODY = pwd.getpwnam("nobody")
 PROTECTIONS = ("/proc/sys/fs/protected_symlinks", "/proc/sys/fs/protected_regular")
-
-
-def run_cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    status = main(list(argv), Env(stdout=out, stderr=err))
-    return status, out.getvalue(), err.getvalue()
 
 
 def as_nobody(action: Callable[[], str]) -> str:

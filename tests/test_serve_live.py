@@ -28,8 +28,8 @@ from typing import Any
 
 import lab
 import pytest
+from clihelp import REPO
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MONITORING = os.path.join(REPO, "monitoring")
 WINDOW_S = 10
 

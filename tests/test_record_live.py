@@ -17,9 +17,8 @@ import time
 
 import lab
 import pytest
-from rechelp import run_cli
+from clihelp import REPO, run_cli
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 INTERVAL = 0.5
 
 
