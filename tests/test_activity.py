@@ -13,7 +13,6 @@ import math
 
 import pytest
 
-from checkswap.commands.record import most_active
 from checkswap.commands.top import arrange
 from checkswap.model.procs import (
     cgroup_activity,
@@ -21,6 +20,7 @@ from checkswap.model.procs import (
     process_activity,
     process_activity_key,
 )
+from checkswap.record.trigger import most_active
 
 PAGE = 65536  # arm64 with 64 KiB pages: what a hard-coded 4096 gets wrong
 

@@ -13,10 +13,10 @@ import time
 import pytest
 from rechelp import MovingTree, run_cli
 
-from checkswap.commands.record import Trigger
 from checkswap.model.rates import Interval
 from checkswap.model.sample import Sample
 from checkswap.record.format import Reading
+from checkswap.record.trigger import Trigger
 from checkswap.record.writer import Writer
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

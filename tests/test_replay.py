@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 
-from rechelp import WALL0, raw_line, run_cli, write_recording
+from rechelp import FIXTURES, WALL0, raw_line, run_cli, write_recording
 
 from checkswap.model.sample import Sample
 from checkswap.record.replay import paced
@@ -88,3 +89,23 @@ def test_replay_with_an_interval_says_to_use_speed(tmp_path):
     status, out, err = run_cli("watch", "--replay", path, "-i", "0.1")
     assert status == 2 and out == ""
     assert err.count("\n") == 1 and "use --speed" in err
+
+
+def test_a_recording_opens_with_its_format_then_the_same_identity_watch_gives(tmp_path):
+    # record/header.py builds both headers from one identity; the recording's line keeps the
+    # order its files always had, the format name first, for anything sniffing the first bytes.
+    from checkswap.record.header import RECORDING_ORDER
+
+    path = tmp_path / "r.jsonl"
+    fixture = os.path.join(FIXTURES, "recording-host")
+    status, _, err = run_cli("record", "-o", str(path), "-n", "1", "-i", "0.01", "--root", fixture)
+    assert status == 0, err
+    first = path.read_text().splitlines()[0]
+    assert first.startswith('{"type":"header","format":"checkswap-recording","format_version":1,')
+    rec = json.loads(first)
+    assert tuple(rec) == RECORDING_ORDER
+    status, out, err = run_cli("watch", "--replay", str(path), "--speed", "0", "--format", "json")
+    assert status == 0, err
+    head = json.loads(out.splitlines()[0])
+    for key in ("hostname", "kernel_release", "page_size_bytes", "interval_s", "version"):
+        assert head[key] == rec[key], key

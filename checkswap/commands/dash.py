@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Callable, NamedTuple
 from checkswap.commands.watch import add_common_root
 from checkswap.errors import BadInput, CheckswapError
 from checkswap.fields import sample_record
-from checkswap.kernel.swaps import read_swaps
+from checkswap.model.areas import SwapAreas
 from checkswap.model.rates import Interval, Tracker
 from checkswap.model.sample import live_samples
 from checkswap.source import open_root
@@ -181,36 +181,6 @@ def verdict_of(rec: dict[str, object]) -> str:
     from checkswap.model.verdict import verdict
 
     return verdict(rec)[0]
-
-
-class SwapAreas:
-    """The swap areas as ``doctor`` describes them, with ``Used`` fresh from /proc/swaps.
-
-    The topology (which disk, zram or not, rotational) is worked out again only when the set of
-    areas changes; each tick reads /proc/swaps alone.
-    """
-
-    def __init__(self, root: Root, live_use: bool) -> None:
-        self.root = root
-        self.live_use = live_use  # False for a recording: its header has the start's use only
-        self._names: tuple[str, ...] | None = None
-        self._devices: list[dict[str, object]] = []
-
-    def get(self) -> list[dict[str, object]] | None:
-        from checkswap.model.topology import swap_devices
-
-        try:
-            areas = read_swaps(self.root)
-        except OSError:
-            return None
-        names = tuple(a.name for a in areas)
-        if names != self._names:
-            self._devices = swap_devices(self.root)
-            self._names = names
-        used = {a.name: a.used_bytes for a in areas}
-        for d in self._devices:
-            d["used_bytes"] = used.get(str(d["name"])) if self.live_use else None
-        return self._devices
 
 
 def play(

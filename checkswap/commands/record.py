@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from checkswap.commands.watch import add_common_root
-from checkswap.errors import BadInput, CheckswapError
+from checkswap.errors import BadInput
 from checkswap.model.rates import Interval
 from checkswap.units import parse_count, parse_duration, parse_rate, parse_size
 
 if TYPE_CHECKING:
     from checkswap.env import Env
     from checkswap.model.sample import Sample
+    from checkswap.record.trigger import Trigger
     from checkswap.record.writer import Writer
 
 HELP = "record raw swap counters to disk (for report and watch --replay)"
@@ -36,7 +37,6 @@ releases when the first one ends, even by kill -9).
 by swap activity at that moment (what `top --format json` shows), at most once a minute while
 it stays above. Ctrl-C or SIGTERM stop the recorder cleanly.
 """
-TRIGGER_EVERY_S = 60.0
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
@@ -93,74 +93,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
     return p
 
 
-class Trigger:
-    """Captures who is swapping when the swap rate crosses a threshold.
-
-    Per-process activity needs two scans, so a crossing starts a scan and the capture is the
-    next tick's scan, whose rates cover the interval right after the crossing.
-    """
-
-    def __init__(self, rate: float, scan: Callable[[], dict[str, object]]) -> None:
-        self.rate = rate
-        self._scan = scan
-        self._pending: tuple[float, float | None, float | None] | None = None
-        self._last: float | None = None
-
-    def check(self, iv: Interval) -> dict[str, object] | None:
-        """Called once per interval; returns a trigger record when one is complete."""
-        from checkswap.record.format import trigger_record
-
-        rin, rout = iv.rate("pswpin"), iv.rate("pswpout")
-        now = iv.end.mono
-        if self._pending is not None:
-            wall, pin, pout = self._pending
-            self._pending = None
-            return trigger_record(wall, pin, pout, self._capture())
-        total = (rin or 0.0) + (rout or 0.0)
-        if (rin is None and rout is None) or total <= self.rate:
-            return None
-        if self._last is not None and now - self._last < TRIGGER_EVERY_S:
-            return None
-        self._last = now
-        self._capture()  # the first scan: its rates are null, the next one's are not
-        self._pending = (iv.end.wall, rin, rout)
-        return None
-
-    def _capture(self) -> dict[str, object] | None:
-        try:
-            return self._scan()
-        except OSError as e:
-            return {"error": f"{e.filename or ''}: {e.strerror or e}"}
-        except CheckswapError as e:
-            # A capture is a bonus: the recording of counters goes on without it.
-            return {"error": str(e)}
-
-
-CAPTURE_PROCESSES = 20
-CAPTURE_CGROUPS = 10
-
-
-def most_active(capture: dict[str, object], page_size: int) -> dict[str, object]:
-    """The ``top --format json`` object, its lists sorted by swap activity (procs.py's, as
-    ``top --sort activity`` and dash rank them) and cut short."""
-    from checkswap.model.procs import cgroup_activity_key, process_activity_key
-
-    out = dict(capture)
-    keys = (
-        ("processes", CAPTURE_PROCESSES, process_activity_key(page_size)),
-        ("cgroups", CAPTURE_CGROUPS, cgroup_activity_key(page_size)),
-    )
-    for key, limit, order in keys:
-        items = capture.get(key)
-        if isinstance(items, list):
-            out[key] = sorted(items, key=order)[:limit]
-            out[f"{key}_total"] = len(items)
-    return out
-
-
 def run(args: argparse.Namespace, env: Env) -> int:
     from checkswap.model.sample import live_samples
-    from checkswap.record.format import header_record
+    from checkswap.record.header import recording_header
+    from checkswap.record.trigger import Trigger
     from checkswap.record.writer import Writer
     from checkswap.source import open_root
 
@@ -175,6 +111,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
     if args.trigger is not None:
         rate = parse_rate(args.trigger, "--trigger")
         from checkswap.model.procs import Scanner
+        from checkswap.record.trigger import Trigger, most_active
 
         scanner = Scanner(root, cgroups=True, pss=False)
         trigger = Trigger(rate, lambda: most_active(scanner.sample(), root.page_size))
@@ -190,7 +127,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
         rotate_size=rotate_size,
         keep=keep,
         compress=args.gzip,
-        header=lambda: header_record(root, root.clock()[1], interval),
+        header=lambda: recording_header(root, root.clock()[1], interval),
         warn=warn,
         wall=env.wall,
     )

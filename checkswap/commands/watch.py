@@ -6,16 +6,14 @@ import argparse
 import itertools
 from collections.abc import Iterable
 
-from checkswap import __version__
 from checkswap.errors import BadInput
 from checkswap.fields import sample_record, summary_record
-from checkswap.kernel.meminfo import swap_used
-from checkswap.kernel.swaps import read_swaps
 from checkswap.model.rates import Interval, Tracker
 from checkswap.model.sample import live_samples
+from checkswap.record.header import header_record
 from checkswap.render.watch import make_renderer
 from checkswap.source import open_root
-from checkswap.units import iso_utc, parse_count, parse_duration, parse_speed
+from checkswap.units import parse_count, parse_duration, parse_speed
 
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
 
@@ -84,55 +82,6 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
         help="with --replay: X times real time; 0 replays without pauses (default: 1)",
     )
     return p
-
-
-def header_record(root: Root, first: Sample, interval: float) -> dict[str, object]:
-    vm = first.vmstat
-    notes = list(root.notes)
-    try:
-        # The same kind doctor, serve, swapfile list and dash give (devices.area_kind). Only a
-        # partition needs its block device resolved, and so the topology code (~20 ms of
-        # imports): a swapfile or no swap at all starts without it.
-        from checkswap.model.devices import area_kind
-
-        swap_areas = read_swaps(root)
-        if any(a.type == "partition" for a in swap_areas):
-            from checkswap.model.topology import Topology
-
-            topo = Topology(root)
-            kinds = [topo.kind(a) for a in swap_areas]
-        else:
-            kinds = [area_kind(root, a.type, a.name, None) for a in swap_areas]
-        areas = [{**a._asdict(), "kind": k} for a, k in zip(swap_areas, kinds)]
-    except OSError as e:
-        areas = []
-        notes.append(f"{root.join('proc/swaps')}: {e.strerror}: swap areas unknown")
-    return {
-        "type": "header",
-        "time": iso_utc(first.wall),
-        "version": __version__,
-        "hostname": root.hostname,
-        "kernel_release": root.kernel_release,
-        "page_size_bytes": root.page_size,
-        "interval_s": interval,
-        "since_boot": {
-            "swap_in_pages": vm.get("pswpin"),
-            "swap_out_pages": vm.get("pswpout"),
-            "majflt": vm.get("pgmajfault"),
-            "swap_in_zero_pages": vm.get("swpin_zero"),
-            "swap_out_zero_pages": vm.get("swpout_zero"),
-            "zswap_in_pages": vm.get("zswpin"),
-            "zswap_out_pages": vm.get("zswpout"),
-        },
-        "swap_total_bytes": first.meminfo.get("SwapTotal"),
-        "swap_used_bytes": swap_used(first.meminfo),
-        "swap_cached_bytes": first.meminfo.get("SwapCached"),
-        "mem_total_bytes": first.meminfo.get("MemTotal"),
-        "swap_areas": areas,
-        "psi": first.psi is not None,
-        "zswap": "zswpin" in vm,
-        "notes": notes,
-    }
 
 
 def stream(root: Root, samples: Iterable[Sample], fmt: str, env: Env, interval: float) -> int:
