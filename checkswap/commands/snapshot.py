@@ -6,8 +6,8 @@ import argparse
 import os
 from typing import TYPE_CHECKING
 
-from checkswap.commands.watch import add_common_root
-from checkswap.units import format_bytes, parse_count, parse_duration
+from checkswap.commands import _args
+from checkswap.units import format_bytes
 
 if TYPE_CHECKING:
     from checkswap.env import Env
@@ -31,31 +31,17 @@ Ctrl-C or SIGTERM between samples writes the bundle with the samples taken so fa
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-    p: argparse.ArgumentParser = sub.add_parser(
-        "snapshot",
-        help=HELP,
-        description=description(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument(
-        "-o",
-        "--output",
-        required=True,
-        metavar="BUNDLE",
-        help="file to write (mode 0600; replaced in one step). Its directory must exist; a "
+    p = _args.command(sub, "snapshot", HELP, description())
+    _args.add_output(
+        p,
+        "BUNDLE",
+        "file to write (mode 0600; replaced in one step). Its directory must exist; a "
         "symlink, device, FIFO, directory or another user's file there is refused",
+        required=True,
     )
-    p.add_argument(
-        "-n", "--count", default="1", metavar="COUNT", help="samples to take (default: 1)"
-    )
-    p.add_argument(
-        "-i",
-        "--interval",
-        default="1",
-        metavar="SECONDS",
-        help="time between samples: 2, 0.5, 2s (default: 1)",
-    )
-    add_common_root(p)
+    _args.add_count(p, None, default="1")
+    _args.add_interval(p)
+    _args.add_root(p)
     return p
 
 
@@ -63,8 +49,8 @@ def run(args: argparse.Namespace, env: Env) -> int:
     from checkswap.record import snapshot
     from checkswap.source import open_root
 
-    count = parse_count(args.count)
-    interval = parse_duration(args.interval)
+    count: int = args.count
+    interval: float = args.interval
     root = open_root(args.root)
     manifest = snapshot.take(root, args.output, count, interval, env.monotonic, env.sleep)
     size = os.path.getsize(args.output)

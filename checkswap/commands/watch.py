@@ -6,6 +6,7 @@ import argparse
 import itertools
 from collections.abc import Iterable
 
+from checkswap.commands import _args
 from checkswap.errors import BadInput
 from checkswap.fields import sample_record, summary_record
 from checkswap.model.rates import Interval, Tracker
@@ -13,7 +14,6 @@ from checkswap.model.sample import live_samples
 from checkswap.record.header import header_record
 from checkswap.render.watch import make_renderer
 from checkswap.source import open_root
-from checkswap.units import parse_count, parse_duration, parse_speed
 
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
 
@@ -35,52 +35,16 @@ device and are reported apart. Ctrl-C, SIGTERM or --count end the run with a sum
 """
 
 
-def add_common_root(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--root",
-        metavar="DIR|BUNDLE",
-        help="read the kernel from DIR/proc and DIR/sys instead of / (a fixture tree, or a "
-        "host's /proc and /sys mounted elsewhere), or replay a bundle made by "
-        "`checkswap snapshot`",
-    )
-
-
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-    p: argparse.ArgumentParser = sub.add_parser(
-        "watch",
-        help=HELP,
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = _args.command(sub, "watch", HELP, DESCRIPTION)
+    # No default: -i given with --replay is refused, so "not given" must be seen.
+    _args.add_interval(p, default=None, shown="1")
+    _args.add_count(p, "samples")
+    _args.add_format(
+        p, ("text", "json", "csv"), "text lines (default), JSON lines, or CSV with a header row"
     )
-    p.add_argument(
-        "-i",
-        "--interval",
-        metavar="SECONDS",
-        help="time between samples: 2, 0.5, 2s, 5m (default: 1)",
-    )
-    p.add_argument(
-        "-n",
-        "--count",
-        metavar="COUNT",
-        help="stop after COUNT samples (default: run until stopped)",
-    )
-    p.add_argument(
-        "--format",
-        choices=("text", "json", "csv"),
-        default="text",
-        help="text lines (default), JSON lines, or CSV with a header row",
-    )
-    add_common_root(p)
-    p.add_argument(
-        "--replay",
-        metavar="FILE",
-        help="print a recording made by `checkswap record` as if live, rates recomputed",
-    )
-    p.add_argument(
-        "--speed",
-        metavar="X",
-        help="with --replay: X times real time; 0 replays without pauses (default: 1)",
-    )
+    _args.add_root(p)
+    _args.add_replay(p, "print a recording made by `checkswap record` as if live, rates recomputed")
     return p
 
 
@@ -110,30 +74,25 @@ def stream(root: Root, samples: Iterable[Sample], fmt: str, env: Env, interval: 
 
 
 def run(args: argparse.Namespace, env: Env) -> int:
-    count = parse_count(args.count) if args.count is not None else None
+    speed = _args.replay_speed(args)
+    count: int | None = args.count
     if args.replay is not None:
         if args.interval is not None:
             raise BadInput(
                 "-i does not apply to --replay: a recording plays at the interval it was "
                 "recorded with; to play it faster, use --speed (e.g. --speed 10)"
             )
-        return _replay(args, env, count)
-    if args.speed is not None:
-        # Its default is None, so given without --replay it is a mistake, not a no-op.
-        raise BadInput("--speed applies to --replay FILE only (live, use -i to set the pace)")
-    interval = parse_duration(args.interval if args.interval is not None else "1")
+        return _replay(args, env, count, speed)
+    interval = 1.0 if args.interval is None else float(args.interval)
     root = open_root(args.root)
     samples = live_samples(root, interval, count, env.monotonic, env.sleep, env.clock)
     return stream(root, samples, args.format, env, interval)
 
 
-def _replay(args: argparse.Namespace, env: Env, count: int | None) -> int:
+def _replay(args: argparse.Namespace, env: Env, count: int | None, speed: float) -> int:
     from checkswap.record.format import Reading, first_header
     from checkswap.record.replay import RecordingRoot, paced
 
-    if args.root is not None:
-        raise BadInput("--replay FILE and --root DIR cannot be used together: pick one source")
-    speed = parse_speed(args.speed if args.speed is not None else "1")
     path = args.replay
     reading = Reading()
     samples = reading.files([path])
