@@ -57,6 +57,9 @@ def test_not_a_terminal_points_to_watch() -> None:
         (["dash", "--replay", "/dev/null", "--speed", "fast"], "invalid --speed 'fast'"),
         (["dash", "--replay", "/dev/null", "--speed", "-1"], "must be ≥ 0"),
         (["dash", "-i", "1x"], "invalid interval"),
+        # -i was ignored with --replay (a recording keeps its interval); watch refuses it too.
+        (["dash", "--replay", "/dev/null", "-i", "2"], "-i does not apply to --replay"),
+        (["dash", "--replay", "/dev/null", "--speed", "10x", "-i", "2"], "-i does not apply"),
     ],
 )
 def test_bad_arguments_are_one_line_and_status_2(argv: list[str], says: str) -> None:
@@ -121,7 +124,7 @@ def test_replay_plays_a_recording_and_q_restores_the_terminal(tmp_path: object) 
     rec = os.path.join(str(tmp_path), "night.jsonl")
     write_recording(rec)
     peak_at = time.strftime("%H:%M:%S", time.localtime(T0 + 20))
-    with tmux.pane([*DASH, "--replay", rec, "--speed", "20"], 80, 24, "replay") as p:
+    with tmux.pane([*DASH, "--replay", rec, "--speed", "20x"], 80, 24, "replay") as p:
         screen = p.wait_for(lambda s: "end of recording" in s, 20, "the end of the replay")
         rows = screen.splitlines()
         assert len(rows) == 24

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
 from rechelp import FIXTURES, WALL0, raw_line, run_cli, write_recording
 
 from checkswap.model.sample import Sample
@@ -109,3 +110,45 @@ def test_a_recording_opens_with_its_format_then_the_same_identity_watch_gives(tm
     head = json.loads(out.splitlines()[0])
     for key in ("hostname", "kernel_release", "page_size_bytes", "interval_s", "version"):
         assert head[key] == rec[key], key
+
+
+def _fake_clock() -> tuple[dict[str, object], list[float]]:
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(s: float) -> None:
+        slept.append(s)
+        now[0] += s
+
+    return {"monotonic": lambda: now[0], "sleep": sleep}, slept
+
+
+def test_speed_takes_a_factor_with_or_without_x(tmp_path):
+    # `10x` is how people write it; watch and dash share one --speed parser (commands/_args).
+    path = str(tmp_path / "r.jsonl")
+    write_recording(path, ROWS)
+    runs = []
+    for speed in ("10", "10x", "10X"):
+        env_kw, slept = _fake_clock()
+        status, out, err = run_cli("watch", "--replay", path, "--speed", speed, env_kw=env_kw)
+        assert status == 0, err
+        runs.append((out, [round(s, 6) for s in slept]))
+    assert runs[0] == runs[1] == runs[2]
+    assert runs[0][1] == [0.1, 0.1, 0.2]  # the recorded 1, 1 and 2 s, ten times faster
+
+
+@pytest.mark.parametrize("command", ["watch", "dash"])
+def test_replay_options_are_checked_alike_by_every_command_with_replay(command, tmp_path):
+    path = str(tmp_path / "r.jsonl")
+    write_recording(path, ROWS)
+    cases = [
+        (["--speed", "2"], "--speed applies to --replay FILE only"),
+        (["--speed", "10x"], "--speed applies to --replay FILE only"),
+        (["--replay", path, "-i", "2"], "-i does not apply to --replay"),
+        (["--replay", path, "--root", str(tmp_path)], "cannot be used together"),
+        (["--replay", path, "--speed", "fast"], "invalid --speed 'fast'"),
+    ]
+    for argv, says in cases:
+        status, out, err = run_cli(command, *argv)
+        assert (status, out) == (2, ""), (argv, err)
+        assert err.count("\n") == 1 and says in err, (argv, err)

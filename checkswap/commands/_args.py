@@ -127,7 +127,8 @@ def add_root(p: argparse.ArgumentParser) -> None:
 
 
 def add_replay(p: argparse.ArgumentParser, replay_help: str) -> None:
-    """--replay FILE and --speed X; read them back with ``replay_speed``."""
+    """--replay FILE and --speed X; read them back with ``replay_speed``. The command's
+    -i/--interval must have no default (None), so that -i given with --replay is seen."""
     p.add_argument("--replay", metavar="FILE", help=replay_help)
     # Its default is None, not 1: given without --replay it is a mistake, not a no-op.
     p.add_argument(
@@ -140,13 +141,19 @@ def add_replay(p: argparse.ArgumentParser, replay_help: str) -> None:
 
 
 def replay_speed(args: argparse.Namespace) -> float:
-    """The replay's speed factor, once --replay, --speed and --root are known to fit together."""
+    """The replay's speed factor, once --replay, --speed, -i and --root are known to fit
+    together: each given where it means nothing is refused, never silently ignored."""
     if args.replay is None:
         if args.speed is not None:
             raise BadInput("--speed applies to --replay FILE only (live, use -i to set the pace)")
         return 1.0
     if args.root is not None:
         raise BadInput("--replay FILE and --root DIR cannot be used together: pick one source")
+    if args.interval is not None:
+        raise BadInput(
+            "-i does not apply to --replay: a recording plays at the interval it was "
+            "recorded with; to play it faster, use --speed (e.g. --speed 10)"
+        )
     return 1.0 if args.speed is None else float(args.speed)
 
 

@@ -62,7 +62,8 @@ class Update(NamedTuple):
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
     p = _args.command(sub, "dash", HELP, DESCRIPTION)
-    _args.add_interval(p, shown="1; live only")
+    # No default: -i given with --replay is refused (a recording keeps its own interval).
+    _args.add_interval(p, default=None, shown="1; live only")
     _args.add_replay(p, "play a recording made by `checkswap record` instead of the live system")
     _args.add_root(p)
     return p
@@ -191,7 +192,7 @@ def play(
 
 def run(args: argparse.Namespace, env: Env) -> int:
     speed = _args.replay_speed(args)
-    interval: float = args.interval
+    interval = 1.0 if args.interval is None else float(args.interval)
     from checkswap.record.format import first_header
     from checkswap.record.replay import RecordingRoot
 

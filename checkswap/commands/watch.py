@@ -7,7 +7,6 @@ import itertools
 from collections.abc import Iterable
 
 from checkswap.commands import _args
-from checkswap.errors import BadInput
 from checkswap.fields import sample_record, summary_record
 from checkswap.model.rates import Interval, Tracker
 from checkswap.model.sample import live_samples
@@ -77,11 +76,6 @@ def run(args: argparse.Namespace, env: Env) -> int:
     speed = _args.replay_speed(args)
     count: int | None = args.count
     if args.replay is not None:
-        if args.interval is not None:
-            raise BadInput(
-                "-i does not apply to --replay: a recording plays at the interval it was "
-                "recorded with; to play it faster, use --speed (e.g. --speed 10)"
-            )
         return _replay(args, env, count, speed)
     interval = 1.0 if args.interval is None else float(args.interval)
     root = open_root(args.root)
