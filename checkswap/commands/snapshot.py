@@ -15,10 +15,22 @@ if TYPE_CHECKING:
 HELP = "capture the kernel files checkswap reads into a bundle for --root elsewhere"
 
 
-def description() -> str:
-    from checkswap.record.snapshot import CAPTURED_HELP
+# What record/snapshot.py captures, said here, where only --help reads it: importing the capture
+# code (tarfile, the topology) for the text would make --help ~3x as slow as `python3 -c pass`.
+CAPTURED_HELP = """\
+captured per sample: /proc/vmstat, meminfo, swaps, diskstats, uptime, loadavg, pressure/*,
+self/mountinfo, cgroups, sys/vm/* (swappiness, page-cluster, overcommit...), sys/kernel
+osrelease and hostname; /proc/PID/status, stat and cgroup of every visible process; block
+devices under /sys/class/block (dev, size, partition, queue/rotational, slaves, holders,
+loop/backing_file, dm/name and uuid, md/level, zram stats, stat); /sys/module/zswap/parameters;
+memory cgroup files (memory.stat, usage, limits, swap, pressure, events, cgroup.procs) under
+/sys/fs/cgroup; user names and uids from /etc/passwd (those two fields only). The manifest
+adds page size, kernel release, hostname, capture times and stat() facts of swapfiles (mode,
+owner, filesystem device). Never captured: /proc/PID/environ, cmdline, mem, maps, fd, or any
+other file outside /proc and /sys."""
 
-    return f"""\
+
+DESCRIPTION = f"""\
 Capture a bundle (tar.gz) of the kernel files checkswap reads, to run any command on it later,
 on any machine: checkswap doctor --root BUNDLE, checkswap watch --root BUNDLE.
 
@@ -31,7 +43,7 @@ Ctrl-C or SIGTERM between samples writes the bundle with the samples taken so fa
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-    p = _args.command(sub, "snapshot", HELP, description())
+    p = _args.command(sub, "snapshot", HELP, DESCRIPTION)
     _args.add_output(
         p,
         "BUNDLE",

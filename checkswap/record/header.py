@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from checkswap import __version__
 from checkswap.kernel.meminfo import swap_used
-from checkswap.source.root import Root
 from checkswap.units import iso_utc
 
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
 
 if TYPE_CHECKING:
     from checkswap.model.sample import Sample
+    from checkswap.source.root import Root
 
 
 # A recording's first line, in the order its files have always had (docs/record.md): the format
