@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 from checkswap.commands import _args
 from checkswap.errors import Refused
@@ -106,6 +106,7 @@ def run_list(args: argparse.Namespace, env: Env) -> int:
 
     from checkswap.errors import KernelFileError
     from checkswap.model.topology import swap_devices
+    from checkswap.render.swapfile import list_table
     from checkswap.source import open_root
 
     root = open_root(args.root)
@@ -119,61 +120,6 @@ def run_list(args: argparse.Namespace, env: Env) -> int:
     for line in list_table(devices):
         env.stdout.write(line + "\n")
     return 0
-
-
-def list_table(devices: list[dict[str, Any]]) -> list[str]:
-    from checkswap.units import format_bytes
-
-    if not devices:
-        return ["No swap areas (/proc/swaps is empty). Add one: checkswap swapfile add 1G"]
-    head = ("NAME", "KIND", "SIZE", "USED", "PRIO", "ON", "DISK")
-    rows = [head]
-    for d in devices:
-        on = "-"
-        if d.get("filesystem"):
-            on = f"{d['filesystem']} {d.get('mount_point') or '?'}"
-        rows.append(
-            (
-                d["name"],
-                d["kind"],
-                format_bytes(d["size_bytes"]),
-                format_bytes(d["used_bytes"]),
-                str(d["priority"]),
-                on,
-                disk_text(d),
-            )
-        )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-    right = {2, 3, 4}
-    return [
-        "  ".join(
-            c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(r)
-        ).rstrip()
-        for r in rows
-    ]
-
-
-def disk_text(d: dict[str, Any]) -> str:
-    """``vda (virtio, rotational flag)``: the disks under a swap area and what they are."""
-    parts = []
-    for f in d.get("disk_facts", []):
-        tags = []
-        if f.get("zram"):
-            tags.append("compressed RAM, no disk I/O")
-        if f.get("network_kind"):
-            tags.append(f"network: {f['network_kind']}")
-        if f.get("virtual_kind"):
-            tags.append(f["virtual_kind"])
-        if f.get("rotational") and not f.get("zram"):
-            # On a virtual disk the flag is the hypervisor's default, not the medium.
-            tags.append("rotational flag" if f.get("virtual") else "rotational")
-        parts.append(f"{f['name']} ({', '.join(tags)})" if tags else f["name"])
-    text = ", ".join(parts) or "-"
-    if d.get("network") and not d.get("disk_facts"):
-        text = f"network filesystem ({d.get('network_kind')})"
-    if d.get("loop"):
-        text += " via loop"
-    return text
 
 
 def _notifier(env: Env) -> Callable[[str], None]:
