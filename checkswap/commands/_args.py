@@ -1,17 +1,18 @@
-"""Every command-line option that more than one command takes, declared once, in named groups.
+"""The command-line options, declared once, in named groups; commands compose their parsers.
 
 A command builds its parser from these groups (as httpie's cli/definition.py does) and passes
 what is its own: a default, the noun in the help ("samples", "refreshes"), the formats it
-writes. The flag names, short options and defaults are interface (docs/interface.md); here they
-cannot drift apart between commands.
+writes. The flag names, short options and defaults are interface (docs/interface.md); declared
+here, they cannot drift apart between commands. An option only one command has is declared in
+that command, through ``add_value`` when it takes a SECONDS, SIZE, N or RATE.
 
 Values are converted while parsing (``type=``) by the parsers in units.py: a bad value raises
 BadInput with units' message, which ``cli.main`` prints as the one line it is (argparse only
 catches ValueError and TypeError, which BadInput is not). String defaults are converted the
 same way, so ``args.interval`` is a float whatever the command line said.
 
-Importing this costs nothing beyond what a command imports anyway (argparse and units):
-``--help`` stays as fast as ``python3 -c pass`` allows.
+This imports only argparse, errors and units, which every command loads anyway (and, for
+--role, doctor/roles.py, which imports nothing): ``--help`` costs no more for it.
 """
 
 from __future__ import annotations
