@@ -21,24 +21,6 @@ if TYPE_CHECKING:
     from checkswap.source.root import Root
 
 
-# A recording's first line, in the order its files have always had (docs/record.md): the format
-# name comes right after the type, for anything that sniffs the first bytes of a file.
-RECORDING_ORDER = (
-    "type",
-    "format",
-    "format_version",
-    "time",
-    "wall",
-    "version",
-    "hostname",
-    "kernel_release",
-    "boot_id",
-    "page_size_bytes",
-    "interval_s",
-    "files",
-)
-
-
 def identity(root: Root, wall: float, interval: float) -> dict[str, object]:
     """What every header says first: when, by which version, of which machine and kernel."""
     return {
@@ -64,15 +46,25 @@ def recording_header(root: Root, wall: float, interval: float) -> dict[str, obje
         except OSError:
             continue  # absent on this kernel or tree: the replay says "unknown"
     boot = files.get("proc/sys/kernel/random/boot_id")
-    rec = {
-        **identity(root, wall, interval),
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "wall": wall,
-        "boot_id": boot.strip() if boot else None,
-        "files": files,
-    }
-    return {key: rec[key] for key in RECORDING_ORDER}
+    # Its own keys go where a recording's first line has always had them (docs/record.md): the
+    # format name right after the type, for anything that sniffs the first bytes of a file.
+    rec = _after(
+        identity(root, wall, interval), "type", format=FORMAT, format_version=FORMAT_VERSION
+    )
+    rec = _after(rec, "time", wall=wall)
+    rec = _after(rec, "kernel_release", boot_id=boot.strip() if boot else None)
+    rec["files"] = files
+    return rec
+
+
+def _after(rec: dict[str, object], key: str, **items: object) -> dict[str, object]:
+    """``rec`` with ``items`` inserted right after ``key``."""
+    out: dict[str, object] = {}
+    for k, v in rec.items():
+        out[k] = v
+        if k == key:
+            out.update(items)
+    return out
 
 
 def header_record(root: Root, first: Sample, interval: float) -> dict[str, object]:
