@@ -9,11 +9,15 @@ and outputs) run in a subprocess with a timeout, since today some of them hang.
 
 from __future__ import annotations
 
+import argparse
 import os
 import stat
 
 import pytest
 from clihelp import FIXTURES, run_cli, run_sub
+
+from checkswap.cli import build_parser
+from checkswap.commands import COMMANDS
 
 HUGE = "9" * 400
 FIXTURE = os.path.join(FIXTURES, "recording-host")
@@ -274,3 +278,68 @@ def test_bad_path_invocation(argv: list[str], expected: int, tmp_path: object) -
     _one_clear_line(argv, proc.returncode, proc.stdout, proc.stderr, expected)
     if os.path.lexists(device):
         assert stat.S_ISCHR(os.lstat(device).st_mode), f"{argv} replaced the device node"
+
+
+# --- every shared option is declared once (commands/_args.py) -------------------------------
+
+
+def _parsers() -> dict[str, argparse.ArgumentParser]:
+    """``watch``, ..., ``swapfile add``: the parser of every command line with its own flags."""
+    out = {}
+    for name in COMMANDS:
+        parser, _ = build_parser(name)
+        (p,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        cmd = p.choices[name]
+        subs = [a for a in cmd._actions if isinstance(a, argparse._SubParsersAction)]
+        if subs:
+            out.update({f"{name} {s}": sp for s, sp in subs[0].choices.items()})
+        else:
+            out[name] = cmd
+    return out
+
+
+def _option(p: argparse.ArgumentParser, flag: str) -> argparse.Action | None:
+    return next((a for a in p._actions if flag in a.option_strings), None)
+
+
+# flag -> (short option, metavar, converted while parsing)
+SHARED = {
+    "--interval": ("-i", "SECONDS", True),
+    "--count": ("-n", "COUNT", True),
+    "--format": (None, None, False),
+    "--root": (None, "DIR|BUNDLE", False),
+    "--replay": (None, "FILE", False),
+    "--speed": (None, "X", True),
+    "--role": (None, None, False),
+    "--sample": (None, "SECONDS", True),
+    "--output": ("-o", None, False),
+    "--dry-run": (None, None, False),
+    "--fstab": (None, "PATH", False),
+}
+
+
+@pytest.mark.parametrize("flag", list(SHARED))
+def test_a_shared_option_is_the_same_option_in_every_command(flag: str) -> None:
+    # -i, -n and --format were declared 7, 4 and 6 times with different help and converters;
+    # --speed took `10x` in one command and not the other. One declaration cannot drift.
+    short, metavar, converted = SHARED[flag]
+    found = {name: a for name, p in _parsers().items() if (a := _option(p, flag)) is not None}
+    assert len(found) >= 2, f"{flag} is not shared: {sorted(found)}"
+    for name, a in found.items():
+        assert (short is None) or short in a.option_strings, f"{name} {flag}: no {short}"
+        assert metavar is None or a.metavar == metavar, f"{name} {flag}: metavar {a.metavar}"
+        assert (a.type is not None) == converted, f"{name} {flag}: type {a.type}"
+        if flag == "--format":
+            assert a.default == "text" and set(a.choices or ()) <= {"text", "json", "csv"}
+    if flag in ("--root", "--speed"):
+        helps = {a.help for a in found.values()}
+        assert len(helps) == 1, f"{flag} says different things: {helps}"
+
+
+def test_the_roles_offered_are_the_doctors_roles() -> None:
+    from checkswap.doctor import roles
+
+    for name in ("doctor", "serve"):
+        role = _option(_parsers()[name], "--role")
+        assert role is not None and tuple(role.choices or ()) == roles.NAMES
+        assert role.default == roles.DEFAULT

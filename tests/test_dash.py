@@ -10,6 +10,7 @@ import json
 import os
 import pty
 import re
+import select
 import signal
 import sys
 import termios
@@ -46,6 +47,9 @@ def test_not_a_terminal_points_to_watch() -> None:
         (["dash", "--replay", "/dev/null", "--speed", "fast"], "invalid --speed 'fast'"),
         (["dash", "--replay", "/dev/null", "--speed", "-1"], "must be ≥ 0"),
         (["dash", "-i", "1x"], "invalid interval"),
+        # -i was ignored with --replay (a recording keeps its interval); watch refuses it too.
+        (["dash", "--replay", "/dev/null", "-i", "2"], "-i does not apply to --replay"),
+        (["dash", "--replay", "/dev/null", "--speed", "10x", "-i", "2"], "-i does not apply"),
     ],
 )
 def test_bad_arguments_are_one_line_and_status_2(argv: list[str], says: str) -> None:
@@ -70,7 +74,12 @@ def test_terminal_restored_after_an_exception() -> None:
             raise RuntimeError("a bug in a renderer")
         assert termios.tcgetattr(slave) == before
         out.close()
+        # One read may return only part of it: the pty hands over what has arrived so far.
         written = os.read(master, 65536).decode()
+        deadline = time.monotonic() + 5
+        while not written.endswith("\x1b[?1049l") and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.1)[0]:
+                written += os.read(master, 65536).decode()
         assert written.startswith("\x1b[?1049h") and written.endswith("\x1b[?1049l")
         assert signal.getsignal(signal.SIGWINCH) in (signal.SIG_DFL, None)
     finally:
@@ -110,7 +119,7 @@ def test_replay_plays_a_recording_and_q_restores_the_terminal(tmp_path: object) 
     rec = os.path.join(str(tmp_path), "night.jsonl")
     write_recording(rec)
     peak_at = time.strftime("%H:%M:%S", time.localtime(T0 + 20))
-    with tmux.pane([*DASH, "--replay", rec, "--speed", "20"], 80, 24, "replay") as p:
+    with tmux.pane([*DASH, "--replay", rec, "--speed", "20x"], 80, 24, "replay") as p:
         screen = p.wait_for(lambda s: "end of recording" in s, 20, "the end of the replay")
         rows = screen.splitlines()
         assert len(rows) == 24

@@ -72,7 +72,7 @@ def serve_kinds(tree: str) -> dict[str, str]:
 def dash_rows(tree: str) -> list[str]:
     """The dashboard's swap-area rows, from its own render function over its own device source."""
     pytest.importorskip("rich")
-    from checkswap.commands.dash import SwapAreas
+    from checkswap.model.areas import SwapAreas
     from checkswap.render.dash import DashState, areas
 
     state = DashState("vm", None, 1.0, "live")

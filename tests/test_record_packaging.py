@@ -22,7 +22,7 @@ def test_systemd_unit_runs_a_valid_record_command():
     assert argv[0].endswith("/checkswap") and argv[1] == "record"
     parser, _ = build_parser("record")
     args = parser.parse_args(argv[1:])
-    assert args.dir == "/var/log/checkswap" and args.keep == "10" and args.gzip
+    assert args.dir == "/var/log/checkswap" and args.keep == 10 and args.gzip
 
 
 def test_zipapp_writes_the_html_report_in_isolated_mode(tmp_path):

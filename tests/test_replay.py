@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 
-from clihelp import run_cli
+import pytest
+from clihelp import FIXTURES, run_cli
 from rechelp import WALL0, raw_line, write_recording
 
 from checkswap.model.sample import Sample
@@ -89,3 +91,66 @@ def test_replay_with_an_interval_says_to_use_speed(tmp_path):
     status, out, err = run_cli("watch", "--replay", path, "-i", "0.1")
     assert status == 2 and out == ""
     assert err.count("\n") == 1 and "use --speed" in err
+
+
+def test_a_recording_opens_with_its_format_then_the_same_identity_watch_gives(tmp_path):
+    # record/header.py builds both headers from one identity; the recording's line keeps the
+    # order its files always had, the format name first, for anything sniffing the first bytes.
+    path = tmp_path / "r.jsonl"
+    fixture = os.path.join(FIXTURES, "recording-host")
+    status, _, err = run_cli("record", "-o", str(path), "-n", "1", "-i", "0.01", "--root", fixture)
+    assert status == 0, err
+    first = path.read_text().splitlines()[0]
+    assert first.startswith('{"type":"header","format":"checkswap-recording","format_version":1,')
+    rec = json.loads(first)
+    assert tuple(rec) == (
+        *("type", "format", "format_version", "time", "wall", "version", "hostname"),
+        *("kernel_release", "boot_id", "page_size_bytes", "interval_s", "files"),
+    )
+    status, out, err = run_cli("watch", "--replay", str(path), "--speed", "0", "--format", "json")
+    assert status == 0, err
+    head = json.loads(out.splitlines()[0])
+    for key in ("hostname", "kernel_release", "page_size_bytes", "interval_s", "version"):
+        assert head[key] == rec[key], key
+
+
+def _fake_clock() -> tuple[dict[str, object], list[float]]:
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(s: float) -> None:
+        slept.append(s)
+        now[0] += s
+
+    return {"monotonic": lambda: now[0], "sleep": sleep}, slept
+
+
+def test_speed_takes_a_factor_with_or_without_x(tmp_path):
+    # `10x` is how people write it; watch and dash share one --speed parser (commands/_args).
+    path = str(tmp_path / "r.jsonl")
+    write_recording(path, ROWS)
+    runs = []
+    for speed in ("10", "10x", "10X"):
+        env_kw, slept = _fake_clock()
+        status, out, err = run_cli("watch", "--replay", path, "--speed", speed, env_kw=env_kw)
+        assert status == 0, err
+        runs.append((out, [round(s, 6) for s in slept]))
+    assert runs[0] == runs[1] == runs[2]
+    assert runs[0][1] == [0.1, 0.1, 0.2]  # the recorded 1, 1 and 2 s, ten times faster
+
+
+@pytest.mark.parametrize("command", ["watch", "dash"])
+def test_replay_options_are_checked_alike_by_every_command_with_replay(command, tmp_path):
+    path = str(tmp_path / "r.jsonl")
+    write_recording(path, ROWS)
+    cases = [
+        (["--speed", "2"], "--speed applies to --replay FILE only"),
+        (["--speed", "10x"], "--speed applies to --replay FILE only"),
+        (["--replay", path, "-i", "2"], "-i does not apply to --replay"),
+        (["--replay", path, "--root", str(tmp_path)], "cannot be used together"),
+        (["--replay", path, "--speed", "fast"], "invalid --speed 'fast'"),
+    ]
+    for argv, says in cases:
+        status, out, err = run_cli(command, *argv)
+        assert (status, out) == (2, ""), (argv, err)
+        assert err.count("\n") == 1 and says in err, (argv, err)

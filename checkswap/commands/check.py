@@ -15,13 +15,12 @@ import tempfile
 from typing import TYPE_CHECKING
 
 from checkswap import outfile
-from checkswap.commands.watch import add_common_root
+from checkswap.commands import _args
 from checkswap.errors import BadInput
 from checkswap.fleet.check import Thresholds, judge, measure
 from checkswap.fleet.check_state import STATE_WHAT, default_state_path
 from checkswap.fleet.plugin import Range, parse_range
 from checkswap.source import open_root
-from checkswap.units import parse_duration
 
 if TYPE_CHECKING:
     from checkswap.env import Env
@@ -52,12 +51,7 @@ unreadable kernel files are UNKNOWN (3), never CRITICAL.
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-    p: argparse.ArgumentParser = sub.add_parser(
-        "check",
-        help=HELP,
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = _args.command(sub, "check", HELP, DESCRIPTION)
     r = "RANGE"
     p.add_argument(
         "-w",
@@ -93,14 +87,14 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
         f"{tempfile.gettempdir()}/checkswap-check-UID.state). Its directory must exist; "
         "a symlink, device, FIFO or another user's file there is refused (UNKNOWN)",
     )
-    p.add_argument(
+    _args.add_sample(
+        p,
+        "1",
         "--sample",
-        default="1",
-        metavar="SECONDS",
-        help="how long to sample when there is no usable state (default: 1); a snapshot "
+        "how long to sample when there is no usable state (default: 1); a snapshot "
         "bundle is measured over its first two captured samples instead",
     )
-    add_common_root(p)
+    _args.add_root(p)
     return p
 
 
@@ -127,7 +121,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
     crit_used = _percent(_opt(args, "used_critical", "--used-critical"), "--used-critical")
     warn_psi = _percent(_opt(args, "psi_warning", "--psi-warning"), "--psi-warning")
     crit_psi = _percent(_opt(args, "psi_critical", "--psi-critical"), "--psi-critical")
-    sample_s = parse_duration(args.sample, "--sample")
+    sample_s: float = args.sample
     state_path = args.state_file or default_state_path()
     # Before sampling: a state file in a missing directory, or a link, device or foreign file
     # at its name, is bad input (UNKNOWN), not a quiet "state not saved" every run.

@@ -15,14 +15,13 @@ from collections import deque
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
-from checkswap.commands.watch import add_common_root
+from checkswap.commands import _args
 from checkswap.errors import BadInput, CheckswapError
 from checkswap.fields import sample_record
-from checkswap.kernel.swaps import read_swaps
+from checkswap.model.areas import SwapAreas
 from checkswap.model.rates import Interval, Tracker
 from checkswap.model.sample import live_samples
 from checkswap.source import open_root
-from checkswap.units import parse_duration, parse_speed
 
 if TYPE_CHECKING:
     from checkswap.env import Env
@@ -62,30 +61,11 @@ class Update(NamedTuple):
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-    p: argparse.ArgumentParser = sub.add_parser(
-        "dash",
-        help=HELP,
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument(
-        "-i",
-        "--interval",
-        default="1",
-        metavar="SECONDS",
-        help="time between samples: 2, 0.5, 2s (default: 1; live only)",
-    )
-    p.add_argument(
-        "--replay",
-        metavar="FILE",
-        help="play a recording made by `checkswap record` instead of the live system",
-    )
-    p.add_argument(
-        "--speed",
-        metavar="X",
-        help="replay speed: 1 is real time, 10 ten times faster, 0 no pauses (default: 1)",
-    )
-    add_common_root(p)
+    p = _args.command(sub, "dash", HELP, DESCRIPTION)
+    # No default: -i given with --replay is refused (a recording keeps its own interval).
+    _args.add_interval(p, default=None, shown="1; live only")
+    _args.add_replay(p, "play a recording made by `checkswap record` instead of the live system")
+    _args.add_root(p)
     return p
 
 
@@ -183,36 +163,6 @@ def verdict_of(rec: dict[str, object]) -> str:
     return verdict(rec)[0]
 
 
-class SwapAreas:
-    """The swap areas as ``doctor`` describes them, with ``Used`` fresh from /proc/swaps.
-
-    The topology (which disk, zram or not, rotational) is worked out again only when the set of
-    areas changes; each tick reads /proc/swaps alone.
-    """
-
-    def __init__(self, root: Root, live_use: bool) -> None:
-        self.root = root
-        self.live_use = live_use  # False for a recording: its header has the start's use only
-        self._names: tuple[str, ...] | None = None
-        self._devices: list[dict[str, object]] = []
-
-    def get(self) -> list[dict[str, object]] | None:
-        from checkswap.model.topology import swap_devices
-
-        try:
-            areas = read_swaps(self.root)
-        except OSError:
-            return None
-        names = tuple(a.name for a in areas)
-        if names != self._names:
-            self._devices = swap_devices(self.root)
-            self._names = names
-        used = {a.name: a.used_bytes for a in areas}
-        for d in self._devices:
-            d["used_bytes"] = used.get(str(d["name"])) if self.live_use else None
-        return self._devices
-
-
 def play(
     samples: Iterator[Sample],
     page_size: Callable[[], int],
@@ -242,14 +192,8 @@ def play(
 
 
 def run(args: argparse.Namespace, env: Env) -> int:
-    interval = parse_duration(args.interval)
-    speed = 1.0
-    if args.speed is not None:
-        if args.replay is None:
-            raise BadInput("--speed applies to --replay FILE only (live, use -i to set the pace)")
-        speed = parse_speed(args.speed)
-    if args.replay is not None and args.root is not None:
-        raise BadInput("--replay FILE and --root DIR cannot be used together: pick one source")
+    speed = _args.replay_speed(args)
+    interval = 1.0 if args.interval is None else float(args.interval)
     from checkswap.record.format import first_header
     from checkswap.record.replay import RecordingRoot
 

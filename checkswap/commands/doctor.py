@@ -6,9 +6,9 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
-from checkswap.commands.watch import add_common_root
+from checkswap.commands import _args
 from checkswap.doctor import roles
-from checkswap.units import format_bytes, parse_duration
+from checkswap.units import format_bytes
 
 if TYPE_CHECKING:
     from checkswap.env import Env
@@ -37,32 +37,19 @@ MARK = {"critical": "CRITICAL", "warning": "WARNING ", "info": "info    "}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-    p: argparse.ArgumentParser = sub.add_parser(
-        "doctor",
-        help=HELP,
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument(
-        "--role",
-        choices=roles.NAMES,
-        default=roles.DEFAULT,
-        help=f"what the machine is for; sets the swappiness advised (default: {roles.DEFAULT})",
-    )
-    p.add_argument(
-        "--sample",
-        default="3",
-        metavar="SECONDS",
-        help="how long to measure swap activity for the verdict: 3, 0.5, 5s (default: 3); "
+    p = _args.command(sub, "doctor", HELP, DESCRIPTION)
+    _args.add_role(p, "what the machine is for; sets the swappiness advised")
+    _args.add_sample(
+        p,
+        "3",
+        "sample",
+        "how long to measure swap activity for the verdict: 3, 0.5, 5s (default: 3); "
         "a snapshot bundle is measured over its captured samples instead",
     )
-    p.add_argument(
-        "--format",
-        choices=("text", "json"),
-        default="text",
-        help="short text, worst first (default), or one complete JSON object",
+    _args.add_format(
+        p, ("text", "json"), "short text, worst first (default), or one complete JSON object"
     )
-    add_common_root(p)
+    _args.add_root(p)
     return p
 
 
@@ -70,7 +57,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
     from checkswap.doctor.report import diagnose, exit_status
     from checkswap.source import open_root
 
-    sample_s = parse_duration(args.sample, "sample")
+    sample_s: float = args.sample
     root = open_root(args.root)
     report = diagnose(root, args.role, sample_s, sleep=env.sleep, monotonic=env.monotonic)
     if args.format == "json":

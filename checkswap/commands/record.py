@@ -6,15 +6,15 @@ import argparse
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from checkswap.commands.watch import add_common_root
+from checkswap.commands import _args
 from checkswap.errors import BadInput
 from checkswap.model.rates import Interval
-from checkswap.record.trigger import Trigger, most_active
-from checkswap.units import parse_count, parse_duration, parse_rate, parse_size
+from checkswap.units import parse_size
 
 if TYPE_CHECKING:
     from checkswap.env import Env
     from checkswap.model.sample import Sample
+    from checkswap.record.trigger import Trigger
     from checkswap.record.writer import Writer
 
 HELP = "record raw swap counters to disk (for report and watch --replay)"
@@ -40,18 +40,12 @@ it stays above. Ctrl-C or SIGTERM stop the recorder cleanly.
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-    p: argparse.ArgumentParser = sub.add_parser(
-        "record",
-        help=HELP,
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = _args.command(sub, "record", HELP, DESCRIPTION)
     where = p.add_mutually_exclusive_group()
-    where.add_argument(
-        "-o",
-        "--output",
-        metavar="FILE",
-        help="append to FILE, which must be new, empty or an earlier recording, in a directory "
+    _args.add_output(
+        where,
+        "FILE",
+        "append to FILE, which must be new, empty or an earlier recording, in a directory "
         "that exists (files are mode 0640; a symlink, device or FIFO there is refused)",
     )
     where.add_argument(
@@ -60,59 +54,57 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
         help="write dated files into DIR, made if missing (its parent must exist) (default: "
         "the current directory)",
     )
-    p.add_argument(
-        "-i",
-        "--interval",
-        default="1",
-        metavar="SECONDS",
-        help="time between samples: 1, 0.5, 2s, 5m (default: 1)",
-    )
-    p.add_argument(
-        "-n", "--count", metavar="COUNT", help="stop after COUNT intervals (default: never)"
-    )
-    p.add_argument(
+    _args.add_interval(p)
+    _args.add_count(p, "intervals", shown="never")
+    _args.add_value(
+        p,
         "--rotate-size",
-        default="64M",
-        metavar="SIZE",
-        help="start a new file when this one reaches SIZE: 64M, 1G (default: 64M)",
+        "SIZE",
+        "start a new file when this one reaches SIZE: 64M, 1G (default: 64M)",
+        "64M",
+        convert=_rotate_size,
     )
-    p.add_argument(
+    _args.add_value(
+        p,
         "--keep",
-        default="10",
-        metavar="N",
-        help="keep at most N files, the current one included; older ones are deleted (default: 10)",
+        "N",
+        "keep at most N files, the current one included; older ones are deleted (default: 10)",
+        "10",
     )
     p.add_argument("--gzip", action="store_true", help="compress rotated files")
-    p.add_argument(
+    _args.add_value(
+        p,
         "--trigger",
-        metavar="RATE",
-        help="capture the top processes and cgroups when swap-in + swap-out exceeds RATE "
-        "pages/s (default: off)",
+        "RATE",
+        "capture the top processes and cgroups when swap-in + swap-out exceeds RATE pages/s "
+        "(default: off)",
     )
-    add_common_root(p)
+    _args.add_root(p)
     return p
+
+
+def _rotate_size(text: str) -> int:
+    size = parse_size(text, "--rotate-size")
+    if size < 4096:
+        raise BadInput(f"invalid --rotate-size {text!r}: use at least 4K")
+    return size
 
 
 def run(args: argparse.Namespace, env: Env) -> int:
     from checkswap.model.sample import live_samples
-    from checkswap.record.format import header_record
+    from checkswap.record.header import recording_header
     from checkswap.record.writer import Writer
     from checkswap.source import open_root
 
-    interval = parse_duration(args.interval)
-    count = parse_count(args.count) if args.count is not None else None
-    rotate_size = parse_size(args.rotate_size, "--rotate-size")
-    keep = parse_count(args.keep, "--keep")
-    if rotate_size < 4096:
-        raise BadInput(f"invalid --rotate-size {args.rotate_size!r}: use at least 4K")
+    interval: float = args.interval
     root = open_root(args.root)
     trigger = None
     if args.trigger is not None:
-        rate = parse_rate(args.trigger, "--trigger")
         from checkswap.model.procs import Scanner
+        from checkswap.record.trigger import Trigger, most_active
 
         scanner = Scanner(root, cgroups=True, pss=False)
-        trigger = Trigger(rate, lambda: most_active(scanner.sample(), root.page_size))
+        trigger = Trigger(args.trigger, lambda: most_active(scanner.sample(), root.page_size))
 
     def warn(message: str) -> None:
         env.stderr.write(f"checkswap record: {message}\n")
@@ -122,16 +114,16 @@ def run(args: argparse.Namespace, env: Env) -> int:
     writer = Writer(
         path=args.output,
         directory=None if args.output else (args.dir or "."),
-        rotate_size=rotate_size,
-        keep=keep,
+        rotate_size=args.rotate_size,
+        keep=args.keep,
         compress=args.gzip,
-        header=lambda: header_record(root, root.clock()[1], interval),
+        header=lambda: recording_header(root, root.clock()[1], interval),
         warn=warn,
         wall=env.wall,
     )
     writer.start()
     try:
-        samples = live_samples(root, interval, count, env.monotonic, env.sleep)
+        samples = live_samples(root, interval, args.count, env.monotonic, env.sleep)
         record(samples, writer, page_size, trigger)
     finally:
         writer.close()

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
-from checkswap.units import parse_rate
+from checkswap.commands import _args
 
 if TYPE_CHECKING:
     from checkswap.env import Env
@@ -32,12 +32,7 @@ DEFAULT_SPIKE = "1000"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-    p: argparse.ArgumentParser = sub.add_parser(
-        "report",
-        help=HELP,
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = _args.command(sub, "report", HELP, DESCRIPTION)
     p.add_argument("files", nargs="+", metavar="FILE", help="recordings (.jsonl or .jsonl.gz)")
     p.add_argument(
         "--html",
@@ -45,17 +40,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
         help="also write an HTML report to OUT.html (mode 0640; replaced in one step). Its "
         "directory must exist; a symlink, device, FIFO or another user's file there is refused",
     )
-    p.add_argument(
-        "--format",
-        choices=("text", "json"),
-        default="text",
-        help="text (default) or one JSON object",
-    )
-    p.add_argument(
+    _args.add_format(p, ("text", "json"), "text (default) or one JSON object")
+    _args.add_value(
+        p,
         "--spike",
-        default=DEFAULT_SPIKE,
-        metavar="RATE",
-        help=f"a spike is swap-in + swap-out above RATE pages/s (default: {DEFAULT_SPIKE})",
+        "RATE",
+        f"a spike is swap-in + swap-out above RATE pages/s (default: {DEFAULT_SPIKE})",
+        DEFAULT_SPIKE,
     )
     return p
 
@@ -64,7 +55,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
     from checkswap.record.report import analyse_files, build
     from checkswap.render.report import render_text
 
-    spike = parse_rate(args.spike, "--spike")
+    spike: float = args.spike
     if args.html is not None and not args.html.lower().endswith((".html", ".htm")):
         from checkswap.errors import BadInput
 

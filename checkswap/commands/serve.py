@@ -6,8 +6,7 @@ import argparse
 import ipaddress
 from typing import TYPE_CHECKING
 
-from checkswap.commands.watch import add_common_root
-from checkswap.doctor import roles
+from checkswap.commands import _args
 from checkswap.errors import BadInput
 from checkswap.source import open_root
 from checkswap.units import parse_count, parse_duration
@@ -44,12 +43,7 @@ connection is being answered.
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-    p: argparse.ArgumentParser = sub.add_parser(
-        "serve",
-        help=HELP,
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = _args.command(sub, "serve", HELP, DESCRIPTION)
     p.add_argument(
         "--listen",
         metavar="HOST:PORT",
@@ -95,13 +89,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
         help="concurrent HTTP connections, one thread each (default: 64, at most 4096); "
         "at the limit an idle or slow one makes room",
     )
-    p.add_argument(
-        "--role",
-        default=roles.DEFAULT,
-        choices=roles.NAMES,
-        help=f"the machine's role, for the doctor findings (default: {roles.DEFAULT})",
-    )
-    add_common_root(p)
+    _args.add_role(p, "the machine's role, for the doctor findings")
+    _args.add_root(p)
     return p
 
 

@@ -6,8 +6,8 @@ import argparse
 import os
 from typing import TYPE_CHECKING
 
-from checkswap.commands.watch import add_common_root
-from checkswap.units import format_bytes, parse_count, parse_duration
+from checkswap.commands import _args
+from checkswap.units import format_bytes
 
 if TYPE_CHECKING:
     from checkswap.env import Env
@@ -15,10 +15,22 @@ if TYPE_CHECKING:
 HELP = "capture the kernel files checkswap reads into a bundle for --root elsewhere"
 
 
-def description() -> str:
-    from checkswap.record.snapshot import CAPTURED_HELP
+# What record/snapshot.py captures, said here, where only --help reads it: importing the capture
+# code (tarfile, the topology) for the text would make --help ~3x as slow as `python3 -c pass`.
+CAPTURED_HELP = """\
+captured per sample: /proc/vmstat, meminfo, swaps, diskstats, uptime, loadavg, pressure/*,
+self/mountinfo, cgroups, sys/vm/* (swappiness, page-cluster, overcommit...), sys/kernel
+osrelease and hostname; /proc/PID/status, stat and cgroup of every visible process; block
+devices under /sys/class/block (dev, size, partition, queue/rotational, slaves, holders,
+loop/backing_file, dm/name and uuid, md/level, zram stats, stat); /sys/module/zswap/parameters;
+memory cgroup files (memory.stat, usage, limits, swap, pressure, events, cgroup.procs) under
+/sys/fs/cgroup; user names and uids from /etc/passwd (those two fields only). The manifest
+adds page size, kernel release, hostname, capture times and stat() facts of swapfiles (mode,
+owner, filesystem device). Never captured: /proc/PID/environ, cmdline, mem, maps, fd, or any
+other file outside /proc and /sys."""
 
-    return f"""\
+
+DESCRIPTION = f"""\
 Capture a bundle (tar.gz) of the kernel files checkswap reads, to run any command on it later,
 on any machine: checkswap doctor --root BUNDLE, checkswap watch --root BUNDLE.
 
@@ -31,31 +43,17 @@ Ctrl-C or SIGTERM between samples writes the bundle with the samples taken so fa
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-    p: argparse.ArgumentParser = sub.add_parser(
-        "snapshot",
-        help=HELP,
-        description=description(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument(
-        "-o",
-        "--output",
-        required=True,
-        metavar="BUNDLE",
-        help="file to write (mode 0600; replaced in one step). Its directory must exist; a "
+    p = _args.command(sub, "snapshot", HELP, DESCRIPTION)
+    _args.add_output(
+        p,
+        "BUNDLE",
+        "file to write (mode 0600; replaced in one step). Its directory must exist; a "
         "symlink, device, FIFO, directory or another user's file there is refused",
+        required=True,
     )
-    p.add_argument(
-        "-n", "--count", default="1", metavar="COUNT", help="samples to take (default: 1)"
-    )
-    p.add_argument(
-        "-i",
-        "--interval",
-        default="1",
-        metavar="SECONDS",
-        help="time between samples: 2, 0.5, 2s (default: 1)",
-    )
-    add_common_root(p)
+    _args.add_count(p, None, default="1")
+    _args.add_interval(p)
+    _args.add_root(p)
     return p
 
 
@@ -63,8 +61,8 @@ def run(args: argparse.Namespace, env: Env) -> int:
     from checkswap.record import snapshot
     from checkswap.source import open_root
 
-    count = parse_count(args.count)
-    interval = parse_duration(args.interval)
+    count: int = args.count
+    interval: float = args.interval
     root = open_root(args.root)
     manifest = snapshot.take(root, args.output, count, interval, env.monotonic, env.sleep)
     size = os.path.getsize(args.output)

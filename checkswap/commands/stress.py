@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from checkswap.commands import _args
+
 if TYPE_CHECKING:
     from checkswap.env import Env
 
@@ -22,26 +24,16 @@ Messages go to stderr, the watch lines to stdout.
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-    p: argparse.ArgumentParser = sub.add_parser(
-        "stress",
-        help=HELP,
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument(
-        "--size", default="256M", help="memory the hog fills and touches (default: 256M)"
-    )
-    p.add_argument(
-        "--limit",
-        default="64M",
-        metavar="SIZE",
-        help="memory limit of the hog's cgroup (default: 64M)",
-    )
-    p.add_argument(
+    p = _args.command(sub, "stress", HELP, DESCRIPTION)
+    _args.add_value(p, "--size", "SIZE", "memory the hog fills and touches (default: 256M)", "256M")
+    _args.add_value(p, "--limit", "SIZE", "memory limit of the hog's cgroup (default: 64M)", "64M")
+    _args.add_value(
+        p,
         "--duration",
-        default="30s",
-        metavar="SECONDS",
-        help="how long the hog runs, filling included: 30, 2m (default: 30s)",
+        "SECONDS",
+        "how long the hog runs, filling included: 30, 2m (default: 30s)",
+        "30s",
+        what="duration",
     )
     p.add_argument(
         "--swapfile",
@@ -49,27 +41,14 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
         help="add a temporary swapfile of SIZE in /var/tmp for the run, removed afterwards "
         "(default: none, use the swap configured)",
     )
-    p.add_argument(
-        "-i",
-        "--interval",
-        default="1",
-        metavar="SECONDS",
-        help="time between watch lines (default: 1)",
-    )
-    p.add_argument(
-        "--format",
-        choices=("text", "json", "csv"),
-        default="text",
-        help="watch lines as text (default), JSON lines or CSV",
-    )
+    _args.add_interval(p, "watch lines")
+    _args.add_format(p, ("text", "json", "csv"), "watch lines as text (default), JSON lines or CSV")
     p.add_argument(
         "--cleanup",
         action="store_true",
         help="only remove what an earlier, killed run left behind, then exit",
     )
-    p.add_argument(
-        "--dry-run", action="store_true", help="say what it would create and run; change nothing"
-    )
+    _args.add_dry_run(p, "say what it would create and run; change nothing")
     return p
 
 
@@ -81,12 +60,12 @@ def run(args: argparse.Namespace, env: Env) -> int:
     from checkswap.model.sample import live_samples
     from checkswap.render.progress import Progress
     from checkswap.source.root import Root
-    from checkswap.units import parse_duration, parse_size
+    from checkswap.units import parse_size
 
-    size = parse_size(args.size, "--size")
-    limit = parse_size(args.limit, "--limit")
-    duration = parse_duration(args.duration, "duration")
-    interval = parse_duration(args.interval)
+    size: int = args.size
+    limit: int = args.limit
+    duration: float = args.duration
+    interval: float = args.interval
     swap_size = None
     if args.swapfile is not None:
         from checkswap.lab.swapfile import check_size, round_size

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
-from checkswap.commands.watch import add_common_root
+from checkswap.commands import _args
 from checkswap.errors import Refused
 from checkswap.lab.fstab import DEFAULT as FSTAB
 from checkswap.units import parse_int, parse_size
@@ -41,12 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
     p: argparse.ArgumentParser = sub.add_parser("swapfile", help=HELP, description=HELP)
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    add = actions.add_parser(
-        "add",
-        help="create a swapfile and turn it on",
-        description=ADD_DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    add = _args.command(actions, "add", "create a swapfile and turn it on", ADD_DESCRIPTION)
     add.add_argument("size", metavar="SIZE", help="size of the swapfile: 512M, 1G, 1.5GiB")
     add.add_argument(
         "--path",
@@ -64,38 +59,23 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
         action="store_true",
         help="also add a line to fstab so the swap comes back after a reboot",
     )
-    add.add_argument(
-        "--fstab",
-        default=FSTAB,
-        metavar="PATH",
-        help="the fstab --persist edits (default: /etc/fstab)",
-    )
+    _args.add_fstab(add, FSTAB, "the fstab --persist edits (default: /etc/fstab)")
     add.add_argument(
         "--zero-fill",
         action="store_true",
         help="write zeros instead of fallocate (slower; what older kernels needed on xfs)",
     )
-    add.add_argument("--dry-run", action="store_true", help="print the commands, change nothing")
+    _args.add_dry_run(add)
 
-    rm = actions.add_parser(
-        "remove",
-        help="turn a swapfile off and delete it",
-        description=REMOVE_DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    rm = _args.command(actions, "remove", "turn a swapfile off and delete it", REMOVE_DESCRIPTION)
     rm.add_argument("path", metavar="PATH", help="the swapfile")
     rm.add_argument(
         "--force",
         action="store_true",
         help="remove even when its swap in use exceeds MemAvailable",
     )
-    rm.add_argument(
-        "--fstab",
-        default=FSTAB,
-        metavar="PATH",
-        help="the fstab to take its line out of (default: /etc/fstab)",
-    )
-    rm.add_argument("--dry-run", action="store_true", help="print the commands, change nothing")
+    _args.add_fstab(rm, FSTAB, "the fstab to take its line out of (default: /etc/fstab)")
+    _args.add_dry_run(rm)
 
     ls = actions.add_parser(
         "list",
@@ -104,13 +84,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
         "size, used, priority, the filesystem a swapfile is on and the disks underneath "
         "(through loop, dm and md layers). Works unprivileged.",
     )
-    ls.add_argument(
-        "--format",
-        choices=("text", "json"),
-        default="text",
-        help='a table (default) or one JSON line {"devices": [...]} (doctor\'s device objects)',
+    _args.add_format(
+        ls,
+        ("text", "json"),
+        'a table (default) or one JSON line {"devices": [...]} (doctor\'s device objects)',
     )
-    add_common_root(ls)
+    _args.add_root(ls)
     return p
 
 
@@ -127,6 +106,7 @@ def run_list(args: argparse.Namespace, env: Env) -> int:
 
     from checkswap.errors import kernel_file_error
     from checkswap.model.topology import swap_devices
+    from checkswap.render.swapfile import list_table
     from checkswap.source import open_root
 
     root = open_root(args.root)
@@ -140,61 +120,6 @@ def run_list(args: argparse.Namespace, env: Env) -> int:
     for line in list_table(devices):
         env.stdout.write(line + "\n")
     return 0
-
-
-def list_table(devices: list[dict[str, Any]]) -> list[str]:
-    from checkswap.units import format_bytes
-
-    if not devices:
-        return ["No swap areas (/proc/swaps is empty). Add one: checkswap swapfile add 1G"]
-    head = ("NAME", "KIND", "SIZE", "USED", "PRIO", "ON", "DISK")
-    rows = [head]
-    for d in devices:
-        on = "-"
-        if d.get("filesystem"):
-            on = f"{d['filesystem']} {d.get('mount_point') or '?'}"
-        rows.append(
-            (
-                d["name"],
-                d["kind"],
-                format_bytes(d["size_bytes"]),
-                format_bytes(d["used_bytes"]),
-                str(d["priority"]),
-                on,
-                disk_text(d),
-            )
-        )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-    right = {2, 3, 4}
-    return [
-        "  ".join(
-            c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(r)
-        ).rstrip()
-        for r in rows
-    ]
-
-
-def disk_text(d: dict[str, Any]) -> str:
-    """``vda (virtio, rotational flag)``: the disks under a swap area and what they are."""
-    parts = []
-    for f in d.get("disk_facts", []):
-        tags = []
-        if f.get("zram"):
-            tags.append("compressed RAM, no disk I/O")
-        if f.get("network_kind"):
-            tags.append(f"network: {f['network_kind']}")
-        if f.get("virtual_kind"):
-            tags.append(f["virtual_kind"])
-        if f.get("rotational") and not f.get("zram"):
-            # On a virtual disk the flag is the hypervisor's default, not the medium.
-            tags.append("rotational flag" if f.get("virtual") else "rotational")
-        parts.append(f"{f['name']} ({', '.join(tags)})" if tags else f["name"])
-    text = ", ".join(parts) or "-"
-    if d.get("network") and not d.get("disk_facts"):
-        text = f"network filesystem ({d.get('network_kind')})"
-    if d.get("loop"):
-        text += " via loop"
-    return text
 
 
 def _notifier(env: Env) -> Callable[[str], None]:

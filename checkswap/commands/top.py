@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from checkswap.commands.watch import add_common_root
+from checkswap.commands import _args
 from checkswap.units import parse_count, parse_duration
 
 if TYPE_CHECKING:
@@ -43,25 +43,10 @@ DEFAULT_PSS_BUDGET = "0.5"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-    p: argparse.ArgumentParser = sub.add_parser(
-        "top",
-        help=HELP,
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument(
-        "-i",
-        "--interval",
-        metavar="SECONDS",
-        help="refresh every SECONDS: 2, 0.5, 2s, 5m (default: 1 when -n is given, else one "
-        "refresh)",
-    )
-    p.add_argument(
-        "-n",
-        "--count",
-        metavar="COUNT",
-        help="stop after COUNT refreshes (default: 1 without -i, else run until stopped)",
-    )
+    p = _args.command(sub, "top", HELP, DESCRIPTION)
+    # No defaults: given neither, top refreshes once; given either, it keeps refreshing.
+    _args.add_interval(p, "refreshes", default=None, shown="1 when -n is given, else one refresh")
+    _args.add_count(p, "refreshes", shown="1 without -i, else run until stopped")
     p.add_argument(
         "--limit",
         metavar="N",
@@ -89,13 +74,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
         help="time allowed for --pss per refresh: smaps_rollup walks page tables and can stall "
         f"a huge process (default: {DEFAULT_PSS_BUDGET})",
     )
-    p.add_argument(
-        "--format",
-        choices=("text", "json"),
-        default="text",
-        help="a table (default), or JSON lines: one object per refresh",
+    _args.add_format(
+        p, ("text", "json"), "a table (default), or JSON lines: one object per refresh"
     )
-    add_common_root(p)
+    _args.add_root(p)
     return p
 
 
@@ -127,8 +109,8 @@ def run(args: argparse.Namespace, env: Env) -> int:
     count: int | None = 1
     interval = 1.0
     if args.interval is not None or args.count is not None:
-        interval = parse_duration(args.interval) if args.interval is not None else 1.0
-        count = parse_count(args.count) if args.count is not None else None
+        interval = args.interval if args.interval is not None else 1.0
+        count = args.count
     limit = parse_count(args.limit, "--limit") if args.limit is not None else None
     if limit is None and args.format == "text":
         limit = DEFAULT_LIMIT_TEXT

@@ -6,16 +6,13 @@ import argparse
 import itertools
 from collections.abc import Iterable
 
-from checkswap import __version__
-from checkswap.errors import BadInput
+from checkswap.commands import _args
 from checkswap.fields import summary_record
-from checkswap.kernel.meminfo import swap_used
-from checkswap.kernel.swaps import read_swaps
 from checkswap.model.rates import Interval, Tracker
 from checkswap.model.sample import live_samples
+from checkswap.record.header import header_record
 from checkswap.render.watch import make_renderer
 from checkswap.source import open_root
-from checkswap.units import iso_utc, parse_count, parse_duration, parse_speed
 
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
 
@@ -37,102 +34,17 @@ device and are reported apart. Ctrl-C, SIGTERM or --count end the run with a sum
 """
 
 
-def add_common_root(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--root",
-        metavar="DIR|BUNDLE",
-        help="read the kernel from DIR/proc and DIR/sys instead of / (a fixture tree, or a "
-        "host's /proc and /sys mounted elsewhere), or replay a bundle made by "
-        "`checkswap snapshot`",
-    )
-
-
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-    p: argparse.ArgumentParser = sub.add_parser(
-        "watch",
-        help=HELP,
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = _args.command(sub, "watch", HELP, DESCRIPTION)
+    # No default: -i given with --replay is refused, so "not given" must be seen.
+    _args.add_interval(p, default=None, shown="1")
+    _args.add_count(p, "samples")
+    _args.add_format(
+        p, ("text", "json", "csv"), "text lines (default), JSON lines, or CSV with a header row"
     )
-    p.add_argument(
-        "-i",
-        "--interval",
-        metavar="SECONDS",
-        help="time between samples: 2, 0.5, 2s, 5m (default: 1)",
-    )
-    p.add_argument(
-        "-n",
-        "--count",
-        metavar="COUNT",
-        help="stop after COUNT samples (default: run until stopped)",
-    )
-    p.add_argument(
-        "--format",
-        choices=("text", "json", "csv"),
-        default="text",
-        help="text lines (default), JSON lines, or CSV with a header row",
-    )
-    add_common_root(p)
-    p.add_argument(
-        "--replay",
-        metavar="FILE",
-        help="print a recording made by `checkswap record` as if live, rates recomputed",
-    )
-    p.add_argument(
-        "--speed",
-        metavar="X",
-        help="with --replay: X times real time; 0 replays without pauses (default: 1)",
-    )
+    _args.add_root(p)
+    _args.add_replay(p, "print a recording made by `checkswap record` as if live, rates recomputed")
     return p
-
-
-def header_record(root: Root, first: Sample, interval: float) -> dict[str, object]:
-    vm = first.vmstat
-    notes = list(root.notes)
-    try:
-        # The same kind doctor, serve, swapfile list and dash give (devices.area_kind). Only a
-        # partition needs its block device resolved, and so the topology code (~20 ms of
-        # imports): a swapfile or no swap at all starts without it.
-        from checkswap.model.devices import area_kind
-
-        swap_areas = read_swaps(root)
-        if any(a.type == "partition" for a in swap_areas):
-            from checkswap.model.topology import Topology
-
-            topo = Topology(root)
-            kinds = [topo.kind(a) for a in swap_areas]
-        else:
-            kinds = [area_kind(root, a.type, a.name, None) for a in swap_areas]
-        areas = [{**a._asdict(), "kind": k} for a, k in zip(swap_areas, kinds)]
-    except OSError as e:
-        areas = []
-        notes.append(f"{root.join('proc/swaps')}: {e.strerror}: swap areas unknown")
-    return {
-        "type": "header",
-        "time": iso_utc(first.wall),
-        "version": __version__,
-        "hostname": root.hostname,
-        "kernel_release": root.kernel_release,
-        "page_size_bytes": root.page_size,
-        "interval_s": interval,
-        "since_boot": {
-            "swap_in_pages": vm.get("pswpin"),
-            "swap_out_pages": vm.get("pswpout"),
-            "majflt": vm.get("pgmajfault"),
-            "swap_in_zero_pages": vm.get("swpin_zero"),
-            "swap_out_zero_pages": vm.get("swpout_zero"),
-            "zswap_in_pages": vm.get("zswpin"),
-            "zswap_out_pages": vm.get("zswpout"),
-        },
-        "swap_total_bytes": first.meminfo.get("SwapTotal"),
-        "swap_used_bytes": swap_used(first.meminfo),
-        "swap_cached_bytes": first.meminfo.get("SwapCached"),
-        "mem_total_bytes": first.meminfo.get("MemTotal"),
-        "swap_areas": areas,
-        "psi": first.psi is not None,
-        "zswap": "zswpin" in vm,
-        "notes": notes,
-    }
 
 
 def stream(root: Root, samples: Iterable[Sample], fmt: str, env: Env, interval: float) -> int:
@@ -161,30 +73,20 @@ def stream(root: Root, samples: Iterable[Sample], fmt: str, env: Env, interval: 
 
 
 def run(args: argparse.Namespace, env: Env) -> int:
-    count = parse_count(args.count) if args.count is not None else None
+    speed = _args.replay_speed(args)
+    count: int | None = args.count
     if args.replay is not None:
-        if args.interval is not None:
-            raise BadInput(
-                "-i does not apply to --replay: a recording plays at the interval it was "
-                "recorded with; to play it faster, use --speed (e.g. --speed 10)"
-            )
-        return _replay(args, env, count)
-    if args.speed is not None:
-        # Its default is None, so given without --replay it is a mistake, not a no-op.
-        raise BadInput("--speed applies to --replay FILE only (live, use -i to set the pace)")
-    interval = parse_duration(args.interval if args.interval is not None else "1")
+        return _replay(args, env, count, speed)
+    interval = 1.0 if args.interval is None else float(args.interval)
     root = open_root(args.root)
     samples = live_samples(root, interval, count, env.monotonic, env.sleep, env.clock)
     return stream(root, samples, args.format, env, interval)
 
 
-def _replay(args: argparse.Namespace, env: Env, count: int | None) -> int:
+def _replay(args: argparse.Namespace, env: Env, count: int | None, speed: float) -> int:
     from checkswap.record.format import Reading, first_header
     from checkswap.record.replay import RecordingRoot, paced
 
-    if args.root is not None:
-        raise BadInput("--replay FILE and --root DIR cannot be used together: pick one source")
-    speed = parse_speed(args.speed if args.speed is not None else "1")
     path = args.replay
     reading = Reading()
     samples = reading.files([path])

@@ -35,11 +35,9 @@ import zlib
 from collections.abc import Iterable, Iterator
 from typing import IO, Callable
 
-from checkswap import __version__
 from checkswap.errors import BadInput
 from checkswap.kernel.pressure import Pressure, PressureLine
 from checkswap.model.sample import Sample
-from checkswap.source.root import Root
 from checkswap.units import iso_utc
 from checkswap.untrusted import (
     MAX_COUNTER,
@@ -154,31 +152,6 @@ def sample_from_record(rec: dict[str, object]) -> tuple[Sample, int]:
         psi,
     )
     return sample, page
-
-
-def header_record(root: Root, wall: float, interval: float) -> dict[str, object]:
-    """The line that opens each recording file."""
-    files: dict[str, str] = {}
-    for rel in HEADER_FILES:
-        try:
-            files[rel] = root.read_text(rel)
-        except OSError:
-            continue  # absent on this kernel or tree: the replay says "unknown"
-    boot = files.get("proc/sys/kernel/random/boot_id")
-    return {
-        "type": "header",
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "time": iso_utc(wall),
-        "wall": wall,
-        "version": __version__,
-        "hostname": root.hostname,
-        "kernel_release": root.kernel_release,
-        "boot_id": boot.strip() if boot else None,
-        "page_size_bytes": root.page_size,
-        "interval_s": interval,
-        "files": files,
-    }
 
 
 def event_record(wall: float, event: str, **details: object) -> dict[str, object]:

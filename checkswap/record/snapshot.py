@@ -104,18 +104,6 @@ CGROUP_V2_FILES = (
 )
 MAX_CGROUPS = 4096
 
-CAPTURED_HELP = """\
-captured per sample: /proc/vmstat, meminfo, swaps, diskstats, uptime, loadavg, pressure/*,
-self/mountinfo, cgroups, sys/vm/* (swappiness, page-cluster, overcommit...), sys/kernel
-osrelease and hostname; /proc/PID/status, stat and cgroup of every visible process; block
-devices under /sys/class/block (dev, size, partition, queue/rotational, slaves, holders,
-loop/backing_file, dm/name and uuid, md/level, zram stats, stat); /sys/module/zswap/parameters;
-memory cgroup files (memory.stat, usage, limits, swap, pressure, events, cgroup.procs) under
-/sys/fs/cgroup; user names and uids from /etc/passwd (those two fields only). The manifest
-adds page size, kernel release, hostname, capture times and stat() facts of swapfiles (mode,
-owner, filesystem device). Never captured: /proc/PID/environ, cmdline, mem, maps, fd, or any
-other file outside /proc and /sys."""
-
 
 class Capture:
     """Reads one sample's files from a root into (arcname -> bytes | symlink target)."""
