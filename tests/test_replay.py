@@ -132,7 +132,7 @@ def test_speed_takes_a_factor_with_or_without_x(tmp_path):
     runs = []
     for speed in ("10", "10x", "10X"):
         env_kw, slept = _fake_clock()
-        status, out, err = run_cli("watch", "--replay", path, "--speed", speed, env_kw=env_kw)
+        status, out, err = run_cli("watch", "--replay", path, "--speed", speed, **env_kw)
         assert status == 0, err
         runs.append((out, [round(s, 6) for s in slept]))
     assert runs[0] == runs[1] == runs[2]

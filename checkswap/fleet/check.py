@@ -15,6 +15,7 @@ from checkswap.errors import PluginStatus
 from checkswap.fleet.check_state import load_state, read_boot_id, save_state, usable
 from checkswap.fleet.plugin import Range, perfdata
 from checkswap.kernel.meminfo import swap_used
+from checkswap.kernel.pressure import avg10
 from checkswap.model.rates import Interval
 from checkswap.model.sample import Sampler, Ticker
 from checkswap.units import format_bytes
@@ -112,9 +113,7 @@ def judge(iv: Interval, notes: list[str], page: int, t: Thresholds) -> tuple[Plu
     used = swap_used(mem)
     no_swap = total == 0
     used_pct = None if not total or used is None else used / total * 100.0
-    psi = end.psi
-    psi_some = psi.some.avg10 if psi is not None and psi.some is not None else None
-    psi_full = psi.full.avg10 if psi is not None and psi.full is not None else None
+    psi_some, psi_full = avg10(end.psi, "some"), avg10(end.psi, "full")
 
     checks = [
         Check("swap-in", iv.rate("pswpin"), t.warn_in, t.crit_in),
