@@ -33,6 +33,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, NamedTuple
 
+from checkswap.kernel._text import kb_value, key_value
+
 if TYPE_CHECKING:
     from checkswap.source.root import Root
 
@@ -50,34 +52,13 @@ class Stat(NamedTuple):
     starttime: int  # clock ticks after boot
 
 
-def _value(text: str, key: str) -> str | None:
-    """The rest of the line ``key:...`` (whitespace-stripped), found without splitting lines."""
-    if text.startswith(key):
-        i = 0
-    else:
-        i = text.find("\n" + key)
-        if i < 0:
-            return None
-        i += 1
-    start = i + len(key)
-    end = text.find("\n", start)
-    return text[start : end if end >= 0 else len(text)].strip()
-
-
 def _kb(value: str | None) -> int | None:
-    if value is None:
-        return None
-    parts = value.split()
-    try:
-        n = int(parts[0])
-    except (IndexError, ValueError):
-        return None
-    return n * 1024 if len(parts) > 1 and parts[1] == "kB" else n
+    return None if value is None else kb_value(value)
 
 
 def status_swap_bytes(text: str) -> int | None:
     """VmSwap in bytes, or None when the line is absent (kernel thread, zombie)."""
-    return _kb(_value(text, "VmSwap:"))
+    return _kb(key_value(text, "VmSwap:"))
 
 
 def status_swap_bytes_raw(data: bytes) -> int | None:
@@ -98,9 +79,9 @@ def status_swap_bytes_raw(data: bytes) -> int | None:
 
 
 def parse_status(text: str) -> Status:
-    name = _value(text, "Name:") or ""
-    state = _value(text, "State:")
-    uid_text = _value(text, "Uid:")
+    name = key_value(text, "Name:") or ""
+    state = key_value(text, "State:")
+    uid_text = key_value(text, "Uid:")
     uid: int | None = None
     if uid_text:
         try:
@@ -144,7 +125,7 @@ def parse_cgroup(text: str) -> CgroupPaths:
 
 def parse_smaps_rollup_swap_pss(text: str) -> int | None:
     """SwapPss in bytes: the process's proportional share of swapped pages, shmem included."""
-    return _kb(_value(text, "SwapPss:"))
+    return _kb(key_value(text, "SwapPss:"))
 
 
 def read_file(root: Root, rel: str) -> str:
