@@ -71,7 +71,7 @@ class WantedLines:
     text to ``name_value_lines``, which decides what it is worth.
     """
 
-    __slots__ = ("_findall", "_scale", "_sep", "_value", "_wanted")
+    __slots__ = ("_findall", "_pattern", "_scale", "_sep", "_value", "_wanted")
 
     def __init__(
         self,
@@ -84,19 +84,23 @@ class WantedLines:
         # Longest first is not needed for correctness (the separator must follow the name), but
         # it spares a backtrack for names that prefix others (swap_ra, swap_ra_hit).
         alts = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-        self._findall = re.compile(
-            f"\n({alts}){re.escape(sep)}(?: *([0-9]+){re.escape(unit)}(?=\n))?"
-        ).findall
+        self._pattern = f"\n({alts}){re.escape(sep)}(?: *([0-9]+){re.escape(unit)}(?=\n))?"
+        # Compiled on the first parse, not at import: a command that never reads the file
+        # (or --help) does not pay for it.
+        self._findall: Callable[[str], list[tuple[str, str]]] | None = None
         self._wanted = frozenset(names)
         self._sep = sep
         self._value = value
         self._scale = scale
 
     def __call__(self, text: str) -> dict[str, int]:
+        findall = self._findall
+        if findall is None:
+            findall = self._findall = re.compile(self._pattern).findall
         scale = self._scale
         try:
             # int("") for a line of another shape: the careful parse below takes over.
-            return {name: int(digits) * scale for name, digits in self._findall(f"\n{text}\n")}
+            return {name: int(digits) * scale for name, digits in findall(f"\n{text}\n")}
         except ValueError:
             return name_value_lines(text, self._sep, self._value, self._wanted)
 

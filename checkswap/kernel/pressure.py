@@ -18,6 +18,7 @@ from collections import namedtuple
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import NamedTuple
 
     from checkswap.source.root import PreadFile, Root
@@ -89,11 +90,14 @@ def avg10(psi: Pressure | None, kind: str) -> float | None:
 
 _AVG = r"avg10=([0-9]+\.[0-9]+) avg60=([0-9]+\.[0-9]+) avg300=([0-9]+\.[0-9]+) total=([0-9]+)\n"
 # The whole file as every kernel since 4.20 prints it: one match instead of a parse per line.
-_KERNEL_SHAPE = re.compile(f"some {_AVG}full {_AVG}").fullmatch
+_kernel_shape: Callable[[str], re.Match[str] | None] | None = None  # compiled on first use
 
 
 def parse_pressure(text: str) -> Pressure | None:
-    m = _KERNEL_SHAPE(text)
+    global _kernel_shape
+    if _kernel_shape is None:
+        _kernel_shape = re.compile(f"some {_AVG}full {_AVG}").fullmatch
+    m = _kernel_shape(text)
     if m is not None:
         a, b, c, d, e, f, g, h = m.groups()
         return Pressure(
