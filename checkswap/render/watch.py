@@ -7,6 +7,7 @@ interval, header and summary lines starting with ``#``, so ``grep -v '^#'`` leav
 from __future__ import annotations
 
 import time
+from math import copysign
 
 from checkswap.fields import (
     CSV_COLUMNS,
@@ -61,7 +62,7 @@ class _Cell:
     def __init__(self) -> None:
         self.value: float | None = None
         self.text = ""
-        self.sign = False  # a -0.0 printed (see _negative_zero)
+        self.sign = 1.0
 
 
 class TextRenderer(Renderer):
@@ -183,8 +184,8 @@ class TextRenderer(Renderer):
             if div != 1:
                 value = value / div
             # -0.0 == 0.0 but prints "-0": the sign is part of what a cell remembers.
-            if value != cell.value or (value == 0 and _negative_zero(value) != cell.sign):
-                cell.value, cell.text, cell.sign = value, fmt.format(value), _negative_zero(value)
+            if value != cell.value or (value == 0 and copysign(1.0, value) != cell.sign):
+                cell.value, cell.text, cell.sign = value, fmt.format(value), copysign(1.0, value)
             parts.append(cell.text)
         if iv.notes:
             parts.append("  # " + "; ".join(iv.notes))
@@ -307,8 +308,3 @@ def make_renderer(fmt: str, out: IO[str], zswap: bool) -> Renderer:
     if fmt == "csv":
         return CsvRenderer(out)
     return TextRenderer(out, zswap)
-
-
-def _negative_zero(value: float) -> bool:
-    # Not math.copysign: loading math costs start-up for one comparison.
-    return value == 0 and str(value)[0] == "-"
