@@ -13,8 +13,8 @@ import math
 
 import pytest
 
-from checkswap.commands.top import arrange
 from checkswap.model.procs import (
+    arrange,
     cgroup_activity,
     cgroup_activity_key,
     process_activity,

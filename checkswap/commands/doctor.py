@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from checkswap.commands import _args
 from checkswap.doctor import roles
-from checkswap.units import format_bytes
 
 if TYPE_CHECKING:
     from checkswap.env import Env
@@ -33,8 +32,6 @@ Exit status (monitoring-plugins): 0 no finding is a warning or worse, 1 the wors
 
 {roles.help_table()}"""
 
-MARK = {"critical": "CRITICAL", "warning": "WARNING ", "info": "info    "}
-
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
     p = _args.command(sub, "doctor", HELP, DESCRIPTION)
@@ -55,6 +52,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
 
 def run(args: argparse.Namespace, env: Env) -> int:
     from checkswap.doctor.report import diagnose, exit_status
+    from checkswap.render.doctor import render_text
     from checkswap.source import open_root
 
     sample_s: float = args.sample
@@ -65,116 +63,3 @@ def run(args: argparse.Namespace, env: Env) -> int:
     else:
         env.stdout.write(render_text(report))
     return exit_status(report)
-
-
-def _fmt(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
-    if isinstance(value, list):
-        return ",".join(str(v) for v in value)
-    return str(value)
-
-
-def evidence_line(evidence: dict[str, Any]) -> str:
-    skip = {"files", "thresholds", "layers", "rule", "psi_source"}
-    parts = [
-        f"{k}={_fmt(v)}"
-        for k, v in evidence.items()
-        if k not in skip and v is not None and v != [] and not isinstance(v, dict)
-    ]
-    return " ".join(parts)
-
-
-def render_text(r: dict[str, Any]) -> str:
-    lines = []
-    head = f"checkswap doctor: {r.get('hostname') or '?'}, kernel {r.get('kernel_release') or '?'}"
-    sample = r["sample"]
-    if sample.get("interval_s"):
-        head += f", sampled {sample['interval_s']:.1f} s"
-    lines.append(f"{head}, role {r['role']}")
-    lines.append(f"verdict: {r['verdict']}: {r['verdict_evidence'].get('rule', '')}")
-    ev = r["verdict_evidence"]
-    if ev.get("swap_in_per_s") is not None:
-        page = r["page_size_bytes"]
-        lines.append(
-            f"  swap-in {ev['swap_in_per_s']:.1f} pages/s "
-            f"({format_bytes(ev['swap_in_per_s'] * page)}/s), swap-out "
-            f"{ev['swap_out_per_s']:.1f} pages/s ({format_bytes(ev['swap_out_per_s'] * page)}/s), "
-            f"PSI memory full {_pct(ev.get('psi_full_pct'))}, "
-            f"anon refaults {_num(ev.get('refault_anon_per_s'))}/s"
-        )
-    lines.append("")
-    for f in r["findings"]:
-        lines.append(f"{MARK.get(f['severity'], f['severity'])} {f['id']}: {f['title']}")
-        lines.append(f"    {f['detail']}")
-        evl = evidence_line(f["evidence"])
-        files = f["evidence"].get("files")
-        if evl:
-            lines.append(f"    evidence: {evl}")
-        if files:
-            lines.append(f"    from: {' '.join(files)}")
-        for cmd in f["fix"]:
-            lines.append(f"    fix: {cmd}")
-    if not r["findings"]:
-        lines.append("no findings")
-    lines.append("")
-    lines.append(f"vm.swappiness: {_num(r.get('swappiness'))}")
-    if r["devices"]:
-        lines.append("swap areas:")
-    for d in r["devices"]:
-        what = []
-        for x in d["disk_facts"]:
-            tags = []
-            if x["zram"]:
-                tags.append("compressed RAM")
-            else:
-                tags.append(
-                    "rotational"
-                    if x["rotational"]
-                    else ("non-rotational" if x["rotational"] is False else "rotational ?")
-                )
-            if x["virtual_kind"]:
-                tags.append(x["virtual_kind"])
-            if x["network_kind"]:
-                tags.append(x["network_kind"])
-            what.append(f"{x['name']} ({', '.join(tags)})")
-        where = " + ".join(what) or (d.get("network_kind") or "?")
-        fs = f" {d['filesystem']} {d['mount_point']}," if d.get("filesystem") else ""
-        lines.append(
-            f"  {d['name']}  {d['kind']}  {format_bytes(d['size_bytes'])}, used "
-            f"{format_bytes(d['used_bytes'])}, priority {d['priority']},{fs} on {where}"
-        )
-        if len(d["layers"]) > 2 or (d["layers"] and d["kind"] != "file" and len(d["layers"]) > 1):
-            lines.append(f"    via {' -> '.join(d['layers'])}")
-    cost = r.get("disk_cost")
-    if cost:
-        for x in cost["disks"]:
-            lines.append(
-                f"disk {x['name']} over the sample: read {format_bytes(x['read_bytes_per_s'])}/s, "
-                f"write {format_bytes(x['write_bytes_per_s'])}/s, busy {_pct(x['util_pct'])}"
-            )
-        lines.append(
-            f"  swap traffic {format_bytes(cost['swap_bytes_per_s'])}/s = "
-            f"{_pct(cost['swap_share_pct'])} of the I/O on the swap disks"
-        )
-    sb = r.get("since_boot") or {}
-    if sb.get("swap_in_gib") is not None:
-        lines.append(
-            f"since boot: {sb['swap_in_gib']:.2f} GiB swapped in, {sb['swap_out_gib']:.2f} GiB "
-            f"out; {sb.get('meaning', '')}"
-        )
-    for note in r.get("notes", []):
-        lines.append(f"note: {note}")
-    return "\n".join(lines) + "\n"
-
-
-def _pct(v: object) -> str:
-    return "-" if not isinstance(v, (int, float)) else f"{v:.1f} %"
-
-
-def _num(v: object) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, float):
-        return f"{v:.1f}"
-    return str(v)

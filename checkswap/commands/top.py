@@ -81,27 +81,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
     return p
 
 
-def arrange(
-    rec: dict[str, object], sort: str, limit: int | None, page_size: int
-) -> tuple[dict[str, object], int]:
-    """The record with its processes (and cgroups) sorted and cut to ``limit``; and how many
-    processes there were. Activity is procs.py's, the one dash and record --trigger use too."""
-    from checkswap.model.procs import cgroup_activity_key, process_activity_key
-
-    procs = rec["processes"]
-    assert isinstance(procs, list)
-    out = dict(rec)
-    if sort == "activity":
-        procs = sorted(procs, key=process_activity_key(page_size))
-        cgroups = rec.get("cgroups")
-        if isinstance(cgroups, list):
-            out["cgroups"] = sorted(cgroups, key=cgroup_activity_key(page_size))
-    out["processes"] = procs if limit is None else procs[:limit]
-    return out, len(procs)
-
-
 def run(args: argparse.Namespace, env: Env) -> int:
-    from checkswap.model.procs import Scanner
+    from checkswap.model.procs import Scanner, arrange
     from checkswap.model.sample import Ticker
     from checkswap.render.top import TopRenderer
     from checkswap.source import open_root

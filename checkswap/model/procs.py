@@ -456,3 +456,20 @@ class Scanner:
 
 def _int(v: object) -> int:
     return v if isinstance(v, int) else 0
+
+
+def arrange(
+    rec: dict[str, object], sort: str, limit: int | None, page_size: int
+) -> tuple[dict[str, object], int]:
+    """The record with its processes (and cgroups) sorted and cut to ``limit``; and how many
+    processes there were. Activity is the one above, as dash and record --trigger rank."""
+    procs = rec["processes"]
+    assert isinstance(procs, list)
+    out = dict(rec)
+    if sort == "activity":
+        procs = sorted(procs, key=process_activity_key(page_size))
+        cgroups = rec.get("cgroups")
+        if isinstance(cgroups, list):
+            out["cgroups"] = sorted(cgroups, key=cgroup_activity_key(page_size))
+    out["processes"] = procs if limit is None else procs[:limit]
+    return out, len(procs)
