@@ -26,7 +26,7 @@ for _names, _secs in (
 ):
     _DURATION_UNITS.update(dict.fromkeys(_names, _secs))
 
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([kmgtp]?)(i?b?)\s*$", re.I | re.A)
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([kmgtp]?)((?:i?b)?)\s*$", re.I | re.A)
 _COUNT_RE = re.compile(r"^\s*\+?\d+\s*$", re.A)
 
 # A year: longer than any interval or sample anyone means, far below what time.sleep and
@@ -63,9 +63,14 @@ def parse_duration(text: str, what: str = "interval") -> float:
 def parse_size(text: str, what: str = "size") -> int:
     """Bytes from ``512M``, ``1G``, ``1.5GiB``, ``4096``. Binary multiples (K = 1024)."""
     m = _SIZE_RE.match(text)
-    if not m:
+    if not m or (m.group(3).lower() == "ib" and not m.group(2)):  # "1iB": i only after K, M...
         raise BadInput(f"invalid {what} {_short(text)}; give a size such as 512M, 1G or 1.5GiB")
-    value = float(m.group(1)) * 1024 ** _SIZE_POWERS[m.group(2).lower()]
+    number, scale = m.group(1), 1024 ** _SIZE_POWERS[m.group(2).lower()]
+    # A whole number is read as an int, so a byte count is exact to the last byte (a float
+    # is not above 2**53); at most 20 digits, so int() is never given a 400-digit string.
+    value: float = (
+        int(number) * scale if number.isdigit() and len(number) <= 20 else (float(number) * scale)
+    )
     if value <= 0:
         raise BadInput(f"invalid {what} {_short(text)}: it must be greater than 0")
     if value > MAX_SIZE:  # also inf: float() of 400 digits
@@ -128,7 +133,7 @@ def parse_rate(text: str, what: str) -> float:
         raise BadInput(f"invalid {what} {_short(text)}: give pages per second, e.g. 1000{hint}")
     value = float(m.group(1))
     if value > _MAX_RATE:
-        raise BadInput(f"invalid {what}: at most {_MAX_RATE:.0e} pages per second")
+        raise BadInput(f"invalid {what} {_short(text)}: at most {_MAX_RATE:.0e} pages per second")
     return value
 
 

@@ -195,10 +195,22 @@ def test_size_bound_is_off_t() -> None:
 
 
 @quick
-@given(st.integers(min_value=1, max_value=2**53))
+@given(st.integers(min_value=1, max_value=2**63 - 1))
 def test_size_in_bytes_reads_back_exactly(n: int) -> None:
-    # Exact up to 2**53 (8 PiB): the parser goes through float, as "1.5G" needs.
+    # Exact to off_t's last byte: a whole number is not taken through float.
     assert parse_size(str(n)) == n
+
+
+def test_size_exact_where_a_float_is_not() -> None:
+    assert parse_size(str(2**53 + 1)) == 2**53 + 1
+    assert parse_size(str(2**63 - 1)) == 2**63 - 1
+    assert "at most 8 EiB" in refusal(parse_size, str(2**63))
+
+
+@pytest.mark.parametrize("text", ["1i", "1ib", "1Ki", "1gi"])
+def test_size_with_a_lone_i_is_refused(text: str) -> None:
+    # "i" only means something before "B" (KiB): "1i" was read as 1 byte.
+    assert f"invalid --size {text!r}" in refusal(parse_size, text, "--size")
 
 
 @quick
@@ -365,7 +377,7 @@ def test_rate_refusals(text: str, says: str) -> None:
 
 def test_rate_bound_and_the_option_named() -> None:
     assert parse_rate(str(10**12), "--trigger") == 1e12
-    assert "invalid --trigger: at most 1e+12 pages per second" in refusal(
+    assert f"invalid --trigger '{10**12 + 1}': at most 1e+12 pages per second" in refusal(
         parse_rate, str(10**12 + 1), "--trigger"
     )
 
