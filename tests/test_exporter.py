@@ -573,3 +573,45 @@ def test_a_slow_process_scan_never_delays_a_scrape() -> None:
     finally:
         release.set()
         job.stop()
+
+
+def test_sigterm_with_an_idle_keep_alive_client_exits_at_once() -> None:
+    # Prometheus keeps its connection open between scrapes. server_close() waits for every
+    # handler thread, and an idle one sits in its read for up to the idle timeout (30 s):
+    # SIGTERM must not wait for it.
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "checkswap", "serve", "--root", SWAPPING, "--listen", "127.0.0.1:0"],
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    client = None
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        port = int(line.rsplit(":", 1)[1].split("/")[0])
+        client = socket.create_connection(("127.0.0.1", port), timeout=10)
+        client.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        got = b""
+        while b"checkswap_swap_in_pages_total" not in got:
+            chunk = client.recv(65536)
+            assert chunk, "the server closed before answering"
+            got += chunk
+        # The connection is now idle and kept alive, as Prometheus leaves it.
+        start = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=25)
+        took = time.monotonic() - start
+    finally:
+        if client is not None:
+            client.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert took < 5, f"serve took {took:.1f} s to stop with an idle client connected"

@@ -298,6 +298,8 @@ class MetricsServer(ThreadingHTTPServer):
     counted here instead of printing a traceback.
     """
 
+    # Daemon handler threads are also what lets SIGTERM stop serve at once: server_close()
+    # joins only non-daemon threads, and an idle keep-alive one waits up to IDLE_TIMEOUT_S.
     daemon_threads = True
     request_queue_size = 128
 
