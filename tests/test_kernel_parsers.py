@@ -160,6 +160,23 @@ def test_pressure_fields_in_another_order_are_read_by_name() -> None:
     assert psi is not None and psi.some == PressureLine(2.0, 1.0, 3.0, 5)
 
 
+def test_pressure_total_of_thousands_of_digits_is_not_an_exception() -> None:
+    # The one-match fast path handed 5,006 digits to int(), which refuses more than 4,300
+    # (found by the fuzz profile in CI): a file in the kernel's shape but no kernel's number.
+    huge = "1" * 5006
+    text = (
+        f"some avg10=1.44 avg60=0.69 avg300=0.37 total={huge}\n"
+        "full avg10=1.44 avg60=0.69 avg300=0.37 total=2039038\n"
+    )
+    p = parse_pressure(text)
+    assert p is not None and p.full is not None and p.full.total_us == 2039038
+    assert p.some is None
+    wide = "some avg10=0.00 avg60=0.00 avg300=0.00 total=123456789012345678901\n"
+    some = parse_pressure(wide + "full avg10=0.00 avg60=0.00 avg300=0.00 total=1\n")
+    assert some is not None and some.some is not None
+    assert some.some.total_us == 123456789012345678901  # 21 digits: the line parser reads it
+
+
 def test_pressure_garbage_is_none() -> None:
     assert parse_pressure("nonsense\n") is None
 

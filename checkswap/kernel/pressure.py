@@ -88,8 +88,12 @@ def avg10(psi: Pressure | None, kind: str) -> float | None:
     return None if line is None else line.avg10
 
 
-_AVG = r"avg10=([0-9]+\.[0-9]+) avg60=([0-9]+\.[0-9]+) avg300=([0-9]+\.[0-9]+) total=([0-9]+)\n"
+_AVG = (
+    r"avg10=([0-9]+\.[0-9]+) avg60=([0-9]+\.[0-9]+) avg300=([0-9]+\.[0-9]+) total=([0-9]{1,20})\n"
+)
 # The whole file as every kernel since 4.20 prints it: one match instead of a parse per line.
+# A total of more than 20 digits is no kernel's (u64): the line parser, which catches int()'s
+# refusal of thousands of digits, decides what it is.
 _kernel_shape: Callable[[str], re.Match[str] | None] | None = None  # compiled on first use
 
 
