@@ -17,8 +17,6 @@ from typing import TYPE_CHECKING
 from checkswap import outfile
 from checkswap.commands import _args
 from checkswap.errors import BadInput
-from checkswap.fleet.check import Thresholds, judge, measure
-from checkswap.fleet.check_state import STATE_WHAT, default_state_path
 from checkswap.fleet.plugin import Range, parse_range
 from checkswap.source import open_root
 
@@ -113,6 +111,10 @@ def _percent(rng: Range | None, flag: str) -> Range | None:
 
 
 def run(args: argparse.Namespace, env: Env) -> int:
+    # Here, not at the top: the sampler, the recording format and gzip are not --help's to load.
+    from checkswap.fleet.check import Thresholds, judge, measure
+    from checkswap.fleet.check_state import STATE_WHAT, default_state_path
+
     warn_in = parse_range(args.warning, "--warning")
     crit_in = parse_range(args.critical, "--critical")
     warn_out = _opt(args, "out_warning", "--out-warning")
