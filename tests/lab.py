@@ -14,9 +14,11 @@ import contextlib
 import fcntl
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -28,6 +30,18 @@ PREFIX = "checkswap-test-"
 LOCK_PATH = "/run/checkswap-kernel-tests.lock"
 CGROUP_V1 = "/sys/fs/cgroup/memory"
 CGROUP_V2 = "/sys/fs/cgroup"
+
+
+@contextlib.contextmanager
+def fstab_copy() -> Iterator[str]:
+    """A copy of this machine's /etc/fstab: the tests edit it, never the real one."""
+    d = tempfile.mkdtemp(prefix=f"{PREFIX}fstab-")
+    path = os.path.join(d, "fstab")
+    shutil.copy("/etc/fstab", path)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(d)
 
 
 def kernel_tests_enabled() -> bool:

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
-import shutil
 import signal
 import stat
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from typing import Callable
 
 import lab
 import pytest
 from clihelp import run_cli
+from lab import fstab_copy
 from loopfs import loop_filesystem
 
 from checkswap.lab import swapfile
@@ -33,18 +31,6 @@ def checkswap_process(*argv: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
-
-
-@contextlib.contextmanager
-def fstab_copy() -> Iterator[str]:
-    """A copy of this machine's /etc/fstab: the tests edit it, never the real one."""
-    d = tempfile.mkdtemp(prefix=f"{lab.PREFIX}fstab-")
-    path = os.path.join(d, "fstab")
-    shutil.copy("/etc/fstab", path)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(d)
 
 
 def verify(fstab: str) -> list[str]:

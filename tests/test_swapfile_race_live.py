@@ -27,6 +27,7 @@ from typing import Callable, NamedTuple
 import lab
 import pytest
 from clihelp import run_cli
+from lab import fstab_copy
 
 from checkswap.lab import change
 
@@ -311,17 +312,6 @@ def test_rename_after_creation_in_sticky_directory_fails(
 
 
 # --- the check after swapon: the area is the inode checkswap created ----------------------------
-
-
-@contextlib.contextmanager
-def fstab_copy() -> Iterator[str]:
-    d = tempfile.mkdtemp(prefix=f"{lab.PREFIX}fstab-")
-    path = os.path.join(d, "fstab")
-    shutil.copy("/etc/fstab", path)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(d)
 
 
 @pytest.mark.parametrize("how", ["directory renamed", "mounted over"])
