@@ -663,3 +663,182 @@ def metric_values(sample: Sample, page_size: int) -> list[tuple[Metric, float]]:
         if value is not None:
             out.append((f.metric, value))
     return out
+
+
+# --- doctor's report and check's perfdata ----------------------------------------------------
+#
+# doctor's JSON object and check's plugin line name their figures here as well, so that
+# ``doctor``, ``check`` and ``watch`` say the same figure with one key. A figure the sample
+# record already has keeps its Field (same key, same figure); doctor's and check's own figures
+# get a Field of their own, with ``record`` naming the output that carries them and ``source``
+# saying where that output takes the value (these sources are not the sample record's: the
+# generated record builder never sees these fields). Check's perfdata label and UOM are a table
+# keyed by field key, because a Nagios label and UOM are not the JSON key and unit (``swap_in``
+# for ``swap_in_per_s``, no UOM for pages/s) and Field itself is shared by every output.
+
+_DOCTOR_OWN = (
+    Field("type", "type", "", "always doctor", "constant", record="doctor"),
+    Field("findings", "findings", "", "findings, worst first", "rules", record="doctor"),
+    Field(
+        "devices",
+        "devices",
+        "",
+        "one object per file or partition swap area",
+        "topology",
+        record="doctor",
+    ),
+    Field("swappiness", "swappiness", "", "vm.swappiness", "sysctl", record="doctor"),
+    Field(
+        "verdict",
+        "verdict",
+        "",
+        "quiet, swapping, thrashing, no-swap or unknown",
+        "verdict",
+        record="doctor",
+    ),
+    Field(
+        "verdict_evidence",
+        "evidence",
+        "",
+        "the figures, thresholds and rule behind the verdict",
+        "verdict",
+        record="doctor",
+    ),
+    Field("role", "role", "", "the --role", "argument", record="doctor"),
+    Field(
+        "sample",
+        "sample",
+        "",
+        "the watch sample record of the measured interval",
+        "record",
+        record="doctor",
+    ),
+    Field(
+        "disk_cost",
+        "disk cost",
+        "",
+        "I/O on the swap disks over the sample, and swap's share",
+        "diskstats",
+        record="doctor",
+    ),
+    Field(
+        "since_boot",
+        "since boot",
+        "",
+        "totals since boot and what they amount to",
+        "vmstat",
+        record="doctor",
+    ),
+    Field(
+        "zswap",
+        "zswap",
+        "",
+        "zswap's parameters and pool; null without zswap",
+        "zswap",
+        record="doctor",
+    ),
+    Field(
+        "kernel_release", "kernel", "", "the kernel release of the root", "root", record="doctor"
+    ),
+    Field("hostname", "host", "", "the host name of the root", "root", record="doctor"),
+    Field(
+        "start_wall",
+        "start",
+        "s",
+        "start of the sample, epoch seconds",
+        "first_wall",
+        record="doctor",
+    ),
+    Field("end_wall", "end", "s", "end of the sample, epoch seconds", "last_wall", record="doctor"),
+    Field("notes", "notes", "", "notes as text", "notes", record="doctor"),
+)
+_DOCTOR = {f.key: f for f in _DOCTOR_OWN}
+
+# The keys of ``doctor --format json``, in the order it writes them. ``mem_total_bytes`` is
+# MemTotal as the recording header's, read at the first sample; ``page_size_bytes`` and
+# ``time`` (the end of the sample) are the sample record's own figures.
+DOCTOR_FIELDS: tuple[Field, ...] = (
+    *(_DOCTOR[k] for k in ("type", "findings", "devices", "swappiness", "verdict")),
+    *(_DOCTOR[k] for k in ("verdict_evidence", "role", "sample", "disk_cost", "since_boot")),
+    _DOCTOR["zswap"],
+    FIELDS["mem_total_bytes"],
+    FIELDS["page_size_bytes"],
+    _DOCTOR["kernel_release"],
+    _DOCTOR["hostname"],
+    FIELDS["time"],
+    _DOCTOR["start_wall"],
+    _DOCTOR["end_wall"],
+    _DOCTOR["notes"],
+)
+DOCTOR_KEYS: tuple[str, ...] = tuple(f.key for f in DOCTOR_FIELDS)
+
+# doctor's ``sample`` when there was only one sample (no interval, so no rates): the sample
+# record cut down to what the verdict and the size rules read; its values are sample_record's.
+DOCTOR_STATIC_SAMPLE_KEYS: tuple[str, ...] = (
+    "type",  # "sample", as every sample record's
+    "time",
+    "interval_s",
+    "swap_in_per_s",
+    "swap_out_per_s",
+    "page_size_bytes",
+    "swap_used_bytes",
+    "swap_total_bytes",
+    "swap_cached_bytes",
+    "psi_full_avg10",
+    "psi_full_pct",
+    "refault_anon_per_s",
+)
+
+# check's own figure: the share of swap in use (doctor's swap-nearly-full says it in words).
+CHECK_FIELDS: dict[str, Field] = {
+    f.key: f
+    for f in (
+        Field(
+            "swap_used_pct",
+            "used%",
+            "%",
+            "swap used as a share of SwapTotal: (SwapTotal - SwapFree) / SwapTotal",
+            "swap_used_pct",
+            record="check",
+        ),
+    )
+}
+
+if TYPE_CHECKING:
+
+    class Perf(NamedTuple):
+        """A perfdata item's label and UOM; ``counter``: the value is the kernel counter behind
+        the field (its source's C since boot, as serve exports it), not the interval's delta."""
+
+        label: str
+        uom: str
+        counter: bool = False
+
+else:
+    Perf = namedtuple("Perf", "label uom counter", defaults=(False,))
+
+# check's perfdata, keyed by field key, in the order the plugin line writes the items.
+PERFDATA: dict[str, Perf] = {
+    "swap_in_per_s": Perf("swap_in", ""),  # pages/s: Nagios has no UOM for it
+    "swap_out_per_s": Perf("swap_out", ""),
+    "swap_used_pct": Perf("swap_used_pct", "%"),
+    "swap_used_bytes": Perf("swap_used", "B"),
+    "psi_some_avg10": Perf("psi_some_avg10", "%"),
+    "psi_full_avg10": Perf("psi_full_avg10", "%"),
+    "swap_in_pages": Perf("swap_in_pages", "c", counter=True),  # "c": a continuous counter
+    "swap_out_pages": Perf("swap_out_pages", "c", counter=True),
+    "interval_s": Perf("interval", "s"),
+}
+
+
+def field(key: str) -> Field:
+    """The Field of any key of the registry: the sample record's, doctor's or check's."""
+    return FIELDS.get(key) or _DOCTOR.get(key) or CHECK_FIELDS[key]
+
+
+def counter_of(key: str) -> str:
+    """The kernel counter behind a ``delta:C``/``rate:C`` field: C (perfdata's raw counters)."""
+    kind, _, arg = FIELDS[key].source.partition(":")
+    if kind not in ("delta", "rate", "bytes_rate"):
+        raise ValueError(f"{key}: source {FIELDS[key].source!r} has no kernel counter")
+    return arg

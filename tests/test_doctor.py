@@ -11,6 +11,7 @@ import clihelp
 import pytest
 from clihelp import FIXTURES, no_sleep
 
+from checkswap import fields
 from checkswap.doctor import facts as doctor_facts
 from checkswap.doctor import report as doctor_report
 from checkswap.doctor import roles, rules
@@ -497,7 +498,7 @@ def test_one_sample_record_is_the_sample_record_without_rates() -> None:
         "psi_full_pct": None,
         "refault_anon_per_s": None,
     }
-    assert list(f.record) == list(doctor_report.STATIC_KEYS)
+    assert list(f.record) == list(fields.DOCTOR_STATIC_SAMPLE_KEYS)
     assert f.verdict == "unknown" and f.disk_cost is None
     assert f.notes == ["one sample only: no rates, so no verdict on activity"]
 

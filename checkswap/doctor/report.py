@@ -3,7 +3,8 @@
 Here the gathered facts (facts.py) become the figures the rules judge: the sample record the
 verdict reads (the same ``fields.sample_record`` watch prints, or its one-sample subset), the
 verdict itself (model/verdict.py), the disk cost and the totals since boot; then the findings
-(rules.py) and the report object. This is a module of its own, not doctor/__init__.py, so that
+(rules.py) and the report object, whose keys and their order are the registry's
+(``fields.DOCTOR_KEYS``). This is a module of its own, not doctor/__init__.py, so that
 importing ``checkswap.doctor.roles`` for ``--role`` loads nothing of this.
 """
 
@@ -16,28 +17,11 @@ from checkswap.doctor import rules
 from checkswap.doctor.facts import Facts, disk_cost, gather, since_boot
 from checkswap.doctor.roles import ROLES
 from checkswap.errors import BadInput
-from checkswap.fields import sample_record
+from checkswap.fields import DOCTOR_KEYS, DOCTOR_STATIC_SAMPLE_KEYS, sample_record
 from checkswap.model.rates import Interval, Tracker
 from checkswap.model.sample import Sample
 from checkswap.model.verdict import verdict
 from checkswap.source.root import Root
-
-# The keys of the sample record that one sample (no interval) can give, the verdict and the
-# size checks read; the values come from fields.sample_record like every other record's.
-STATIC_KEYS = (
-    "type",
-    "time",
-    "interval_s",
-    "swap_in_per_s",
-    "swap_out_per_s",
-    "page_size_bytes",
-    "swap_used_bytes",
-    "swap_total_bytes",
-    "swap_cached_bytes",
-    "psi_full_avg10",
-    "psi_full_pct",
-    "refault_anon_per_s",
-)
 
 
 def diagnose(
@@ -80,7 +64,7 @@ def report(f: Facts) -> dict[str, Any]:
     assert first is not None
     end = f.last or first
     z = f.zswap
-    return {
+    values = {
         "type": "doctor",
         "findings": rules.findings(f),
         "devices": f.devices,
@@ -103,6 +87,12 @@ def report(f: Facts) -> dict[str, Any]:
         "end_wall": end.wall,
         "notes": f.notes,
     }
+    # The registry says which keys the object has and in what order; a figure computed here
+    # without a Field there is a bug, not a silent extra key.
+    extra = values.keys() - set(DOCTOR_KEYS)
+    if extra:
+        raise AssertionError(f"doctor keys missing from fields.DOCTOR_FIELDS: {sorted(extra)}")
+    return {key: values[key] for key in DOCTOR_KEYS}
 
 
 def static_record(s: Sample, page_size: int) -> dict[str, Any]:
@@ -110,7 +100,7 @@ def static_record(s: Sample, page_size: int) -> dict[str, Any]:
     # An interval from the sample to itself has no length: fields.sample_record gives None for
     # every rate and the sizes as watch would; it is cut down to the keys a lone sample has.
     full = sample_record(Interval(s, s), Tracker(), page_size)
-    out = {key: full[key] for key in STATIC_KEYS}
+    out = {key: full[key] for key in DOCTOR_STATIC_SAMPLE_KEYS}
     out["interval_s"] = None  # not 0 s: there was no interval at all
     return out
 

@@ -2,7 +2,8 @@
 
 ``measure`` gives the interval since the last run (the state file, check_state.py) or over a
 brief sample; ``judge`` turns that interval and the thresholds into the monitoring-plugins
-status and its one line of text and perfdata (plugin.py's conventions). Both live here, not in
+status and its one line of text and perfdata (plugin.py's conventions; each item's label and
+UOM, and their order, are the field registry's ``fields.PERFDATA``). Both live here, not in
 the command, so the command is only parse -> measure -> judge -> print -> exit status.
 """
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from checkswap.errors import PluginStatus
+from checkswap.fields import PERFDATA, counter_of
 from checkswap.fleet.check_state import load_state, read_boot_id, save_state, usable
 from checkswap.fleet.plugin import Range, perfdata
 from checkswap.kernel.meminfo import swap_used
@@ -116,8 +118,8 @@ def judge(iv: Interval, notes: list[str], page: int, t: Thresholds) -> tuple[Plu
     psi_some, psi_full = avg10(end.psi, "some"), avg10(end.psi, "full")
 
     checks = [
-        Check("swap-in", iv.rate("pswpin"), t.warn_in, t.crit_in),
-        Check("swap-out", iv.rate("pswpout"), t.warn_out, t.crit_out),
+        Check("swap-in", iv.rate(counter_of("swap_in_per_s")), t.warn_in, t.crit_in),
+        Check("swap-out", iv.rate(counter_of("swap_out_per_s")), t.warn_out, t.crit_out),
         Check(
             "swap used",
             used_pct,
@@ -150,23 +152,32 @@ def judge(iv: Interval, notes: list[str], page: int, t: Thresholds) -> tuple[Plu
     if notes:
         text += f" ({'; '.join(notes)})"
 
-    perf = [
-        perfdata("swap_in", cin.value, "", t.warn_in, t.crit_in, 0),
-        perfdata("swap_out", cout.value, "", t.warn_out, t.crit_out, 0),
-    ]
-    if not no_swap and used_pct is not None:
-        perf.append(perfdata("swap_used_pct", used_pct, "%", t.warn_used, t.crit_used, 0, 100))
-    if used is not None and total is not None:
-        perf.append(perfdata("swap_used", used, "B", None, None, 0, total))
-    if psi_some is not None:
-        perf.append(perfdata("psi_some_avg10", psi_some, "%", t.warn_psi, t.crit_psi, 0, 100))
-    if psi_full is not None:
-        perf.append(perfdata("psi_full_avg10", psi_full, "%", None, None, 0, 100))
     vm = end.vmstat
-    # The kernel's own counters ("c": continuous counter), so graphs can recompute the rates.
-    for key, label in (("pswpin", "swap_in_pages"), ("pswpout", "swap_out_pages")):
-        if key in vm:
-            perf.append(perfdata(label, vm[key], "c"))
-    perf.append(perfdata("interval", iv.interval_s, "s"))
+    # field key: (value, warn, crit, min, max); a key left out has no item on this kernel.
+    items: dict[str, tuple[float | None, Range | None, Range | None, float | None, float | None]]
+    items = {
+        "swap_in_per_s": (cin.value, t.warn_in, t.crit_in, 0, None),
+        "swap_out_per_s": (cout.value, t.warn_out, t.crit_out, 0, None),
+    }
+    if not no_swap and used_pct is not None:
+        items["swap_used_pct"] = (used_pct, t.warn_used, t.crit_used, 0, 100)
+    if used is not None and total is not None:
+        items["swap_used_bytes"] = (used, None, None, 0, total)
+    if psi_some is not None:
+        items["psi_some_avg10"] = (psi_some, t.warn_psi, t.crit_psi, 0, 100)
+    if psi_full is not None:
+        items["psi_full_avg10"] = (psi_full, None, None, 0, 100)
+    items["interval_s"] = (iv.interval_s, None, None, None, None)
+    for key, p in PERFDATA.items():
+        # The kernel's own counters, so graphs can recompute the rates.
+        if p.counter and counter_of(key) in vm:
+            items[key] = (vm[counter_of(key)], None, None, None, None)
+    if not items.keys() <= PERFDATA.keys():  # a label made up here, not the registry's
+        raise AssertionError(f"perfdata without a label in fields.PERFDATA: {items.keys()}")
+    perf = [
+        perfdata(p.label, items[key][0], p.uom, *items[key][1:])
+        for key, p in PERFDATA.items()
+        if key in items
+    ]
 
     return status, f"CHECKSWAP {status.name} - {text} | {' '.join(perf)}"
