@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from checkswap.errors import PluginStatus
-from checkswap.fields import PERFDATA, counter_of
+from checkswap.fields import FIELDS, PERFDATA, counter_of
 from checkswap.fleet.check_state import load_state, read_boot_id, save_state, usable
 from checkswap.fleet.plugin import Range, perfdata
 from checkswap.kernel.meminfo import swap_used
@@ -104,7 +104,8 @@ class Check:
 def _rate_text(per_s: float | None, page_size: int) -> str:
     if per_s is None:
         return "unknown"
-    return f"{per_s:.1f} pages/s ({format_bytes(per_s * page_size)}/s)"
+    unit = FIELDS["swap_in_per_s"].unit  # watch's unit for the rate: one name for the figure
+    return f"{per_s:.1f} {unit} ({format_bytes(per_s * page_size)}/s)"
 
 
 def judge(iv: Interval, notes: list[str], page: int, t: Thresholds) -> tuple[PluginStatus, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from checkswap.fields import FIELDS
 from checkswap.units import format_bytes
 
 MARK = {"critical": "CRITICAL", "warning": "WARNING ", "info": "info    "}
@@ -38,10 +39,11 @@ def render_text(r: dict[str, Any]) -> str:
     ev = r["verdict_evidence"]
     if ev.get("swap_in_per_s") is not None:
         page = r["page_size_bytes"]
+        rin, rout = FIELDS["swap_in_per_s"], FIELDS["swap_out_per_s"]
         lines.append(
-            f"  swap-in {ev['swap_in_per_s']:.1f} pages/s "
-            f"({format_bytes(ev['swap_in_per_s'] * page)}/s), swap-out "
-            f"{ev['swap_out_per_s']:.1f} pages/s ({format_bytes(ev['swap_out_per_s'] * page)}/s), "
+            f"  swap-in {ev[rin.key]:.1f} {rin.unit} "
+            f"({format_bytes(ev[rin.key] * page)}/s), swap-out "
+            f"{ev[rout.key]:.1f} {rout.unit} ({format_bytes(ev[rout.key] * page)}/s), "
             f"PSI memory full {_pct(ev.get('psi_full_pct'))}, "
             f"anon refaults {_num(ev.get('refault_anon_per_s'))}/s"
         )
