@@ -194,3 +194,14 @@ def test_check_perfdata_without_a_label_is_refused(
     monkeypatch.setattr(check, "PERFDATA", perf)
     with pytest.raises(AssertionError, match="interval_s"):
         _check_perf("linux-6.18-swapping", str(tmp_path))
+
+
+def test_registry_tables_are_the_stable_interfaces_tables() -> None:
+    """docs/interface.md lists doctor's keys and check's perfdata in order: the registry's."""
+    from test_interface import table, ticks
+
+    doctor = [ticks(r[0])[0] for r in table("doctor: result") if ticks(r[0])]
+    assert tuple(k for k in doctor if "." not in k) == fields.DOCTOR_KEYS
+    rows = table("Perfdata")
+    documented = [(ticks(r[0])[0], (ticks(r[1]) or [""])[0]) for r in rows]
+    assert documented == [(p.label, p.uom) for p in fields.PERFDATA.values()]
