@@ -542,3 +542,36 @@ def test_role_options_do_not_load_the_doctor() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "['checkswap.doctor.roles']"
+
+
+def test_zswap_pool_is_the_sample_records_on_a_bundle_where_it_grew(tmp_path: Any) -> None:
+    """doctor's zswap.pool_bytes and the rule's evidence are the sample's zswap_pool_bytes.
+
+    They were read at the first sample while the sample record reads the end of the interval:
+    on a bundle whose pool grew from 0 to 8 MiB, one report said both, and the finding on a
+    pool left behind by a disabled zswap was missed.
+    """
+    import re
+    import shutil
+
+    tree = str(tmp_path / "tree")
+    shutil.copytree(os.path.join(FIXTURES, "cgroup-v2"), tree, symlinks=True)  # zswap off
+    meminfo = os.path.join(tree, "proc", "meminfo")
+
+    def grow_pool(seconds: float) -> None:
+        with open(meminfo) as f:
+            text = f.read()
+        with open(meminfo, "w") as f:
+            f.write(re.sub(r"^Zswap:\s+\d+ kB", "Zswap:            8192 kB", text, flags=re.M))
+
+    bundle = str(tmp_path / "bundle")
+    status, _, err = clihelp.run_cli(
+        "snapshot", "-n", "2", "-i", "1", "-o", bundle, "--root", tree, sleep=grow_pool
+    )
+    assert status == 0, err
+    _, out, _ = clihelp.run_cli("doctor", "--format", "json", "--root", bundle, sleep=no_sleep)
+    report = json.loads(out)
+    assert report["sample"]["zswap_pool_bytes"] == 8192 * 1024
+    assert report["zswap"]["pool_bytes"] == report["sample"]["zswap_pool_bytes"]
+    (finding,) = (x for x in report["findings"] if x["id"] == "zswap-pool-while-disabled")
+    assert finding["evidence"]["zswap_pool_bytes"] == 8192 * 1024

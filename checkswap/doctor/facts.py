@@ -104,7 +104,9 @@ def gather(
     )
     f.zswap = read_zswap(root)
     f.zswap_enabled = None if f.zswap is None else f.zswap.enabled
-    f.zswap_pool = first.meminfo.get("Zswap")
+    # At the end of the sample, as the sample record's zswap_pool_bytes (meminfo:Zswap at the
+    # interval's end): read at the start, one report gave two pool sizes on a bundle.
+    f.zswap_pool = (f.last or first).meminfo.get("Zswap")
     f.uptime_s = read_uptime(root)
     f.kernel_release = root.kernel_release
     f.hostname = root.hostname
