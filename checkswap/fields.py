@@ -756,7 +756,12 @@ _DOCTOR = {f.key: f for f in _DOCTOR_OWN}
 
 # The keys of ``doctor --format json``, in the order it writes them. ``mem_total_bytes`` is
 # MemTotal as the recording header's, read at the first sample; ``page_size_bytes`` and
-# ``time`` (the end of the sample) are the sample record's own figures.
+# ``time`` (the end of the sample) are the sample record's own figures. Inside the open
+# sub-objects, the evidence and verdict figures named as sample fields are those fields' values,
+# and ``disk_cost.interval_s`` is the sample's interval_s; two keys mean something else and stay
+# as docs/interface.md has them: ``since_boot.swap_in_pages``/``swap_out_pages`` are the
+# counters since boot (the sample's are the interval's delta, the summary's the run's total),
+# and ``zswap.pool_bytes`` is the sample's zswap_pool_bytes under doctor's shorter name.
 DOCTOR_FIELDS: tuple[Field, ...] = (
     *(_DOCTOR[k] for k in ("type", "findings", "devices", "swappiness", "verdict")),
     *(_DOCTOR[k] for k in ("verdict_evidence", "role", "sample", "disk_cost", "since_boot")),
