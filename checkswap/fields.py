@@ -676,81 +676,30 @@ def metric_values(sample: Sample, page_size: int) -> list[tuple[Metric, float]]:
 # keyed by field key, because a Nagios label and UOM are not the JSON key and unit (``swap_in``
 # for ``swap_in_per_s``, no UOM for pages/s) and Field itself is shared by every output.
 
+
+def _doctor(key: str, title: str, help: str, source: str, unit: str = "") -> Field:
+    return Field(key, title, unit, help, source, record="doctor")
+
+
 _DOCTOR_OWN = (
-    Field("type", "type", "", "always doctor", "constant", record="doctor"),
-    Field("findings", "findings", "", "findings, worst first", "rules", record="doctor"),
-    Field(
-        "devices",
-        "devices",
-        "",
-        "one object per file or partition swap area",
-        "topology",
-        record="doctor",
+    _doctor("type", "type", "always doctor", "constant"),
+    _doctor("findings", "findings", "findings, worst first", "rules"),
+    _doctor("devices", "devices", "one object per file or partition swap area", "topology"),
+    _doctor("swappiness", "swappiness", "vm.swappiness", "sysctl"),
+    _doctor("verdict", "verdict", "quiet, swapping, thrashing, no-swap or unknown", "verdict"),
+    _doctor(
+        "verdict_evidence", "evidence", "the figures, thresholds, rule of the verdict", "verdict"
     ),
-    Field("swappiness", "swappiness", "", "vm.swappiness", "sysctl", record="doctor"),
-    Field(
-        "verdict",
-        "verdict",
-        "",
-        "quiet, swapping, thrashing, no-swap or unknown",
-        "verdict",
-        record="doctor",
-    ),
-    Field(
-        "verdict_evidence",
-        "evidence",
-        "",
-        "the figures, thresholds and rule behind the verdict",
-        "verdict",
-        record="doctor",
-    ),
-    Field("role", "role", "", "the --role", "argument", record="doctor"),
-    Field(
-        "sample",
-        "sample",
-        "",
-        "the watch sample record of the measured interval",
-        "record",
-        record="doctor",
-    ),
-    Field(
-        "disk_cost",
-        "disk cost",
-        "",
-        "I/O on the swap disks over the sample, and swap's share",
-        "diskstats",
-        record="doctor",
-    ),
-    Field(
-        "since_boot",
-        "since boot",
-        "",
-        "totals since boot and what they amount to",
-        "vmstat",
-        record="doctor",
-    ),
-    Field(
-        "zswap",
-        "zswap",
-        "",
-        "zswap's parameters and pool; null without zswap",
-        "zswap",
-        record="doctor",
-    ),
-    Field(
-        "kernel_release", "kernel", "", "the kernel release of the root", "root", record="doctor"
-    ),
-    Field("hostname", "host", "", "the host name of the root", "root", record="doctor"),
-    Field(
-        "start_wall",
-        "start",
-        "s",
-        "start of the sample, epoch seconds",
-        "first_wall",
-        record="doctor",
-    ),
-    Field("end_wall", "end", "s", "end of the sample, epoch seconds", "last_wall", record="doctor"),
-    Field("notes", "notes", "", "notes as text", "notes", record="doctor"),
+    _doctor("role", "role", "the --role", "argument"),
+    _doctor("sample", "sample", "the watch sample record of the measured interval", "record"),
+    _doctor("disk_cost", "disk cost", "I/O on the swap disks, and swap's share", "diskstats"),
+    _doctor("since_boot", "since boot", "totals since boot and what they amount to", "vmstat"),
+    _doctor("zswap", "zswap", "zswap's parameters and pool; null without zswap", "zswap"),
+    _doctor("kernel_release", "kernel", "the kernel release of the root", "root"),
+    _doctor("hostname", "host", "the host name of the root", "root"),
+    _doctor("start_wall", "start", "start of the sample, epoch seconds", "first_wall", "s"),
+    _doctor("end_wall", "end", "end of the sample, epoch seconds", "last_wall", "s"),
+    _doctor("notes", "notes", "notes as text", "notes"),
 )
 _DOCTOR = {f.key: f for f in _DOCTOR_OWN}
 
