@@ -562,6 +562,7 @@ CGROUP_FIELDS: tuple[Field, ...] = tuple(
         ),
         ("memsw_failcnt", "memsw fail", "", "v1 memory.memsw.failcnt", "memory.memsw.failcnt"),
         ("processes", "procs", "", "listed processes in this cgroup", "scan"),
+        ("note", "note", "", "cgroup v1 only: which figures stand in for the missing ones", "v1"),
     )
 )
 
@@ -622,6 +623,9 @@ TOP_FIELDS: tuple[Field, ...] = (
         )
     ),
 )
+
+# Keys a record carries only in some cases (see each field's help); all others always.
+OPTIONAL_KEYS = frozenset({"note"})
 
 PROCESS_KEYS = tuple(f.key for f in PROCESS_FIELDS)
 CGROUP_KEYS = tuple(f.key for f in CGROUP_FIELDS)
