@@ -15,6 +15,7 @@ from checkswap.render import cells
 TYPE_CHECKING = False  # typing costs start-up; mypy still sees the imports
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import IO
 
     from checkswap.fields import Field
@@ -58,26 +59,47 @@ def _events(v: object) -> str:
     return f"{v.get('max')}/{v.get('fail')}" if isinstance(v, dict) else "-"
 
 
-def _cell(f: Field, v: object) -> str:
-    if f.key == "swap_events":
-        return _events(v)
-    if f.unit == "bytes":
-        return cells.size(v)
-    if f.unit == "bytes/s":
-        return cells.signed_bytes(v)
-    if f.unit:
-        return cells.fixed(v, f.decimals)
-    text = "-" if v is None or v == "" else str(v)
+def _text(v: object) -> str:
+    return "-" if v is None or v == "" else str(v)
+
+
+def _user(v: object) -> str:
     # A user name can be any length and would shift the columns after it; pid and command are
     # bounded by the kernel (comm: 15 characters) and shown whole.
-    return text[: f.width] if f.key == "user" else text
+    return _text(v)[:10]
+
+
+def _cell(f: Field) -> Callable[[object], str]:
+    """How a column shows its field's value: chosen by the field's unit."""
+    if f.key == "swap_events":
+        return _events
+    if f.key == "user":
+        return _user
+    if f.unit == "bytes":
+        return cells.size
+    if f.unit == "bytes/s":
+        return cells.signed_bytes
+    if f.unit:
+        return lambda v: cells.fixed(v, f.decimals)
+    return _text
+
+
+if TYPE_CHECKING:
+    # key, title, cell, alignment and width for format()
+    Column = tuple[str, str, Callable[[object], str], str]
 
 
 def _columns(
     fields: tuple[Field, ...], spec: tuple[tuple[str, str], ...], skip: str = ""
-) -> list[tuple[Field, str]]:
+) -> list[Column]:
+    # Resolved once per refresh: a refresh formats every cell of hundreds of rows.
     by_key = {f.key: f for f in fields}
-    return [(by_key[key], align) for key, align in spec if key != skip]
+    out: list[Column] = []
+    for key, align in spec:
+        if key != skip:
+            f = by_key[key]
+            out.append((key, _title(f), _cell(f), f"{align}{f.width}"))
+    return out
 
 
 def _title(f: Field) -> str:
@@ -86,12 +108,12 @@ def _title(f: Field) -> str:
     return name.upper() + slash + per
 
 
-def _head(cols: list[tuple[Field, str]]) -> str:
-    return " ".join(f"{_title(f):{align}{f.width}}" for f, align in cols)
+def _head(cols: list[Column]) -> str:
+    return " ".join(format(title, spec) for _, title, _, spec in cols)
 
 
-def _row(cols: list[tuple[Field, str]], rec: Record) -> str:
-    return " ".join(f"{_cell(f, rec.get(f.key)):{align}{f.width}}" for f, align in cols)
+def _row(cols: list[Column], rec: Record) -> str:
+    return " ".join(format(cell(rec.get(key)), spec) for key, _, cell, spec in cols)
 
 
 def _local_time(iso: object) -> str:
