@@ -25,10 +25,11 @@ Record = dict[str, object]
 # Clear the screen and home the cursor: the tty view redraws in place, like top(1).
 CLEAR = "\x1b[H\x1b[2J"
 
-LEGEND = (
-    "SWAP: held in swap (VmSwap). SWAP/s: change of SWAP per second (+ swapped out, - swapped "
-    "back in). MAJFLT/s: major faults per second (swap-ins, also file reads that waited)."
-)
+
+def _title(f: Field) -> str:
+    # Upper case as top(1), the unit after a slash as written: "MAJFLT/s".
+    name, slash, per = f.title.partition("/")
+    return name.upper() + slash + per
 
 
 # The tables' columns: (field key, alignment); title, width and decimals are the registry's
@@ -51,6 +52,12 @@ CGROUP_COLUMNS = (
     ("swap_max_bytes", ">"),
     ("swap_events", ">"),
     ("psi_some_avg10", ">"),
+)
+# Under the process table's heading: what its figures are, in the registry's words.
+LEGEND = " ".join(
+    f"{_title(f)}: {f.help}."
+    for f in PROCESS_FIELDS
+    if f.key in ("swap_bytes", "swap_delta_bytes_per_s", "majflt_per_s")
 )
 WHERE_TITLE = "UNIT (or cgroup)"  # the last column: cells.cgroup_name, unit or else cgroup
 
@@ -100,12 +107,6 @@ def _columns(
             f = by_key[key]
             out.append((key, _title(f), _cell(f), f"{align}{f.width}"))
     return out
-
-
-def _title(f: Field) -> str:
-    # Upper case as top(1), the unit after a slash as written: "MAJFLT/s".
-    name, slash, per = f.title.partition("/")
-    return name.upper() + slash + per
 
 
 def _head(cols: list[Column]) -> str:
