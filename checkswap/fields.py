@@ -681,6 +681,13 @@ def top_field(key: str) -> Field:
     return next(f for f in TOP_FIELDS if f.key == key)
 
 
+def top_metric_families() -> list[Metric]:
+    """The families serve exports from a processes record (fleet/metrics.process_metrics),
+    in the order it emits them; their help may hold a "{limit}" placeholder."""
+    every = (*PROCESS_FIELDS, *CGROUP_FIELDS, *TOP_FIELDS)
+    return sorted((f.metric for f in every if f.metric is not None), key=lambda m: m.rank)
+
+
 def exported(f: Field, **fill: object) -> tuple[str, str]:
     """(name, help) of a processes-record field's family; ``fill``: the help's placeholders."""
     assert f.metric is not None, f"{f.key} is not exported"
