@@ -354,6 +354,346 @@ _FIELDS = (
     ),
 )
 
+# --- top's records: the processes object, its processes and its cgroups ----------------------
+# The same Field, for the records of model/procs.py (``record="processes"``, the object
+# ``top --format json`` prints once per refresh), one per listed process (``"process"``) and one
+# per memory cgroup (``"cgroup"``, built by model/cgroups.py). Each tuple is in the order the
+# record carries its keys (the JSON output follows it). ``source`` names where the model reads
+# the figure, for people: these records are built by the scan, not from an Interval. top's text
+# columns take title (upper-cased), width and decimals from here, dash's tables the titles; the
+# per-process and per-cgroup Prometheus families of serve take name and help ("{limit}": the
+# --top cut) from ``metric``.
+
+
+def _top_field(key: str) -> Field:
+    """A sample field the processes object carries too: same key, title, unit and help."""
+    f = next(f for f in _FIELDS if f.key == key)
+    return f._replace(record="processes", metric=None)
+
+
+PROCESS_FIELDS: tuple[Field, ...] = tuple(
+    Field(*f[:5], "process", *f[5:])
+    for f in (
+        ("pid", "PID", "", "process id", "proc/PID", 8),
+        ("comm", "command", "", "process name", "status:Name", 16),
+        ("user", "user", "", "user name, or the uid as text", "status:Uid", 10),
+        ("uid", "uid", "", "real user id", "status:Uid"),
+        ("state", "state", "", "state letter", "stat:state"),
+        (
+            "swap_bytes",
+            "swap",
+            "bytes",
+            "held in swap (VmSwap)",
+            "status:VmSwap",
+            10,
+            0,
+            1,
+            Metric(
+                "checkswap_process_swap_bytes",
+                "gauge",
+                "Swap held (VmSwap) by processes, summed per name and unit; the {limit} "
+                "largest only.",
+                0,
+            ),
+        ),
+        (
+            "swap_delta_bytes_per_s",
+            "swap/s",
+            "bytes/s",
+            "change of SWAP per second (+ swapped out, - swapped back in)",
+            "rate:VmSwap",
+            11,
+        ),
+        (
+            "majflt_per_s",
+            "majflt/s",
+            "faults/s",
+            "major faults per second (swap-ins, also file reads that waited)",
+            "rate:stat.majflt",
+            9,
+        ),
+        (
+            "cgroup",
+            "cgroup",
+            "",
+            "raw path in the memory hierarchy (v1: the memory controller's line of "
+            "/proc/PID/cgroup)",
+            "cgroup",
+        ),
+        (
+            "unit",
+            "unit",
+            "",
+            "systemd unit, docker:<12 hex>-style container, pod:<uid>, or null",
+            "cgroup",
+        ),
+        (
+            "swap_pss_bytes",
+            "swappss",
+            "bytes",
+            "SwapPss from smaps_rollup (--pss, within its time budget; else null)",
+            "smaps_rollup:SwapPss",
+            10,
+        ),
+    )
+)
+
+CGROUP_FIELDS: tuple[Field, ...] = tuple(
+    Field(*f[:5], "cgroup", *f[5:])
+    for f in (
+        ("path", "cgroup", "", "cgroup path in the memory hierarchy", "path"),
+        ("unit", "unit", "", "systemd unit, short container id or pod", "path"),
+        ("version", "version", "", "cgroup version, 1 or 2", "mount"),
+        (
+            "swap_bytes",
+            "swap",
+            "bytes",
+            "swap charged to the cgroup: v2 memory.swap.current (hierarchical), v1 memory.stat "
+            "swap (its own)",
+            "memory.swap.current",
+            10,
+            0,
+            1,
+            Metric(
+                "checkswap_cgroup_swap_bytes",
+                "gauge",
+                "Swap charged to each memory cgroup; the {limit} largest only.",
+                1,
+            ),
+        ),
+        (
+            "swap_in_per_s",
+            "in/s",
+            "pages/s",
+            SWAP_IN_HELP + " (v2, 6.13+)",
+            "rate:memory.stat.pswpin",
+            8,
+        ),
+        (
+            "swap_out_per_s",
+            "out/s",
+            "pages/s",
+            SWAP_OUT_HELP + " (v2, 6.13+)",
+            "rate:memory.stat.pswpout",
+            8,
+        ),
+        (
+            "zswap_in_per_s",
+            "zsw in/s",
+            "pages/s",
+            "pages loaded back from zswap",
+            "rate:memory.stat.zswpin",
+        ),
+        (
+            "zswap_out_per_s",
+            "zsw out/s",
+            "pages/s",
+            "pages stored into zswap",
+            "rate:memory.stat.zswpout",
+        ),
+        (
+            "swap_delta_bytes_per_s",
+            "swap/s",
+            "bytes/s",
+            "change of swap_bytes per second",
+            "rate:memory.swap.current",
+            11,
+        ),
+        (
+            "majflt_per_s",
+            "majflt/s",
+            "faults/s",
+            "major faults per second",
+            "rate:memory.stat.pgmajfault",
+            9,
+        ),
+        (
+            "swap_max_bytes",
+            "swapmax",
+            "bytes",
+            "v2 memory.swap.max (null: max, or v1)",
+            "memory.swap.max",
+            10,
+        ),
+        (
+            "swap_events",
+            "events",
+            "",
+            "v2 memory.swap.events {high, max, fail}; max/fail in text",
+            "memory.swap.events",
+            9,
+        ),
+        (
+            "swap_events_delta",
+            "events+",
+            "",
+            "their increase since the previous refresh",
+            "memory.swap.events",
+        ),
+        (
+            "psi_some_avg10",
+            "psi%",
+            "%",
+            "PSI memory some, the cgroup's 10 s average",
+            "memory.pressure",
+            5,
+            1,
+        ),
+        (
+            "psi_full_avg10",
+            "full10%",
+            "%",
+            "PSI memory full, the cgroup's 10 s average",
+            "memory.pressure",
+        ),
+        (
+            "psi_some_pct",
+            "some%",
+            "%",
+            "share of the interval some task stalled",
+            "memory.pressure",
+        ),
+        (
+            "psi_full_pct",
+            "full%",
+            "%",
+            "share of the interval all busy tasks stalled",
+            "memory.pressure",
+        ),
+        (
+            "memsw_usage_bytes",
+            "memsw",
+            "bytes",
+            "v1 memory.memsw.usage_in_bytes",
+            "memory.memsw.usage_in_bytes",
+        ),
+        (
+            "memsw_limit_bytes",
+            "memsw max",
+            "bytes",
+            "v1 memory.memsw.limit_in_bytes",
+            "memory.memsw.limit_in_bytes",
+        ),
+        ("memsw_failcnt", "memsw fail", "", "v1 memory.memsw.failcnt", "memory.memsw.failcnt"),
+        ("processes", "procs", "", "listed processes in this cgroup", "scan"),
+        ("note", "note", "", "cgroup v1 only: which figures stand in for the missing ones", "v1"),
+    )
+)
+
+TOP_FIELDS: tuple[Field, ...] = (
+    Field("type", "type", "", "the record's kind: processes", "", record="processes"),
+    _top_field("time"),
+    _top_field("interval_s"),
+    Field(
+        "processes",
+        "processes",
+        "",
+        "processes holding swap (PROCESS_FIELDS)",
+        "scan",
+        record="processes",
+    ),
+    Field(
+        "cgroups",
+        "cgroups",
+        "",
+        "memory cgroups (CGROUP_FIELDS), null without --cgroups",
+        "scan",
+        record="processes",
+    ),
+    _top_field("swap_used_bytes"),
+    _top_field("swap_total_bytes"),
+    _top_field("swap_cached_bytes"),
+    *(
+        Field(*f[:5], "processes", *f[5:])
+        for f in (
+            (
+                "process_swap_bytes",
+                "in processes",
+                "bytes",
+                "sum of VmSwap over the processes",
+                "scan",
+            ),
+            (
+                "unattributed_swap_bytes",
+                "unattributed",
+                "bytes",
+                "swap used - process_swap_bytes (shmem/tmpfs, swap cache, hidden)",
+                "scan",
+                9,
+                0,
+                1,
+                Metric(
+                    "checkswap_unattributed_swap_bytes",
+                    "gauge",
+                    "Swap used that no process's VmSwap accounts for (shmem, tmpfs).",
+                    2,
+                ),
+            ),
+            (
+                "hidden_processes",
+                "hidden",
+                "",
+                "/proc hides processes (hidepid=2/invisible and not root), or some could not be "
+                "read",
+                "scan",
+            ),
+            ("hidepid", "hidepid", "", "the hidepid= mount option of /proc", "mountinfo"),
+            (
+                "unreadable_processes",
+                "unreadable",
+                "",
+                "processes that could not be read (EACCES/EPERM)",
+                "scan",
+            ),
+            ("scanned_processes", "scanned", "", "processes read", "scan"),
+            ("notes", "notes", "", "notes as text", "scan"),
+        )
+    ),
+)
+
+# Keys a record carries only in some cases (see each field's help); all others always.
+OPTIONAL_KEYS = frozenset({"note"})
+
+PROCESS_KEYS = tuple(f.key for f in PROCESS_FIELDS)
+CGROUP_KEYS = tuple(f.key for f in CGROUP_FIELDS)
+TOP_KEYS = tuple(f.key for f in TOP_FIELDS)
+
+# dash's tables are laid out for a screen, not a pipe: their own widths, by field key.
+DASH_PROCESS_WIDTHS = {
+    "pid": 7,
+    "comm": 15,
+    "swap_bytes": 10,
+    "swap_delta_bytes_per_s": 13,
+    "majflt_per_s": 8,
+}
+DASH_CGROUP_WIDTHS = {"swap_bytes": 10, "swap_out_per_s": 13, "swap_in_per_s": 13}
+
+
+def process_field(key: str) -> Field:
+    return next(f for f in PROCESS_FIELDS if f.key == key)
+
+
+def cgroup_field(key: str) -> Field:
+    return next(f for f in CGROUP_FIELDS if f.key == key)
+
+
+def top_field(key: str) -> Field:
+    return next(f for f in TOP_FIELDS if f.key == key)
+
+
+def top_metric_families() -> list[Metric]:
+    """The families serve exports from a processes record (fleet/metrics.process_metrics),
+    in the order it emits them; their help may hold a "{limit}" placeholder."""
+    every = (*PROCESS_FIELDS, *CGROUP_FIELDS, *TOP_FIELDS)
+    return sorted((f.metric for f in every if f.metric is not None), key=lambda m: m.rank)
+
+
+def exported(f: Field, **fill: object) -> tuple[str, str]:
+    """(name, help) of a processes-record field's family; ``fill``: the help's placeholders."""
+    assert f.metric is not None, f"{f.key} is not exported"
+    return f.metric.name, f.metric.help.format(**fill)
+
+
 FIELDS: dict[str, Field] = {f.key: f for f in _FIELDS}
 SAMPLE_FIELDS: tuple[Field, ...] = tuple(f for f in _FIELDS if f.record == "sample")
 

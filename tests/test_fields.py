@@ -205,3 +205,135 @@ def test_registry_tables_are_the_stable_interfaces_tables() -> None:
     rows = table("Perfdata")
     documented = [(ticks(r[0])[0], (ticks(r[1]) or [""])[0]) for r in rows]
     assert documented == [(p.label, p.uom) for p in fields.PERFDATA.values()]
+
+
+# --- top's records: TOP_FIELDS, PROCESS_FIELDS, CGROUP_FIELDS ------------------------------
+
+
+def _v1_tree(tmp: str) -> str:
+    """A tree whose one swapping process sits in a cgroup v1 memory hierarchy."""
+    import shutil
+
+    tree = os.path.join(tmp, "v1")
+    shutil.copytree(os.path.join(FIX, "top-hidepid2", "proc"), f"{tree}/proc")
+    with open(f"{tree}/proc/3100/cgroup", "w") as f:
+        f.write("4:memory:/hog\n0::/\n")
+    hog = f"{tree}/sys/fs/cgroup/memory/hog"
+    os.makedirs(hog)
+    with open(f"{tree}/sys/fs/cgroup/memory/memory.stat", "w") as f:
+        f.write("swap 0\npgmajfault 0\n")
+    with open(f"{hog}/memory.stat", "w") as f:
+        f.write("swap 1048576\npgmajfault 40\n")
+    return tree
+
+
+def _top_json(root: str) -> list[dict[str, object]]:
+    import json
+
+    from clihelp import no_sleep, run_cli
+
+    argv = ["top", "-n", "2", "-i", "1", "--cgroups", "--pss", "--format", "json"]
+    status, out, err = run_cli(*argv, "--root", root, sleep=no_sleep)
+    assert status == 0, err
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def test_top_records_carry_exactly_the_registry_keys(tmp_path: object) -> None:
+    """top's JSON keys, in order, are TOP_KEYS, PROCESS_KEYS and CGROUP_KEYS (an optional one
+    only where present): a key the scan grows outside the registry fails here."""
+    seen = {"process": 0, "cgroup": 0, "v1": 0}
+    trees = [os.path.join(FIX, t) for t in ("top-cgroup-v2-server", "cgroup-v2", "top-hidepid2")]
+    for root in [*trees, _v1_tree(str(tmp_path))]:
+        for rec in _top_json(root):
+            assert tuple(rec) == fields.TOP_KEYS, root
+            for p in rec["processes"]:  # type: ignore[attr-defined]
+                assert tuple(p) == fields.PROCESS_KEYS, root
+                seen["process"] += 1
+            for c in rec["cgroups"] or []:  # type: ignore[attr-defined]
+                want = [k for k in fields.CGROUP_KEYS if k in c or k not in fields.OPTIONAL_KEYS]
+                assert list(c) == want, root
+                seen["cgroup"] += 1
+                seen["v1"] += c["version"] == 1
+    assert all(seen.values()), seen  # every kind of record was looked at, v1 cgroups too
+
+
+def _keys_read(path: str, function: str | None = None) -> set[str]:
+    """String keys a renderer reads: x.get("k"), x["k"], and the keys of its column tables."""
+    import ast
+
+    with open(path) as f:
+        tree: ast.AST = ast.parse(f.read())
+    if function is not None:
+        tree = next(
+            n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == function
+        )
+    keys: set[str] = set()
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            keys.add(node.args[0].value)
+        elif isinstance(node, ast.Subscript):
+            index = node.slice
+            if isinstance(index, ast.Constant) and isinstance(index.value, str):
+                keys.add(index.value)
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id.endswith("_COLUMNS") for t in node.targets
+        ):
+            for elt in ast.walk(node.value):
+                if (
+                    isinstance(elt, ast.Tuple)
+                    and elt.elts
+                    and isinstance(elt.elts[0], ast.Constant)
+                ):
+                    keys.add(str(elt.elts[0].value))
+    return keys
+
+
+# swap_events is an open object of the kernel's counters; top prints two of them.
+_EVENT_COUNTERS = {"max", "fail"}
+
+
+def test_top_renderer_reads_only_registry_keys() -> None:
+    import checkswap.render.top as top
+
+    registry = {*fields.TOP_KEYS, *fields.PROCESS_KEYS, *fields.CGROUP_KEYS, *_EVENT_COUNTERS}
+    read = _keys_read(top.__file__)
+    assert {"swap_bytes", "swap_delta_bytes_per_s", "psi_some_avg10"} <= read  # it sees them
+    assert read <= registry, f"render/top.py reads keys not in fields.py: {read - registry}"
+
+
+def test_dash_tables_read_only_registry_keys() -> None:
+    pytest.importorskip("rich")
+    import checkswap.render.dash as dash
+
+    registry = {*fields.TOP_KEYS, *fields.PROCESS_KEYS, *fields.CGROUP_KEYS}
+    read = _keys_read(dash.__file__, "who") | {k for k, _, _ in dash.PROCESS_COLUMNS}
+    read |= {k for k, _, _ in dash.CGROUP_COLUMNS}
+    assert {"swap_bytes", "majflt_per_s", "unattributed_swap_bytes"} <= read
+    assert read <= registry, f"dash's tables read keys not in fields.py: {read - registry}"
+
+
+def test_top_and_dash_title_a_figure_alike() -> None:
+    """The column both show under one field is titled by that field in both."""
+    pytest.importorskip("rich")
+    import checkswap.render.dash as dash
+    from checkswap.render.top import text_lines
+
+    rec = {"processes": [{"pid": 1, "swap_bytes": 4096}], "cgroups": []}
+    top_text = "\n".join(text_lines(rec, 1, "swap"))
+    state = dash.DashState("h", None, 1.0, "live")
+    state.update({}, rec, [], None)
+    dash_text = str(dash.frame_text(state, 100, 30))
+    for key, _, _ in dash.PROCESS_COLUMNS:
+        title = fields.process_field(key).title
+        if key == "comm":
+            continue  # dash says "process" where top says COMMAND
+        assert title in dash_text, key
+        name, slash, per = title.partition("/")
+        assert name.upper() + slash + per in top_text, key

@@ -723,3 +723,17 @@ def test_docs_point_at_this_file_not_outside_the_repository() -> None:
             assert os.path.exists(resolved), f"{path}: link {target} is broken"
         for name in re.findall(r"\b[\w-]+\.md\b", text):
             assert name in names, f"{path} names {name}, which is not in the repository"
+
+
+def test_top_table_is_the_registry() -> None:
+    """The documented top keys are fields.py's TOP_FIELDS, PROCESS_FIELDS and CGROUP_FIELDS, in
+    their order: a key named in one place and not the other fails here."""
+    from checkswap import fields
+
+    want: list[str] = []
+    for key in fields.TOP_KEYS:
+        want.append(key)
+        children = {"processes": fields.PROCESS_KEYS, "cgroups": fields.CGROUP_KEYS}.get(key, ())
+        want += [f"{key}[].{child}" for child in children]
+    documented = [k for k in first_names(table("top: processes")) if k != "processes_total"]
+    assert documented == want

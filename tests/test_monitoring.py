@@ -31,12 +31,13 @@ def tool(name: str) -> str:
 
 
 def exported_names() -> set[str]:
-    """Every metric family name serve can export: the field registry's, and fleet/metrics.py's."""
-    from checkswap.fields import metric_families
+    """Every metric family name serve can export: the field registry's (sample and processes
+    records), and fleet/metrics.py's."""
+    from checkswap.fields import metric_families, top_metric_families
 
     with open(os.path.join(REPO, "checkswap", "fleet", "metrics.py")) as f:
         named = set(re.findall(r'"(checkswap_[a-z_]+)"', f.read()))
-    return named | {m.name for m in metric_families()}
+    return named | {m.name for m in [*metric_families(), *top_metric_families()]}
 
 
 def test_promtool_check_rules() -> None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from checkswap import __version__
-from checkswap.fields import metric_values
+from checkswap.fields import cgroup_field, exported, metric_values, process_field, top_field
 
 if TYPE_CHECKING:
     from checkswap.kernel.swaps import SwapArea
@@ -84,17 +84,14 @@ def process_metrics(top: dict[str, Any], limit: int) -> list[Metric]:
             continue
         key = (str(p.get("comm") or ""), str(p.get("unit") or ""))
         sums[key] = sums.get(key, 0) + int(swap)
+    # Names and help are the registry's (fields.PROCESS_FIELDS...), as top's keys are.
     procs = GaugeMetricFamily(
-        "checkswap_process_swap_bytes",
-        f"Swap held (VmSwap) by processes, summed per name and unit; the {limit} largest only.",
-        labels=["comm", "unit"],
+        *exported(process_field("swap_bytes"), limit=limit), labels=["comm", "unit"]
     )
     for (comm, unit), swap in sorted(sums.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]:
         procs.add_metric([comm, unit], swap)
     cgroups = GaugeMetricFamily(
-        "checkswap_cgroup_swap_bytes",
-        f"Swap charged to each memory cgroup; the {limit} largest only.",
-        labels=["cgroup"],
+        *exported(cgroup_field("swap_bytes"), limit=limit), labels=["cgroup"]
     )
     rows = [c for c in top.get("cgroups") or [] if c.get("swap_bytes")]
     rows.sort(key=lambda c: (-int(c["swap_bytes"]), str(c.get("path"))))
@@ -104,11 +101,7 @@ def process_metrics(top: dict[str, Any], limit: int) -> list[Metric]:
     unattributed = top.get("unattributed_swap_bytes")
     if unattributed is not None:
         out.append(
-            GaugeMetricFamily(
-                "checkswap_unattributed_swap_bytes",
-                "Swap used that no process's VmSwap accounts for (shmem, tmpfs).",
-                value=unattributed,
-            )
+            GaugeMetricFamily(*exported(top_field("unattributed_swap_bytes")), value=unattributed)
         )
     return out
 

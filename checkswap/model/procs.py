@@ -6,40 +6,20 @@ The contract (``top``, ``record``, ``serve`` and ``dash`` all use it)::
     rec = scanner.sample()      # the object `top --format json` prints for one refresh
     rec = scanner.sample(taken) # the same, swap totals from a Sample the caller just took
 
-``rec`` is DESIGN.md's ``top --format json`` object, with these keys (more may be added):
+``rec`` is the ``top --format json`` object of docs/interface.md ("top: processes"). Its keys,
+each process's and each cgroup's, with their titles, units and help, are fields.py's
+TOP_FIELDS, PROCESS_FIELDS and CGROUP_FIELDS, in the order built here; the registry sits above
+the model, so the records are written out below and tests/test_fields.py holds them to it.
 
-- ``type``: ``"processes"``; ``time``: UTC ISO 8601; ``interval_s``: seconds since the previous
-  ``sample()`` of this Scanner on the root's monotonic clock (None on the first).
 - ``processes``: every process whose VmSwap is > 0, or was at the previous sample (it then shows
-  0 and its rates), sorted by ``swap_bytes`` descending then pid. Callers sort and limit. Each:
-  ``pid``, ``comm``, ``user`` (name, or the uid as text), ``uid``, ``state`` (one letter),
-  ``swap_bytes`` (VmSwap: the kernel's own figure), ``swap_delta_bytes_per_s`` (change of VmSwap
-  per second: negative while it is swapped back in), ``majflt_per_s`` (major faults per second,
-  the swap-in signal: it also counts file reads that waited), ``cgroup`` (raw path in the memory
-  hierarchy; v1: the memory controller's line of /proc/PID/cgroup), ``unit`` (systemd unit,
-  ``docker:<12 hex>``-style container, ``pod:<uid>``, or None), ``swap_pss_bytes`` (SwapPss from
-  smaps_rollup when ``pss=True`` and within the time budget, else None).
-- ``cgroups``: None when ``cgroups=False`` or no memory controller is found; else one object per
-  memory cgroup holding swap now or at the previous sample, or holding a listed process, sorted by
-  ``swap_bytes`` descending: ``path``, ``unit``, ``version`` (1 or 2), ``swap_bytes`` (v2
-  memory.swap.current, hierarchical; v1 memory.stat ``swap``, this cgroup's own), ``swap_in_per_s``
-  / ``swap_out_per_s`` (pages/s from memory.stat pswpin/pswpout, 6.13+; None on v1 and older
-  kernels), ``zswap_in_per_s`` / ``zswap_out_per_s``, ``swap_delta_bytes_per_s``,
-  ``majflt_per_s`` (memory.stat pgmajfault), ``swap_max_bytes`` (v2 memory.swap.max, None for
-  ``max``), ``swap_events`` (v2 memory.swap.events ``{"high", "max", "fail"}``),
-  ``swap_events_delta`` (their increase since the previous sample: rising means the limit bites),
-  ``psi_some_avg10``/``psi_full_avg10``/``psi_some_pct``/``psi_full_pct`` (v2 memory.pressure),
-  ``memsw_usage_bytes``/``memsw_limit_bytes``/``memsw_failcnt`` (v1 memory.memsw.*),
-  ``processes`` (listed processes in it), and on v1 a ``note`` naming the stand-ins.
-- ``swap_used_bytes`` (SwapTotal - SwapFree), ``swap_total_bytes``, ``swap_cached_bytes``;
-  ``process_swap_bytes``: the sum of VmSwap over the processes read (None when none could be);
-  ``unattributed_swap_bytes``: swap used minus that sum (shmem/tmpfs in swap, swap slots whose
-  page is back in RAM as SwapCached, and the swap of processes we could not read). It can be
+  0 and its rates), sorted by ``swap_bytes`` descending then pid. Callers sort and limit.
+  ``swap_pss_bytes`` is read only with ``pss=True`` and within the time budget.
+- ``cgroups``: None when ``cgroups=False`` or no memory controller is found; else one record per
+  memory cgroup holding swap now or at the previous sample, or holding a listed process, sorted
+  by ``swap_bytes`` descending (model/cgroups.py builds them).
+- ``unattributed_swap_bytes`` (swap used minus the VmSwap sum: shmem/tmpfs in swap, swap slots
+  whose page is back in RAM as SwapCached, the swap of processes we could not read) can be
   negative: a page swapped out from memory shared after fork() counts in each process's VmSwap.
-- ``hidden_processes``: True when /proc hides processes (hidepid=2/invisible and not root) or
-  some could not be read; ``unreadable_processes``: count of EACCES/EPERM;
-  ``scanned_processes``: count of /proc/PID directories read; ``hidepid``: the mount option or
-  None; ``notes``: sentences for people.
 
 Swap activity, the one ranking ``top --sort activity``, dash and ``record --trigger`` use, is
 ``process_activity`` / ``cgroup_activity`` below (sort keys: ``*_activity_key``).

@@ -24,8 +24,15 @@ from rich.color import ColorSystem
 from rich.segment import Segment
 from rich.text import Text
 
+from checkswap.fields import (
+    DASH_CGROUP_WIDTHS,
+    DASH_PROCESS_WIDTHS,
+    cgroup_field,
+    process_field,
+)
 from checkswap.model.procs import cgroup_activity_key, process_activity_key
-from checkswap.units import format_bytes
+from checkswap.render.cells import cgroup_name, device_kind, pct, rate, signed_bytes, size
+from checkswap.render.cells import number as _float
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -119,47 +126,12 @@ class DashState:
 # --- formatting ---------------------------------------------------------------------------
 
 
-def _float(v: object) -> float | None:
-    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
-
-
-def rate(v: object) -> str:
-    """Pages/s for display: 31,204 / 12.3 / 0 / '-' for no rate."""
-    f = _float(v)
-    if f is None:
-        return "-"
-    if f == 0:
-        return "0"
-    if abs(f) < 10:
-        return f"{f:.1f}"
-    return f"{f:,.0f}"
-
-
 def short(v: float) -> str:
     """Chart scale labels: 950, 40.1k, 2.3M."""
     for div, suffix in ((1e6, "M"), (1e3, "k")):
         if abs(v) >= div:
             return f"{v / div:.1f}{suffix}"
     return f"{v:.0f}" if v >= 10 else f"{v:.1f}"
-
-
-def pct(v: object) -> str:
-    f = _float(v)
-    return "-" if f is None else f"{f:.1f}%"
-
-
-def size(v: object) -> str:
-    f = _float(v)
-    return format_bytes(f) if f is not None else "-"
-
-
-def signed_bytes_rate(v: object) -> str:
-    f = _float(v)
-    if f is None:
-        return "-"
-    if f == 0:
-        return "0"
-    return ("+" if f > 0 else "-") + format_bytes(abs(f)) + "/s"
 
 
 def _clock(state: DashState, iso: object, fmt: str = "%H:%M:%S") -> str:
@@ -360,20 +332,6 @@ def chart(
     return Section(name, key, build)
 
 
-def _kind(dev: Record) -> str:
-    """'disk file on vda', 'disk partition on sda, rotational', 'zram (in RAM)'."""
-    kind = str(dev.get("kind") or "?")
-    if kind == "zram":
-        return "zram (in RAM)"
-    disks = dev.get("disks")
-    where = ",".join(str(d) for d in disks) if isinstance(disks, list) else ""
-    desc = f"{kind} on {where}" if where else kind
-    flags = [f for f in ("virtual", "rotational", "network", "loop") if dev.get(f) is True]
-    if "virtual" in flags and "rotational" in flags:
-        flags.remove("rotational")  # a hypervisor's default flag, not the medium (DESIGN.md)
-    return ", ".join([desc, *flags])
-
-
 def zswap_in_use(rec: Record) -> bool:
     """zswap holds pages or moved some: worth a row (an empty, idle pool is not)."""
     keys = ("zswap_pool_bytes", "zswap_out_per_s", "zswap_in_per_s", "zswap_writeback_per_s")
@@ -386,7 +344,7 @@ def areas(state: DashState, width: int, height: int) -> Section:
     dev_rows = tuple(
         (
             str(d.get("name")),
-            _kind(d),
+            device_kind(d),
             size(d.get("size_bytes")),
             size(d.get("used_bytes")),
             _float(d.get("used_bytes")),
@@ -486,6 +444,23 @@ def _dicts(v: object) -> list[dict[str, object]]:
     return [x for x in v if isinstance(x, dict)] if isinstance(v, list) else []
 
 
+# The process and cgroup tables: (field key, alignment, style). Titles are the registry's
+# (fields.PROCESS_FIELDS, CGROUP_FIELDS: the ones top prints), widths dash's own; the command
+# is titled "process" here and the change of swap "Δswap/s", with an arrow on the sort column.
+PROCESS_COLUMNS = (
+    ("pid", ">", ""),
+    ("comm", "<", "bold"),
+    ("swap_bytes", ">", ""),
+    ("swap_delta_bytes_per_s", ">", OUT_STYLE),
+    ("majflt_per_s", ">", IN_STYLE),
+)
+CGROUP_COLUMNS = (
+    ("swap_bytes", ">", ""),
+    ("swap_out_per_s", ">", OUT_STYLE),
+    ("swap_in_per_s", ">", IN_STYLE),
+)
+
+
 def who(state: DashState, width: int, height: int) -> Section:
     """Top processes and cgroups, side by side when wide, else stacked."""
     top = state.top or {}
@@ -504,10 +479,10 @@ def who(state: DashState, width: int, height: int) -> Section:
         (
             str(p.get("pid")),
             str(p.get("comm") or "?"),
-            str(p.get("unit") or p.get("cgroup") or "-"),
             size(p.get("swap_bytes")),
-            signed_bytes_rate(p.get("swap_delta_bytes_per_s")),
+            signed_bytes(p.get("swap_delta_bytes_per_s"), "/s"),
             rate(p.get("majflt_per_s")),
+            cgroup_name(p),
         )
         for p in procs[:p_rows]
     )
@@ -525,19 +500,16 @@ def who(state: DashState, width: int, height: int) -> Section:
 
     def build() -> list[Text]:
         arrow = "▼"
-        sw = f"swap{arrow if state.sort == 'swap' else ''}"
-        act = f"Δswap/s{arrow if state.sort == 'activity' else ''}"
+        sw = process_field("swap_bytes").title + (arrow if state.sort == "swap" else "")
+        act = "Δ" + process_field("swap_delta_bytes_per_s").title
+        act += arrow if state.sort == "activity" else ""
+        own = {"comm": "process", "swap_bytes": sw, "swap_delta_bytes_per_s": act}
         cgw = max(pw - 60, 8)
+        p_cols = [(key, DASH_PROCESS_WIDTHS[key], align, st) for key, align, st in PROCESS_COLUMNS]
         p_head = row(
             pw,
-            [
-                ("PID", 7, ">", "bold"),
-                ("process", 15, "<", "bold"),
-                (sw, 10, ">", "bold"),
-                (act, 13, ">", "bold"),
-                ("majflt/s", 8, ">", "bold"),
-                ("cgroup / unit", cgw, "<", "bold"),
-            ],
+            [(own.get(k) or process_field(k).title, w, a, "bold") for k, w, a, _ in p_cols]
+            + [("cgroup / unit", cgw, "<", "bold")],
             style="reverse",
         )
         p_lines = [p_head]
@@ -546,44 +518,25 @@ def who(state: DashState, width: int, height: int) -> Section:
             p_lines.append(line(pw, (f" {state.top_note}", "dim")))
         elif state.top_note:
             tail.append(state.top_note)
-        for pid, comm, cg, swap, delta, flt in p_view:
-            p_lines.append(
-                row(
-                    pw,
-                    [
-                        (pid, 7, ">", ""),
-                        (comm, 15, "<", "bold"),
-                        (swap, 10, ">", ""),
-                        (delta, 13, ">", OUT_STYLE),
-                        (flt, 8, ">", IN_STYLE),
-                        (cg, cgw, "/", "dim"),
-                    ],
-                )
-            )
+        for *vals, cg in p_view:
+            cells = [(v, w, a, st) for v, (_, w, a, st) in zip(vals, p_cols)]
+            p_lines.append(row(pw, [*cells, (cg, cgw, "/", "dim")]))
         mem = " (v1: no per-cgroup rates)" if c_view and all(c[2] == "-" for c in c_view) else ""
+        path_w = max(cw - 40, 10)
+        c_cols = [(key, DASH_CGROUP_WIDTHS[key], align, st) for key, align, st in CGROUP_COLUMNS]
         c_head = row(
             cw,
-            [
-                ("cgroup" + mem, max(cw - 40, 10), "<", "bold"),
-                (sw, 10, ">", "bold"),
-                ("out/s", 13, ">", "bold"),
-                ("in/s", 13, ">", "bold"),
+            [(cgroup_field("path").title + mem, path_w, "<", "bold")]
+            + [
+                (sw if k == "swap_bytes" else cgroup_field(k).title, w, a, "bold")
+                for k, w, a, _ in c_cols
             ],
             style="reverse",
         )
         c_lines = [c_head]
-        for path, swap, out_s, in_s in c_view:
-            c_lines.append(
-                row(
-                    cw,
-                    [
-                        (path, max(cw - 40, 10), "/", ""),
-                        (swap, 10, ">", ""),
-                        (out_s, 13, ">", OUT_STYLE),
-                        (in_s, 13, ">", IN_STYLE),
-                    ],
-                )
-            )
+        for path, *vals in c_view:
+            cells = [(v, w, a, st) for v, (_, w, a, st) in zip(vals, c_cols)]
+            c_lines.append(row(cw, [(path, path_w, "/", ""), *cells]))
         unattributed, hidden, _ = extra
         if isinstance(unattributed, int) and unattributed > 0:
             tail.append(

@@ -9,39 +9,112 @@ import io
 import os
 import time
 
-from checkswap.units import format_bytes
+from checkswap.fields import CGROUP_FIELDS, PROCESS_FIELDS
+from checkswap.render import cells
 
 TYPE_CHECKING = False  # typing costs start-up; mypy still sees the imports
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import IO
+
+    from checkswap.fields import Field
 
 Record = dict[str, object]
 
 # Clear the screen and home the cursor: the tty view redraws in place, like top(1).
 CLEAR = "\x1b[H\x1b[2J"
 
-LEGEND = (
-    "SWAP: held in swap (VmSwap). SWAP/s: change of SWAP per second (+ swapped out, - swapped "
-    "back in). MAJFLT/s: major faults per second (swap-ins, also file reads that waited)."
+
+def _title(f: Field) -> str:
+    # Upper case as top(1), the unit after a slash as written: "MAJFLT/s".
+    name, slash, per = f.title.partition("/")
+    return name.upper() + slash + per
+
+
+# The tables' columns: (field key, alignment); title, width and decimals are the registry's
+# (fields.PROCESS_FIELDS, CGROUP_FIELDS), so they cannot drift from the JSON keys or from dash.
+PROCESS_COLUMNS = (
+    ("pid", ">"),
+    ("user", "<"),
+    ("swap_bytes", ">"),
+    ("swap_delta_bytes_per_s", ">"),
+    ("majflt_per_s", ">"),
+    ("swap_pss_bytes", ">"),  # with --pss only
+    ("comm", "<"),
 )
+CGROUP_COLUMNS = (
+    ("swap_bytes", ">"),
+    ("swap_in_per_s", ">"),
+    ("swap_out_per_s", ">"),
+    ("swap_delta_bytes_per_s", ">"),
+    ("majflt_per_s", ">"),
+    ("swap_max_bytes", ">"),
+    ("swap_events", ">"),
+    ("psi_some_avg10", ">"),
+)
+# Under the process table's heading: what its figures are, in the registry's words.
+LEGEND = " ".join(
+    f"{_title(f)}: {f.help}."
+    for f in PROCESS_FIELDS
+    if f.key in ("swap_bytes", "swap_delta_bytes_per_s", "majflt_per_s")
+)
+WHERE_TITLE = "UNIT (or cgroup)"  # the last column: cells.cgroup_name, unit or else cgroup
 
 
-def _size(v: object) -> str:
-    return format_bytes(v) if isinstance(v, (int, float)) else "-"
+def _events(v: object) -> str:
+    return f"{v.get('max')}/{v.get('fail')}" if isinstance(v, dict) else "-"
 
 
-def _rate_bytes(v: object) -> str:
-    if not isinstance(v, (int, float)):
-        return "-"
-    if v == 0:
-        return "0"
-    sign = "+" if v > 0 else "-"
-    return sign + format_bytes(abs(v))
+def _text(v: object) -> str:
+    return "-" if v is None or v == "" else str(v)
 
 
-def _num(v: object, digits: int = 0) -> str:
-    return f"{v:.{digits}f}" if isinstance(v, (int, float)) else "-"
+def _user(v: object) -> str:
+    # A user name can be any length and would shift the columns after it; pid and command are
+    # bounded by the kernel (comm: 15 characters) and shown whole.
+    return _text(v)[:10]
+
+
+def _cell(f: Field) -> Callable[[object], str]:
+    """How a column shows its field's value: chosen by the field's unit."""
+    if f.key == "swap_events":
+        return _events
+    if f.key == "user":
+        return _user
+    if f.unit == "bytes":
+        return cells.size
+    if f.unit == "bytes/s":
+        return cells.signed_bytes
+    if f.unit:
+        return lambda v: cells.fixed(v, f.decimals)
+    return _text
+
+
+if TYPE_CHECKING:
+    # key, title, cell, alignment and width for format()
+    Column = tuple[str, str, Callable[[object], str], str]
+
+
+def _columns(
+    fields: tuple[Field, ...], spec: tuple[tuple[str, str], ...], skip: str = ""
+) -> list[Column]:
+    # Resolved once per refresh: a refresh formats every cell of hundreds of rows.
+    by_key = {f.key: f for f in fields}
+    out: list[Column] = []
+    for key, align in spec:
+        if key != skip:
+            f = by_key[key]
+            out.append((key, _title(f), _cell(f), f"{align}{f.width}"))
+    return out
+
+
+def _head(cols: list[Column]) -> str:
+    return " ".join(format(title, spec) for _, title, _, spec in cols)
+
+
+def _row(cols: list[Column], rec: Record) -> str:
+    return " ".join(format(cell(rec.get(key)), spec) for key, _, cell, spec in cols)
 
 
 def _local_time(iso: object) -> str:
@@ -63,11 +136,12 @@ def _list(rec: Record, key: str) -> list[Record]:
 
 def text_lines(rec: Record, shown_of: int, sort: str) -> list[str]:
     """One refresh as lines of text: a summary header, the process table, the cgroup table."""
+    size = cells.size
     lines = [
-        f"# {_local_time(rec.get('time'))}  swap used {_size(rec.get('swap_used_bytes'))} of "
-        f"{_size(rec.get('swap_total_bytes'))} (swap cache {_size(rec.get('swap_cached_bytes'))})"
-        f"  in processes {_size(rec.get('process_swap_bytes'))}  unattributed "
-        f"{_size(rec.get('unattributed_swap_bytes'))} (shmem/tmpfs, swap cache, hidden)"
+        f"# {_local_time(rec.get('time'))}  swap used {size(rec.get('swap_used_bytes'))} of "
+        f"{size(rec.get('swap_total_bytes'))} (swap cache {size(rec.get('swap_cached_bytes'))})"
+        f"  in processes {size(rec.get('process_swap_bytes'))}  unattributed "
+        f"{size(rec.get('unattributed_swap_bytes'))} (shmem/tmpfs, swap cache, hidden)"
     ]
     procs = _list(rec, "processes")
     if rec.get("interval_s") is None:
@@ -77,19 +151,10 @@ def text_lines(rec: Record, shown_of: int, sort: str) -> list[str]:
         lines.append(f"# note: {note}")
     lines.append(f"# {len(procs)} of {shown_of} processes in swap, sorted by {sort}. " + LEGEND)
     pss = any(p.get("swap_pss_bytes") is not None for p in procs)
-    head = f"{'PID':>8} {'USER':<10} {'SWAP':>10} {'SWAP/s':>11} {'MAJFLT/s':>9} "
-    head += f"{'SWAPPSS':>10} " if pss else ""
-    lines.append(head + f"{'COMMAND':<16} UNIT (or cgroup)")
+    pcols = _columns(PROCESS_FIELDS, PROCESS_COLUMNS, skip="" if pss else "swap_pss_bytes")
+    lines.append(f"{_head(pcols)} {WHERE_TITLE}")
     for p in procs:
-        unit = p.get("unit") or p.get("cgroup") or "-"
-        line = (
-            f"{p.get('pid')!s:>8} {str(p.get('user') or '-')[:10]:<10} "
-            f"{_size(p.get('swap_bytes')):>10} {_rate_bytes(p.get('swap_delta_bytes_per_s')):>11} "
-            f"{_num(p.get('majflt_per_s')):>9} "
-        )
-        if pss:
-            line += f"{_size(p.get('swap_pss_bytes')):>10} "
-        lines.append(line + f"{p.get('comm')!s:<16} {unit}")
+        lines.append(f"{_row(pcols, p)} {cells.cgroup_name(p)}")
     cgroups = rec.get("cgroups")
     if isinstance(cgroups, list):
         lines.append("")
@@ -97,25 +162,14 @@ def text_lines(rec: Record, shown_of: int, sort: str) -> list[str]:
             "# cgroups: IN/s = swap-in (pages read back into RAM), OUT/s = swap-out (pages "
             "written to swap), pages/s from memory.stat pswpin/pswpout"
         )
-        lines.append(
-            f"{'SWAP':>10} {'IN/s':>8} {'OUT/s':>8} {'SWAP/s':>11} {'MAJFLT/s':>9} "
-            f"{'SWAPMAX':>10} {'EVENTS':>9} {'PSI%':>5}  UNIT (or cgroup)"
-        )
+        ccols = _columns(CGROUP_FIELDS, CGROUP_COLUMNS)
+        lines.append(f"{_head(ccols)}  {WHERE_TITLE}")
         v1 = False
         for c in cgroups:
             if not isinstance(c, dict):
                 continue
             v1 = v1 or c.get("version") == 1
-            events = c.get("swap_events")
-            ev = f"{events.get('max')}/{events.get('fail')}" if isinstance(events, dict) else "-"
-            name = c.get("unit") or c.get("path")
-            lines.append(
-                f"{_size(c.get('swap_bytes')):>10} {_num(c.get('swap_in_per_s')):>8} "
-                f"{_num(c.get('swap_out_per_s')):>8} "
-                f"{_rate_bytes(c.get('swap_delta_bytes_per_s')):>11} "
-                f"{_num(c.get('majflt_per_s')):>9} {_size(c.get('swap_max_bytes')):>10} "
-                f"{ev:>9} {_num(c.get('psi_some_avg10'), 1):>5}  {name}"
-            )
+            lines.append(f"{_row(ccols, c)}  {c.get('unit') or c.get('path')}")
         lines.append("# EVENTS: memory.swap.events max/fail (rising: the swap limit bites)")
         if v1:
             lines.append(

@@ -1,0 +1,79 @@
+"""Cells shared by the text renderers: one way to show a size, a rate, a cgroup name, a device.
+
+``top`` and ``dash`` show the same figures of the same records; with one cell per kind of
+figure, a process's swap or its change per second reads alike in both. Values come from
+records that may have been read back from a recording (untrusted JSON): anything that is not a
+number (bools included) shows as "-", never an error.
+
+No rich here: ``top`` uses these without loading the dashboard's dependencies.
+"""
+
+from __future__ import annotations
+
+from checkswap.units import format_bytes
+
+Record = dict[str, object]
+
+
+def number(v: object) -> float | None:
+    """The value as a float, or None when it is not a number (a bool is not)."""
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def size(v: object) -> str:
+    """A byte count with its unit: '1.5 MiB'; '-' for no figure."""
+    f = number(v)
+    return format_bytes(f) if f is not None else "-"
+
+
+def signed_bytes(v: object, per: str = "") -> str:
+    """A change in bytes: '+1.5 MiB' (swapped out), '-512 B' (swapped back in), '0', '-'.
+    ``per`` ("/s") follows a nonzero figure."""
+    f = number(v)
+    if f is None:
+        return "-"
+    if f == 0:
+        return "0"
+    return ("+" if f > 0 else "-") + format_bytes(abs(f)) + per
+
+
+def fixed(v: object, decimals: int = 0) -> str:
+    """A number with ``decimals`` digits after the point, '-' for no figure."""
+    f = number(v)
+    return "-" if f is None else f"{f:.{decimals}f}"
+
+
+def rate(v: object) -> str:
+    """Pages/s, compact: 31,204 / 12.3 / 0 / '-' for no rate."""
+    f = number(v)
+    if f is None:
+        return "-"
+    if f == 0:
+        return "0"
+    if abs(f) < 10:
+        return f"{f:.1f}"
+    return f"{f:,.0f}"
+
+
+def pct(v: object) -> str:
+    f = number(v)
+    return "-" if f is None else f"{f:.1f}%"
+
+
+def cgroup_name(rec: Record) -> str:
+    """Where a process runs: its unit (systemd unit, container, pod), else its raw cgroup."""
+    return str(rec.get("unit") or rec.get("cgroup") or "-")
+
+
+def device_kind(dev: Record) -> str:
+    """A swap area's medium: 'file on vda', 'partition on sda, rotational', 'zram (in RAM)'."""
+    kind = str(dev.get("kind") or "?")
+    if kind == "zram":
+        return "zram (in RAM)"
+    disks = dev.get("disks")
+    where = ",".join(str(d) for d in disks) if isinstance(disks, list) else ""
+    desc = f"{kind} on {where}" if where else kind
+    flags = [f for f in ("virtual", "rotational", "network", "loop") if dev.get(f) is True]
+    if "virtual" in flags and "rotational" in flags:
+        flags.remove("rotational")  # a hypervisor's default flag, not the medium (DESIGN.md)
+    return ", ".join([desc, *flags])
