@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 from collections.abc import Callable
 
 import pytest
@@ -506,13 +507,15 @@ def test_text_interval_line_equals_the_record_line() -> None:
         slow.sample(sample_record(iv, tracker, 4096), cur.wall)
         prev = cur
     assert fast_out.getvalue() == slow_out.getvalue()
-    # A cell that printed 0 must not stand in for -0.0, which prints "-0".
+    # A cell that printed 0 must not stand in for -0.0, which prints "-0". Only a hand-made
+    # interval of negative length gives one (0 / -1.0 == -0.0).
     out = io.StringIO()
     r = TextRenderer(out, zswap=False)
-    values = iter([0.0, -0.0, -0.0, 0.0])
-    _, fmt, div, missing, cell = r._cells[0]
-    r._cells[0] = (lambda *_: next(values), fmt, div, missing, cell)
-    for _ in range(4):
-        r.interval(iv, tracker, 4096)
+    for secs in (1.0, -1.0, -1.0, 1.0):
+        fake = types.SimpleNamespace(
+            end=cur, deltas={"pswpin": 0}, interval_s=secs, notes=[], psi_some_pct=None
+        )
+        fake.psi_full_pct = None
+        r.interval(fake, tracker, 4096)  # type: ignore[arg-type]
     firsts = [line.split()[2] for line in out.getvalue().splitlines()]
     assert firsts == ["0", "-0", "-0", "0"]

@@ -14,8 +14,8 @@ from checkswap.fields import (
     TEXT_COLUMNS,
     TEXT_ZSWAP_COLUMNS,
     column,
+    compile_fields,
     flatten,
-    getter,
     sample_record,
 )
 from checkswap.units import format_bytes
@@ -56,15 +56,6 @@ def _thousands(n: object) -> str:
     return f"{n:,}" if isinstance(n, int) else "-"
 
 
-class _Cell:
-    __slots__ = ("sign", "text", "value")
-
-    def __init__(self) -> None:
-        self.value: float | None = None
-        self.text = ""
-        self.sign = 1.0
-
-
 class TextRenderer(Renderer):
     """One line per interval in fixed-width columns.
 
@@ -91,13 +82,18 @@ class TextRenderer(Renderer):
             )
             for key, w, d, div in self.cols
         ]
-        # Per column: the getter and the last value printed with its text and sign. On a
-        # quiet machine most cells repeat from tick to tick, and formatting floats was the
-        # dearest part of a 1 Hz tick.
-        self._cells = [
-            (getter(key), fmt, div, missing, _Cell())
-            for (key, *_), (_, _, fmt, div, missing) in zip(self.cols, self._plan)
-        ]
+        # Per column: its format, scale and text when missing, and the last value printed
+        # with its text and sign. On a quiet machine most cells repeat from tick to tick, and
+        # formatting floats was the dearest part of a 1 Hz tick.
+        self._formats = [(fmt.format, div, missing) for _, _, fmt, div, missing in self._plan]
+        self._cells: list[list[object]] = [[None, 1.0, ""] for _ in self.cols]
+        # Every column's value in one generated function (fields.compile_fields): one call a
+        # tick instead of one per column, and one means() per window.
+        self._values = compile_fields(
+            [key for key, *_ in self.cols],
+            lambda exprs: f"    return ({', '.join(exprs)},)\n",
+            "text columns",
+        )
         self._minute: int | None = None
         self._minute_text = ""
         self._line_format = "{}" + "".join(f" {{:{w}.{d}f}}" for _, w, d, _ in self.cols)
@@ -176,17 +172,18 @@ class TextRenderer(Renderer):
         # The hot path of a text run: only the printed columns are computed, straight from
         # the interval, with no record in between (the JSON record costs as much again).
         parts = [self._clock(iv.end.wall)]
-        for get, fmt, div, missing, cell in self._cells:
-            value = get(iv, tracker, page_size)
-            if not isinstance(value, (int, float)):
+        for value, (fmt, div, missing), cell in zip(
+            self._values(iv, tracker, page_size), self._formats, self._cells
+        ):
+            if value is None:  # every source gives a number or None
                 parts.append(missing)
                 continue
             if div != 1:
                 value = value / div
             # -0.0 == 0.0 but prints "-0": the sign is part of what a cell remembers.
-            if value != cell.value or (value == 0 and copysign(1.0, value) != cell.sign):
-                cell.value, cell.text, cell.sign = value, fmt.format(value), copysign(1.0, value)
-            parts.append(cell.text)
+            if value != cell[0] or (value == 0 and copysign(1.0, value) != cell[1]):
+                cell[0], cell[1], cell[2] = value, copysign(1.0, value), fmt(value)
+            parts.append(cell[2])  # type: ignore[arg-type]
         if iv.notes:
             parts.append("  # " + "; ".join(iv.notes))
         self._write("".join(parts))
