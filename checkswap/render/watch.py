@@ -6,6 +6,7 @@ interval, header and summary lines starting with ``#``, so ``grep -v '^#'`` leav
 
 from __future__ import annotations
 
+import os
 import time
 from math import copysign
 
@@ -96,6 +97,7 @@ class TextRenderer(Renderer):
         )
         self._minute: int | None = None
         self._minute_text = ""
+        self._fd = _raw_fd(out)
         self._line_format = "{}" + "".join(f" {{:{w}.{d}f}}" for _, w, d, _ in self.cols)
 
     def _title(self, key: str) -> str:
@@ -186,7 +188,18 @@ class TextRenderer(Renderer):
             parts.append(cell[2])  # type: ignore[arg-type]
         if iv.notes:
             parts.append("  # " + "; ".join(iv.notes))
-        self._write("".join(parts))
+        parts.append("\n")
+        line = "".join(parts)
+        if self._fd is None or not line.isascii():
+            self.out.write(line)
+            self.out.flush()
+            return
+        # Straight to the descriptor: the text stream is flushed after every write, so nothing
+        # waits in its buffer, and its layers (encoder, buffer, flush) were ~20 µs of a
+        # cache-cold 1 Hz tick. ASCII is the same bytes in any encoding stdout may have.
+        data = line.encode("ascii")
+        while data:
+            data = data[os.write(self._fd, data) :]
 
     def _clock(self, wall: float) -> str:
         """``%Y-%m-%d %H:%M:%S`` in local time, as strftime gives it, for one tick's time.
@@ -239,6 +252,14 @@ class TextRenderer(Renderer):
                 + (f" at {_local(at, '%H:%M:%S')}" if at else "")
             )
         self._write("\n".join(lines))
+
+
+def _raw_fd(out: IO[str]) -> int | None:
+    """The descriptor under a real file or pipe; None for an in-memory stream (a test's)."""
+    try:
+        return out.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both of the last
+        return None
 
 
 def _int(v: object) -> int | None:
