@@ -19,7 +19,7 @@ import stat as stat_mod
 from checkswap.kernel import block
 from checkswap.kernel.mountinfo import Mount, mount_for_path, read_mountinfo
 from checkswap.kernel.swaps import SwapArea, read_swaps
-from checkswap.model.devices import area_kind
+from checkswap.model.devices import area_kind, is_deleted
 from checkswap.source.root import Root
 
 TYPE_CHECKING = False  # typing costs several ms, and watch's header loads this module
@@ -198,16 +198,24 @@ class Topology:
             "priority": area.priority,
         }
         if area.type == "file":
-            facts = stat_facts(root, area.name)
+            # A deleted swapfile's inode stays on the filesystem its old path names (as a loop
+            # device's deleted backing file does); its mode and owner can no longer be read.
+            facts = None if is_deleted(area.name) else stat_facts(root, area.name)
             self.walk_file(area.name, w, 0)
             entry["mode"] = f"{stat_mod.S_IMODE(facts['mode']):04o}" if facts else None
             entry["uid"] = facts.get("uid") if facts else None
-            if facts is None:
+            if is_deleted(area.name):
+                w.notes.append(f"{area.name}: file deleted: mode not checked")
+            elif facts is None:
                 w.notes.append(f"{area.name}: stat() facts unknown (no manifest): mode not checked")
         elif area.type == "partition":
-            name = self.block_for_node(area.name)
+            # A deleted node's path may now name another device (udev reuses sdb2 for the
+            # next disk): what the area sits on is unknown, never guessed from the old name.
+            name = None if is_deleted(area.name) else self.block_for_node(area.name)
             entry["kind"] = area_kind(root, area.type, area.name, name)
-            if name is None:
+            if name is None and is_deleted(area.name):
+                w.notes.append(f"{area.name}: device node deleted: the disk under it is unknown")
+            elif name is None:
                 w.notes.append(f"{area.name}: block device not found under sys/class/block")
             else:
                 self.walk_block(name, w, 0)
@@ -236,6 +244,8 @@ class Topology:
                 "loop": w.loop,
                 # zram found by name alone (no sysfs entry) is still compressed RAM.
                 "zram": entry["kind"] == "zram" or (bool(facts_list) and not real),
+                # Unlinked after swapon (/proc/swaps' "(deleted)"): doctor's swap-area-deleted.
+                "deleted": is_deleted(area.name),
                 "filesystem": w.filesystem,
                 "mount_point": w.mount_point,
                 "layers": w.layers,
