@@ -109,7 +109,7 @@ def run_list(args: argparse.Namespace, env: Env) -> int:
     from checkswap.render.swapfile import list_table
     from checkswap.source import open_root
 
-    root = open_root(args.root)
+    root = open_root(args.root, needs=("proc/swaps",), command="swapfile list")
     try:
         devices = swap_devices(root)
     except OSError as e:
