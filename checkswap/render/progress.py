@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import collections
 import time
-from typing import IO, Callable
+from typing import IO, TYPE_CHECKING, Any, Callable
 
 from checkswap.units import format_bytes
+
+if TYPE_CHECKING:
+    from checkswap.env import Env
 
 TTY_EVERY_S = 0.2
 PIPE_EVERY_S = 3.0
@@ -37,7 +40,9 @@ def clock_text(seconds: float) -> str:
 class Progress:
     """Progress of a job of ``total`` units (bytes unless ``unit`` names a count: "samples").
 
-    ``tty`` picks the form; ``every_s`` overrides the redraw interval of that form.
+    ``tty`` picks the form; ``every_s`` overrides the redraw interval of that form. With
+    ``delay_s`` a terminal sees no bar at all for a job done sooner (a report of a small
+    recording should not flash one).
     """
 
     def __init__(
@@ -50,6 +55,7 @@ class Progress:
         every_s: float | None = None,
         unit: str = "bytes",
         label: str = "",
+        delay_s: float = 0.0,
     ) -> None:
         self.total = total
         self.stream = stream
@@ -59,6 +65,8 @@ class Progress:
         self.every_s = every_s if every_s is not None else (TTY_EVERY_S if tty else PIPE_EVERY_S)
         self.unit = unit
         self.label = label
+        self.delay_s = delay_s
+        self._ever = False  # anything drawn yet
         self.start = clock()
         self._drawn_at: float | None = None if tty else self.start
         self._shown = False  # a bar is on the terminal's current line
@@ -112,12 +120,15 @@ class Progress:
     def update(self, done: int, detail: str = "") -> None:
         now = self.clock()
         rate = self._note(now, done)
+        if now - self.start < self.delay_s:
+            return
         if self._drawn_at is not None and now - self._drawn_at < self.every_s:
             return
         self._drawn_at = now
         self._draw(self.line(done, now - self.start, rate, detail))
 
     def _draw(self, text: str) -> None:
+        self._ever = True
         if self.tty:
             # \033[K: a shorter line must not leave the end of a longer one behind.
             self.stream.write("\r" + text + "\033[K")
@@ -142,9 +153,23 @@ class Progress:
         now = self.clock()
         rate = self._note(now, done)
         if self.tty:
+            if not self._ever and now - self.start < self.delay_s:
+                return
             self._draw(self.line(done, now - self.start, rate, detail))
             self.stream.write("\n")
             self.stream.flush()
             self._shown = False
         elif now - self.start >= self.every_s:
             self._draw(self.line(done, now - self.start, rate, detail))
+
+
+def stderr_tty(env: Env) -> bool:
+    try:
+        return env.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def stderr_progress(env: Env, total: int, **options: Any) -> Progress:
+    """The progress of a command's long job: on its stderr, in the form that stream calls for."""
+    return Progress(total, env.stderr, stderr_tty(env), clock=env.monotonic, **options)
