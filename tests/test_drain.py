@@ -39,14 +39,19 @@ def tree(tmp: str, swaps: str, meminfo: str, mm_stat: str | None = None) -> Root
     return Root(tmp)
 
 
-def test_zram_needs_its_original_size_minus_what_it_uses(tmp_path: os.PathLike[str]) -> None:
-    # 1 GiB of pages stored in 300 MiB of zram: draining it takes 724 MiB more, not 1 GiB.
-    root = tree(
-        str(tmp_path),
+def zram_root(tmp: str, available_kb: int) -> Root:
+    """1 GiB of pages on /dev/zram1, stored in 300 MiB of zram."""
+    return tree(
+        tmp,
         "/dev/zram1                              partition\t2097148\t\t1048576\t\t100\n",
-        "MemTotal: 4000000 kB\nMemAvailable: 819200 kB\n",
+        f"MemTotal: 4000000 kB\nMemAvailable: {available_kb} kB\n",
         f"{1024 * MiB} {250 * MiB} {300 * MiB} 0 {300 * MiB} 0 0 0\n",
     )
+
+
+def test_zram_needs_its_original_size_minus_what_it_uses(tmp_path: os.PathLike[str]) -> None:
+    # Draining it takes 724 MiB more, not 1 GiB.
+    root = zram_root(str(tmp_path), 819200)
     area = drain.find_area(root, "/dev/zram1")
     assert area is not None
     plan = drain.plan_drain(root, area, force=False)  # 800 MiB available: enough
@@ -61,12 +66,7 @@ def test_zram_needs_its_original_size_minus_what_it_uses(tmp_path: os.PathLike[s
 def test_zram_refused_when_the_decompressed_rest_does_not_fit(
     tmp_path: os.PathLike[str],
 ) -> None:
-    root = tree(
-        str(tmp_path),
-        "/dev/zram1                              partition\t2097148\t\t1048576\t\t100\n",
-        "MemTotal: 4000000 kB\nMemAvailable: 512000 kB\n",
-        f"{1024 * MiB} {250 * MiB} {300 * MiB} 0 {300 * MiB} 0 0 0\n",
-    )
+    root = zram_root(str(tmp_path), 512000)
     area = drain.find_area(root, "/dev/zram1")
     assert area is not None
     with pytest.raises(Refused) as e:

@@ -243,11 +243,7 @@ def run_remove(args: argparse.Namespace, env: Env) -> int:
     from checkswap.source.root import Root
 
     root = Root("/")
-    out = env.stdout
-
-    def say(line: str) -> None:
-        out.write(line + "\n")
-        out.flush()
+    say = _say(env)
 
     if args.dry_run:
         plan = swapfile.plan_remove(root, args.path, args.fstab, args.force)
@@ -290,11 +286,7 @@ def run_off(args: argparse.Namespace, env: Env) -> int:
     from checkswap.source.root import Root
 
     root = Root("/")
-    out = env.stdout
-
-    def say(line: str) -> None:
-        out.write(line + "\n")
-        out.flush()
+    say = _say(env)
 
     def plan() -> drain.DrainPlan:
         area = drain.find_area(root, args.area)
@@ -319,6 +311,16 @@ def run_off(args: argparse.Namespace, env: Env) -> int:
     for line in swapfile.swap_state(root):
         say(line)
     return 0
+
+
+def _say(env: Env) -> Callable[[str], None]:
+    """Lines on stdout, flushed at once: a drain can run for hours."""
+
+    def say(line: str) -> None:
+        env.stdout.write(line + "\n")
+        env.stdout.flush()
+
+    return say
 
 
 def _drain(root: Root, plan: DrainPlan, env: Env, say: Callable[[str], None], kept: str) -> None:
