@@ -190,3 +190,31 @@ def test_watcher_sees_a_signal_waiting_for_the_main_thread(tmp_path: os.PathLike
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
         signal.signal(signal.SIGTERM, old_handler)
+
+
+def test_swapfile_off_interrupted_before_swapoff_is_exit_1(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl-C while waiting for the lock or planning: exit 1 with the area's state, not the
+    monitors' quiet exit 0."""
+    import contextlib
+
+    from clihelp import run_cli
+
+    from checkswap.kernel.swaps import SwapArea
+    from checkswap.lab import change
+
+    calls: list[str] = []
+
+    def find_area(root: Root, name: str) -> SwapArea | None:
+        calls.append(name)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return SwapArea(name, "partition", 1 << 30, 1 << 20, -2)
+
+    monkeypatch.setattr(change, "require_root", lambda what: None)
+    monkeypatch.setattr(change, "locked", lambda *a, **k: contextlib.nullcontext())
+    monkeypatch.setattr(drain, "find_area", find_area)
+    code, out, err = run_cli("swapfile", "off", "/dev/vdb2")
+    assert (code, out) == (1, "")
+    assert err == "checkswap: interrupted: /dev/vdb2 is still on\n"

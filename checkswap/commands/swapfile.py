@@ -302,11 +302,16 @@ def run_off(args: argparse.Namespace, env: Env) -> int:
         return 0
 
     require_root("checkswap swapfile off")
-    with locked("swapfile", wait=True, notify=_notifier(env)):
-        estimate = plan()
-        say(f"# {drain_about(estimate)}")
-        say(f"$ swapoff {estimate.name}")
-        _drain(root, estimate, env, say, "")
+    try:
+        with locked("swapfile", wait=True, notify=_notifier(env)):
+            estimate = plan()
+            say(f"# {drain_about(estimate)}")
+            say(f"$ swapoff {estimate.name}")
+            _drain(root, estimate, env, say, "")
+    except KeyboardInterrupt:
+        # Before swapoff began, or as it ended: not the monitors' quiet exit 0 either way.
+        state = "still on" if drain.find_area(root, args.area) is not None else "off"
+        raise Refused(f"interrupted: {args.area} is {state}") from None
     say("")
     for line in swapfile.swap_state(root):
         say(line)
