@@ -126,7 +126,10 @@ def run(args: argparse.Namespace, env: Env) -> int:
     # A tree from elsewhere has no taskstats: nothing to switch or repair for it.
     switch = delayacct.switched(args.delayacct, say) if root.is_host else contextlib.nullcontext()
     with switch:
-        scanner = Scanner(root, cgroups=args.cgroups, pss=args.pss, pss_budget_s=budget)
+        since = delayacct.accounted_since() if root.is_host else None
+        scanner = Scanner(
+            root, cgroups=args.cgroups, pss=args.pss, pss_budget_s=budget, delays_since=since
+        )
         ticker = Ticker(root, interval, env.monotonic, env.sleep)
         done = 0
         while True:

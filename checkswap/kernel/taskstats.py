@@ -12,11 +12,12 @@ Who may ask, and from where:
 
 - TASKSTATS_CMD_GET needs CAP_NET_ADMIN (the operation is GENL_ADMIN_PERM): as another user the
   kernel answers EPERM. ``TaskstatsDenied`` says so once; callers show null figures and a note.
-- The TASKSTATS family exists only in the initial network namespace (it is not netns-aware), so
-  in a container without the host's network the family lookup fails: ``TaskstatsUnavailable``.
+- The family answers in any network namespace (6.18, tried with ``unshare -n``), but a
+  container's root is not enough: CAP_NET_ADMIN must be held in the initial user namespace
+  (``unshare -U -r`` gets EPERM).
 - The pid asked for is looked up in the asker's PID namespace: a container needs the host's PID
-  namespace too (``--pid=host --network=host --cap-add=NET_ADMIN``) for the pids of /proc to
-  mean the same processes.
+  namespace too (``--pid=host``, and privileged or ``--cap-add=NET_ADMIN`` without a user
+  namespace) for the pids of /proc to mean the same processes.
 
 The layout is keyed on the version the kernel returns, not on a header we were built with:
 
@@ -28,8 +29,9 @@ The layout is keyed on the version the kernel returns, not on a header we were b
 - a field beyond the bytes the kernel sent is None, never 0.
 
 Values are only meaningful with delay accounting switched on (``kernel.task_delayacct``, off by
-default since 5.14): the kernel then still answers, with the delays of a task left at 0 for
-the time accounting was off.
+default since 5.14). A task forked while it was off has no delay record and reads 0 delays for
+ever, though its CPU figures (cpu_count, cpu_run_real_total) are filled: nothing in the answer
+tells "not accounted" from "never waited" (lab/delayacct.py keeps when checkswap switched it on).
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ class Delays(NamedTuple):
 
     version: int
     pid: int | None
+    cpu_count: int | None
+    cpu_run_real_ns: int | None
     swapin_count: int | None
     swapin_delay_ns: int | None
     blkio_count: int | None
@@ -84,6 +88,8 @@ class TaskstatsDenied(TaskstatsUnavailable):
 # Byte offsets of the u64 (and ac_pid u32) fields read, by layout; the version each field
 # appeared in. Up to 14 and from 16 on, the fields read here sit where they always were.
 _COMMON = {
+    "cpu_count": 16,
+    "cpu_run_real_ns": 64,
     "blkio_count": 32,
     "blkio_delay_ns": 40,
     "swapin_count": 48,
@@ -95,6 +101,8 @@ _COMMON = {
 # Version 15: cpu, blkio and swapin each gained max and min (16 bytes) after their total, and
 # freepages the same before thrashing: 48 bytes ahead of ac_pid, 64 ahead of thrashing.
 _V15 = {
+    "cpu_count": 16,
+    "cpu_run_real_ns": 112,
     "blkio_count": 48,
     "blkio_delay_ns": 56,
     "swapin_count": 80,
@@ -123,6 +131,8 @@ def parse_taskstats(data: bytes) -> Delays:
     return Delays(
         version,
         values["pid"],
+        values["cpu_count"],
+        values["cpu_run_real_ns"],
         values["swapin_count"],
         values["swapin_delay_ns"],
         values["blkio_count"],

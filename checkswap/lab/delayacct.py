@@ -18,10 +18,14 @@ under the flock of ``/run/checkswap-delayacct.lock``::
   killed (SIGKILL, OOM): every run drops such lines first, so the next run repairs the switch a
   killed run left on (``repair()``, called by commands even without --delayacct).
 
-This lives in lab/ with the other changes checkswap makes to the machine. Switching it on
-applies at once to tasks that already exist: since 5.14 every task gets its delay record at
-fork whatever the switch, and the switch only gates the timing (tests/test_taskstats_live.py
-shows a process started before it is accounted from then on, from 0).
+This lives in lab/ with the other changes checkswap makes to the machine.
+
+Switching it on does NOT reach tasks that already exist (measured on 6.18,
+tests/test_taskstats_live.py): a task gets its delay record at fork only while the switch is
+on, and one without it reads 0 swap-in delay for ever, though it swaps in. Threads forked
+later are accounted. The state keeps ``since`` (clock ticks since boot, the unit of stat's
+start time), so that the scan can show such processes as unknown, not as 0; when the switch
+was turned on by someone else, checkswap cannot know when, and says so (docs/top.md).
 """
 
 from __future__ import annotations
@@ -32,9 +36,10 @@ from collections.abc import Iterator
 from typing import Callable, NamedTuple
 
 from checkswap import outfile
-from checkswap.errors import Refused
+from checkswap.errors import CheckswapError, Refused
 from checkswap.kernel.pid import parse_stat
 from checkswap.kernel.sysctl import parse_int, sysctl_path
+from checkswap.kernel.uptime import read_uptime
 from checkswap.lab.change import LOCK_DIR, locked
 from checkswap.source.root import Root
 
@@ -47,6 +52,7 @@ _HOST = Root("/")  # the switch is this machine's, whatever --root a command rea
 class State(NamedTuple):
     restore: int | None  # the value to write back when the last holder exits; None: not ours
     holders: tuple[tuple[int, int], ...]  # (pid, start time)
+    since: int | None = None  # when we switched it on: clock ticks since boot, as starttime
 
 
 def _state_path() -> str:
@@ -77,18 +83,22 @@ def _write_switch(value: int) -> None:
 def parse_state(text: str) -> State:
     """The state file; lines it does not know are skipped (a later version may add some)."""
     restore: int | None = None
+    since: int | None = None
     holders: list[tuple[int, int]] = []
     for line in text.splitlines():
         f = line.split()
         if len(f) == 2 and f[0] == "restore" and f[1] in ("0", "1"):
             restore = int(f[1])
+        elif len(f) == 2 and f[0] == "since" and f[1].isdigit():
+            since = int(f[1])
         elif len(f) == 3 and f[0] == "holder" and f[1].isdigit() and f[2].isdigit():
             holders.append((int(f[1]), int(f[2])))
-    return State(restore, tuple(holders))
+    return State(restore, tuple(holders), since)
 
 
 def format_state(state: State) -> str:
     lines = [] if state.restore is None else [f"restore {state.restore}"]
+    lines += [] if state.since is None else [f"since {state.since}"]
     lines += [f"holder {pid} {start}" for pid, start in state.holders]
     return "".join(line + "\n" for line in lines)
 
@@ -134,7 +144,27 @@ def _settle(state: State, say: Callable[[str], None]) -> State:
                     "and was killed before it could"
                 )
         return State(None, ())
-    return State(state.restore, alive)
+    return State(state.restore, alive, state.since)
+
+
+def _ticks_now() -> int:
+    """Now, in the unit of /proc/PID/stat starttime: clock ticks since boot."""
+    up = read_uptime(_HOST)
+    if up is None:
+        raise Refused("--delayacct: cannot read /proc/uptime")
+    return int(up * os.sysconf("SC_CLK_TCK"))
+
+
+def accounted_since() -> int | None:
+    """When checkswap switched delay accounting on (clock ticks since boot), if it did and it
+    is still on: processes started before then are not accounted (see the docstring above)."""
+    if outfile.check(_state_path(), WHAT) is None:
+        return None
+    try:
+        state = _read_state()
+    except (OSError, CheckswapError):
+        return None  # a state file we may not read: the figures just go unmarked
+    return state.since if state.restore is not None and read_switch() == 1 else None
 
 
 def repair(say: Callable[[str], None]) -> None:
@@ -169,14 +199,14 @@ def acquire(say: Callable[[str], None]) -> bool:
             return False
         holders = (*state.holders, (os.getpid(), me))
         if now == 0:
-            _write_state(State(0, holders))
+            _write_state(State(0, holders, _ticks_now()))
             _write_switch(1)
             say(
                 f"switched {SYSCTL} on for this run; it goes back to 0 when the last checkswap "
                 "that needs it exits"
             )
         else:
-            _write_state(State(state.restore, holders))
+            _write_state(State(state.restore, holders, state.since))
             pids = ", ".join(str(pid) for pid, _ in state.holders)
             say(f"{SYSCTL} is on, switched on by checkswap (pid {pids}); kept on for this run too")
         return True
@@ -187,7 +217,7 @@ def release(say: Callable[[str], None]) -> None:
     me = os.getpid()
     with locked("delayacct", wait=True):
         state = _read_state()
-        mine = State(state.restore, tuple(h for h in state.holders if h[0] != me))
+        mine = State(state.restore, tuple(h for h in state.holders if h[0] != me), state.since)
         settled = _settle(mine, lambda _: None)
         if settled.restore is None and state.restore is not None:
             say(f"{SYSCTL} set back to {state.restore}")

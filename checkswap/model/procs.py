@@ -178,6 +178,7 @@ class Scanner:
         pss_budget_s: float = 0.5,
         monotonic: Callable[[], float] = time.monotonic,
         delays: bool = True,
+        delays_since: int | None = None,
     ) -> None:
         self.root = root
         self.cgroups = cgroups
@@ -198,6 +199,9 @@ class Scanner:
         self._prev_zero: set[str] = set()  # pids read at the last sample with VmSwap 0
         # Delay accounting: only of this host's kernel; a tree from elsewhere has no taskstats.
         self.delays = delays and root.is_host
+        # When checkswap switched delay accounting on (stat start-time ticks): processes
+        # started earlier have no delay record in the kernel and read 0 for ever.
+        self.delays_since = delays_since
         self._taskstats: Taskstats | None = None
         self._taskstats_error: str | None = None
         # pid -> (start time, monotonic time of the query, the delays then)
@@ -471,7 +475,8 @@ class Scanner:
             except TaskstatsUnavailable as e:
                 self._taskstats_error = f"wait figures unavailable: {e}"
         if self._taskstats_error is not None:
-            notes.append(self._taskstats_error)
+            notes.append(self._taskstats_error)  # once a refresh; never asked again
+            return None
         return self._taskstats
 
     def _add_delays(
@@ -504,9 +509,13 @@ class Scanner:
         prev = self._prev_delays
         seen: dict[int, tuple[int, float, Delays]] = {}
         now_waited: set[int] = set()
-        skipped = 0
+        skipped = unaccounted = 0
+        since = self.delays_since
         for n, p in enumerate(order):
             pid = _int(p["pid"])
+            if since is not None and starts[pid] <= since:
+                unaccounted += 1
+                continue
             if n >= MAX_DELAY_QUERIES:
                 skipped += 1
                 if pid in prev:
@@ -515,11 +524,15 @@ class Scanner:
             try:
                 d = ts.tgid(pid)
             except TaskstatsDenied as e:
-                notes.append(f"wait figures are null: {e}")
                 self._taskstats_error = f"wait figures are null: {e}"
+                notes.append(self._taskstats_error)
+                for q in processes:
+                    q.update(dict.fromkeys(DELAY_KEYS))
                 return
             except OSError as e:
                 notes.append(f"taskstats query failed ({e.strerror or e}): wait figures are null")
+                for q in processes:
+                    q.update(dict.fromkeys(DELAY_KEYS))
                 return
             if d is None:
                 continue  # exited since its status was read
@@ -537,6 +550,11 @@ class Scanner:
                 if _rate(p["swapin_wait_pct"]) or _rate(p["thrashing_wait_pct"]):
                     now_waited.add(pid)
             seen[pid] = (start, mono, d)
+        if unaccounted:
+            notes.append(
+                f"wait figures of {unaccounted} processes are null: they started before delay "
+                "accounting was switched on, and the kernel accounts only tasks forked after"
+            )
         if skipped:
             notes.append(
                 f"wait figures of {skipped} processes not read this refresh (at most "
