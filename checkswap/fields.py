@@ -439,7 +439,7 @@ PROCESS_FIELDS: tuple[Field, ...] = tuple(
         # group totals, so the shares sum over threads and exceed 100 when several wait.
         (
             "swapin_delay_s",
-            "swapin",
+            "swapin-s",
             "s",
             "time its threads waited in swap_read_folio, cumulative (taskstats swapin_delay_total)",
             "taskstats:swapin_delay_total",
@@ -458,7 +458,7 @@ PROCESS_FIELDS: tuple[Field, ...] = tuple(
         ),
         (
             "blkio_delay_s",
-            "blkio",
+            "blkio-s",
             "s",
             "time its threads waited for block I/O, cumulative: swap-ins from a disk wait here, "
             "and so do file reads (taskstats blkio_delay_total)",
@@ -478,7 +478,7 @@ PROCESS_FIELDS: tuple[Field, ...] = tuple(
         ),
         (
             "thrashing_delay_s",
-            "thrash",
+            "thrash-s",
             "s",
             "time its threads waited for refaulting pages (workingset thrashing), cumulative; "
             "overlaps the swap-in time, never add them (taskstats thrashing_delay_total)",

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 from typing import TYPE_CHECKING
 
 from checkswap.commands import _args
-from checkswap.errors import BadInput
 from checkswap.units import parse_count, parse_duration
 
 if TYPE_CHECKING:
@@ -117,16 +115,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
     root = open_root(args.root)
     renderer = TopRenderer(env.stdout, args.format, tty=env.stdout_isatty)
 
-    def say(line: str) -> None:
-        env.stderr.write(f"checkswap: {line}\n")
-        env.stderr.flush()
-
-    if args.delayacct and not root.is_host:
-        raise BadInput("--delayacct switches this host's delay accounting: not with --root")
-    # A tree from elsewhere has no taskstats: nothing to switch or repair for it.
-    switch = delayacct.switched(args.delayacct, say) if root.is_host else contextlib.nullcontext()
-    with switch:
-        since = delayacct.accounted_since() if root.is_host else None
+    with delayacct.for_run(args.delayacct, root, env.stderr) as since:
         scanner = Scanner(
             root, cgroups=args.cgroups, pss=args.pss, pss_budget_s=budget, delays_since=since
         )

@@ -33,10 +33,10 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from typing import Callable, NamedTuple
+from typing import IO, Callable, NamedTuple
 
 from checkswap import outfile
-from checkswap.errors import CheckswapError, Refused
+from checkswap.errors import BadInput, CheckswapError, Refused
 from checkswap.kernel.pid import parse_stat
 from checkswap.kernel.sysctl import parse_int, sysctl_path
 from checkswap.kernel.uptime import read_uptime
@@ -240,3 +240,23 @@ def switched(wanted: bool, say: Callable[[str], None]) -> Iterator[None]:
     finally:
         if held:
             release(say)
+
+
+@contextlib.contextmanager
+def for_run(wanted: bool, root: Root, stderr: IO[str]) -> Iterator[int | None]:
+    """A command's run with ``--delayacct`` (``wanted``) or without: yields when checkswap
+    switched accounting on (for ``Scanner(delays_since=...)``), and says what it changed on
+    ``stderr``. A tree from elsewhere has no taskstats: nothing to switch or repair for it,
+    and --delayacct with it is a mistake."""
+
+    def say(line: str) -> None:
+        stderr.write(f"checkswap: {line}\n")
+        stderr.flush()
+
+    if not root.is_host:
+        if wanted:
+            raise BadInput("--delayacct switches this host's delay accounting: not with --root")
+        yield None
+        return
+    with switched(wanted, say):
+        yield accounted_since()
