@@ -219,3 +219,41 @@ def test_processes_started_before_the_switch_are_unknown_not_zero(tmp_path: Any)
     assert any(
         f"wait figures of {n} processes are null: they started before" in x for x in rec["notes"]
     )
+
+
+# --- doctor's evidence ---------------------------------------------------------------------
+
+
+def test_doctor_names_who_waited_and_how_long() -> None:
+    from checkswap.doctor.facts import Facts, waiters
+    from checkswap.doctor.rules import check_verdict
+
+    rec = {
+        "interval_s": 5.0,
+        "processes": [
+            {"pid": 900, "comm": "nginx", "swapin_wait_pct": 0.0, "blkio_wait_pct": 0.0},
+            {"pid": 812, "comm": "mysqld", "swapin_wait_pct": 64.0, "blkio_wait_pct": 22.0},
+            {"pid": 1500, "comm": "java", "swapin_wait_pct": None, "blkio_wait_pct": None},
+            {"pid": 2100, "comm": "app", "swapin_wait_pct": 2.0, "blkio_wait_pct": None},
+        ],
+    }
+    who = waiters(rec)
+    assert [w["comm"] for w in who] == ["mysqld", "app"]  # waited, longest first; 0 and null out
+    assert who[0]["swapin_wait_s"] == pytest.approx(3.2)
+    f = Facts()
+    f.verdict = "swapping"
+    f.verdict_evidence = {"swap_in_per_s": 812.0, "swap_out_per_s": 40.0, "waiters": who}
+    (finding,) = check_verdict(f)
+    assert "mysqld (pid 812) waited 3.2 s of the last 5.0 s for swap-in" in finding["detail"]
+    assert "(and 1.1 s on block I/O" in finding["detail"]
+    assert "app (pid 2100) waited 0.1 s" in finding["detail"]
+    f.verdict = "thrashing"
+    f.verdict_evidence = {"swap_in_per_s": 9000.0, "psi_full_pct": 40.0, "waiters": who[:1]}
+    (finding,) = check_verdict(f)
+    assert finding["detail"].endswith(
+        "of the time. Who waited: mysqld (pid 812) waited 3.2 s of the last 5.0 s for "
+        "swap-in (and 1.1 s on block I/O, where disk reads wait)."
+    )
+    f.verdict_evidence = {"swap_in_per_s": 9000.0, "psi_full_pct": 40.0}
+    (finding,) = check_verdict(f)
+    assert "waited" not in finding["detail"]  # no figures, no sentence

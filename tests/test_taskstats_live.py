@@ -23,7 +23,9 @@ import pytest
 from test_top_live import top_as_nobody, top_json
 
 from checkswap.cli import main
+from checkswap.doctor.report import diagnose
 from checkswap.env import Env
+from checkswap.source.root import Root
 
 SWITCH = "/proc/sys/kernel/task_delayacct"
 STATE = "/run/checkswap-delayacct.state"
@@ -135,6 +137,15 @@ def test_the_swapping_hog_is_first_by_wait_and_its_delay_is_the_kernels() -> Non
         assert idle["swapin_wait_pct"] == 0.0
         assert idle["thrashing_wait_pct"] == 0.0
         assert not any("delay accounting is off" in n for n in rec["notes"])
+
+        # doctor's evidence names the hog and its wait over the sample.
+        report = diagnose(Root("/"), sample_s=2.0)
+        who = report["verdict_evidence"].get("waiters")
+        assert who and who[0]["pid"] == busy.pid, report["verdict_evidence"]
+        assert 0 < who[0]["swapin_wait_s"] <= who[0]["interval_s"] + 0.5
+        assert quiet.pid not in {w["pid"] for w in who}
+        detail = " ".join(f["detail"] for f in report["findings"])
+        assert f"(pid {busy.pid}) waited" in detail
 
         # Off: null figures and the note saying how to switch it on.
         set_switch(0)
