@@ -183,14 +183,19 @@ def test_on_zram_the_swap_in_wait_is_swapin_delay_and_no_block_io() -> None:
         set_switch(1)
         stack.enter_context(zram(512))
         cg = stack.enter_context(lab.memory_cgroup(32, "wait-zram"))
-        hog = stack.enter_context(lab.Hog(cg, 96, 3))
+        hog = stack.enter_context(lab.Hog(cg, 96, 30))
         hog.wait_ready()
         before = taskstats(hog.pid)
-        hog.wait_done()
+        _, rec = top_json("--sort", "wait", "-n", "2", "-i", "1")
         after = taskstats(hog.pid)
         assert after["swapin"] > before["swapin"]
         # zram reads synchronously inside swap_read_folio: no block I/O wait at all.
         assert after["blkio"] == before["blkio"]
+        p = rec["processes"][0]
+        assert p["pid"] == hog.pid
+        assert p["swapin_wait_pct"] > 0
+        assert p["blkio_wait_pct"] == 0.0
+        assert before["swapin"] / 1e9 <= p["swapin_delay_s"] <= after["swapin"] / 1e9
 
 
 @contextlib.contextmanager
