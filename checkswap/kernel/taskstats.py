@@ -57,6 +57,7 @@ TASKSTATS_TYPE_AGGR_TGID = 5
 NLA_F_NESTED = 0x8000
 NLA_TYPE_MASK = 0x3FFF
 
+TIMEOUT_S = 1.0
 _NLMSGHDR = struct.Struct("=IHHII")  # len, type, flags, seq, pid
 _GENLHDR = struct.Struct("=BBH")  # cmd, version, reserved
 _NLATTR = struct.Struct("=HH")  # len, type
@@ -170,6 +171,9 @@ class Taskstats:
             raise TaskstatsUnavailable(f"no generic netlink socket: {e}") from None
         self._seq = 0
         try:
+            # The kernel answers at once; a bound, so a scan can never hang on it (a late
+            # answer is recognised by its sequence number and skipped).
+            self._sock.settimeout(TIMEOUT_S)
             self._sock.bind((0, 0))
             self._family = self._lookup_family()
         except BaseException:
