@@ -43,7 +43,8 @@ Wait (root, with delay accounting on: --delayacct, or sysctl kernel.task_delayac
             timed as thrashing too, so never add THRASH% to SWAPIN%.
 --sort wait orders by SWAPIN%. Taskstats is asked only about the processes listed (holding
 swap now or at the previous refresh): first those that waited last time, then those moving swap
-or faulting, at most 256 queries a refresh (docs/top.md).
+or faulting, at most 256 queries a refresh (docs/top.md). The kernel accounts only tasks
+started while it is on: with --delayacct, older processes show '-' and a note.
 
 Swap used that no process holds (shmem/tmpfs, pages back in RAM but still in swap) is shown as
 unattributed. The first refresh has held figures only: rates need two samples (-i or -n 2).
