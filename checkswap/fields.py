@@ -435,6 +435,66 @@ PROCESS_FIELDS: tuple[Field, ...] = tuple(
             "smaps_rollup:SwapPss",
             10,
         ),
+        # Delay accounting (taskstats, root, kernel.task_delayacct on; else null). Thread
+        # group totals, so the shares sum over threads and exceed 100 when several wait.
+        (
+            "swapin_delay_s",
+            "swapin-s",
+            "s",
+            "time its threads waited in swap_read_folio, cumulative (taskstats swapin_delay_total)",
+            "taskstats:swapin_delay_total",
+            8,
+            1,
+        ),
+        (
+            "swapin_wait_pct",
+            "swapin%",
+            "%",
+            "share of the interval its threads waited reading swap, summed over threads (can "
+            "exceed 100); a disk read's wait is mostly in BLKIO%",
+            "rate:taskstats.swapin_delay_total",
+            8,
+            1,
+        ),
+        (
+            "blkio_delay_s",
+            "blkio-s",
+            "s",
+            "time its threads waited for block I/O, cumulative: swap-ins from a disk wait here, "
+            "and so do file reads (taskstats blkio_delay_total)",
+            "taskstats:blkio_delay_total",
+            8,
+            1,
+        ),
+        (
+            "blkio_wait_pct",
+            "blkio%",
+            "%",
+            "share of the interval its threads waited for block I/O (swap or file), summed over "
+            "threads",
+            "rate:taskstats.blkio_delay_total",
+            7,
+            1,
+        ),
+        (
+            "thrashing_delay_s",
+            "thrash-s",
+            "s",
+            "time its threads waited for refaulting pages (workingset thrashing), cumulative; "
+            "overlaps the swap-in time, never add them (taskstats thrashing_delay_total)",
+            "taskstats:thrashing_delay_total",
+            8,
+            1,
+        ),
+        (
+            "thrashing_wait_pct",
+            "thrash%",
+            "%",
+            "share of the interval its threads waited on thrashing refaults, summed over threads",
+            "rate:taskstats.thrashing_delay_total",
+            8,
+            1,
+        ),
     )
 )
 

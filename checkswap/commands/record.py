@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from checkswap.model.sample import Sample
     from checkswap.record.trigger import Trigger
     from checkswap.record.writer import Writer
+    from checkswap.source.root import Root
 
 HELP = "record raw swap counters to disk (for report and watch --replay)"
 DESCRIPTION = """\
@@ -79,6 +80,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
         "capture the top processes and cgroups when swap-in + swap-out exceeds RATE pages/s "
         "(default: off)",
     )
+    _args.add_delayacct(p)
     _args.add_root(p)
     return p
 
@@ -91,19 +93,26 @@ def _rotate_size(text: str) -> int:
 
 
 def run(args: argparse.Namespace, env: Env) -> int:
-    from checkswap.model.sample import live_samples
-    from checkswap.record.header import recording_header
-    from checkswap.record.writer import Writer
+    from checkswap.lab import delayacct
     from checkswap.source import open_root
 
     interval: float = args.interval
     root = open_root(args.root)
+    with delayacct.for_run(args.delayacct, root, env.stderr) as since:
+        return _run(args, env, root, interval, since)
+
+
+def _run(args: argparse.Namespace, env: Env, root: Root, interval: float, since: int | None) -> int:
+    from checkswap.model.sample import live_samples
+    from checkswap.record.header import recording_header
+    from checkswap.record.writer import Writer
+
     trigger = None
     if args.trigger is not None:
         from checkswap.model.procs import Scanner
         from checkswap.record.trigger import Trigger, most_active
 
-        scanner = Scanner(root, cgroups=True, pss=False)
+        scanner = Scanner(root, cgroups=True, pss=False, delays_since=since)
         trigger = Trigger(args.trigger, lambda: most_active(scanner.sample(), root.page_size))
 
     def warn(message: str) -> None:

@@ -301,6 +301,29 @@ def check_sizes(f: Facts) -> list[dict[str, Any]]:
     return out
 
 
+def who_waited(ev: dict[str, Any]) -> str:
+    """ " mysqld (pid 812) waited 3.2 s of the last 5.0 s for swap-in (and 1.1 s on block
+    I/O)." for the evidence's waiters; "" without delay accounting figures."""
+    parts = []
+    for w in ev.get("waiters") or []:
+        text = (
+            f"{w['comm']} (pid {w['pid']}) waited {w['swapin_wait_s']:.1f} s of the last "
+            f"{w['interval_s']:.1f} s for swap-in"
+        )
+        if w.get("blkio_wait_s"):
+            text += f" (and {w['blkio_wait_s']:.1f} s on block I/O, where disk reads wait)"
+        parts.append(text)
+    return ("; ".join(parts) + ".") if parts else ""
+
+
+def _and_who(text: str, ev: dict[str, Any]) -> str:
+    """``text`` as a sentence, followed by who waited when the figures name anyone."""
+    who = who_waited(ev)
+    if not who:
+        return text
+    return f"{text.rstrip('.')}. Who waited: {who}"
+
+
 def check_verdict(f: Facts) -> list[dict[str, Any]]:
     ev = f.verdict_evidence
     used = f.record.get("swap_used_bytes")
@@ -310,10 +333,13 @@ def check_verdict(f: Facts) -> list[dict[str, Any]]:
                 "thrashing",
                 "critical",
                 "Swap is thrashing: processes are stalled on swap-ins",
-                f"{ev['swap_in_per_s']:.0f} pages/s read back from swap while all busy tasks "
-                f"were stalled on memory {ev['psi_full_pct'] or 0:.1f} % of the time"
-                if ev.get("psi_full_pct") is not None
-                else f"{ev['swap_in_per_s']:.0f} pages/s read back, most of them refaults",
+                _and_who(
+                    f"{ev['swap_in_per_s']:.0f} pages/s read back from swap while all busy tasks "
+                    f"were stalled on memory {ev['psi_full_pct'] or 0:.1f} % of the time"
+                    if ev.get("psi_full_pct") is not None
+                    else f"{ev['swap_in_per_s']:.0f} pages/s read back, most of them refaults",
+                    ev,
+                ),
                 ev,
                 ["checkswap top --sort activity", "# then limit, move or stop that workload"],
             )
@@ -324,8 +350,11 @@ def check_verdict(f: Facts) -> list[dict[str, Any]]:
                 "swapping",
                 "info",
                 "Swap is in use and moving, without stalling",
-                f"{ev['swap_in_per_s']:.1f} pages/s in, {ev['swap_out_per_s']:.1f} pages/s out "
-                "over the sample; memory pressure stays under the thrashing threshold.",
+                _and_who(
+                    f"{ev['swap_in_per_s']:.1f} pages/s in, {ev['swap_out_per_s']:.1f} pages/s "
+                    "out over the sample; memory pressure stays under the thrashing threshold.",
+                    ev,
+                ),
                 ev,
                 ["checkswap watch", "checkswap top --sort activity"],
             )
