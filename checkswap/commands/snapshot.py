@@ -72,4 +72,6 @@ def run(args: argparse.Namespace, env: Env) -> int:
         f"wrote {args.output}: {n} sample{'s' if n != 1 else ''}{stopped}, {format_bytes(size)}; "
         f"read it with: checkswap doctor --root {args.output}\n"
     )
+    if n == 1:
+        env.stdout.write("one sample holds no rates: take -n 2 (or more) to see swap-in/out\n")
     return 0
