@@ -17,10 +17,8 @@ import json
 import os
 import re
 import shutil
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any, Callable
 
 import pytest
@@ -135,7 +133,7 @@ def serve_figures(root: str, tmp: str, moving: MovingTree | None = None) -> Figu
     clock = FakeClock(moving)
     main_thread = threading.current_thread()
 
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # real seconds: a loaded machine is slow
 
     def sleep(seconds: float) -> None:
         if threading.current_thread() is not main_thread:
@@ -231,12 +229,8 @@ def tell(root: str, tmp: str, moving_source: str | None = None) -> dict[str, Fig
 
 
 @pytest.fixture
-def tmp() -> Iterator[str]:
-    path = tempfile.mkdtemp(prefix="checkswap-test-agreement-")
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
+def tmp(tmp_path: object) -> str:
+    return str(tmp_path)
 
 
 def _fixture(tree: str) -> str:

@@ -12,8 +12,6 @@ import contextlib
 import json
 import os
 import re
-import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 
@@ -72,14 +70,8 @@ window.addEventListener("load", function () { setTimeout(function () {
 
 
 @pytest.fixture
-def tmp() -> Iterator[str]:
-    import shutil
-
-    path = tempfile.mkdtemp(prefix="checkswap-test-html-times-")
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
+def tmp(tmp_path: object) -> str:
+    return str(tmp_path)
 
 
 @contextlib.contextmanager
@@ -116,32 +108,11 @@ def _open(html: str) -> tuple[dict[str, object], list[str]]:
         if kernel_tests_enabled():
             pytest.fail("chromium is not installed (tools/test installs it)")
         pytest.skip("chromium is not installed (apt-get install chromium)")
-    with open(html, encoding="utf-8") as f:
-        text = f.read()
-    with tempfile.TemporaryDirectory(prefix="checkswap-test-chromium-") as d:
-        page = os.path.join(d, "page.html")
-        with open(page, "w", encoding="utf-8") as f:
-            f.write(text.replace("</body>", PROBE + "</body>", 1))
-        proc = subprocess.run(
-            [
-                browser.chromium() or "chromium",
-                *browser.FLAGS,
-                f"--user-data-dir={d}/profile",
-                "--virtual-time-budget=10000",
-                "--dump-dom",
-                "file://" + page,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env={**os.environ, "TZ": VIEWER_TZ},
-        )
-    m = re.search(r'data-probe="([^"]*)"', proc.stdout)
-    assert m, proc.stderr[-2000:]
+    attrs, console = browser.load(html, probe=PROBE, env={"TZ": VIEWER_TZ})
+    assert "probe" in attrs, attrs
     from urllib.parse import unquote
 
-    console = [line for line in proc.stderr.splitlines() if ":CONSOLE" in line]
-    return json.loads(unquote(m.group(1))), console
+    return json.loads(unquote(attrs["probe"])), console
 
 
 def test_the_page_labels_its_zone_and_switches_between_host_and_viewer(tmp: str) -> None:
