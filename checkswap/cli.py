@@ -125,6 +125,19 @@ def _with_default_command(argv: list[str]) -> list[str]:
     return argv
 
 
+def _show_unpacking(args: argparse.Namespace, env: Env) -> None:
+    """A --root that is a file is a bundle: its unpacking gets the progress every long job has."""
+    root = getattr(args, "root", None)
+    if not isinstance(root, str) or not os.path.isfile(root):
+        return
+    from checkswap.render.progress import stderr_progress
+    from checkswap.source import bundle
+
+    bundle.unpack_progress = lambda total: stderr_progress(
+        env, total, label="unpacking", delay_s=0.5
+    )
+
+
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -150,6 +163,7 @@ def main(argv: list[str] | None = None, env: Env | None = None) -> int:
         if argv is None:
             # SIGTERM ends a monitor like Ctrl-C: with its summary, exit status 0.
             signal.signal(signal.SIGTERM, _raise_interrupt)
+        _show_unpacking(args, env)
         return int(module.run(args, env))
     except KeyboardInterrupt:
         return 0

@@ -355,7 +355,7 @@ def test_remove_refuses_when_used_exceeds_available(
     plan = swapfile.plan_remove(seed_root, "/swapfile", fst, force=True)
     steps = [str(s) for s in swapfile.remove_steps(plan)]
     assert steps == [
-        "swapoff /swapfile",
+        "swapoff /swapfile    # swapoff(2) by checkswap, showing its progress",
         f"{shlex.join(fstab.shell_remove(fst, [4]))}    # checkswap does this itself, refusing "
         "links and other users' files",
         "rm -f /swapfile",
@@ -403,24 +403,47 @@ def test_progress_line_rate_and_eta() -> None:
     assert bar.line(0, 0.0).endswith("0 B / 1.0 GiB  -  ETA -")
 
 
-def test_progress_draws_nothing_off_a_terminal() -> None:
+def test_progress_off_a_terminal_is_a_line_every_few_seconds() -> None:
+    t = [0.0]
     out = io.StringIO()
-    bar = Progress(100, out, False)
+    bar = Progress(100, out, False, clock=lambda: t[0])
+    for i in range(101):  # ten seconds, a reading every 0.1 s
+        t[0] = i * 0.1
+        bar.update(i)
+    bar.finish(100)
+    lines = out.getvalue().splitlines()
+    # Nothing in the first three seconds, then one line per three: 3.0, 6.0, 9.0, and the end.
+    assert len(lines) == 4, lines
+    assert "\r" not in out.getvalue() and "\033" not in out.getvalue()
+    assert lines[0].startswith(
+        "[########....................]  30%  30 B / 100 B  10 B/s  ETA 0:07"
+    )
+    assert lines[-1].startswith("[############################] 100%  100 B / 100 B")
+
+
+def test_progress_off_a_terminal_says_nothing_for_a_short_job() -> None:
+    t = [0.0]
+    out = io.StringIO()
+    bar = Progress(100, out, False, clock=lambda: t[0])
     bar.update(50)
+    t[0] = 2.9
     bar.finish(100)
     assert out.getvalue() == ""
 
 
-def test_progress_redraws_at_most_every_interval() -> None:
+def test_progress_eta_from_the_recent_rate() -> None:
     t = [0.0]
     out = io.StringIO()
-    bar = Progress(100, out, True, clock=lambda: t[0], every_s=0.2)
-    for i in range(10):
-        t[0] = i * 0.05
-        bar.update(i * 10)
-    bar.finish(100)
-    assert out.getvalue().count("\r") == 3 + 1  # at 0.0, 0.2, 0.4, and the final line
-    assert out.getvalue().endswith("100%  100 B / 100 B  222 B/s  ETA 0:00\n")
+    bar = Progress(1000, out, True, clock=lambda: t[0], every_s=0)
+    for s in range(0, 21):  # 40 B/s for 10 s, then 10 B/s for 10 s
+        t[0] = float(s)
+        bar.update(40 * min(s, 10) + 10 * max(0, s - 10))
+    # The last ten seconds' rate (10 B/s), not the average (25 B/s): 500 B left, 50 s.
+    assert (
+        out.getvalue()
+        .rsplit("\r", 1)[1]
+        .startswith("[##############..............]  50%  500 B / 1000 B  10 B/s  ETA 0:50")
+    )
 
 
 # --- list (topology from issue 5, on its fixture trees) ----------------------------------

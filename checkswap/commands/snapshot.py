@@ -59,12 +59,23 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
 
 def run(args: argparse.Namespace, env: Env) -> int:
     from checkswap.record import snapshot
+    from checkswap.render.progress import stderr_progress
     from checkswap.source import open_root
 
     count: int = args.count
     interval: float = args.interval
     root = open_root(args.root)
-    manifest = snapshot.take(root, args.output, count, interval, env.monotonic, env.sleep)
+    bar = stderr_progress(env, count, unit="samples", label="snapshot", delay_s=0.5)
+    manifest = snapshot.take(
+        root,
+        args.output,
+        count,
+        interval,
+        env.monotonic,
+        env.sleep,
+        progress=lambda k, cap: bar.update(k + 1),
+    )
+    bar.finish(len(manifest["samples"]))
     size = os.path.getsize(args.output)
     n = len(manifest["samples"])
     stopped = " (stopped early)" if manifest.get("interrupted") else ""

@@ -96,7 +96,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
     if limit is None and args.format == "text":
         limit = DEFAULT_LIMIT_TEXT
     budget = parse_duration(args.pss_budget, "--pss-budget")
-    root = open_root(args.root)
+    root = open_root(args.root, needs=("proc/meminfo",), command="top")
     scanner = Scanner(root, cgroups=args.cgroups, pss=args.pss, pss_budget_s=budget)
     renderer = TopRenderer(env.stdout, args.format, tty=env.stdout_isatty)
 

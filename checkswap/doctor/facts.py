@@ -89,6 +89,11 @@ def gather(
     f.notes.extend(topo.notes)
     first, f.last, f.disk_before, f.disk_after = gather_samples(root, sample_s, sleep, monotonic)
     f.first = first
+    if not first.vmstat:
+        f.notes.append(
+            f"{root.join('proc/vmstat')} missing: no swap-in/swap-out counters, so no rates "
+            "and no verdict on activity; the setup is judged from the other files"
+        )
     f.psi = first.psi is not None and first.psi.full is not None
     f.page_size = root.page_size
     f.swappiness = read_sysctl_int(root, "vm.swappiness")
@@ -150,8 +155,9 @@ def disk_cost(
         rows.append(row)
     sw = counter_rates(_swap(first), _swap(last), seconds)
     swap_bytes = None
-    if sw["pswpin"] is not None and sw["pswpout"] is not None:
-        swap_bytes = (sw["pswpin"] + sw["pswpout"]) * page_size
+    pin, pout = sw.get("pswpin"), sw.get("pswpout")  # absent without proc/vmstat
+    if pin is not None and pout is not None:
+        swap_bytes = (pin + pout) * page_size
     share = None
     if complete and swap_bytes is not None and total_bytes > 0:
         share = swap_bytes / total_bytes * 100
@@ -220,7 +226,7 @@ def gather_samples(
 ) -> tuple[Sample, Sample | None, dict[str, DiskStats], dict[str, DiskStats]]:
     """Two samples sample_s apart (a bundle: its first and last), with /proc/diskstats at each."""
     ticker = Ticker(root, sample_s, monotonic, sleep)
-    sampler = Sampler(root)
+    sampler = Sampler(root, need_vmstat=False)
     try:
         first = sampler.take()
         d0 = _diskstats(root)

@@ -434,9 +434,57 @@ def check_disk_cost(f: Facts) -> list[dict[str, Any]]:
     return out
 
 
+def check_deleted_areas(f: Facts) -> list[dict[str, Any]]:
+    """swap-area-deleted: an area whose file or device node was unlinked after swapon."""
+    out = []
+    for d in f.devices:
+        if not d.get("deleted"):
+            continue
+        name = d["name"]
+        path = name[: -len(" (deleted)")]
+        is_file = d.get("type") == "file"
+        what = "file" if is_file else "device node"
+        if is_file:
+            fix = [
+                "# swapoff(2) needs a path to the same inode, and a deleted file has none: unless "
+                "a hard link to it is left, the space comes back only at the next reboot",
+                "# then make a new swapfile (checkswap swapfile add) and put it in /etc/fstab",
+            ]
+        else:
+            fix = [
+                "# swapoff may be the only way to release it: recreate the node with the area's "
+                "device number (mknod PATH b MAJOR MINOR), then swapoff that node",
+                f"swapoff {path}",
+            ]
+        out.append(
+            finding(
+                "swap-area-deleted",
+                "warning",
+                f"Swap area {path} was deleted while in use",
+                f"The kernel still swaps to {path}, but its {what} was deleted after swapon "
+                '(/proc/swaps marks it "(deleted)"). It can no longer be reached by name: '
+                f"swapoff {path} fails, and anything made at that path since is not this area. "
+                f"{format_bytes(d['used_bytes'])} of pages sit there; "
+                "which processes hold them cannot be known (the kernel counts swap per "
+                "process, not per area).",
+                {
+                    "device": name,
+                    "path": path,
+                    "type": d.get("type"),
+                    "size_bytes": d["size_bytes"],
+                    "used_bytes": d["used_bytes"],
+                    "files": ["/proc/swaps"],
+                },
+                fix,
+            )
+        )
+    return out
+
+
 CHECKS: tuple[Callable[[Facts], list[dict[str, Any]]], ...] = (
     check_no_swap,
     check_devices,
+    check_deleted_areas,
     check_swappiness,
     check_role_swap,
     check_sizes,

@@ -250,18 +250,24 @@ class Scanner:
         seconds = dt if dt is not None else 0.0
         processes: list[Record] = []
         seen: dict[str, _Seen] = {}
+        no_cgroup = 0  # listed processes whose /proc/PID/cgroup is absent or unreadable
         for name, text, swap in holders:
             try:
                 stat = parse_stat(read_file(root, f"proc/{name}/stat"))
-                cgroup_text = read_file(root, f"proc/{name}/cgroup")
             except OSError as e:
                 if vanished(e) or denied(e):
                     total -= swap  # gone between two reads: its swap is freed
                     continue
-                raise kernel_file_error(root.join(f"proc/{name}"), e) from None
+                raise kernel_file_error(root.join(f"proc/{name}/stat"), e) from None
             if stat is None or stat.state == "Z":
                 total -= swap
                 continue
+            cgroup_text = self._cgroup_text(name)
+            if cgroup_text is None:
+                if not root.exists(f"proc/{name}/stat"):
+                    total -= swap  # the process went away after its stat was read
+                    continue
+                no_cgroup += 1  # still there: which cgroup it is in is unknown, not "gone"
             st = parse_status(text.decode("utf-8", "surrogateescape"))
             before = prev.get(name)
             delta: float | None = None
@@ -277,7 +283,11 @@ class Scanner:
                 zero.add(name)
                 if before is None or before.starttime != stat.starttime:
                     continue  # pid reused by a process without swap
-            cg = process_cgroup(self._hierarchy, *parse_cgroup(cgroup_text))
+            cg = (
+                None
+                if cgroup_text is None
+                else process_cgroup(self._hierarchy, *parse_cgroup(cgroup_text))
+            )
             processes.append(
                 {
                     "pid": int(name),
@@ -308,6 +318,11 @@ class Scanner:
             if unreadable:
                 why.append(f"{unreadable} could not be read")
             notes.insert(0, f"{HIDDEN_NOTE} ({'; '.join(why)})")
+        if no_cgroup:
+            notes.append(
+                f"the cgroup of {no_cgroup} process{'es' if no_cgroup != 1 else ''} in swap is "
+                "unknown: /proc/PID/cgroup is missing (a kernel without cgroups) or unreadable"
+            )
         if cgroups is None and self.cgroups:
             notes.append("no memory cgroup controller found under sys/fs/cgroup")
         used = swap_used(meminfo)
@@ -348,6 +363,18 @@ class Scanner:
             return read_raw(path)
         except OSError:
             return b""  # vanished meanwhile
+
+    def _cgroup_text(self, name: str) -> str | None:
+        """/proc/PID/cgroup, or None when it cannot be had: absent on a kernel built without
+        cgroups (and in trees captured without it), or refused (EACCES). The caller tells a
+        vanished process from a missing file by its stat."""
+        rel = f"proc/{name}/cgroup"
+        try:
+            return read_file(self.root, rel)
+        except OSError as e:
+            if vanished(e) or denied(e):
+                return None
+            raise kernel_file_error(self.root.join(rel), e) from None
 
     def _read_required(self, rel: str) -> str:
         try:

@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import signal
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from checkswap.kernel.meminfo import swap_used
@@ -334,13 +334,19 @@ def _analyse_chunk(job: tuple[str, int, int | None, float]) -> tuple[Analysis, R
 
 
 def analyse_files(
-    paths: list[str], spike_rate: float, workers: int | None = None, chunk_bytes: int = CHUNK_BYTES
+    paths: list[str],
+    spike_rate: float,
+    workers: int | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[Analysis, Reading]:
     """Analyse recordings as one timeline, files in the order of their first sample.
 
     Big files are cut into chunks of whole lines analysed in parallel (reading JSON is most
     of a report's time: a week at 1 Hz is 604,800 lines); ``Analysis.absorb`` joins the
     chunks in order with the interval between them, so the result is the one-pass result.
+    ``progress(done, total)`` is told the bytes of the files read so far, chunk by chunk (a
+    gzipped file counts as one chunk of its compressed size).
     """
     from checkswap.record.format import Reading, first_wall, split_points
 
@@ -362,8 +368,14 @@ def analyse_files(
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
         results = pool.imap(_analyse_chunk, jobs)
+    sizes = {p: os.path.getsize(p) for p in ordered}
+    lengths = [(sizes[p] if b is None else b) - a for p, a, b, _ in jobs]
+    total_bytes, done_bytes = sum(lengths), 0
     try:
-        for job, (a, r) in zip(jobs, results):
+        for job, length, (a, r) in zip(jobs, lengths, results):
+            done_bytes += length
+            if progress is not None:
+                progress(done_bytes, total_bytes)
             reading.absorb(r)
             if reading.headers and not total.header_seen:
                 total.header_seen = True
