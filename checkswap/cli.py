@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import signal
 import sys
 from types import FrameType, ModuleType
@@ -49,6 +50,11 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, out: IO[str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.out = out if out is not None else self.default_out
+        # argparse reads only -1 and -1.5 as negative numbers: "-2s" or "-1G" become unknown
+        # options, and the error is "expected one argument" or "SIZE is required". No option
+        # of ours starts with a digit, so anything that does is a value and gets the value's
+        # own refusal ("it must be greater than 0").
+        self._negative_number_matcher = re.compile(r"^-\d")
 
     def error(self, message: str) -> NoReturn:
         # main() prefixes "checkswap: "; keep only the subcommand's name ("top: ...").

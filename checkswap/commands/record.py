@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from checkswap.commands import _args
 from checkswap.errors import BadInput
 from checkswap.model.rates import Interval
-from checkswap.units import parse_size
+from checkswap.units import format_bytes, parse_size
 
 if TYPE_CHECKING:
     from checkswap.env import Env
@@ -131,6 +131,18 @@ def _run(args: argparse.Namespace, env: Env, root: Root, interval: float, since:
         wall=env.wall,
     )
     writer.start()
+    # On stderr, so stdout stays free; said once the file is open, so the name is the real one.
+    until = (
+        f"for {args.count} interval{'s' if args.count != 1 else ''} (or until Ctrl-C)"
+        if args.count
+        else "until Ctrl-C or SIGTERM"
+    )
+    env.stderr.write(
+        f"checkswap record: writing {writer.current or args.output or args.dir or '.'} every "
+        f"{interval:g} s, {until}; rotating at {format_bytes(args.rotate_size)}, "
+        f"keeping {args.keep} files\n"
+    )
+    env.stderr.flush()
     try:
         samples = live_samples(root, interval, args.count, env.monotonic, env.sleep)
         record(samples, writer, page_size, trigger)

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 SYSCTL_FILE = "/etc/sysctl.d/60-checkswap-swappiness.conf"
+# The one size every suggestion of `swapfile add` names (doctor's fixes, swapfile list's hint):
+# enough to absorb a spike on most servers, small enough to fit on any root filesystem.
+SUGGESTED_SWAPFILE_SIZE = "2G"
 
 
 def finding(
@@ -47,7 +50,11 @@ def check_no_swap(f: Facts) -> list[dict[str, Any]]:
         "swap, anonymous memory can never leave RAM: a memory spike goes straight to the OOM "
         "killer, and idle pages hold RAM the page cache could use."
     )
-    fix = [] if not f.role.wants_swap else ["checkswap swapfile add 2G --persist"]
+    fix = (
+        []
+        if not f.role.wants_swap
+        else [f"checkswap swapfile add {SUGGESTED_SWAPFILE_SIZE} --persist"]
+    )
     return [
         finding(
             "no-swap",
@@ -295,7 +302,7 @@ def check_sizes(f: Facts) -> list[dict[str, Any]]:
                         "used_pct": pct,
                         "files": ["/proc/meminfo"],
                     },
-                    ["checkswap top", "checkswap swapfile add 2G"],
+                    ["checkswap top", f"checkswap swapfile add {SUGGESTED_SWAPFILE_SIZE}"],
                 )
             )
     return out

@@ -410,6 +410,7 @@ def build(reading: Reading, a: Analysis, spike_rate: float, paths: list[str]) ->
         "page_size_bytes": page,
         "start": iso_utc(a.first.wall) if a.first else None,
         "end": iso_utc(a.last.wall) if a.last else None,
+        "utc_offset_s": _utc_offset(header),
         "duration_s": t.duration_s,
         "samples": a.samples,
         "intervals": t.samples,
@@ -449,6 +450,15 @@ def build(reading: Reading, a: Analysis, spike_rate: float, paths: list[str]) ->
         "notes": list(reading.notes),
     }
     return rec
+
+
+def _utc_offset(header: dict[str, object]) -> int | None:
+    """The recording host's offset from UTC, from its header; None before 0.1 wrote it."""
+    value = header.get("utc_offset_s")
+    # Within a day of UTC either way (the widest real zones are -12 and +14 hours).
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) <= 86400:
+        return value
+    return None
 
 
 def _header_interval(reading: Reading) -> float | None:
