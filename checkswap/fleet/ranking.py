@@ -317,7 +317,8 @@ def _judge(
         v, _ = verdict(record)
         h.minutes[v if v in h.minutes else "unknown"] += step_min
         if sin is not None and (h.peak_swap_in_per_s is None or sin > h.peak_swap_in_per_s):
-            h.peak_swap_in_per_s, h.peak_swap_in_at = sin, t
+            h.peak_swap_in_per_s = sin
+            h.peak_swap_in_at = t if sin > 0 else None  # a peak of nothing has no time
 
 
 def exit_status(fleet: Fleet) -> int:

@@ -105,10 +105,10 @@ def _pages(v: float | None) -> str:
 
 
 def step_text(fleet: Fleet) -> str:
-    step = duration(fleet.step_s)
+    step = f"{fleet.step_s / 60:g}m"
     if fleet.rate_window_s == 60:
         return f"step {step} (1-minute rates)"
-    return f"step {step} (rates over {duration(fleet.rate_window_s)})"
+    return f"step {step} (rates over {fleet.rate_window_s / 60:g}m)"
 
 
 def render_text(fleet: Fleet, url: str, limit: int, out: IO[str], local_note: bool) -> None:
