@@ -212,6 +212,9 @@ def test_html_in_chromium(prom: str, tmp_path) -> None:  # type: ignore[no-untyp
     page = str(tmp_path / "fleet.html")
     code, _, text = fleet(prom, "--limit", "6", "--html", page)
     assert code == 2, text
+    with open(page, encoding="utf-8") as f:
+        html = f.read()
+    assert "@TITLE@" not in html and html.count("checkswap fleet: 305 hosts") == 2
     attrs, console = browser.load(page)
     assert console == [], console
     painted = [int(x) for x in attrs.get("painted", "").split(",") if x]

@@ -216,9 +216,8 @@ def render_html(fleet: Fleet, url: str, limit: int) -> str:
     title = (
         f"checkswap fleet: {len(fleet.hosts)} hosts, {_local(fleet.start)} to {_local(fleet.end)}"
     )
-    html = TEMPLATE
+    html = TEMPLATE.replace("@TITLE@", _escape(title))  # in <title> and in <h1>
     for key, value in (
-        ("@TITLE@", _escape(title)),
         ("@CSS@", _vendor("uPlot.min.css")),
         ("@LICENSE@", _vendor("LICENSE").replace("*/", "* /")),
         ("@UPLOT@", _vendor("uPlot.iife.min.js")),
