@@ -206,3 +206,45 @@ def test_selector_with_or_without_braces() -> None:
     assert selector("m", 'job="x"') == 'm{job="x"}'
     assert selector("m", '{job="x"}', 'kind="full"') == 'm{job="x",kind="full"}'
     assert selector("m", "") == "m{}"
+
+
+@pytest.fixture
+def tls_server(tmp_path: Any) -> Iterator[tuple[str, str]]:
+    """The fake Prometheus over https with a self-signed certificate for 127.0.0.1."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key),
+            *("-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"),
+            *("-addext", "subjectAltName=IP:127.0.0.1"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    handler = type("Handler", (Fake,), {"seen": [], "token": None, "mode": "ok"})
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        yield f"https://127.0.0.1:{srv.server_address[1]}", cert
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def test_tls_needs_its_ca(tls_server: tuple[str, str]) -> None:
+    url, cert = tls_server
+    code, text = fleet("--prometheus", url)
+    assert code == 3 and len(text.splitlines()) == 1
+    assert "TLS certificate not trusted" in text and "--ca-file" in text, text
+    code, text = fleet("--prometheus", url, "--ca-file", cert)
+    assert code == 0, text
