@@ -43,6 +43,22 @@ class Fake(http.server.BaseHTTPRequestHandler):
         if self.mode == "html":
             return self._send(200, b"<html>not prometheus</html>", "text/html")
         now = time.time()
+        if self.mode == "hostile":
+            # A terminal escape in a label, a series whose labels are not an object, values
+            # that are not numbers: printed safely or ignored, never a traceback.
+            bad = "\x1b]0;owned\x07evil"
+            key = "values" if self.path.endswith("/query_range") else "value"
+            pairs: Any = [[now, "NaN"], ["x", "1"]] if key == "values" else [now, "1e999"]
+            result = {
+                "resultType": "matrix" if key == "values" else "vector",
+                "result": [
+                    {"metric": {"instance": bad, "comm": bad}, key: pairs},
+                    {"metric": ["not", "an", "object"], key: pairs},
+                    "not a series",
+                ],
+            }
+            body = json.dumps({"status": "success", "data": result}).encode()
+            return self._send(200, body, "application/json")
         if self.path.endswith("/query_range"):
             result: Any = {
                 "resultType": "matrix",
@@ -248,3 +264,12 @@ def test_tls_needs_its_ca(tls_server: tuple[str, str]) -> None:
     assert "TLS certificate not trusted" in text and "--ca-file" in text, text
     code, text = fleet("--prometheus", url, "--ca-file", cert)
     assert code == 0, text
+
+
+def test_hostile_answer_is_printed_safely(server: tuple[str, type[Fake]]) -> None:
+    url, handler = server
+    handler.mode = "hostile"
+    code, text = fleet("--prometheus", url)
+    assert code == 0, text
+    assert "\x1b" not in text and "\x07" not in text
+    assert "?]0;owned?evil" in text

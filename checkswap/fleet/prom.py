@@ -190,7 +190,7 @@ class Client:
             raise FleetError(f"Prometheus at {where}: {_api_error(doc)}")
         if data.get("resultType") != kind or not isinstance(data.get("result"), list):
             raise FleetError(
-                f"Prometheus at {where}: expected a {kind}, got {str(data.get('resultType'))[:20]}"
+                f"Prometheus at {where}: expected a {kind}, got {clean(data.get('resultType'), 20)}"
             )
         return [s for s in data["result"] if isinstance(s, dict)]
 
@@ -219,6 +219,13 @@ class Client:
         return f"Prometheus at {where}: HTTP {code}"
 
 
+def clean(value: object, limit: int = 256) -> str:
+    """A label value or an error text from the server, safe to print: control characters
+    (a terminal escape in a process name) become "?", and it is cut at ``limit``."""
+    text = str(value)[:limit]
+    return text if text.isprintable() else "".join(c if c.isprintable() else "?" for c in text)
+
+
 def _ts(t: float) -> str:
     return f"{t:.3f}"
 
@@ -237,8 +244,8 @@ def _parse(raw: bytes, where: str) -> dict[str, Any]:
 
 
 def _api_error(doc: dict[str, Any]) -> str:
-    kind = str(doc.get("errorType") or "error")[:40]
-    text = " ".join(str(doc.get("error") or "no error text").split())[:300]
+    kind = clean(doc.get("errorType") or "error", 40)
+    text = clean(" ".join(str(doc.get("error") or "no error text").split()), 300)
     if kind == "bad_data":
         return f'bad PromQL or parameters: {text} (check --match: a selector such as job="node")'
     return f"{kind}: {text}"

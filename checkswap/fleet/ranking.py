@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from checkswap.fields import FIELDS, cgroup_field, process_field
-from checkswap.fleet.prom import FleetError
+from checkswap.fleet.prom import FleetError, clean
 from checkswap.model.verdict import (
     THRASH_NO_PSI_SWAP_IN_PAGES_PER_S,
     THRASH_SWAP_IN_PAGES_PER_S,
@@ -126,10 +126,14 @@ def _value(sample: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _key(series: dict[str, Any], by: str) -> str:
+def _labels(series: dict[str, Any]) -> dict[str, Any]:
     labels = series.get("metric")
-    value = labels.get(by) if isinstance(labels, dict) else None
-    return str(value) if value is not None else ""
+    return labels if isinstance(labels, dict) else {}  # the server's answer is not trusted
+
+
+def _key(series: dict[str, Any], by: str) -> str:
+    value = _labels(series).get(by)
+    return clean(value) if value is not None else ""
 
 
 def _per_host(result: list[dict[str, Any]], by: str) -> dict[str, float]:
@@ -251,27 +255,27 @@ def ask(
     for name, v in _per_host(used_peak, by).items():
         host(name).swap_used_peak_bytes = v
     for s in findings:
-        labels = s.get("metric") or {}
+        labels = _labels(s)
         host(_key(s, by)).findings.append(
-            {"id": str(labels.get("id", "")), "severity": str(labels.get("severity", ""))}
+            {"id": clean(labels.get("id", "")), "severity": clean(labels.get("severity", ""))}
         )
     for s in procs:
-        labels = s.get("metric") or {}
+        labels = _labels(s)
         held = _value(s.get("value"))
         if held is not None:
             host(_key(s, by)).top_processes.append(
                 {
-                    "comm": str(labels.get("comm", "")),
-                    "unit": str(labels.get("unit", "")),
+                    "comm": clean(labels.get("comm", "")),
+                    "unit": clean(labels.get("unit", "")),
                     "swap_bytes": held,
                 }
             )
     for s in cgroups:
-        labels = s.get("metric") or {}
+        labels = _labels(s)
         held = _value(s.get("value"))
         if held is not None:
             host(_key(s, by)).top_cgroups.append(
-                {"cgroup": str(labels.get("cgroup", "")), "swap_bytes": held}
+                {"cgroup": clean(labels.get("cgroup", "")), "swap_bytes": held}
             )
     psi_g = _grid(psi_r, by, times)
     refault_g = _grid(refault_r, by, times)
