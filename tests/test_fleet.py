@@ -273,3 +273,15 @@ def test_hostile_answer_is_printed_safely(server: tuple[str, type[Fake]]) -> Non
     assert code == 0, text
     assert "\x1b" not in text and "\x07" not in text
     assert "?]0;owned?evil" in text
+
+
+def test_times_without_an_offset_are_local_and_said_so(server: tuple[str, type[Fake]]) -> None:
+    url, _ = server
+    then = time.time() - 7200
+    local = time.strftime("%Y-%m-%dT%H:%M", time.localtime(then))
+    code, out, err = run_cli(["fleet", "--prometheus", url, "--from", local])
+    assert code == 0, err
+    assert "as given without an offset" in out.splitlines()[1]
+    assert time.strftime("%Y-%m-%d %H:%M", time.localtime(then)) in out.splitlines()[1]
+    code, out, _ = run_cli(["fleet", "--prometheus", url, "--from", local + "Z"])
+    assert "without an offset" not in out
