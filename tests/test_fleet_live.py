@@ -78,10 +78,12 @@ def test_fleet_ranks_the_swapping_host_first(tmp_path: Any) -> None:
         end = time.time()
         v1 = lab.vmstat()
         time.sleep(3)  # the scrapes up to the window's end are stored
-        code, out, err = run_cli(
-            ["fleet", "--prometheus", url, "--from", _iso(start), "--to", _iso(end)],
-            ["--format", "json"],
-        )
+        window = ["fleet", "--prometheus", url, "--from", _iso(start), "--to", _iso(end)]
+        code, out, err = run_cli(window, ["--format", "json"])
+        # The text table too, for the record of the run (pytest -s shows it).
+        text_code, text, _ = run_cli(window)
+        assert text_code == code
+        print(f"\n$ checkswap {' '.join(window)}\n{text}")
     rows = [json.loads(x) for x in out.splitlines()]
     hosts, summary = rows[:-1], rows[-1]
     assert summary["hosts"] == 3 and summary["queries"] == 11, (out, err)
@@ -90,6 +92,7 @@ def test_fleet_ranks_the_swapping_host_first(tmp_path: Any) -> None:
     assert top["verdict"] in ("swapping", "thrashing"), top
     assert code == (2 if top["verdict"] == "thrashing" else 1), err
     kin, kout = v1["pswpin"] - v0["pswpin"], v1["pswpout"] - v0["pswpout"]
+    print(f"kernel deltas over the window: pswpin {kin}, pswpout {kout}; fleet: {top}")
     assert kout > 10_000, "the hog did not swap out"
     # increase() extrapolates each edge by up to half a scrape interval (1 s) of the counter's
     # average slope; the counters are still at both edges, so the totals are within 2 %.
