@@ -16,7 +16,7 @@ import sys
 from types import FrameType, ModuleType
 
 from checkswap import __version__
-from checkswap.commands import COMMANDS, PLUGIN_COMMANDS
+from checkswap.commands import COMMANDS, GATE_COMMANDS, PLUGIN_COMMANDS
 from checkswap.env import Env
 from checkswap.errors import BadInput, CheckswapError, PluginStatus
 
@@ -153,7 +153,9 @@ def main(argv: list[str] | None = None, env: Env | None = None) -> int:
     command = args_list[leading] if leading < len(args_list) else None
     if command not in COMMANDS:
         command = None
-    bad_input_status = PluginStatus.UNKNOWN if command in PLUGIN_COMMANDS else 2
+    bad_input_status = (
+        PluginStatus.UNKNOWN if command in PLUGIN_COMMANDS or command in GATE_COMMANDS else 2
+    )
     try:
         parser, module = build_parser(command, env.stdout)
         args = parser.parse_args(args_list)
