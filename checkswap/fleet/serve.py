@@ -31,10 +31,12 @@ from checkswap.fleet.metrics import (
     process_metrics,
     scan_metrics,
     system_metrics,
+    tier_metrics,
 )
 from checkswap.fleet.singleflight import SingleFlight
 from checkswap.kernel.swaps import SwapArea, read_swaps
 from checkswap.model.sample import Sample, Sampler
+from checkswap.model.tiers import AreaBlock, area_blocks, area_counters, read_state
 
 if TYPE_CHECKING:
     from checkswap.env import Env
@@ -101,6 +103,8 @@ class SwapCollector(Collector):
         self.jobs = list(jobs)
         self.sampler = Sampler(root)
         self.reads = 0
+        self._area_names: tuple[str, ...] | None = None
+        self._blocks: list[AreaBlock] = []
 
     def read(self) -> tuple[Sample, list[SwapArea] | None]:
         self.reads += 1
@@ -111,9 +115,25 @@ class SwapCollector(Collector):
             areas = None  # no /proc/swaps (CONFIG_SWAP off): no device metrics, not zeros
         return sample, areas
 
+    def tiers(self, areas: list[SwapArea] | None) -> list[Metric]:
+        # A few sysfs files and /proc/diskstats: cheap next to a scrape, and counters must be
+        # fresh; the areas' block devices are looked up again only when the areas change.
+        from checkswap.kernel.block import read_diskstats
+
+        names = tuple(a.name for a in areas or [])
+        if names != self._area_names:
+            self._blocks = area_blocks(self.root, areas or [])
+            self._area_names = names
+        try:
+            io = area_counters(self._blocks, read_diskstats(self.root)) if areas else None
+        except OSError:
+            io = None
+        return tier_metrics(read_state(self.root), io)
+
     def collect(self) -> Iterator[Metric]:
         sample, areas = self.read()
         yield from system_metrics(sample, areas, self.root.page_size)
+        yield from self.tiers(areas)
         for job in self.jobs:
             if job.result is not None:
                 yield from job.result
