@@ -31,7 +31,7 @@ def test_mm_stat_captured_and_older_kernels() -> None:
     # Captured here (6.18), nine fields; a 4.14-era line has seven (no huge_pages).
     mm = parse_mm_stat(
         "    4096       73    12288        0    12288        0        0        0        0"
-    )  # noqa: E501
+    )
     assert mm is not None
     assert (mm.orig_data_bytes, mm.compr_data_bytes, mm.mem_used_bytes) == (4096, 73, 12288)
     assert mm.mem_limit_bytes == 0 and mm.huge_pages == 0
