@@ -300,7 +300,7 @@ def tier_metrics(state: dict[str, Any], areas: list[dict[str, Any]] | None) -> l
                 out.append(GaugeMetricFamily(name, help, value=float(value)))
         debug = zswap.get("debug") or {}
         fam_c = CounterMetricFamily(
-            "checkswap_zswap_debug_events",
+            "checkswap_zswap_debug_events_total",
             "zswap's debugfs counters, by name (pool_limit_hit, reject_*, written_back_pages); "
             "only as root with debugfs mounted.",
             labels=["counter"],
