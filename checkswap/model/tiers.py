@@ -237,3 +237,41 @@ def area_traffic(
             row["note"] = r.get("note") or f"{r['device']}: not in the first reading"
         out.append(row)
     return out
+
+
+class TierWatch:
+    """For a live view: the tiers' state at most every ``every_s`` seconds, and each area's own
+    I/O rates since the previous call (one /proc/swaps and one /proc/diskstats read a call; the
+    block devices are looked up again only when the set of areas changes)."""
+
+    def __init__(
+        self,
+        root: Root,
+        every_s: float = STATE_EVERY_S,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.root = root
+        self.monotonic = monotonic
+        self.cache = StateCache(root, every_s, monotonic)
+        self._names: tuple[str, ...] | None = None
+        self._blocks: list[AreaBlock] = []
+        self._last: tuple[float, list[dict[str, Any]]] | None = None
+
+    def update(self) -> dict[str, Any]:
+        from checkswap.kernel.block import read_diskstats
+        from checkswap.kernel.swaps import read_swaps
+
+        state = dict(self.cache.get())
+        now = self.monotonic()
+        try:
+            areas = read_swaps(self.root)
+            names = tuple(a.name for a in areas)
+            if names != self._names:
+                self._blocks, self._names, self._last = area_blocks(self.root, areas), names, None
+            counters = area_counters(self._blocks, read_diskstats(self.root))
+        except OSError:
+            state["areas"] = []
+            return state
+        last, self._last = self._last, (now, counters)
+        state["areas"] = area_traffic(last[1], counters, now - last[0]) if last else []
+        return state
