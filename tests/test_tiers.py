@@ -5,6 +5,7 @@ the tiers-zram-zswap-6.18 tree."""
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 from clihelp import FIXTURES
@@ -158,3 +159,58 @@ def test_serve_families_for_the_tiers() -> None:
     assert [(s.labels["device"], s.value) for s in written] == [("/dev/zram1", 4096000 * 512)]
     # No zram, no zswap, no mTHP, no areas: no family at all, never a zero.
     assert tier_metrics({"zswap": None, "zram": [], "mthp_counters": {}}, None) == []
+
+
+def test_record_writes_the_tiers_at_their_own_slow_cadence(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from clihelp import run_cli
+
+    from checkswap.record.format import Reading
+
+    clock = [1000.0]
+
+    def sleep(s: float) -> None:
+        clock[0] += s
+
+    # A tree's samples take the time module's clock (Root.clock): the fake one, as golden's.
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(time, "time", lambda: clock[0] + 1.7e9)
+
+    out = tmp_path / "r.jsonl"
+    status, _, err = run_cli(
+        ["record", "-o", str(out), "-n", "130", "-i", "1", "--root", TREE],
+        sleep=sleep,
+        monotonic=lambda: clock[0],
+        wall=lambda: clock[0] + 1.7e9,
+    )
+    assert status == 0, err
+    reading = Reading()
+    samples = list(reading.files([str(out)]))
+    assert len(samples) == 131
+    # The first sample, then one a minute of the samples' clock: 0, 60 and 120 s.
+    assert len(reading.tiers) == 3 and reading.bad_lines == 0
+    first = reading.tiers[0]
+    assert [z["device"] for z in first["zram"]] == ["zram1", "zram2"]  # type: ignore[union-attr, index]
+    assert first["zswap"]["pool_full_pct"] > 99  # type: ignore[index]
+    assert first["mthp"][0]["size_bytes"] == 65536  # type: ignore[index]
+
+
+def test_a_hostile_tiers_line_is_a_bad_line_not_a_crash(tmp_path: Any) -> None:
+    import json
+
+    from checkswap.record.format import Reading
+
+    good = {"type": "tiers", "wall": 1.7e9, "zswap": None, "zram": [], "mthp": []}
+    lines = [
+        json.dumps(good),
+        json.dumps({**good, "zram": "all of it"}),
+        json.dumps({**good, "zram": [1, 2]}),
+        json.dumps({**good, "zswap": [1]}),
+        json.dumps({**good, "wall": "never"}),
+    ]
+    reading = Reading()
+    list(reading.samples(lines))
+    assert len(reading.tiers) == 1 and reading.bad_lines == 4

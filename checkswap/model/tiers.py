@@ -29,6 +29,7 @@ FILE_NOTE = (
     "a swap file: its filesystem's device carries other I/O too, so no per-area figure is given"
 )
 STATE_EVERY_S = 10.0  # the live views' cadence for read_state: mm_stat and mTHP move slowly
+TIERS_RECORD_EVERY_S = 60.0  # record's: one line a minute beside the raw samples
 
 
 def _share(part: float | None, whole: float | None) -> float | None:
