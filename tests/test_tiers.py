@@ -78,6 +78,7 @@ def test_mthp_sizes_and_counters() -> None:
     assert parse_size_dir("hugepages-2048kB") == 2 * MIB
     assert parse_size_dir("hugepages-1GB") == 1024**3
     assert parse_size_dir("hugepages-") is None and parse_size_dir("khugepaged") is None
+    assert parse_size_dir("hugepages-²kB") is None  # isdigit() says yes, int() says no
     stats = read_mthp_stats(Root(TREE))
     assert sorted(stats) == [8192 * 2**i for i in range(9)]  # 8 kB .. 2048 kB, captured here
     assert stats[65536] == {

@@ -31,8 +31,10 @@ def parse_size_dir(name: str) -> int | None:
         return None
     size = name[len("hugepages-") :]
     for suffix, mult in _UNITS.items():
-        if size.endswith(suffix) and size[: -len(suffix)].isdigit():
-            return int(size[: -len(suffix)]) * mult
+        digits = size[: -len(suffix)]
+        # ASCII digits only: str.isdigit() takes "²", which int() refuses.
+        if size.endswith(suffix) and digits.isascii() and digits.isdigit():
+            return int(digits) * mult
     return None
 
 

@@ -95,7 +95,8 @@ def zram_names(root: Root) -> list[str]:
         names = root.listdir(CLASS)
     except OSError:
         return []
-    found = [n for n in names if n.startswith("zram") and n[4:].isdigit()]
+    # ASCII digits only: str.isdigit() takes "²", which int() refuses.
+    found = [n for n in names if n.startswith("zram") and n[4:].isascii() and n[4:].isdigit()]
     return sorted(found, key=lambda n: int(n[4:]))
 
 
