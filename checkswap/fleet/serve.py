@@ -36,7 +36,7 @@ from checkswap.fleet.metrics import (
 from checkswap.fleet.singleflight import SingleFlight
 from checkswap.kernel.swaps import SwapArea, read_swaps
 from checkswap.model.sample import Sample, Sampler
-from checkswap.model.tiers import AreaBlock, area_blocks, area_counters, read_state
+from checkswap.model.tiers import TierWatch
 
 if TYPE_CHECKING:
     from checkswap.env import Env
@@ -103,8 +103,7 @@ class SwapCollector(Collector):
         self.jobs = list(jobs)
         self.sampler = Sampler(root)
         self.reads = 0
-        self._area_names: tuple[str, ...] | None = None
-        self._blocks: list[AreaBlock] = []
+        self.tier_watch = TierWatch(root, every_s=0.0)
 
     def read(self) -> tuple[Sample, list[SwapArea] | None]:
         self.reads += 1
@@ -117,18 +116,12 @@ class SwapCollector(Collector):
 
     def tiers(self, areas: list[SwapArea] | None) -> list[Metric]:
         # A few sysfs files and /proc/diskstats: cheap next to a scrape, and counters must be
-        # fresh; the areas' block devices are looked up again only when the areas change.
-        from checkswap.kernel.block import read_diskstats
-
-        names = tuple(a.name for a in areas or [])
-        if names != self._area_names:
-            self._blocks = area_blocks(self.root, areas or [])
-            self._area_names = names
+        # fresh (every_s=0); the areas' block devices are looked up again only when they change.
         try:
-            io = area_counters(self._blocks, read_diskstats(self.root)) if areas else None
+            io = self.tier_watch.counters(areas) if areas else None
         except OSError:
             io = None
-        return tier_metrics(read_state(self.root), io)
+        return tier_metrics(self.tier_watch.cache.get(), io)
 
     def collect(self) -> Iterator[Metric]:
         sample, areas = self.read()

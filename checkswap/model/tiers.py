@@ -258,18 +258,22 @@ class TierWatch:
         self._blocks: list[AreaBlock] = []
         self._last: tuple[float, list[dict[str, Any]]] | None = None
 
-    def update(self) -> dict[str, Any]:
+    def counters(self, areas: list[SwapArea]) -> list[dict[str, Any]]:
+        """Each area's diskstats counters now (area_counters); OSError without diskstats."""
         from checkswap.kernel.block import read_diskstats
+
+        names = tuple(a.name for a in areas)
+        if names != self._names:
+            self._blocks, self._names, self._last = area_blocks(self.root, areas), names, None
+        return area_counters(self._blocks, read_diskstats(self.root))
+
+    def update(self) -> dict[str, Any]:
         from checkswap.kernel.swaps import read_swaps
 
         state = dict(self.cache.get())
         now = self.monotonic()
         try:
-            areas = read_swaps(self.root)
-            names = tuple(a.name for a in areas)
-            if names != self._names:
-                self._blocks, self._names, self._last = area_blocks(self.root, areas), names, None
-            counters = area_counters(self._blocks, read_diskstats(self.root))
+            counters = self.counters(read_swaps(self.root))
         except OSError:
             state["areas"] = []
             return state
