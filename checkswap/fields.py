@@ -35,8 +35,8 @@ from checkswap.units import iso_utc
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from typing import NamedTuple
+    from collections.abc import Callable, Sequence
+    from typing import Any, NamedTuple
 
     from checkswap.model.rates import Interval, Tracker
     from checkswap.model.sample import Sample
@@ -435,6 +435,66 @@ PROCESS_FIELDS: tuple[Field, ...] = tuple(
             "smaps_rollup:SwapPss",
             10,
         ),
+        # Delay accounting (taskstats, root, kernel.task_delayacct on; else null). Thread
+        # group totals, so the shares sum over threads and exceed 100 when several wait.
+        (
+            "swapin_delay_s",
+            "swapin-s",
+            "s",
+            "time its threads waited in swap_read_folio, cumulative (taskstats swapin_delay_total)",
+            "taskstats:swapin_delay_total",
+            8,
+            1,
+        ),
+        (
+            "swapin_wait_pct",
+            "swapin%",
+            "%",
+            "share of the interval its threads waited reading swap, summed over threads (can "
+            "exceed 100); a disk read's wait is mostly in BLKIO%",
+            "rate:taskstats.swapin_delay_total",
+            8,
+            1,
+        ),
+        (
+            "blkio_delay_s",
+            "blkio-s",
+            "s",
+            "time its threads waited for block I/O, cumulative: swap-ins from a disk wait here, "
+            "and so do file reads (taskstats blkio_delay_total)",
+            "taskstats:blkio_delay_total",
+            8,
+            1,
+        ),
+        (
+            "blkio_wait_pct",
+            "blkio%",
+            "%",
+            "share of the interval its threads waited for block I/O (swap or file), summed over "
+            "threads",
+            "rate:taskstats.blkio_delay_total",
+            7,
+            1,
+        ),
+        (
+            "thrashing_delay_s",
+            "thrash-s",
+            "s",
+            "time its threads waited for refaulting pages (workingset thrashing), cumulative; "
+            "overlaps the swap-in time, never add them (taskstats thrashing_delay_total)",
+            "taskstats:thrashing_delay_total",
+            8,
+            1,
+        ),
+        (
+            "thrashing_wait_pct",
+            "thrash%",
+            "%",
+            "share of the interval its threads waited on thrashing refaults, summed over threads",
+            "rate:taskstats.thrashing_delay_total",
+            8,
+            1,
+        ),
     )
 )
 
@@ -753,81 +813,12 @@ def column(key: str) -> tuple[str, Field]:
 
 if TYPE_CHECKING:
     Getter = Callable[[Interval, Tracker, int], object]
+    RecordBuilder = Callable[[Interval, Tracker, int], dict[str, object]]
 
-
-def _rate(counter: str) -> Getter:
-    def get(iv: Interval, tracker: Tracker, page_size: int) -> float | None:
-        d = iv.deltas.get(counter)
-        return None if d is None else d / iv.interval_s
-
-    return get
-
-
-def _bytes_rate(counter: str) -> Getter:
-    def get(iv: Interval, tracker: Tracker, page_size: int) -> float | None:
-        d = iv.deltas.get(counter)
-        return None if d is None else d / iv.interval_s * page_size
-
-    return get
-
-
-def _delta(counter: str) -> Getter:
-    return lambda iv, tracker, page_size: iv.deltas.get(counter)
-
-
-def _meminfo(name: str) -> Getter:
-    return lambda iv, tracker, page_size: iv.end.meminfo.get(name)
-
-
-def _psi_avg10(kind: str) -> Getter:
-    return lambda iv, tracker, page_size: avg10(iv.end.psi, kind)
-
-
-def _window(window: str, inner: str) -> Getter:
-    index = next(i for i, (key, _) in enumerate(_windows()) if key == window)
-    pos = AVG_KEYS.index(inner)
-
-    def get(iv: Interval, tracker: Tracker, page_size: int) -> object:
-        means, covered = tracker.windows[index][1].means()
-        return covered if pos == 2 else means[pos]
-
-    return get
-
-
-def _windows() -> tuple[tuple[str, float], ...]:
-    from checkswap.model.rates import WINDOWS
-
-    return WINDOWS
-
-
-def getter(key: str) -> Getter:
-    """How to compute a field (or "avg_5m.K") from an interval, the tracker and the page size."""
-    window, dot, inner = key.partition(".")
-    if dot:
-        return _window(window, inner)
-    kind, _, arg = FIELDS[key].source.partition(":")
-    if kind == "time":
-        return lambda iv, tracker, page_size: iso_utc(iv.end.wall)
-    if kind == "interval":
-        return lambda iv, tracker, page_size: iv.interval_s
-    if kind == "page_size":
-        return lambda iv, tracker, page_size: page_size
-    if kind == "swap_used":
-        return lambda iv, tracker, page_size: swap_used(iv.end.meminfo)
-    if kind == "psi_pct":
-        attr = f"psi_{arg}_pct"  # computed once per interval by Interval, from the totals
-        return lambda iv, tracker, page_size: getattr(iv, attr)
-    makers: dict[str, Callable[[str], Getter]] = {
-        "delta": _delta,
-        "rate": _rate,
-        "bytes_rate": _bytes_rate,
-        "meminfo": _meminfo,
-        "psi_avg10": _psi_avg10,
-    }
-    return makers[kind](arg)
-
-
-# How each source reads in the generated record builder (see _record_builder).
+# How each source reads as a Python expression, in the generated functions below: getter(),
+# the sample record and watch's text line are all compiled from these, so they cannot compute
+# a field two ways. Names bound by every function's prelude: iv, tracker, page_size, end, d
+# (the deltas), secs (the interval's length) and mem (meminfo at the end).
 _EXPRESSIONS = {
     "time": "iso_utc(end.wall)",
     "interval": "secs",
@@ -840,9 +831,54 @@ _EXPRESSIONS = {
     "psi_avg10": "avg10(end.psi, {arg!r})",
     "psi_pct": "iv.psi_{arg}_pct",
 }
+_PRELUDE = "    end = iv.end\n    d = iv.deltas\n    secs = iv.interval_s\n    mem = end.meminfo\n"
 
-if TYPE_CHECKING:
-    RecordBuilder = Callable[[Interval, Tracker, int], dict[str, object]]
+
+def _windows() -> tuple[tuple[str, float], ...]:
+    from checkswap.model.rates import WINDOWS
+
+    return WINDOWS
+
+
+def expression(key: str) -> tuple[str, str]:
+    """(expression, statement it needs first or "") computing a field or "avg_5m.K"."""
+    window, dot, inner = key.partition(".")
+    if dot:
+        index = next(i for i, (k, _) in enumerate(_windows()) if k == window)
+        pos = AVG_KEYS.index(inner)
+        # One means() per window and function, however many of its columns are shown.
+        need = f"w{index} = tracker.windows[{index}][1].means()"
+        return (f"w{index}[1]" if pos == 2 else f"w{index}[0][{pos}]"), need
+    kind, _, arg = FIELDS[key].source.partition(":")
+    return _EXPRESSIONS[kind].format(arg=arg), ""
+
+
+def compile_fields(
+    keys: Sequence[str],
+    body: Callable[[list[str]], str],
+    label: str,
+    namespace: dict[str, object] | None = None,
+) -> Callable[..., Any]:
+    """``f(iv, tracker, page_size)`` compiled from the fields' expressions, once.
+
+    ``body`` gets the keys' expressions in order and returns the function's statements (indented
+    four spaces) after the prelude. Straight-line code from the registry is what a hand-written
+    record or line would be, without a per-field call: at 1 Hz a tick runs cache-cold, where each
+    Python call and loop step costs several times its warm price.
+    """
+    exprs = [expression(k) for k in keys]
+    needs = "".join(f"    {s}\n" for s in dict.fromkeys(s for _, s in exprs if s))
+    source = f"def f(iv, tracker, page_size):\n{_PRELUDE}{needs}{body([e for e, _ in exprs])}"
+    ns: dict[str, object] = {"iso_utc": iso_utc, "swap_used": swap_used, "avg10": avg10}
+    ns.update(namespace or {})
+    exec(compile(source, f"<checkswap.fields {label}>", "exec"), ns)
+    return ns["f"]  # type: ignore[return-value]
+
+
+def getter(key: str) -> Getter:
+    """How to compute a field (or "avg_5m.K") from an interval, the tracker and the page size."""
+    return compile_fields([key], lambda e: f"    return {e[0]}\n", f"getter {key}")
+
 
 _build_record: RecordBuilder | None = None
 
@@ -856,27 +892,15 @@ def _record_builder() -> RecordBuilder:
     """
     global _build_record
     if _build_record is None:
-        items = "".join(
-            f"        {f.key!r}: "
-            + _EXPRESSIONS[f.source.partition(":")[0]].format(arg=f.source.partition(":")[2])
-            + ",\n"
-            for f in SAMPLE_FIELDS
+        _build_record = compile_fields(
+            [f.key for f in SAMPLE_FIELDS],
+            lambda exprs: (
+                "    return {\n        'type': 'sample',\n"
+                + "".join(f"        {f.key!r}: {e},\n" for f, e in zip(SAMPLE_FIELDS, exprs))
+                + "    }\n"
+            ),
+            "sample record",
         )
-        source = (
-            "def build(iv, tracker, page_size):\n"
-            "    end = iv.end\n"
-            "    d = iv.deltas\n"
-            "    secs = iv.interval_s\n"
-            "    mem = end.meminfo\n"
-            "    return {\n"
-            "        'type': 'sample',\n"
-            f"{items}"
-            "    }\n"
-        )
-        namespace = {"iso_utc": iso_utc, "swap_used": swap_used, "avg10": avg10}
-        exec(compile(source, "<checkswap.fields sample record>", "exec"), namespace)
-        _build_record = namespace["build"]  # type: ignore[assignment]
-    assert _build_record is not None
     return _build_record
 
 

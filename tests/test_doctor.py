@@ -428,7 +428,12 @@ def every_rule_facts() -> doctor_facts.Facts:
     row = {"name": "sdb", "util_pct": 90.0}
     return facts(
         role=roles.ROLES["compute"],
-        devices=[rot, loose, dev("/dev/zram0", GIB, "zram", "zram0")],
+        devices=[
+            rot,
+            loose,
+            dev("/dev/zram0", GIB, "zram", "zram0"),
+            {**dev("/dev/sdc1 (deleted)", GIB, "partition", "sdc"), "deleted": True},
+        ],
         swappiness=60,
         mem_total=GIB,
         record={"swap_total_bytes": 100 * GIB, "swap_used_bytes": 99 * GIB},

@@ -150,6 +150,10 @@ def trees() -> list[str]:
     return golden_cases.trees()
 
 
+def has_vmstat(root: str) -> bool:
+    return os.path.isfile(os.path.join(root, "proc", "vmstat"))
+
+
 # --- commands and flags --------------------------------------------------------------------
 
 
@@ -290,6 +294,8 @@ def watch_records() -> dict[str, list[dict[str, Any]]]:
     ]
     for argv in argvs:
         status, text, _ = run(argv)
+        if status == 2 and not has_vmstat(argv[-1]):
+            continue  # a tree from another project without proc/vmstat: watch cannot read it
         assert status == 0, argv
         for rec in json_lines(text):
             out.setdefault(rec["type"], []).append(rec)
@@ -376,6 +382,8 @@ def test_top_json_keys() -> None:
                 os.path.join(FIXTURES, t),
             ]
         )
+        if status == 2 and not has_vmstat(os.path.join(FIXTURES, t)):
+            continue  # a tree from another project without proc/vmstat (issue 13, item 7)
         assert status == 0, t
         for rec in json_lines(text):
             assert rec["type"] == "processes"

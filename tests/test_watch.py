@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 from collections.abc import Callable
 
 import pytest
@@ -326,7 +327,7 @@ def test_csv_header_and_null_as_empty() -> None:
     ("argv", "needle"),
     [
         (["-i", "0"], "greater than 0"),
-        (["-i", "-1"], "must be positive"),
+        (["-i", "-1"], "invalid interval '-1': it must be greater than 0"),
         (["-i", "abc"], "give seconds such as"),
         (["-i", "2 fortnights"], "units are"),
         (["-i", "1y"], "units are"),
@@ -506,13 +507,38 @@ def test_text_interval_line_equals_the_record_line() -> None:
         slow.sample(sample_record(iv, tracker, 4096), cur.wall)
         prev = cur
     assert fast_out.getvalue() == slow_out.getvalue()
-    # A cell that printed 0 must not stand in for -0.0, which prints "-0".
+    # A cell that printed 0 must not stand in for -0.0, which prints "-0". Only a hand-made
+    # interval of negative length gives one (0 / -1.0 == -0.0).
     out = io.StringIO()
     r = TextRenderer(out, zswap=False)
-    values = iter([0.0, -0.0, -0.0, 0.0])
-    _, fmt, div, missing, cell = r._cells[0]
-    r._cells[0] = (lambda *_: next(values), fmt, div, missing, cell)
-    for _ in range(4):
-        r.interval(iv, tracker, 4096)
+    for secs in (1.0, -1.0, -1.0, 1.0):
+        fake = types.SimpleNamespace(
+            end=cur, deltas={"pswpin": 0}, interval_s=secs, notes=[], psi_some_pct=None
+        )
+        fake.psi_full_pct = None
+        r.interval(fake, tracker, 4096)  # type: ignore[arg-type]
     firsts = [line.split()[2] for line in out.getvalue().splitlines()]
     assert firsts == ["0", "-0", "-0", "0"]
+
+
+def test_text_to_a_real_file_equals_text_to_a_stream(live_tree: str, tmp_path: str) -> None:
+    """Interval lines go straight to the descriptor of a real file (render/watch.py): what
+    lands in the file is what an in-memory stream gets, header, notes and summary in order."""
+
+    def one_run(stdout: io.TextIOBase | None) -> str:
+        set_counters(live_tree, pswpin=174083)
+        clock = FakeClock()
+        values = iter([5, 7, 3, 3, 9])  # 3 after 7: a backwards counter, a note on the line
+        clock.on_sleep = lambda: set_counters(live_tree, pswpin=174083 + next(values))
+        argv = ["-n", "5", "-i", "1", "--root", live_tree]
+        kw = {"monotonic": clock.monotonic, "sleep": clock.sleep, "wall": clock.wall}
+        return run_cli(argv, stdout=stdout, **kw)[1]  # type: ignore[arg-type]
+
+    expected = one_run(None)
+    path = os.path.join(str(tmp_path), "out.txt")
+    with open(path, "w") as f:
+        one_run(f)
+    with open(path) as f:
+        got = f.read()
+    assert got == expected
+    assert "counter went backwards" in got

@@ -10,6 +10,7 @@ live here, on top of the generic ``model.rates.counter_rates``, rather than in m
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any, Callable
 
@@ -21,6 +22,7 @@ from checkswap.kernel.swaps import read_swaps
 from checkswap.kernel.sysctl import read_sysctl_int
 from checkswap.kernel.uptime import read_uptime
 from checkswap.kernel.zswap import Zswap, read_zswap
+from checkswap.model.procs import Scanner, process_wait_key
 from checkswap.model.rates import counter_rates
 from checkswap.model.sample import Sample, Sampler, Ticker
 from checkswap.model.tiers import area_counters, area_traffic
@@ -60,6 +62,8 @@ class Facts:
         self.hostname: str | None = None
         self.notes: list[str] = []
         self.tiers: dict[str, Any] = {}  # gather_tiers: model/tiers.py's state and area traffic
+        # Who waited for swap-in over the sample (delay accounting; empty without it).
+        self.waiters: list[dict[str, Any]] = []
 
     def swap_disks(self) -> list[str]:
         """The disks under the swap areas (not zram), each once, in the areas' order."""
@@ -90,8 +94,16 @@ def gather(
     topo = Topology(root)
     f.devices = [topo.device(a) for a in areas if a.type in ("file", "partition")]
     f.notes.extend(topo.notes)
+    waits = _wait_scanner(root)
     first, f.last, f.disk_before, f.disk_after = gather_samples(root, sample_s, sleep, monotonic)
+    if waits is not None:
+        f.waiters = waiters(waits.sample())
     f.first = first
+    if not first.vmstat:
+        f.notes.append(
+            f"{root.join('proc/vmstat')} missing: no swap-in/swap-out counters, so no rates "
+            "and no verdict on activity; the setup is judged from the other files"
+        )
     f.psi = first.psi is not None and first.psi.full is not None
     f.page_size = root.page_size
     f.swappiness = read_sysctl_int(root, "vm.swappiness")
@@ -134,6 +146,49 @@ def gather_tiers(root: Root, f: Facts) -> None:
     f.tiers = state
 
 
+WAITERS = 3  # named in the verdict's evidence
+
+
+def _wait_scanner(root: Root) -> Scanner | None:
+    """A process scan taken now, to be taken again after the sample: only where delay
+    accounting can answer (this host, root, kernel.task_delayacct on), since it costs two
+    scans of every /proc/PID/status."""
+    if not root.is_host or os.geteuid() != 0:
+        return None
+    if read_sysctl_int(root, "kernel.task_delayacct") != 1:
+        return None
+    scanner = Scanner(root, cgroups=False)
+    scanner.sample()
+    return scanner
+
+
+def waiters(rec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The processes that waited for swap-in over the scan's interval, longest first: pid,
+    name, seconds waited in swap-in and in block I/O (where a disk swap-in's wait goes), and
+    the interval."""
+    span = rec.get("interval_s")
+    if not isinstance(span, (int, float)) or span <= 0:
+        return []
+    out = []
+    for p in sorted(rec.get("processes") or [], key=process_wait_key):
+        pct = p.get("swapin_wait_pct")
+        if not isinstance(pct, (int, float)) or pct <= 0:
+            continue
+        blkio = p.get("blkio_wait_pct")
+        out.append(
+            {
+                "pid": p.get("pid"),
+                "comm": p.get("comm"),
+                "swapin_wait_s": pct * span / 100,
+                "blkio_wait_s": blkio * span / 100 if isinstance(blkio, (int, float)) else None,
+                "interval_s": span,
+            }
+        )
+        if len(out) == WAITERS:
+            break
+    return out
+
+
 def disk_cost(
     first: Sample,
     last: Sample,
@@ -171,8 +226,9 @@ def disk_cost(
         rows.append(row)
     sw = counter_rates(_swap(first), _swap(last), seconds)
     swap_bytes = None
-    if sw["pswpin"] is not None and sw["pswpout"] is not None:
-        swap_bytes = (sw["pswpin"] + sw["pswpout"]) * page_size
+    pin, pout = sw.get("pswpin"), sw.get("pswpout")  # absent without proc/vmstat
+    if pin is not None and pout is not None:
+        swap_bytes = (pin + pout) * page_size
     share = None
     if complete and swap_bytes is not None and total_bytes > 0:
         share = swap_bytes / total_bytes * 100
@@ -241,7 +297,7 @@ def gather_samples(
 ) -> tuple[Sample, Sample | None, dict[str, DiskStats], dict[str, DiskStats]]:
     """Two samples sample_s apart (a bundle: its first and last), with /proc/diskstats at each."""
     ticker = Ticker(root, sample_s, monotonic, sleep)
-    sampler = Sampler(root)
+    sampler = Sampler(root, need_vmstat=False)
     try:
         first = sampler.take()
         d0 = _diskstats(root)

@@ -55,6 +55,8 @@ def judge(f: Facts) -> None:
         f.notes.append("one sample only: no rates, so no verdict on activity")
         f.record = static_record(first, f.page_size)
     f.verdict, f.verdict_evidence = verdict(f.record)
+    if f.waiters:
+        f.verdict_evidence["waiters"] = f.waiters
     f.since_boot = since_boot(first, f.uptime_s, f.page_size)
 
 

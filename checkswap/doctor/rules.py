@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 SYSCTL_FILE = "/etc/sysctl.d/60-checkswap-swappiness.conf"
+# The one size every suggestion of `swapfile add` names (doctor's fixes, swapfile list's hint):
+# enough to absorb a spike on most servers, small enough to fit on any root filesystem.
+SUGGESTED_SWAPFILE_SIZE = "2G"
 
 
 def finding(
@@ -47,7 +50,11 @@ def check_no_swap(f: Facts) -> list[dict[str, Any]]:
         "swap, anonymous memory can never leave RAM: a memory spike goes straight to the OOM "
         "killer, and idle pages hold RAM the page cache could use."
     )
-    fix = [] if not f.role.wants_swap else ["checkswap swapfile add 2G --persist"]
+    fix = (
+        []
+        if not f.role.wants_swap
+        else [f"checkswap swapfile add {SUGGESTED_SWAPFILE_SIZE} --persist"]
+    )
     return [
         finding(
             "no-swap",
@@ -295,10 +302,33 @@ def check_sizes(f: Facts) -> list[dict[str, Any]]:
                         "used_pct": pct,
                         "files": ["/proc/meminfo"],
                     },
-                    ["checkswap top", "checkswap swapfile add 2G"],
+                    ["checkswap top", f"checkswap swapfile add {SUGGESTED_SWAPFILE_SIZE}"],
                 )
             )
     return out
+
+
+def who_waited(ev: dict[str, Any]) -> str:
+    """ " mysqld (pid 812) waited 3.2 s of the last 5.0 s for swap-in (and 1.1 s on block
+    I/O)." for the evidence's waiters; "" without delay accounting figures."""
+    parts = []
+    for w in ev.get("waiters") or []:
+        text = (
+            f"{w['comm']} (pid {w['pid']}) waited {w['swapin_wait_s']:.1f} s of the last "
+            f"{w['interval_s']:.1f} s for swap-in"
+        )
+        if w.get("blkio_wait_s"):
+            text += f" (and {w['blkio_wait_s']:.1f} s on block I/O, where disk reads wait)"
+        parts.append(text)
+    return ("; ".join(parts) + ".") if parts else ""
+
+
+def _and_who(text: str, ev: dict[str, Any]) -> str:
+    """``text`` as a sentence, followed by who waited when the figures name anyone."""
+    who = who_waited(ev)
+    if not who:
+        return text
+    return f"{text.rstrip('.')}. Who waited: {who}"
 
 
 def check_verdict(f: Facts) -> list[dict[str, Any]]:
@@ -310,10 +340,13 @@ def check_verdict(f: Facts) -> list[dict[str, Any]]:
                 "thrashing",
                 "critical",
                 "Swap is thrashing: processes are stalled on swap-ins",
-                f"{ev['swap_in_per_s']:.0f} pages/s read back from swap while all busy tasks "
-                f"were stalled on memory {ev['psi_full_pct'] or 0:.1f} % of the time"
-                if ev.get("psi_full_pct") is not None
-                else f"{ev['swap_in_per_s']:.0f} pages/s read back, most of them refaults",
+                _and_who(
+                    f"{ev['swap_in_per_s']:.0f} pages/s read back from swap while all busy tasks "
+                    f"were stalled on memory {ev['psi_full_pct'] or 0:.1f} % of the time"
+                    if ev.get("psi_full_pct") is not None
+                    else f"{ev['swap_in_per_s']:.0f} pages/s read back, most of them refaults",
+                    ev,
+                ),
                 ev,
                 ["checkswap top --sort activity", "# then limit, move or stop that workload"],
             )
@@ -324,8 +357,11 @@ def check_verdict(f: Facts) -> list[dict[str, Any]]:
                 "swapping",
                 "info",
                 "Swap is in use and moving, without stalling",
-                f"{ev['swap_in_per_s']:.1f} pages/s in, {ev['swap_out_per_s']:.1f} pages/s out "
-                "over the sample; memory pressure stays under the thrashing threshold.",
+                _and_who(
+                    f"{ev['swap_in_per_s']:.1f} pages/s in, {ev['swap_out_per_s']:.1f} pages/s "
+                    "out over the sample; memory pressure stays under the thrashing threshold.",
+                    ev,
+                ),
                 ev,
                 ["checkswap watch", "checkswap top --sort activity"],
             )
@@ -577,9 +613,57 @@ def check_mthp_fallback(f: Facts) -> list[dict[str, Any]]:
     return out
 
 
+def check_deleted_areas(f: Facts) -> list[dict[str, Any]]:
+    """swap-area-deleted: an area whose file or device node was unlinked after swapon."""
+    out = []
+    for d in f.devices:
+        if not d.get("deleted"):
+            continue
+        name = d["name"]
+        path = name[: -len(" (deleted)")]
+        is_file = d.get("type") == "file"
+        what = "file" if is_file else "device node"
+        if is_file:
+            fix = [
+                "# swapoff(2) needs a path to the same inode, and a deleted file has none: unless "
+                "a hard link to it is left, the space comes back only at the next reboot",
+                "# then make a new swapfile (checkswap swapfile add) and put it in /etc/fstab",
+            ]
+        else:
+            fix = [
+                "# swapoff may be the only way to release it: recreate the node with the area's "
+                "device number (mknod PATH b MAJOR MINOR), then swapoff that node",
+                f"swapoff {path}",
+            ]
+        out.append(
+            finding(
+                "swap-area-deleted",
+                "warning",
+                f"Swap area {path} was deleted while in use",
+                f"The kernel still swaps to {path}, but its {what} was deleted after swapon "
+                '(/proc/swaps marks it "(deleted)"). It can no longer be reached by name: '
+                f"swapoff {path} fails, and anything made at that path since is not this area. "
+                f"{format_bytes(d['used_bytes'])} of pages sit there; "
+                "which processes hold them cannot be known (the kernel counts swap per "
+                "process, not per area).",
+                {
+                    "device": name,
+                    "path": path,
+                    "type": d.get("type"),
+                    "size_bytes": d["size_bytes"],
+                    "used_bytes": d["used_bytes"],
+                    "files": ["/proc/swaps"],
+                },
+                fix,
+            )
+        )
+    return out
+
+
 CHECKS: tuple[Callable[[Facts], list[dict[str, Any]]], ...] = (
     check_no_swap,
     check_devices,
+    check_deleted_areas,
     check_swappiness,
     check_role_swap,
     check_sizes,

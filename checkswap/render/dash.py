@@ -30,8 +30,8 @@ from checkswap.fields import (
     cgroup_field,
     process_field,
 )
-from checkswap.model.procs import cgroup_activity_key, process_activity_key
-from checkswap.render.cells import cgroup_name, device_kind, pct, rate, signed_bytes, size
+from checkswap.model.procs import cgroup_activity_key, process_activity_key, process_wait_key
+from checkswap.render.cells import cgroup_name, device_kind, fixed, pct, rate, signed_bytes, size
 from checkswap.render.cells import number as _float
 
 if TYPE_CHECKING:
@@ -520,6 +520,21 @@ CGROUP_COLUMNS = (
     ("swap_out_per_s", ">", OUT_STYLE),
     ("swap_in_per_s", ">", IN_STYLE),
 )
+# The "waiting on swap" panel (delay accounting: top --sort wait's figures), with the registry's
+# titles; shown only when the scan has wait figures, at most WAIT_ROWS rows.
+WAIT_COLUMNS = (
+    ("pid", 7, ">", ""),
+    ("comm", 15, "<", "bold"),
+    ("swapin_wait_pct", 8, ">", IN_STYLE),
+    ("blkio_wait_pct", 7, ">", ""),
+    ("thrashing_wait_pct", 8, ">", ""),
+)
+WAIT_ROWS = 4
+
+
+def _waiters(procs: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The processes with wait figures, longest swap-in wait first (top --sort wait's order)."""
+    return sorted((p for p in procs if p.get("swapin_delay_s") is not None), key=process_wait_key)
 
 
 def who(state: DashState, width: int, height: int) -> Section:
@@ -547,6 +562,24 @@ def who(state: DashState, width: int, height: int) -> Section:
         )
         for p in procs[:p_rows]
     )
+    waiters = _waiters(procs)
+    w_rows = min(len(waiters), WAIT_ROWS) + 1 if waiters else 0  # and its heading
+    if side:
+        c_rows = max(c_rows - w_rows, 1)  # under the cgroups, in the right-hand column
+    else:
+        p_rows = max(p_rows - w_rows, 1)
+    w_view = tuple(
+        (
+            str(p.get("pid")),
+            str(p.get("comm") or "?"),
+            fixed(p.get("swapin_wait_pct"), 1),
+            fixed(p.get("blkio_wait_pct"), 1),
+            fixed(p.get("thrashing_wait_pct"), 1),
+            cgroup_name(p),
+        )
+        for p in waiters[: max(w_rows - 1, 0)]
+    )
+    p_view = p_view[:p_rows]
     c_view = tuple(
         (
             str(c.get("path")),
@@ -557,7 +590,7 @@ def who(state: DashState, width: int, height: int) -> Section:
         for c in cgs[:c_rows]
     )
     extra = (top.get("unattributed_swap_bytes"), top.get("hidden_processes"), state.top_note)
-    key = (p_view, c_view, extra, state.sort, width, height, len(procs), len(cgs))
+    key = (p_view, c_view, w_view, extra, state.sort, width, height, len(procs), len(cgs))
 
     def build() -> list[Text]:
         arrow = "▼"
@@ -598,6 +631,24 @@ def who(state: DashState, width: int, height: int) -> Section:
         for path, *vals in c_view:
             cells = [(v, w, a, st) for v, (_, w, a, st) in zip(vals, c_cols)]
             c_lines.append(row(cw, [(path, path_w, "/", ""), *cells]))
+        w_lines: list[Text] = []
+        if w_view:
+            ww = cw if side else width
+            rest = max(ww - sum(w for _, w, _, _ in WAIT_COLUMNS) - len(WAIT_COLUMNS) - 1, 8)
+            w_lines.append(
+                row(
+                    ww,
+                    [
+                        ("waiting on swap" if k == "comm" else process_field(k).title, w, a, "bold")
+                        for k, w, a, _ in WAIT_COLUMNS
+                    ]
+                    + [("cgroup / unit", rest, "<", "bold")],
+                    style="reverse",
+                )
+            )
+            for *vals, cg in w_view:
+                cells = [(v, w, a, st) for v, (_, w, a, st) in zip(vals, WAIT_COLUMNS)]
+                w_lines.append(row(ww, [*cells, (cg, rest, "/", "dim")]))
         unattributed, hidden, _ = extra
         if isinstance(unattributed, int) and unattributed > 0:
             tail.append(
@@ -609,6 +660,7 @@ def who(state: DashState, width: int, height: int) -> Section:
         if side:
             p_lines += [line(pw)] * (p_rows + 1 - len(p_lines))
             c_lines += [line(cw)] * (c_rows + 1 - len(c_lines))
+            c_lines += w_lines
             body = []
             for a, b in zip(p_lines[: height - 1], c_lines[: height - 1]):
                 joined = Text(no_wrap=True)
@@ -619,7 +671,7 @@ def who(state: DashState, width: int, height: int) -> Section:
         else:
             p_lines += [line(pw)] * (p_rows + 1 - len(p_lines))
             c_lines += [line(cw)] * (c_rows + 1 - len(c_lines))
-            body = p_lines[: p_rows + 1] + c_lines[: c_rows + 1]
+            body = p_lines[: p_rows + 1] + w_lines + c_lines[: c_rows + 1]
         body.append(line(width, ("; ".join(tail), "dim")))
         return body[:height]
 
