@@ -18,8 +18,10 @@ from checkswap.kernel import (
     pressure,
     swaps,
     sysctl,
+    thp,
     uptime,
     vmstat,
+    zram,
     zswap,
 )
 
@@ -173,6 +175,26 @@ def test_block(disk: str, mm: str, algo: str) -> None:
     only_own_errors(block.parse_diskstats, disk)
     only_own_errors(block.parse_zram_mm_stat, mm)
     only_own_errors(block.parse_comp_algorithm, algo)
+
+
+@fuzz("zram, mTHP and zswap debugfs (the tiers)")
+@given(
+    kernel_text(MM_STAT),
+    kernel_text("       3        1        2\n"),
+    kernel_text("[lzo-rle] lzo lz4 \n"),
+    kernel_text("880\n"),
+    st.text(max_size=24),
+)
+def test_tiers(mm: str, bd: str, algo: str, counter: str, dirname: str) -> None:
+    got = only_own_errors(zram.parse_mm_stat, mm)
+    assert got is None or all(v is None or v >= 0 for v in got)  # type: ignore[attr-defined]
+    only_own_errors(zram.parse_bd_stat, bd)
+    only_own_errors(zram.parse_comp_algorithm, algo)
+    value = only_own_errors(thp.parse_counter, counter)
+    assert value is None or value >= 0  # type: ignore[operator]
+    only_own_errors(thp.parse_size_dir, "hugepages-" + dirname)
+    only_own_errors(zswap.parse_debug_counter, counter)
+    only_own_errors(zswap.parse_zswap, counter, counter, counter, counter, counter)
 
 
 _GID = st.one_of(

@@ -559,8 +559,9 @@ def test_metrics_match_the_exporter(monkeypatch: pytest.MonkeyPatch) -> None:
     documented = {ticks(r[0])[0]: (r[1].strip(), tuple(sorted(ticks(r[2])))) for r in rows}
     types: dict[str, str] = {}
     labels: dict[str, set[tuple[str, ...]]] = {}
-    # One tree with PSI, zswap, swap areas and a doctor finding; one with processes and cgroups.
-    for tree in ("linux-6.18-swapping", "top-cgroup-v2-server"):
+    # One tree with PSI, zswap, swap areas and a doctor finding; one with processes and cgroups;
+    # one with zram, zswap's debugfs and mTHP counters.
+    for tree in ("linux-6.18-swapping", "top-cgroup-v2-server", "tiers-zram-zswap-6.18"):
         text = scrape(tree, monkeypatch)
         types.update(re.findall(r"^# TYPE (\S+) (\S+)$", text, re.M))
         for line in text.splitlines():
