@@ -8,8 +8,13 @@ code and data evicted from the CPU caches by whatever ran meanwhile: the warm co
 back-to-back calls (timeit) says little about it. Here each tick follows a sleep, as in `watch`,
 and the parts of `Sampler.take` are timed in the order it runs them (the pread of each file,
 then each parse on the text just read). The whole `take` is timed too, in its own ticks, since
-the parts warm one another. Medians and 90th percentiles in microseconds of wall time on the
-thread (perf_counter); on a loaded machine compare runs made back to back, not absolute figures.
+the parts warm one another. Then a whole `watch -i 1` tick (text output to /dev/null), part by
+part in the order watch runs them: the sleep call, `Sampler.take`, `Interval`, `Tracker.add`
+and the renderer's line with its write; the sleep and the whole tick in on-CPU time of the
+thread (what schedstat counts: the wait itself is not CPU), the rest in wall time.
+
+Medians and 90th percentiles in microseconds (perf_counter); on a loaded machine compare runs
+made back to back, not absolute figures.
 """
 
 from __future__ import annotations
@@ -26,7 +31,9 @@ from checkswap.kernel.meminfo import parse_meminfo
 from checkswap.kernel.pressure import PATH as PSI_PATH
 from checkswap.kernel.pressure import parse_pressure
 from checkswap.kernel.vmstat import parse_vmstat
+from checkswap.model.rates import Interval, Tracker
 from checkswap.model.sample import Sampler
+from checkswap.render.watch import make_renderer
 from checkswap.source.root import Root
 
 PARTS = (
@@ -91,6 +98,53 @@ def measure(root: Root, samples: int, sleep: float) -> dict[str, list[float]]:
     return out
 
 
+WATCH_PARTS = ("sleep (CPU)", "take", "Interval", "Tracker.add", "render+write", "tick (CPU)")
+
+
+def measure_watch(root: Root, samples: int, sleep: float) -> dict[str, list[float]]:
+    clock = time.perf_counter_ns
+    cpu = time.thread_time_ns  # on-CPU time, as schedstat counts it: the sleep call's own cost
+    out: dict[str, list[float]] = {name: [] for name in WATCH_PARTS}
+    sampler = Sampler(root)
+    tracker = Tracker()
+    page_size = root.page_size
+    with open(os.devnull, "w") as devnull:
+        renderer = make_renderer("text", devnull, zswap=False)
+        prev = sampler.take()
+        try:
+            for i in range(samples + 3):
+                c0 = cpu()
+                time.sleep(sleep)
+                c1 = cpu()
+                t1 = clock()
+                cur = sampler.take()
+                t2 = clock()
+                iv = Interval(prev, cur)
+                t3 = clock()
+                tracker.add(iv)
+                t4 = clock()
+                renderer.interval(iv, tracker, page_size)
+                t5 = clock()
+                c2 = cpu()
+                prev = cur
+                if i < 3:
+                    continue
+                out["sleep (CPU)"].append((c1 - c0) / 1000)
+                for name, a, b in zip(WATCH_PARTS[1:], (t1, t2, t3, t4), (t2, t3, t4, t5)):
+                    out[name].append((b - a) / 1000)
+                out["tick (CPU)"].append((c2 - c0) / 1000)
+        finally:
+            sampler.close()
+    return out
+
+
+def report(result: dict[str, list[float]], names: tuple[str, ...]) -> None:
+    print(f"{'part':<16} {'median':>8} {'p90':>8}")
+    for name in names:
+        values = result[name]
+        print(f"{name:<16} {statistics.median(values):8.1f} {percentile(values, 0.9):8.1f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--samples", type=int, default=100)
@@ -100,11 +154,10 @@ def main() -> None:
     with open("/proc/loadavg") as f:
         print(f"# load average {' '.join(f.read().split()[:3])} on {os.cpu_count()} CPUs")
     print(f"# {args.samples} ticks, each after {args.sleep:g} s asleep; µs of wall time")
-    result = measure(Root(args.root), args.samples, args.sleep)
-    print(f"{'part':<16} {'median':>8} {'p90':>8}")
-    for name in PARTS:
-        values = result[name]
-        print(f"{name:<16} {statistics.median(values):8.1f} {percentile(values, 0.9):8.1f}")
+    root = Root(args.root)
+    report(measure(root, args.samples, args.sleep), PARTS)
+    print("\n# a watch tick, text to /dev/null; sleep and tick in on-CPU time of the thread")
+    report(measure_watch(root, args.samples, args.sleep), WATCH_PARTS)
 
 
 if __name__ == "__main__":
