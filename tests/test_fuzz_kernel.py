@@ -88,6 +88,61 @@ def test_wanted_meminfo_agrees(texts: list[str]) -> None:
         assert meminfo.parse_meminfo(text) == _plain(meminfo.parse_meminfo, text, meminfo._WANTED)
 
 
+def _digit_edits(text: str, edits: list[tuple[int, str, str]]) -> str:
+    # Only digits change, as between two ticks: numbers grow and shrink, and names may gain or
+    # lose digits (pgalloc_dma32), which must not fool the parse that remembers a layout.
+    for at, op, digit in edits:
+        i = at % (len(text) + 1)
+        if op == "insert":
+            text = text[:i] + digit + text[i:]
+            continue
+        j = next((k for k in range(i, len(text)) if text[k] in "0123456789"), -1)
+        if j >= 0:
+            text = text[:j] + (digit if op == "replace" else "") + text[j + 1 :]
+    return text
+
+
+_EDITS = st.lists(
+    st.tuples(
+        st.integers(0, 10**6),
+        st.sampled_from(["insert", "delete", "replace"]),
+        st.sampled_from("0123456789"),
+    ),
+    max_size=12,
+)
+
+
+@fuzz("wanted vmstat/meminfo == plain after digit-only changes", vary=None)
+@given(st.lists(_EDITS, min_size=1, max_size=5), st.booleans())
+@example([[(VMSTAT.index("\npswpin ") + 5, "insert", "1")]], True)
+@example([[(MEMINFO.index("\nSwapFree:") + 3, "insert", "7")], [(0, "delete", "0")]], False)
+def test_wanted_parsers_agree_across_digit_changes(
+    steps: list[list[tuple[int, str, str]]], vm: bool
+) -> None:
+    module = vmstat if vm else meminfo
+    parse = module.parse_vmstat if vm else module.parse_meminfo  # type: ignore[attr-defined]
+    text = VMSTAT if vm else MEMINFO
+    assert parse(text) == _plain(parse, text, module._WANTED)
+    for edits in steps:
+        text = _digit_edits(text, edits)
+        assert parse(text) == _plain(parse, text, module._WANTED)
+
+
+def test_remembered_layout_sees_names_that_gain_or_lose_digits() -> None:
+    # Each pair has one layout (the same text without digits): the second must still be read
+    # line by line, not from what the first one's lines were.
+    pairs = [
+        ("pswpin 1\npswpout 2\n", "pswp1in 1\npswpout 2\n"),  # a wanted line loses its name
+        ("pswp1in 5\npswpout 2\n", "pswpin 15\npswpout 2\n"),  # another line takes it
+        ("pswpin 1\npswpout 2\n", "pswpin 1\npswpout 2 3\n"),  # a value of another shape
+        ("pswpin 1 2\npswpout 2\n", "pswpin 12\npswpout 2\n"),  # and back
+        ("pswpin 1\npswpin 2\n", "pswpin 1\npswpin 2x\n"),
+    ]
+    for first, second in pairs:
+        for t in (first, second, first):
+            assert vmstat.parse_vmstat(t) == _plain(vmstat.parse_vmstat, t, vmstat._WANTED)
+
+
 def test_wanted_lines_at_file_edges_and_prefixed_names() -> None:
     # The first line has no newline before it; swap_ra prefixes swap_ra_hit; a malformed line
     # of a wanted name is skipped, and a later good duplicate wins, as line by line.
