@@ -1157,6 +1157,31 @@ PERFDATA: dict[str, Perf] = {
     "swap_in_pages": Perf("swap_in_pages", "c", counter=True),  # "c": a continuous counter
     "swap_out_pages": Perf("swap_out_pages", "c", counter=True),
     "interval_s": Perf("interval", "s"),
+    # Each tier's rate, and the all-tier totals (check --tier all puts the rate thresholds on
+    # these): after the original items, so a parser reading by position keeps working.
+    "zswap_in_per_s": Perf("zswap_in", ""),
+    "zswap_out_per_s": Perf("zswap_out", ""),
+    "zswap_writeback_per_s": Perf("zswap_writeback", ""),
+    "swap_in_zero_per_s": Perf("swap_in_zero", ""),
+    "swap_out_zero_per_s": Perf("swap_out_zero", ""),
+    "swap_in_all_per_s": Perf("swap_in_all", ""),
+    "swap_out_all_per_s": Perf("swap_out_all", ""),
+}
+# The tier items above, by field key: each only where the kernel has the counter.
+PERFDATA_TIERS = (
+    "zswap_in_per_s",
+    "zswap_out_per_s",
+    "zswap_writeback_per_s",
+    "swap_in_zero_per_s",
+    "swap_out_zero_per_s",
+    "swap_in_all_per_s",
+    "swap_out_all_per_s",
+)
+# check --tier: which swap-in/swap-out rates the thresholds judge. "device" (the default, what
+# the thresholds always meant): pswpin/pswpout; "all": every tier.
+CHECK_TIERS = {
+    "device": ("swap_in_per_s", "swap_out_per_s"),
+    "all": ("swap_in_all_per_s", "swap_out_all_per_s"),
 }
 
 
