@@ -76,9 +76,15 @@ def _die_with(parent: int) -> None:
 
 
 def zero_pages(page_size: int, zero_share: float) -> list[bool]:
-    """Which pages of a CHUNK stay zero-filled: ``zero_share`` of them, spread evenly."""
+    """Which pages of a CHUNK stay zero-filled: the first ``zero_share`` of them, in one run.
+
+    One run, not spread out: a bytearray's data does not start on a page boundary, so each of
+    its "pages" straddles two of the kernel's. Only the kernel's pages inside a run of zero
+    pages are all zeros (one per run is lost at its edges); spread out, none would be.
+    """
     n = max(1, CHUNK // page_size)
-    return [int((j + 1) * zero_share) > int(j * zero_share) for j in range(n)]
+    run = round(n * zero_share)
+    return [j < run for j in range(n)]
 
 
 def pattern(page_size: int, zero_share: float = 0.0, data: str = "pattern") -> bytes:
