@@ -49,7 +49,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
         default="pattern",
         help="what the other pages hold: pattern (compresses very well; the default), "
         "half-random (about 2:1, as zswap and zram store real data) or random (does not "
-        "compress: zswap rejects it to the swap device)",
+        "compress)",
     )
     p.add_argument(
         "--swapfile",

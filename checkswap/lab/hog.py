@@ -6,8 +6,9 @@ never reaches the swap device (nor pswpout), so a hog writing zeros would show n
 
 Each swap tier can be made on purpose (``stress --zero-share``, ``--data``): pages left
 zero-filled go to the zero map (swpout_zero/swpin_zero, 6.12+); ``half-random`` pages compress
-about 2:1, as zswap and zram store them; ``random`` pages do not compress, so zswap rejects them
-to the swap device; the default repeating pattern compresses very well.
+about 2:1, as zswap and zram store them; ``random`` pages do not compress (older zswap rejects
+them to the swap device, 6.18's keeps them as they are); the default repeating pattern
+compresses very well.
 
 A fork, not a new interpreter: it works the same from a zipapp, and the child dies with its
 parent (PR_SET_PDEATHSIG), so a ``kill -9`` of checkswap leaves no hog behind.
