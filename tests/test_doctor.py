@@ -60,6 +60,23 @@ VERDICTS = [
         "swapping",
     ),
     ("no swap", rec(swap_total_bytes=0, swap_used_bytes=0), "no-swap"),
+    # Every tier counts as swapping; PSI alone says whether it hurts.
+    (
+        "devices 0/s, zswap faults stall",
+        rec(swap_in_all_per_s=5000.0, swap_out_all_per_s=0.0, psi_full_pct=12.0),
+        "thrashing",
+    ),
+    (
+        "devices 0/s, zswap without stall",
+        rec(swap_in_all_per_s=5000.0, swap_out_all_per_s=4000.0, psi_full_pct=0.5),
+        "swapping",
+    ),
+    ("zero-filled pages only", rec(swap_in_all_per_s=0.0, swap_out_all_per_s=40.0), "swapping"),
+    (
+        "all-tier out unknown: devices stand in",
+        rec(swap_in_all_per_s=0.0, swap_out_all_per_s=None, swap_out_per_s=3.0),
+        "swapping",
+    ),
     ("one sample", rec(swap_in_per_s=None, swap_out_per_s=None), "unknown"),
 ]
 
@@ -342,6 +359,25 @@ def test_zswap_findings() -> None:
     assert x["id"] == "zswap-with-zram" and x["severity"] == "warning"
 
 
+def test_verdict_evidence_names_each_tier() -> None:
+    r = rec(swap_in_all_per_s=800.0, zswap_in_per_s=700.0, swap_in_zero_per_s=100.0)
+    got, ev = verdict.verdict(r)
+    assert got == "swapping"
+    assert ev["swap_in_per_s"] == 800.0 and ev["swap_in_source"] == "swap_in_all_per_s"
+    assert ev["tiers"]["swap_in_per_s"] == 0.0  # the devices saw none of it
+    assert ev["tiers"]["zswap_in_per_s"] == 700.0 and ev["tiers"]["swap_in_zero_per_s"] == 100.0
+    assert ev["swap_out_source"] == "swap_out_per_s"  # no all-tier rate in this record
+
+
+def test_zswap_writeback_heavy() -> None:
+    heavy = {"zswap_writeback_per_s": 900.0, "zswap_out_per_s": 1200.0}
+    (x,) = rules.check_zswap_writeback(facts(record=heavy))
+    assert x["id"] == "zswap-writeback-heavy" and x["severity"] == "warning"
+    assert x["evidence"]["writeback_share"] == 0.75 and x["fix"]
+    assert rules.check_zswap_writeback(facts(record={"zswap_writeback_per_s": 255.0})) == []
+    assert rules.check_zswap_writeback(facts(record={"zswap_writeback_per_s": None})) == []
+
+
 def test_disk_cost_and_swap_disk_busy() -> None:
     from checkswap.kernel.block import DiskStats
     from checkswap.model.sample import Sample
@@ -436,7 +472,11 @@ def every_rule_facts() -> doctor_facts.Facts:
         ],
         swappiness=60,
         mem_total=GIB,
-        record={"swap_total_bytes": 100 * GIB, "swap_used_bytes": 99 * GIB},
+        record={
+            "swap_total_bytes": 100 * GIB,
+            "swap_used_bytes": 99 * GIB,
+            "zswap_writeback_per_s": 1000.0,
+        },
         verdict="thrashing",
         verdict_evidence=ev,
         lxcfs=["/proc/meminfo"],

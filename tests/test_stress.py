@@ -192,6 +192,44 @@ def test_hog_data_is_non_zero_in_every_page() -> None:
     assert buf[0] == 1 + (passes - 1) % 255
 
 
+@pytest.mark.parametrize("data", hog.DATA_KINDS)
+def test_hog_zero_share_stays_zero_through_touching(data: str) -> None:
+    page = 4096
+    buf = hog.fill(2 * MiB, page, zero_share=0.3, data=data)
+    pages = [bytes(buf[i : i + page]) for i in range(0, len(buf), page)]
+    zero = bytes(page)
+
+    def zeros() -> int:
+        return sum(p == zero for p in (bytes(buf[i : i + page]) for i in range(0, len(buf), page)))
+
+    assert zeros() == pytest.approx(0.3 * len(pages), abs=2)
+    passes = hog.touch(buf, time.monotonic() + 0.05, page, zero_share=0.3)
+    assert passes >= 1
+    assert zeros() == pytest.approx(0.3 * len(pages), abs=2)  # dirtied, still all zeros
+    assert all(
+        p == zero or bytes(buf[i * page : (i + 1) * page]) != zero for i, p in enumerate(pages)
+    )
+
+
+def test_hog_data_kinds_compress_as_described() -> None:
+    import zlib
+
+    page = 4096
+
+    def ratio(data: str) -> float:
+        one = bytes(hog.pattern(page, 0.0, data)[page : 2 * page])  # one page, as zswap sees it
+        return len(zlib.compress(one)) / page
+
+    assert ratio("pattern") < 0.2
+    assert 0.4 < ratio("half-random") < 0.7
+    assert ratio("random") > 0.95
+
+
+def test_stress_refuses_a_bad_zero_share() -> None:
+    code, _, err = run_cli("stress", "--dry-run", "--zero-share", "1.5")
+    assert code == 2 and "fraction" in err and "Traceback" not in err
+
+
 @pytest.mark.parametrize(
     ("status", "message"),
     [

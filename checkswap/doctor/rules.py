@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
-from checkswap.model.verdict import SWAPPING_PAGES_PER_S
+from checkswap.model.verdict import SWAPPING_PAGES_PER_S, ZSWAP_WRITEBACK_HEAVY_PAGES_PER_S
 from checkswap.units import format_bytes
 
 if TYPE_CHECKING:
@@ -516,6 +516,38 @@ def check_zswap_pool_full(f: Facts) -> list[dict[str, Any]]:
     ]
 
 
+def check_zswap_writeback(f: Facts) -> list[dict[str, Any]]:
+    """zswap-writeback-heavy: the pool sends pages on to the device as fast as it takes them."""
+    rec = f.record
+    wb, stored = rec.get("zswap_writeback_per_s"), rec.get("zswap_out_per_s")
+    if not isinstance(wb, (int, float)) or wb < ZSWAP_WRITEBACK_HEAVY_PAGES_PER_S:
+        return []
+    share = wb / stored if isinstance(stored, (int, float)) and stored > 0 else None
+    return [
+        finding(
+            "zswap-writeback-heavy",
+            "warning",
+            "zswap is writing its pool back to the swap device",
+            f"{wb:.0f} pages/s written back from the zswap pool to the device"
+            + (f" ({share:.0%} of the {stored:.0f} pages/s it stores)" if share else "")
+            + ": these pages pay for compression and then for device I/O anyway. The pool is "
+            "at its limit (max_pool_percent) or its shrinker is evicting it.",
+            {
+                "zswap_writeback_per_s": wb,
+                "zswap_out_per_s": stored,
+                "writeback_share": share,
+                "threshold_pages_per_s": ZSWAP_WRITEBACK_HEAVY_PAGES_PER_S,
+                "files": ["/proc/vmstat", "/sys/module/zswap/parameters/max_pool_percent"],
+            },
+            [
+                "cat /sys/module/zswap/parameters/max_pool_percent",
+                "echo 30 > /sys/module/zswap/parameters/max_pool_percent",
+                "checkswap top --sort activity",
+            ],
+        )
+    ]
+
+
 def check_zram_full(f: Facts) -> list[dict[str, Any]]:
     out = []
     for z in f.tiers.get("zram") or []:
@@ -669,6 +701,7 @@ CHECKS: tuple[Callable[[Facts], list[dict[str, Any]]], ...] = (
     check_sizes,
     check_verdict,
     check_environment,
+    check_zswap_writeback,
     check_disk_cost,
     check_zswap_pool_full,
     check_zram_full,
