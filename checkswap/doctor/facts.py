@@ -179,6 +179,16 @@ def _swap(s: Sample) -> dict[str, int]:
     return {k: s.vmstat[k] for k in ("pswpin", "pswpout") if k in s.vmstat}
 
 
+PER_DAY_MIN_UPTIME_S = 86400.0  # a per-day average only from at least one day of uptime
+
+
+def _ago(seconds: float) -> str:
+    minutes = seconds / 60
+    if minutes < 120:
+        return f"{minutes:.0f} minutes"
+    return f"{minutes / 60:.1f} hours"
+
+
 def since_boot(first: Sample, uptime_s: float | None, page_size: int) -> dict[str, Any]:
     """Totals since boot (the seed's pswpin * page size in GiB) and what they amount to."""
     vm = first.vmstat
@@ -195,16 +205,24 @@ def since_boot(first: Sample, uptime_s: float | None, page_size: int) -> dict[st
     }
     if uptime_s and pin is not None and pout is not None:
         days = uptime_s / 86400
-        out["swap_in_gib_per_day"] = out["swap_in_gib"] / days
-        out["swap_out_gib_per_day"] = out["swap_out_gib"] / days
+        # A per-day average from minutes of uptime is an extrapolation, not a measure: a boot
+        # storm over 6 minutes read as "1949.96 GiB/day". Below a day, say how long it has been.
+        per_day = uptime_s >= PER_DAY_MIN_UPTIME_S
+        out["swap_in_gib_per_day"] = out["swap_in_gib"] / days if per_day else None
+        out["swap_out_gib_per_day"] = out["swap_out_gib"] / days if per_day else None
         if pin == 0 and pout == 0:
             meaning = "nothing was ever swapped since boot"
         elif pin == 0:
             meaning = "pages went out but none was ever read back: swap only held idle pages"
-        else:
-            span = f"{days:.1f} days" if days >= 1 else f"{uptime_s / 3600:.1f} hours"
+        elif not per_day:
             meaning = (
-                f"{out['swap_in_gib']:.2f} GiB was read back over {span} "
+                f"{out['swap_in_gib']:.2f} GiB was read back since boot, "
+                f"{_ago(uptime_s)} ago (too short for a per-day average): each page of it "
+                "was a wait for a process; compare with today's rate to see if this is new"
+            )
+        else:
+            meaning = (
+                f"{out['swap_in_gib']:.2f} GiB was read back over {days:.1f} days "
                 f"({out['swap_in_gib_per_day']:.2f} GiB/day on average): each page of it was "
                 "a wait for a process; compare with today's rate to see if this is new"
             )
