@@ -73,6 +73,10 @@ def header_record(root: Root, first: Sample, interval: float) -> dict[str, objec
 
     vm = first.vmstat
     notes = list(root.notes)
+    # A bundle's samples were taken at its captured interval, whatever -i says (1 s by default).
+    captured = getattr(root, "interval_s", None) if root.replays else None
+    if isinstance(captured, float):
+        interval = captured
     try:
         areas = areas_with_kind(root)
     except OSError as e:
