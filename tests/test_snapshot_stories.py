@@ -29,7 +29,7 @@ def test_bare_tree_page_size_stays_an_assumption_on_replay(tmp_path: Any) -> Non
     out, manifest = snap(tmp_path, BARE)
     assert "page_size_bytes" not in manifest
     for argv in (["watch"], ["doctor"]):
-        status, text, _ = run_cli(*argv, "--root", out, sleep=no_sleep)
+        _, text, _ = run_cli(*argv, "--root", out, sleep=no_sleep)
         assert (
             f"{out} checkswap-manifest.json has no page size: assuming this host's page size"
             in text
