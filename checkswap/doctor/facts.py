@@ -14,7 +14,6 @@ import time
 from typing import Any, Callable
 
 from checkswap.doctor.roles import ROLES, Role
-from checkswap.errors import kernel_file_error
 from checkswap.kernel.block import SECTOR_BYTES, DiskStats, read_diskstats
 from checkswap.kernel.mountinfo import read_mountinfo
 from checkswap.kernel.swaps import read_swaps
@@ -57,6 +56,8 @@ class Facts:
         self.kernel_release: str | None = None
         self.hostname: str | None = None
         self.notes: list[str] = []
+        self.swaps_read = True  # False: /proc/swaps could not be read, the areas are unknown
+        self.areas_total: int | None = None  # the sum of /proc/swaps sizes, bytes
 
     def swap_disks(self) -> list[str]:
         """The disks under the swap areas (not zram), each once, in the areas' order."""
@@ -82,7 +83,14 @@ def gather(
     try:
         areas = read_swaps(root)
     except OSError as e:
-        raise kernel_file_error(root.join("proc/swaps"), e) from None
+        # A container or a restricted /proc: the sizes and the activity are still in meminfo,
+        # vmstat and PSI, so the doctor judges those and says what it could not see.
+        areas = []
+        f.swaps_read = False
+        f.notes.append(
+            f"{root.join('proc/swaps')} unreadable ({e.strerror or e}): swap areas unknown, "
+            "so no finding on devices; judged from /proc/meminfo, /proc/vmstat and PSI"
+        )
     f.virtual_swaps = any(a.type == "virtual" for a in areas)
     topo = Topology(root)
     f.devices = [topo.device(a) for a in areas if a.type in ("file", "partition")]

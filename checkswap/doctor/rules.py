@@ -41,6 +41,8 @@ def finding(
 def check_no_swap(f: Facts) -> list[dict[str, Any]]:
     if f.devices or f.virtual_swaps:
         return []
+    if not f.swaps_read and f.record.get("swap_total_bytes") != 0:
+        return []  # areas unknown and meminfo does not say none: no claim either way
     sev = "info" if not f.role.wants_swap or f.role.name == "general" else "warning"
     detail = (
         f"No swap area is active. For the {f.role.name} role: {f.role.swap_advice}. Without "
@@ -54,7 +56,12 @@ def check_no_swap(f: Facts) -> list[dict[str, Any]]:
             sev,
             "No swap is configured",
             detail,
-            {"swap_areas": 0, "role": f.role.name, "files": ["/proc/swaps"]},
+            {
+                "swap_areas": 0 if f.swaps_read else None,
+                "swap_total_bytes": f.record.get("swap_total_bytes"),
+                "role": f.role.name,
+                "files": ["/proc/swaps" if f.swaps_read else "/proc/meminfo"],
+            },
             fix,
         )
     ]
