@@ -16,7 +16,7 @@ from typing import Any, Callable
 from checkswap.doctor.roles import ROLES, Role
 from checkswap.kernel.block import SECTOR_BYTES, DiskStats, read_diskstats
 from checkswap.kernel.mountinfo import read_mountinfo
-from checkswap.kernel.swaps import read_swaps
+from checkswap.kernel.swaps import SwapArea, read_swaps
 from checkswap.kernel.sysctl import read_sysctl_int
 from checkswap.kernel.uptime import read_uptime
 from checkswap.kernel.zswap import Zswap, read_zswap
@@ -57,7 +57,8 @@ class Facts:
         self.hostname: str | None = None
         self.notes: list[str] = []
         self.swaps_read = True  # False: /proc/swaps could not be read, the areas are unknown
-        self.areas_total: int | None = None  # the sum of /proc/swaps sizes, bytes
+        self.areas: list[SwapArea] = []  # /proc/swaps as read (every kind, virtual included)
+        self.swap_accounting: dict[str, Any] | None = None  # model/totals.accounting, judged
 
     def swap_disks(self) -> list[str]:
         """The disks under the swap areas (not zram), each once, in the areas' order."""
@@ -91,6 +92,7 @@ def gather(
             f"{root.join('proc/swaps')} unreadable ({e.strerror or e}): swap areas unknown, "
             "so no finding on devices; judged from /proc/meminfo, /proc/vmstat and PSI"
         )
+    f.areas = areas
     f.virtual_swaps = any(a.type == "virtual" for a in areas)
     topo = Topology(root)
     f.devices = [topo.device(a) for a in areas if a.type in ("file", "partition")]

@@ -16,8 +16,8 @@ from checkswap.errors import PluginStatus
 from checkswap.fields import FIELDS, PERFDATA, counter_of
 from checkswap.fleet.check_state import load_state, read_boot_id, save_state, usable
 from checkswap.fleet.plugin import Range, perfdata
-from checkswap.kernel.meminfo import swap_used
 from checkswap.kernel.pressure import avg10
+from checkswap.model import totals
 from checkswap.model.rates import Interval
 from checkswap.model.sample import Sampler, Ticker
 from checkswap.units import format_bytes
@@ -144,8 +144,7 @@ def judge(iv: Interval, notes: list[str], page: int, t: Thresholds) -> tuple[Plu
     """The worst state of the four figures, and the plugin's line: text | perfdata."""
     end = iv.end
     mem = end.meminfo
-    total = mem.get("SwapTotal")
-    used = swap_used(mem)
+    total, used = totals.swap_total(mem), totals.swap_used_bytes(mem)
     no_swap = total == 0
     used_pct = None if not total or used is None else used / total * 100.0
     psi_some, psi_full = avg10(end.psi, "some"), avg10(end.psi, "full")

@@ -11,7 +11,7 @@ kinds.
 from __future__ import annotations
 
 from checkswap import __version__
-from checkswap.kernel.meminfo import swap_used
+from checkswap.model import totals
 from checkswap.units import iso_utc
 
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
@@ -93,8 +93,8 @@ def header_record(root: Root, first: Sample, interval: float) -> dict[str, objec
             "zswap_in_pages": vm.get("zswpin"),
             "zswap_out_pages": vm.get("zswpout"),
         },
-        "swap_total_bytes": first.meminfo.get("SwapTotal"),
-        "swap_used_bytes": swap_used(first.meminfo),
+        "swap_total_bytes": totals.swap_total(first.meminfo),
+        "swap_used_bytes": totals.swap_used_bytes(first.meminfo),
         "swap_cached_bytes": first.meminfo.get("SwapCached"),
         "mem_total_bytes": first.meminfo.get("MemTotal"),
         "swap_areas": areas,
