@@ -102,3 +102,17 @@ def header_record(root: Root, first: Sample, interval: float) -> dict[str, objec
         "zswap": "zswpin" in vm,
         "notes": notes,
     }
+
+
+def swap_areas_record(
+    sample: Sample, before: int | None, areas: list[dict[str, object]] | None
+) -> dict[str, object]:
+    """watch's ``swap_areas`` record: the set of swap areas changed (a swapon or swapoff)."""
+    return {
+        "type": "swap_areas",
+        "time": iso_utc(sample.wall),
+        "previous_swap_total_bytes": before,
+        "swap_total_bytes": totals.swap_total(sample.meminfo),
+        "swap_used_bytes": totals.swap_used_bytes(sample.meminfo),
+        "swap_areas": areas,  # null: /proc/swaps could not be read
+    }
