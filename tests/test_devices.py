@@ -21,10 +21,14 @@ from checkswap.model.devices import area_kind, is_zram_name
 from checkswap.source.root import Root
 
 ZRAM_NO_SYSFS = os.path.join(FIXTURES, "zram-no-sysfs")
+ANDROID = os.path.join(FIXTURES, "android-block-zram")  # /proc/swaps as Android prints it
 TREES = sorted(
     d
     for d in os.listdir(FIXTURES)
-    if not d.startswith("_") and os.path.isfile(os.path.join(FIXTURES, d, "proc", "swaps"))
+    if not d.startswith("_")
+    and os.path.isfile(os.path.join(FIXTURES, d, "proc", "swaps"))
+    # watch, one of the commands compared, needs it (procfs's fixtures have none)
+    and os.path.isfile(os.path.join(FIXTURES, d, "proc", "vmstat"))
 )
 
 
@@ -113,12 +117,22 @@ def test_zram_by_name() -> None:
     assert area_kind(root, "virtual", "none", None) == "virtual"
 
 
-def test_zram_without_sysfs_is_zram_in_every_command() -> None:
-    want = {"/dev/zram0": "zram", "/dev/block/zram1": "zram"}
-    for command, kinds in all_kinds(ZRAM_NO_SYSFS).items():
+@pytest.mark.parametrize(
+    ("tree", "names"),
+    [
+        (ZRAM_NO_SYSFS, ["/dev/zram0", "/dev/block/zram1"]),
+        (ANDROID, [f"/dev/block/zram{i}" for i in range(4)]),
+    ],
+)
+def test_zram_without_sysfs_is_zram_in_every_command(tree: str, names: list[str]) -> None:
+    want = dict.fromkeys(names, "zram")
+    for command, kinds in all_kinds(tree).items():
         assert kinds == want, command
-    rows = dash_rows(ZRAM_NO_SYSFS)
-    assert all("zram (in RAM)" in r for r in rows), rows
+    rows = dash_rows(tree)
+    assert len(rows) == len(names) and all("zram (in RAM)" in r for r in rows), rows
+    # doctor's devices (serve's and the dashboard's source) say compressed RAM, no disk
+    for d in doctor_report(tree)["devices"]:  # type: ignore[attr-defined]
+        assert d["zram"] is True and d["disks"] == [] and d["rotational"] is False, d
 
 
 def test_zram_is_not_disk_swap_for_doctor() -> None:

@@ -130,7 +130,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
     # Before sampling: a state file in a missing directory, or a link, device or foreign file
     # at its name, is bad input (UNKNOWN), not a quiet "state not saved" every run.
     outfile.check_output(state_path, STATE_WHAT)
-    root = open_root(args.root)
+    root = open_root(args.root, command="check")
     thresholds = Thresholds(
         warn_in, crit_in, warn_out, crit_out, warn_used, crit_used, warn_psi, crit_psi
     )

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
     from checkswap.source import open_root
 
     sample_s: float = args.sample
-    root = open_root(args.root)
+    root = open_root(args.root, needs=("proc/meminfo",), command="doctor")
     report = diagnose(root, args.role, sample_s, sleep=env.sleep, monotonic=env.monotonic)
     if args.format == "json":
         env.stdout.write(json.dumps(report) + "\n")

@@ -82,7 +82,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
     if args.replay is not None:
         return _replay(args, env, count, speed)
     interval = 1.0 if args.interval is None else float(args.interval)
-    root = open_root(args.root)
+    root = open_root(args.root, command="watch")
     samples = live_samples(root, interval, count, env.monotonic, env.sleep, env.clock)
     return stream(root, samples, args.format, env, interval)
 

@@ -56,6 +56,8 @@ def judge(f: Facts) -> None:
         f.notes.append("one sample only: no rates, so no verdict on activity")
         f.record = static_record(first, f.page_size)
     f.verdict, f.verdict_evidence = verdict(f.record)
+    if f.waiters:
+        f.verdict_evidence["waiters"] = f.waiters
     if f.swaps_read and f.areas:
         total = f.record.get("swap_total_bytes")
         f.swap_accounting = totals.accounting(total if isinstance(total, int) else None, f.areas)
@@ -81,7 +83,13 @@ def report(f: Facts) -> dict[str, Any]:
         "since_boot": f.since_boot,
         "zswap": None
         if z is None
-        else {"enabled": z.enabled, "compressor": z.compressor, "pool_bytes": f.zswap_pool},
+        else {
+            "enabled": z.enabled,
+            "compressor": z.compressor,
+            "pool_bytes": f.zswap_pool,
+            **{k: v for k, v in (f.tiers.get("zswap") or {}).items() if k not in _ZSWAP_OWN},
+        },
+        "tiers": {k: f.tiers.get(k) for k in ("zram", "mthp", "areas")},
         "mem_total_bytes": f.mem_total,
         "page_size_bytes": f.page_size,
         "kernel_release": f.kernel_release,
@@ -97,6 +105,9 @@ def report(f: Facts) -> dict[str, Any]:
     if extra:
         raise AssertionError(f"doctor keys missing from fields.DOCTOR_FIELDS: {sorted(extra)}")
     return {key: values[key] for key in DOCTOR_KEYS}
+
+
+_ZSWAP_OWN = ("enabled", "compressor", "pool_bytes")  # as they were: from Facts, not tiers
 
 
 def static_record(s: Sample, page_size: int) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from checkswap.kernel.swaps import deleted_path
 from checkswap.source.root import Root
 
 # /dev/zram0, /dev/block/zram1 (Android, embedded): the zram driver's own node names.
@@ -20,8 +21,15 @@ _ZRAM_NODE = re.compile(r"/dev/(?:block/)?zram[0-9]+")
 
 
 def is_zram_name(name: str) -> bool:
-    """True when a /proc/swaps name is a zram node, whatever sysfs says (or lacks)."""
-    return _ZRAM_NODE.fullmatch(name) is not None
+    """True when a /proc/swaps name is a zram node, whatever sysfs says (or lacks); a node
+    deleted since swapon (``/dev/zram0 (deleted)``) still names zram."""
+    return _ZRAM_NODE.fullmatch(deleted_path(name) or name) is not None
+
+
+def is_deleted(name: str) -> bool:
+    """The area's file or device node was unlinked after swapon: its name says so, and its
+    path no longer leads to it (a new file or node there may be something else)."""
+    return deleted_path(name) is not None
 
 
 def block_kind(root: Root, name: str) -> str:

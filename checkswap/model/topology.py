@@ -19,7 +19,7 @@ import stat as stat_mod
 from checkswap.kernel import block
 from checkswap.kernel.mountinfo import Mount, mount_for_path, read_mountinfo
 from checkswap.kernel.swaps import SwapArea, read_swaps
-from checkswap.model.devices import area_kind
+from checkswap.model.devices import area_kind, is_deleted
 from checkswap.source.root import Root
 
 TYPE_CHECKING = False  # typing costs several ms, and watch's header loads this module
@@ -100,7 +100,7 @@ class Topology:
             return block.find_dm_by_name(self.root, source[len("/dev/mapper/") :])
         if source.startswith("/dev/"):
             base = os.path.basename(source)
-            if self.root.exists(f"{block.CLASS}/{base}"):
+            if block.exists(self.root, base):
                 return base
         return None
 
@@ -177,8 +177,24 @@ class Topology:
         if below:
             what = describe_stacked(root, name)
             w.layers.append(f"{name} ({what} over {', '.join(below)})")
+            if len(below) == 1:
+                self.walk_block(below[0], w, depth + 1)
+                return
+            # Several devices under one (multipath legs, RAID members, LVM's PVs) sit side by
+            # side: one layer naming each branch, never a chain that reads as sdb below sda.
+            branches = []
             for s in below:
+                start = len(w.layers)
                 self.walk_block(s, w, depth + 1)
+                branch = w.layers[start:]
+                del w.layers[start:]
+                if branch:
+                    joined = " -> ".join(branch)
+                    branches.append(joined if len(branch) == 1 else f"[{joined}]")
+            if branches:
+                sep = " | " if what.startswith("multipath") else " + "
+                legs = " (paths to one device)" if sep == " | " else ""
+                w.layers.append(sep.join(branches) + legs)
             return
         if name not in w.disks:
             w.disks.append(name)
@@ -198,16 +214,24 @@ class Topology:
             "priority": area.priority,
         }
         if area.type == "file":
-            facts = stat_facts(root, area.name)
+            # A deleted swapfile's inode stays on the filesystem its old path names (as a loop
+            # device's deleted backing file does); its mode and owner can no longer be read.
+            facts = None if is_deleted(area.name) else stat_facts(root, area.name)
             self.walk_file(area.name, w, 0)
             entry["mode"] = f"{stat_mod.S_IMODE(facts['mode']):04o}" if facts else None
             entry["uid"] = facts.get("uid") if facts else None
-            if facts is None:
+            if is_deleted(area.name):
+                w.notes.append(f"{area.name}: file deleted: mode not checked")
+            elif facts is None:
                 w.notes.append(f"{area.name}: stat() facts unknown (no manifest): mode not checked")
         elif area.type == "partition":
-            name = self.block_for_node(area.name)
+            # A deleted node's path may now name another device (udev reuses sdb2 for the
+            # next disk): what the area sits on is unknown, never guessed from the old name.
+            name = None if is_deleted(area.name) else self.block_for_node(area.name)
             entry["kind"] = area_kind(root, area.type, area.name, name)
-            if name is None:
+            if name is None and is_deleted(area.name):
+                w.notes.append(f"{area.name}: device node deleted: the disk under it is unknown")
+            elif name is None:
                 w.notes.append(f"{area.name}: block device not found under sys/class/block")
             else:
                 self.walk_block(name, w, 0)
@@ -230,12 +254,14 @@ class Topology:
                 if real
                 # zram is RAM, never a spinning disk, with or without its sysfs entry.
                 else (False if facts_list or entry["kind"] == "zram" else None),
-                "virtual": all(f["virtual"] for f in real) if real else None,
+                "virtual": _all_virtual([f["virtual"] for f in real]),
                 "network": bool(network_kinds),
                 "network_kind": network_kinds[0] if network_kinds else None,
                 "loop": w.loop,
                 # zram found by name alone (no sysfs entry) is still compressed RAM.
                 "zram": entry["kind"] == "zram" or (bool(facts_list) and not real),
+                # Unlinked after swapon (/proc/swaps' "(deleted)"): doctor's swap-area-deleted.
+                "deleted": is_deleted(area.name),
                 "filesystem": w.filesystem,
                 "mount_point": w.mount_point,
                 "layers": w.layers,
@@ -245,6 +271,14 @@ class Topology:
         if w.notes:
             entry["notes"] = w.notes
         return entry
+
+
+def _all_virtual(flags: list[bool | None]) -> bool | None:
+    """Whether every disk under an area is virtual: False once one is known not to be, None
+    while any is unknown (or there are no disks), True only when all are."""
+    if not flags or False in flags:
+        return False if False in flags else None
+    return None if None in flags else True
 
 
 def describe_stacked(root: Root, name: str) -> str:
@@ -263,7 +297,8 @@ def describe_stacked(root: Root, name: str) -> str:
 
 def disk_facts(root: Root, name: str) -> dict[str, Any]:
     """What a bottom-of-stack disk is: rotational flag, zram, network, virtual."""
-    path = block.device_path(root, name) or ""
+    found = block.device_path(root, name)
+    path = found or ""
     parts = path.split(os.sep)
     network_kind = None
     if name.startswith("nbd"):
@@ -285,7 +320,8 @@ def disk_facts(root: Root, name: str) -> dict[str, Any]:
         "name": name,
         "rotational": block.rotational(root, name),
         "zram": name.startswith("zram"),
-        "virtual": virtual_kind is not None,
+        # Which bus a disk hangs on is in its sys/devices path: without one, unknown, not "no".
+        "virtual": virtual_kind is not None if found is not None else None,
         "virtual_kind": virtual_kind,
         "network": network_kind is not None,
         "network_kind": network_kind,

@@ -11,11 +11,19 @@ import os
 import stat
 
 from checkswap.errors import BadInput
-from checkswap.source.root import MANIFEST, Root, check_kernel_tree, file_kind
+from checkswap.source.root import MANIFEST, NEEDS_VMSTAT, Root, check_kernel_tree, file_kind
 
 
-def open_root(path: str | None) -> Root:
-    """The root named by ``--root`` (a DIR or a snapshot bundle), checked to be a kernel tree."""
+def open_root(
+    path: str | None, needs: tuple[str, ...] = NEEDS_VMSTAT, command: str | None = None
+) -> Root:
+    """The root named by ``--root`` (a DIR or a snapshot bundle), checked to be a kernel tree
+    holding the files in ``needs`` (those the command cannot do without)."""
+
+    def _checked(root: Root) -> Root:
+        check_kernel_tree(root, needs, command)
+        return root
+
     if path is None:
         return _checked(Root("/"))
     try:
@@ -40,8 +48,3 @@ def open_root(path: str | None) -> Root:
     from checkswap.source import bundle
 
     return _checked(bundle.BundleRoot(path))
-
-
-def _checked(root: Root) -> Root:
-    check_kernel_tree(root)
-    return root

@@ -243,17 +243,40 @@ def checked_manifest(doc: object) -> dict[str, object]:
     return doc
 
 
-def check_kernel_tree(root: Root) -> None:
-    vmstat = root.join("proc/vmstat")
+# What each kernel file a command may require is for, to say why its absence stops it.
+NEEDED_FOR = {
+    "proc/vmstat": "the swap-in/swap-out counters",
+    "proc/meminfo": "swap used and total",
+    "proc/swaps": "the swap areas",
+}
+NEEDS_VMSTAT = ("proc/vmstat",)
+
+
+def check_kernel_tree(
+    root: Root, needs: tuple[str, ...] = NEEDS_VMSTAT, command: str | None = None
+) -> None:
+    """Refuse a root that is not a kernel tree (no proc/), or lacks a file ``command`` cannot
+    do without (``needs``). What a command can do without, it reads and reports as missing."""
+    proc = root.join("proc")
     try:
-        os.stat(vmstat)
+        os.stat(proc)
     except FileNotFoundError:
         hint = ""
-        if root.exists("vmstat"):
+        if root.exists("vmstat") or root.exists("meminfo"):
             parent = os.path.dirname(root.path.rstrip("/")) or "/"
             hint = f" (did you mean --root {parent}? the root holds proc/ and sys/)"
-        raise BadInput(
-            f"--root {root.path}: not a kernel tree, it has no proc/vmstat{hint}"
-        ) from None
+        raise BadInput(f"--root {root.path}: not a kernel tree, it has no proc/{hint}") from None
     except OSError as e:
-        raise kernel_file_error(vmstat, e) from None
+        raise kernel_file_error(proc, e) from None
+    for rel in needs:
+        path = root.join(rel)
+        try:
+            os.stat(path)
+        except FileNotFoundError:
+            who = f"{command} needs" if command else "this command needs"
+            why = NEEDED_FOR.get(rel)
+            raise BadInput(
+                f"--root {root.path}: no {rel}{f' ({why})' if why else ''}, which {who}"
+            ) from None
+        except OSError as e:
+            raise kernel_file_error(path, e) from None
