@@ -19,6 +19,8 @@ TREES = [
     "swaptotal-zero-area-in-use",  # SwapTotal 0, one area in use
     "linux-6.18-swapping",
     "no-proc-swaps",
+    # Public test data whose meminfo and swaps were captured apart (their READMEs).
+    "node-exporter-fixtures",  # SwapTotal 4 GiB, an 8 GiB zram0
 ]
 
 
