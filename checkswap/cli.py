@@ -176,12 +176,36 @@ def main(argv: list[str] | None = None, env: Env | None = None) -> int:
         if debug:
             raise
         status = bad_input_status if isinstance(e, BadInput) else int(e.status)
-        if command in PLUGIN_COMMANDS:
+        if command in PLUGIN_COMMANDS and _json_format(args_list):
+            # docs/interface.md: a plugin-style command under --format json always prints one
+            # JSON object, an UNKNOWN included, so a collector parsing stdout never gets text.
+            import json  # only on this path: the start-up of every command does not pay for it
+
+            env.stderr.write(f"checkswap: {e}\n")
+            env.stdout.write(json.dumps(_unknown_object(command, str(e))) + "\n")
+        elif command in PLUGIN_COMMANDS:
             # A plugin's output is one line on stdout, read by the monitoring system.
             env.stdout.write(f"CHECKSWAP UNKNOWN - {e}\n")
         else:
             env.stderr.write(f"checkswap: {e}\n")
         return int(status)
+
+
+def _json_format(argv: list[str]) -> bool:
+    """--format json on the command line, read without argparse (which may be what failed)."""
+    for i, a in enumerate(argv):
+        if a == "--format=json" or (a == "--format" and argv[i + 1 : i + 2] == ["json"]):
+            return True
+    return False
+
+
+def _unknown_object(command: str | None, message: str) -> dict[str, object]:
+    """The one JSON object of a plugin-style command that could not judge (docs/interface.md)."""
+    out: dict[str, object] = {"type": command, "status": "UNKNOWN"}
+    if command == "doctor":
+        out["verdict"] = "unknown"
+    out["error"] = message
+    return out
 
 
 def _silence_stdout(env: Env) -> None:

@@ -484,6 +484,13 @@ def every_rule_facts() -> doctor_facts.Facts:
         zswap_enabled=True,
         disk_cost={"disks": [row], "swap_share_pct": 80.0},
         tiers=TIERS_FULL,
+        swap_accounting={
+            "swap_total_bytes": 100 * GIB,
+            "swap_areas_bytes": 129 * GIB,
+            "swap_areas_used_bytes": 0,
+            "swap_areas": 3,
+            "mismatch": True,
+        },
     )
 
 

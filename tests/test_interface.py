@@ -97,12 +97,13 @@ def section(title: str) -> str:
 
 
 def planned_paragraph(start: str) -> list[str]:
-    """Backticked names of the paragraph in "Planned, not yet built" beginning with ``start``."""
+    """Backticked names of the paragraph in "Planned, not yet built" beginning with ``start``;
+    none when that paragraph is gone (everything it listed is built)."""
     body = section("Planned, not yet built")
     for para in body.split("\n\n"):
         if para.strip().startswith(start):
             return ticks(para)
-    raise AssertionError(f"no paragraph starting {start!r} in the planned list")
+    return []
 
 
 # --- the code's side -----------------------------------------------------------------------
@@ -334,7 +335,6 @@ def test_planned_watch_keys_are_not_emitted(
     watch_records: dict[str, list[dict[str, Any]]],
 ) -> None:
     planned = planned_paragraph("JSON keys planned for `watch`")
-    assert planned
     for rec in watch_records["sample"]:
         built = set(rec) & set(planned)
         assert not built, f"{built} are emitted now: document them in the sample table"

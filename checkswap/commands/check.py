@@ -45,7 +45,9 @@ status 0/1/2/3. Thresholds use the monitoring-plugins range syntax:
                                            zero-filled pages too)
 
 Rates are measured since the previous run, kept in a state file per user; the first run, or a
-state older than an hour or not ours, samples for --sample seconds instead. With no swap
+state older than an hour or not ours, or from before a swapon/swapoff, samples for --sample
+seconds instead; a snapshot bundle is measured between its first two samples, keeping no
+state. With no swap
 configured nothing can swap: OK, saying so (--used-* then do not apply). Bad arguments or
 unreadable kernel files are UNKNOWN (3), never CRITICAL.
 """

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from checkswap.commands import _args
 from checkswap.fields import summary_record
 from checkswap.model.rates import Interval, Tracker
-from checkswap.model.sample import live_samples, zswap_enabled
-from checkswap.record.header import header_record
+from checkswap.model.sample import AreaChanges, live_samples, zswap_enabled
+from checkswap.record.header import header_record, swap_areas_record
 from checkswap.render.watch import make_renderer, show_all_tiers
 from checkswap.source import open_root
 
@@ -60,8 +60,12 @@ def stream(root: Root, samples: Iterable[Sample], fmt: str, env: Env, interval: 
     tracker = Tracker()
     page_size = root.page_size
     prev = first
+    areas = AreaChanges(root, first)
     try:
         for cur in it:
+            changed = areas.check(cur)
+            if changed is not None:
+                renderer.swap_areas(swap_areas_record(cur, *changed), cur.wall)
             iv = Interval(prev, cur)
             tracker.add(iv)
             renderer.interval(iv, tracker, page_size)

@@ -15,10 +15,9 @@ import time
 from typing import Any, Callable
 
 from checkswap.doctor.roles import ROLES, Role
-from checkswap.errors import kernel_file_error
 from checkswap.kernel.block import SECTOR_BYTES, DiskStats, read_diskstats
 from checkswap.kernel.mountinfo import read_mountinfo
-from checkswap.kernel.swaps import read_swaps
+from checkswap.kernel.swaps import SwapArea, read_swaps
 from checkswap.kernel.sysctl import read_sysctl_int
 from checkswap.kernel.uptime import read_uptime
 from checkswap.kernel.zswap import Zswap, read_zswap
@@ -64,6 +63,9 @@ class Facts:
         self.tiers: dict[str, Any] = {}  # gather_tiers: model/tiers.py's state and area traffic
         # Who waited for swap-in over the sample (delay accounting; empty without it).
         self.waiters: list[dict[str, Any]] = []
+        self.swaps_read = True  # False: /proc/swaps could not be read, the areas are unknown
+        self.areas: list[SwapArea] = []  # /proc/swaps as read (every kind, virtual included)
+        self.swap_accounting: dict[str, Any] | None = None  # model/totals.accounting, judged
 
     def swap_disks(self) -> list[str]:
         """The disks under the swap areas (not zram), each once, in the areas' order."""
@@ -89,7 +91,15 @@ def gather(
     try:
         areas = read_swaps(root)
     except OSError as e:
-        raise kernel_file_error(root.join("proc/swaps"), e) from None
+        # A container or a restricted /proc: the sizes and the activity are still in meminfo,
+        # vmstat and PSI, so the doctor judges those and says what it could not see.
+        areas = []
+        f.swaps_read = False
+        f.notes.append(
+            f"{root.join('proc/swaps')} unreadable ({e.strerror or e}): swap areas unknown, "
+            "so no finding on devices; judged from /proc/meminfo, /proc/vmstat and PSI"
+        )
+    f.areas = areas
     f.virtual_swaps = any(a.type == "virtual" for a in areas)
     topo = Topology(root)
     f.devices = [topo.device(a) for a in areas if a.type in ("file", "partition")]
@@ -256,6 +266,16 @@ def _swap(s: Sample) -> dict[str, int]:
     return {k: s.vmstat[k] for k in ("pswpin", "pswpout") if k in s.vmstat}
 
 
+PER_DAY_MIN_UPTIME_S = 86400.0  # a per-day average only from at least one day of uptime
+
+
+def _ago(seconds: float) -> str:
+    minutes = seconds / 60
+    if minutes < 120:
+        return f"{minutes:.0f} minutes"
+    return f"{minutes / 60:.1f} hours"
+
+
 def since_boot(first: Sample, uptime_s: float | None, page_size: int) -> dict[str, Any]:
     """Totals since boot (the seed's pswpin * page size in GiB) and what they amount to."""
     vm = first.vmstat
@@ -272,16 +292,24 @@ def since_boot(first: Sample, uptime_s: float | None, page_size: int) -> dict[st
     }
     if uptime_s and pin is not None and pout is not None:
         days = uptime_s / 86400
-        out["swap_in_gib_per_day"] = out["swap_in_gib"] / days
-        out["swap_out_gib_per_day"] = out["swap_out_gib"] / days
+        # A per-day average from minutes of uptime is an extrapolation, not a measure: a boot
+        # storm over 6 minutes read as "1949.96 GiB/day". Below a day, say how long it has been.
+        per_day = uptime_s >= PER_DAY_MIN_UPTIME_S
+        out["swap_in_gib_per_day"] = out["swap_in_gib"] / days if per_day else None
+        out["swap_out_gib_per_day"] = out["swap_out_gib"] / days if per_day else None
         if pin == 0 and pout == 0:
             meaning = "nothing was ever swapped since boot"
         elif pin == 0:
             meaning = "pages went out but none was ever read back: swap only held idle pages"
-        else:
-            span = f"{days:.1f} days" if days >= 1 else f"{uptime_s / 3600:.1f} hours"
+        elif not per_day:
             meaning = (
-                f"{out['swap_in_gib']:.2f} GiB was read back over {span} "
+                f"{out['swap_in_gib']:.2f} GiB was read back since boot, "
+                f"{_ago(uptime_s)} ago (too short for a per-day average): each page of it "
+                "was a wait for a process; compare with today's rate to see if this is new"
+            )
+        else:
+            meaning = (
+                f"{out['swap_in_gib']:.2f} GiB was read back over {days:.1f} days "
                 f"({out['swap_in_gib_per_day']:.2f} GiB/day on average): each page of it was "
                 "a wait for a process; compare with today's rate to see if this is new"
             )

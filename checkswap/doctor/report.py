@@ -18,6 +18,7 @@ from checkswap.doctor.facts import Facts, disk_cost, gather, since_boot
 from checkswap.doctor.roles import ROLES
 from checkswap.errors import BadInput
 from checkswap.fields import DOCTOR_KEYS, DOCTOR_STATIC_SAMPLE_KEYS, sample_record
+from checkswap.model import totals
 from checkswap.model.rates import Interval, Tracker
 from checkswap.model.sample import Sample
 from checkswap.model.verdict import verdict
@@ -57,6 +58,9 @@ def judge(f: Facts) -> None:
     f.verdict, f.verdict_evidence = verdict(f.record)
     if f.waiters:
         f.verdict_evidence["waiters"] = f.waiters
+    if f.swaps_read and f.areas:
+        total = f.record.get("swap_total_bytes")
+        f.swap_accounting = totals.accounting(total if isinstance(total, int) else None, f.areas)
     f.since_boot = since_boot(first, f.uptime_s, f.page_size)
 
 

@@ -44,6 +44,8 @@ def finding(
 def check_no_swap(f: Facts) -> list[dict[str, Any]]:
     if f.devices or f.virtual_swaps:
         return []
+    if not f.swaps_read and f.record.get("swap_total_bytes") != 0:
+        return []  # areas unknown and meminfo does not say none: no claim either way
     sev = "info" if not f.role.wants_swap or f.role.name == "general" else "warning"
     detail = (
         f"No swap area is active. For the {f.role.name} role: {f.role.swap_advice}. Without "
@@ -61,7 +63,12 @@ def check_no_swap(f: Facts) -> list[dict[str, Any]]:
             sev,
             "No swap is configured",
             detail,
-            {"swap_areas": 0, "role": f.role.name, "files": ["/proc/swaps"]},
+            {
+                "swap_areas": 0 if f.swaps_read else None,
+                "swap_total_bytes": f.record.get("swap_total_bytes"),
+                "role": f.role.name,
+                "files": ["/proc/swaps" if f.swaps_read else "/proc/meminfo"],
+            },
             fix,
         )
     ]
@@ -265,7 +272,14 @@ def check_role_swap(f: Facts) -> list[dict[str, Any]]:
 
 def check_sizes(f: Facts) -> list[dict[str, Any]]:
     out = []
-    disk_swap = sum(d["size_bytes"] for d in f.devices if d["kind"] != "zram")
+    # The total is meminfo's (model/totals.py, as every command prints it); the areas only say
+    # how much of it is zram, which costs RAM, not disk.
+    total_swap = f.record.get("swap_total_bytes")
+    zram = sum(d["size_bytes"] for d in f.devices if d["kind"] == "zram")
+    if isinstance(total_swap, int):
+        disk_swap = max(0, total_swap - zram)
+    else:
+        disk_swap = sum(d["size_bytes"] for d in f.devices if d["kind"] != "zram")
     if f.mem_total and disk_swap > 2 * f.mem_total:
         out.append(
             finding(
@@ -329,6 +343,48 @@ def _and_who(text: str, ev: dict[str, Any]) -> str:
     if not who:
         return text
     return f"{text.rstrip('.')}. Who waited: {who}"
+
+
+def check_swap_accounting(f: Facts) -> list[dict[str, Any]]:
+    """SwapTotal and the sum of /proc/swaps' sizes disagree (f.swap_accounting, made by
+    report.judge from model/totals.py): one of the two views is not the kernel's plain account."""
+    acc = f.swap_accounting
+    if not acc or not acc["mismatch"]:
+        return []
+    total, listed, used = (
+        acc["swap_total_bytes"],
+        acc["swap_areas_bytes"],
+        acc["swap_areas_used_bytes"],
+    )
+    if total == 0:
+        what = (
+            f"/proc/meminfo says no swap (SwapTotal 0) while /proc/swaps lists "
+            f"{acc['swap_areas']} area(s) of {format_bytes(listed)}, {format_bytes(used)} in use."
+        )
+    else:
+        what = (
+            f"/proc/meminfo says {format_bytes(total)} of swap (SwapTotal) while the areas in "
+            f"/proc/swaps add up to {format_bytes(listed)}."
+        )
+    detail = (
+        f"{what} This usually means /proc is virtualised (LXCFS in a container shows the "
+        "container's swap limit in meminfo and another view in /proc/swaps), or an area was "
+        "swapped on or off between the two reads. checkswap's totals are meminfo's, in every "
+        "command; the areas' sizes are what the kernel or LXCFS listed for them."
+    )
+    evidence = {k: v for k, v in acc.items() if k != "mismatch"}
+    evidence["lxcfs_mounts"] = f.lxcfs
+    evidence["files"] = ["/proc/meminfo", "/proc/swaps"]
+    return [
+        finding(
+            "swap-accounting-mismatch",
+            "info" if f.lxcfs or f.virtual_swaps else "warning",
+            "/proc/meminfo and /proc/swaps disagree on the swap total",
+            detail,
+            evidence,
+            ["cat /proc/swaps; grep -i swap /proc/meminfo  # read again: a swapon in between?"],
+        )
+    ]
 
 
 def check_verdict(f: Facts) -> list[dict[str, Any]]:
@@ -699,6 +755,7 @@ CHECKS: tuple[Callable[[Facts], list[dict[str, Any]]], ...] = (
     check_swappiness,
     check_role_swap,
     check_sizes,
+    check_swap_accounting,
     check_verdict,
     check_environment,
     check_zswap_writeback,

@@ -16,8 +16,8 @@ from checkswap.errors import PluginStatus
 from checkswap.fields import CHECK_TIERS, FIELDS, PERFDATA, PERFDATA_TIERS, counter_of
 from checkswap.fleet.check_state import load_state, read_boot_id, save_state, usable
 from checkswap.fleet.plugin import Range, perfdata
-from checkswap.kernel.meminfo import swap_used
 from checkswap.kernel.pressure import avg10
+from checkswap.model import totals
 from checkswap.model.rates import Interval
 from checkswap.model.sample import Sampler, Ticker
 from checkswap.units import format_bytes
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 def measure(root: Root, env: Env, state_path: str, sample_s: float) -> tuple[Interval, list[str]]:
     """The interval since the last run (or a brief sample), and notes; saves the new state."""
+    if root.replays:
+        return measure_bundle(root)
     notes: list[str] = []
     boot_id = read_boot_id(root)
     sampler = Sampler(root)
@@ -41,10 +43,9 @@ def measure(root: Root, env: Env, state_path: str, sample_s: float) -> tuple[Int
             # milliseconds is exact but says little, so extend it to --sample seconds.
             Ticker(root, sample_s - iv.interval_s, env.monotonic, env.sleep).wait()
             now = sampler.take()
-            iv = Interval(prev, now)
+            iv = Interval(prev.sample, now)
         if iv is None:
             why = why or why2
-            # One tick: --sample seconds live; a bundle moves on to its next captured sample.
             Ticker(root, sample_s, env.monotonic, env.sleep).wait()
             first, now = now, sampler.take()
             iv = Interval(first, now)
@@ -52,10 +53,33 @@ def measure(root: Root, env: Env, state_path: str, sample_s: float) -> tuple[Int
         notes += iv.notes
     finally:
         sampler.close()
-    problem = save_state(state_path, root, boot_id, now)
+    problem = save_state(state_path, root, boot_id, now, iv.interval_s)
     if problem:
         notes.append(problem)
     return iv, notes
+
+
+def measure_bundle(root: Root) -> tuple[Interval, list[str]]:
+    """A snapshot bundle: the interval between its first two captured samples, no state.
+
+    A bundle is a closed capture, so "since the last run" means nothing for it; and its root
+    is a private unpack directory made afresh each run, so a state keyed by it would never be
+    reused, while one at the default path would clobber the live check's. None is kept.
+    """
+    sampler = Sampler(root)
+    try:
+        first = sampler.take()
+        if not root.advance():
+            # The same sample twice: every rate unknown, and the line says why.
+            iv = Interval(first, first)
+            return iv, ["the bundle holds one sample: no rates (take it with snapshot -n 2)"]
+        iv = Interval(first, sampler.take())
+    finally:
+        sampler.close()
+    return iv, [
+        f"over the bundle's first two samples, {iv.interval_s:.1f} s apart; no state kept",
+        *iv.notes,
+    ]
 
 
 @dataclass(frozen=True)
@@ -76,7 +100,15 @@ class Thresholds:
 class Check:
     """One figure with its thresholds: the state it raises and how it reads."""
 
-    def __init__(self, name: str, value: float | None, warn: Range | None, crit: Range | None):
+    def __init__(
+        self,
+        name: str,
+        value: float | None,
+        warn: Range | None,
+        crit: Range | None,
+        missing: str = "not available on this kernel",
+    ):
+        self.missing = missing  # why the value can be None, for the UNKNOWN flag
         self.name = name
         self.value = value
         self.warn = warn
@@ -98,7 +130,7 @@ class Check:
         if s is PluginStatus.WARNING and self.warn is not None:
             return f" (WARNING: {self.warn.describe()})"
         if s is PluginStatus.UNKNOWN:
-            return " (UNKNOWN: not available on this kernel)"
+            return f" (UNKNOWN: {self.missing})"
         return ""
 
 
@@ -113,17 +145,19 @@ def judge(iv: Interval, notes: list[str], page: int, t: Thresholds) -> tuple[Plu
     """The worst state of the four figures, and the plugin's line: text | perfdata."""
     end = iv.end
     mem = end.meminfo
-    total = mem.get("SwapTotal")
-    used = swap_used(mem)
+    total, used = totals.swap_total(mem), totals.swap_used_bytes(mem)
     no_swap = total == 0
     used_pct = None if not total or used is None else used / total * 100.0
     psi_some, psi_full = avg10(end.psi, "some"), avg10(end.psi, "full")
 
     key_in, key_out = CHECK_TIERS[t.tier]
     word = "" if t.tier == "device" else " (all tiers)"
+    no_rate = (
+        "no interval to measure over" if iv.interval_s <= 0 else "not available on this kernel"
+    )
     checks = [
-        Check(f"swap-in{word}", iv.rate(counter_of(key_in)), t.warn_in, t.crit_in),
-        Check(f"swap-out{word}", iv.rate(counter_of(key_out)), t.warn_out, t.crit_out),
+        Check(f"swap-in{word}", iv.rate(counter_of(key_in)), t.warn_in, t.crit_in, no_rate),
+        Check(f"swap-out{word}", iv.rate(counter_of(key_out)), t.warn_out, t.crit_out, no_rate),
         Check(
             "swap used",
             used_pct,

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from checkswap import outfile
 from checkswap.model.rates import Interval
 from checkswap.record.format import sample_from_record, sample_to_record
+from checkswap.units import format_bytes
 from checkswap.untrusted import loads
 
 if TYPE_CHECKING:
@@ -24,6 +25,11 @@ if TYPE_CHECKING:
     from checkswap.source.root import Root
 
 STALE_S = 3600.0  # docs/interface.md: a state older than an hour is not a fair "since the last run"
+# A state this many times older than the interval between the two runs before (and over a
+# minute old) is a gap in the schedule, not the check's pace: an average over it hides what
+# happened in it, so the check samples instead.
+GAP_FACTOR = 10.0
+GAP_MIN_S = 60.0
 STATE_MAX_BYTES = 1 << 20
 STATE_TYPE = "checkswap-check-state"
 STATE_WHAT = "--state-file"
@@ -43,8 +49,16 @@ def read_boot_id(root: Root) -> str | None:
         return None
 
 
-def load_state(path: str, root: Root, boot_id: str | None) -> tuple[Sample | None, str]:
-    """(previous sample, why not) — the sample only from a file that is ours and fits."""
+class State:
+    """What the previous run left: its sample, and the interval that run measured over."""
+
+    def __init__(self, sample: Sample, interval_s: float | None) -> None:
+        self.sample = sample
+        self.interval_s = interval_s
+
+
+def load_state(path: str, root: Root, boot_id: str | None) -> tuple[State | None, str]:
+    """(previous state, why not) — the state only from a file that is ours and fits."""
     flags = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK  # NONBLOCK: a planted FIFO
     try:
         fd = os.open(path, flags)
@@ -76,16 +90,23 @@ def load_state(path: str, root: Root, boot_id: str | None) -> tuple[Sample | Non
         if not isinstance(sample_rec, dict):
             raise ValueError("no sample")
         sample, _ = sample_from_record(sample_rec)
+        interval = rec.get("interval_s")
+        if interval is not None and not (
+            isinstance(interval, (int, float)) and not isinstance(interval, bool) and interval > 0
+        ):
+            raise ValueError("bad interval_s")
     except (ValueError, KeyError, TypeError):
         return None, f"state file {path} is corrupt, not used"
     if rec.get("root") != root.path:
         return None, f"state file {path} is for --root {rec.get('root')}, not used"
     if rec.get("boot_id") != boot_id:
         return None, "state is from before a reboot"
-    return sample, ""
+    return State(sample, None if interval is None else float(interval)), ""
 
 
-def save_state(path: str, root: Root, boot_id: str | None, sample: Sample) -> str:
+def save_state(
+    path: str, root: Root, boot_id: str | None, sample: Sample, interval_s: float | None = None
+) -> str:
     """Write the state atomically (new file + rename); '' or why it could not be saved."""
     rec = {
         "type": STATE_TYPE,
@@ -93,6 +114,7 @@ def save_state(path: str, root: Root, boot_id: str | None, sample: Sample) -> st
         "root": root.path,
         "boot_id": boot_id,
         "sample": sample_to_record(sample, root.page_size),
+        "interval_s": interval_s,  # this run's own, so the next can tell its pace from a gap
     }
     data = json.dumps(rec, separators=(",", ":")).encode()
     # A fresh random name made with O_EXCL|O_NOFOLLOW, renamed over the old state only if that
@@ -106,14 +128,30 @@ def save_state(path: str, root: Root, boot_id: str | None, sample: Sample) -> st
     return ""
 
 
-def usable(prev: Sample | None, now: Sample) -> tuple[Interval | None, str]:
+def usable(prev: State | None, now: Sample) -> tuple[Interval | None, str]:
     """The interval from the state's sample to now, or None and why it is no fair measure."""
     if prev is None:
         return None, ""
-    age = now.mono - prev.mono
-    if age > STALE_S or now.wall - prev.wall > STALE_S:
+    then = prev.sample
+    age = now.mono - then.mono
+    if age > STALE_S or now.wall - then.wall > STALE_S:
         return None, f"state is {age / 60:.0f} min old"
-    iv = Interval(prev, now)
+    pace = prev.interval_s
+    if pace is not None and age > GAP_MIN_S and age > GAP_FACTOR * pace:
+        return (
+            None,
+            f"state is {age:.0f} s old, far more than the {pace:.0f} s between earlier runs",
+        )
+    # A swapon or swapoff in between: the counters ran under another set of areas, and a rate
+    # over that span printed next to today's sizes ("no swap configured ... swap-in 7303.7
+    # pages/s") tells two stories. SwapTotal is the cheap witness (in the state already).
+    t0, t1 = then.meminfo.get("SwapTotal"), now.meminfo.get("SwapTotal")
+    if t0 is not None and t1 is not None and t0 != t1:
+        return None, (
+            "swap areas changed since the last run "
+            f"(swap total {format_bytes(t0)} -> {format_bytes(t1)})"
+        )
+    iv = Interval(then, now)
     if iv.interval_s <= 0 or iv.deltas["pswpin"] is None or iv.deltas["pswpout"] is None:
         return None, "counters went backwards since the last run"
     return iv, ""

@@ -157,3 +157,30 @@ def live_samples(
             yield sampler.take()
     finally:
         sampler.close()
+
+
+class AreaChanges:
+    """Notices a swapon or swapoff between two samples, at no cost to a tick that has none.
+
+    Each sample already carries meminfo's SwapTotal, so comparing it is the whole per-tick
+    price; /proc/swaps (and the kinds of the areas) is read only when it moved. A swapoff of one
+    area and a swapon of another of exactly the same size goes unseen: that is the trade for
+    not re-reading /proc/swaps every tick.
+    """
+
+    def __init__(self, root: Root, first: Sample) -> None:
+        self.root = root
+        self.total = first.meminfo.get("SwapTotal")
+
+    def check(self, s: Sample) -> tuple[int | None, list[dict[str, object]] | None] | None:
+        """None when nothing changed; else (the previous SwapTotal, the areas now or None)."""
+        total = s.meminfo.get("SwapTotal")
+        if total == self.total:
+            return None
+        before, self.total = self.total, total
+        from checkswap.model.areas import areas_with_kind  # only when the areas changed
+
+        try:
+            return before, areas_with_kind(self.root)
+        except OSError:
+            return before, None

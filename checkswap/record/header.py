@@ -11,7 +11,7 @@ kinds.
 from __future__ import annotations
 
 from checkswap import __version__
-from checkswap.kernel.meminfo import swap_used
+from checkswap.model import totals
 from checkswap.units import iso_utc
 
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
@@ -84,6 +84,10 @@ def header_record(root: Root, first: Sample, interval: float) -> dict[str, objec
 
     vm = first.vmstat
     notes = list(root.notes)
+    # A bundle's samples were taken at its captured interval, whatever -i says (1 s by default).
+    captured = getattr(root, "interval_s", None) if root.replays else None
+    if isinstance(captured, float):
+        interval = captured
     try:
         areas = areas_with_kind(root)
     except OSError as e:
@@ -100,12 +104,26 @@ def header_record(root: Root, first: Sample, interval: float) -> dict[str, objec
             "zswap_in_pages": vm.get("zswpin"),
             "zswap_out_pages": vm.get("zswpout"),
         },
-        "swap_total_bytes": first.meminfo.get("SwapTotal"),
-        "swap_used_bytes": swap_used(first.meminfo),
+        "swap_total_bytes": totals.swap_total(first.meminfo),
+        "swap_used_bytes": totals.swap_used_bytes(first.meminfo),
         "swap_cached_bytes": first.meminfo.get("SwapCached"),
         "mem_total_bytes": first.meminfo.get("MemTotal"),
         "swap_areas": areas,
         "psi": first.psi is not None,
         "zswap": "zswpin" in vm,
         "notes": notes,
+    }
+
+
+def swap_areas_record(
+    sample: Sample, before: int | None, areas: list[dict[str, object]] | None
+) -> dict[str, object]:
+    """watch's ``swap_areas`` record: the set of swap areas changed (a swapon or swapoff)."""
+    return {
+        "type": "swap_areas",
+        "time": iso_utc(sample.wall),
+        "previous_swap_total_bytes": before,
+        "swap_total_bytes": totals.swap_total(sample.meminfo),
+        "swap_used_bytes": totals.swap_used_bytes(sample.meminfo),
+        "swap_areas": areas,  # null: /proc/swaps could not be read
     }

@@ -230,6 +230,11 @@ def swapfile_facts(root: Root) -> dict[str, dict[str, int]]:
     return out
 
 
+def _page_size_known(root: Root) -> bool:
+    """This host's own page size, or one a manifest recorded: not the guess for a bare tree."""
+    return root.is_host or (root.manifest is not None and "page_size_bytes" in root.manifest)
+
+
 def take(
     root: Root,
     output: str,
@@ -256,6 +261,11 @@ def take(
         "skipped": {},
         "never_captured": sorted(NEVER),
     }
+    if not _page_size_known(root):
+        # A tree without a manifest only had this host's page size assumed for it: recorded
+        # as a fact, the replay would drop the "assuming" note and the guess would pass for a
+        # measurement. Left out, the replay assumes again and says so.
+        del manifest["page_size_bytes"]
     try:
         # 0600: a bundle names every process and cgroup on the machine.
         with (

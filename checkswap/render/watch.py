@@ -20,13 +20,13 @@ from checkswap.fields import (
     flatten,
     sample_record,
 )
-from checkswap.model.rates import NO_WRITEBACK_COUNTER
+from checkswap.model.rates import NO_WRITEBACK_COUNTER, WINDOWS
 from checkswap.units import format_bytes
 
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
 
 if TYPE_CHECKING:
-    from typing import IO
+    from typing import IO, Any
 
     from checkswap.model.rates import Interval, Tracker
 
@@ -40,6 +40,9 @@ class Renderer:
     def header(self, rec: Record, wall: float) -> None: ...
     def sample(self, rec: Record, wall: float) -> None: ...
     def summary(self, rec: Record, tracker: Tracker) -> None: ...
+
+    def swap_areas(self, rec: Record, wall: float) -> None:
+        """The set of swap areas changed (header.swap_areas_record); CSV has no row for it."""
 
     def interval(self, iv: Interval, tracker: Tracker, page_size: int) -> None:
         """One interval (after tracker.add): its record, unless a renderer needs less."""
@@ -102,6 +105,8 @@ class TextRenderer(Renderer):
             lambda exprs: f"    return ({', '.join(exprs)},)\n",
             "text columns",
         )
+        five = any(k.startswith("avg_5m.") for k in keys)
+        self._window_s = dict(WINDOWS)["avg_5m"] if five else 0.0
         self._minute: int | None = None
         self._minute_text = ""
         self._said_no_writeback = False
@@ -134,7 +139,8 @@ class TextRenderer(Renderer):
                 if self.all_tiers
                 else []
             ),
-            "# rates in pages/s and MiB/s over each interval; 5m = average of the last 5 minutes;"
+            "# rates in pages/s and MiB/s over each interval; 5m = average of the last 5 minutes"
+            " (of the run so far until it has lasted 5 minutes, as each row says);"
             " some%/full% = share of the interval stalled on memory (PSI)",
         ]
         for direction, key in (("in", "swap_in_pages"), ("out", "swap_out_pages")):
@@ -153,11 +159,7 @@ class TextRenderer(Renderer):
         if not areas and not total:
             lines.append("# no swap is configured: nothing can be swapped out")
         else:
-            desc = ", ".join(
-                f"{a['name']} ({_AREA_KIND.get(a.get('kind'), a['type'])}, "
-                f"{format_bytes(a['size_bytes'])})"
-                for a in areas
-            )
+            desc = ", ".join(_area_text(a) for a in areas)
             lines.append(
                 f"# swap: {format_bytes(total if isinstance(total, int) else None)} total, "
                 f"{format_bytes(_int(rec.get('swap_used_bytes')))} used, "
@@ -172,6 +174,25 @@ class TextRenderer(Renderer):
         lines.append(f"{'date':<10} {'time':<8}{titles}")
         self._write("\n".join(lines))
 
+    def swap_areas(self, rec: Record, wall: float) -> None:
+        # The header's "swap:" line is no longer true: say what is true from here on.
+        areas = rec.get("swap_areas")
+        total = _int(rec.get("swap_total_bytes"))
+        at = _local(wall, "%H:%M:%S")
+        if not total and not areas:
+            now = "no swap is configured now"
+        else:
+            now = (
+                f"swap now {format_bytes(total)} total, "
+                f"{format_bytes(_int(rec.get('swap_used_bytes')))} used"
+            )
+            if isinstance(areas, list) and areas:
+                now += "; areas: " + ", ".join(_area_text(a) for a in areas)
+            elif areas is None:
+                now += "; areas unknown (/proc/swaps unreadable)"
+        before = format_bytes(_int(rec.get("previous_swap_total_bytes")))
+        self._write(f"# swap areas changed at {at} (swapon/swapoff; was {before} total): {now}")
+
     def sample(self, rec: Record, wall: float) -> None:
         values: list[object] = [time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(wall))]
         whole = True
@@ -184,7 +205,13 @@ class TextRenderer(Renderer):
             else:
                 values.append(None)
                 whole = False
-        self._write(self._line(values, whole, rec.get("note")))
+        note = rec.get("note")
+        window = rec.get("avg_5m")
+        covered = window.get("covered_s") if isinstance(window, dict) else None
+        if isinstance(covered, (int, float)) and covered < self._window_s:
+            coverage = f"5m over {covered:.0f} s so far"  # as interval() says it
+            note = coverage if note is None else f"{note}; {coverage}"
+        self._write(self._line(values, whole, note))
 
     def interval(self, iv: Interval, tracker: Tracker, page_size: int) -> None:
         # The hot path of a text run: only the printed columns are computed, straight from
@@ -203,14 +230,17 @@ class TextRenderer(Renderer):
                 cell[0], cell[1], cell[2] = value, copysign(1.0, value), fmt(value)
             parts.append(cell[2])  # type: ignore[arg-type]
         notes = iv.notes
+        if notes and NO_WRITEBACK_COUNTER in notes:
+            # A fact about the kernel, the same every interval: said on the first line only.
+            if self._said_no_writeback:
+                notes = [n for n in notes if n != NO_WRITEBACK_COUNTER]
+            self._said_no_writeback = True
+        if tracker.rated_s < self._window_s:
+            # Until the run has lasted a window, "5m" is the average of what there is: say how
+            # much (one compare per tick afterwards).
+            notes = [*notes, f"5m over {tracker.rated_s:.0f} s so far"]
         if notes:
-            if NO_WRITEBACK_COUNTER in notes:
-                # A fact about the kernel, the same every interval: said on the first line only.
-                if self._said_no_writeback:
-                    notes = [n for n in notes if n != NO_WRITEBACK_COUNTER]
-                self._said_no_writeback = True
-            if notes:
-                parts.append("  # " + "; ".join(notes))
+            parts.append("  # " + "; ".join(notes))
         parts.append("\n")
         line = "".join(parts)
         if self._fd is None or not line.isascii():
@@ -277,6 +307,11 @@ class TextRenderer(Renderer):
         self._write("\n".join(lines))
 
 
+def _area_text(a: dict[str, Any]) -> str:
+    kind = _AREA_KIND.get(str(a.get("kind")), a["type"])
+    return f"{a['name']} ({kind}, {format_bytes(a['size_bytes'])})"
+
+
 def _raw_fd(out: IO[str]) -> int | None:
     """The descriptor under a real file or pipe; None for an in-memory stream (a test's)."""
     try:
@@ -308,6 +343,9 @@ class JsonRenderer(Renderer):
         self._write(rec)
 
     def sample(self, rec: Record, wall: float) -> None:
+        self._write(rec)
+
+    def swap_areas(self, rec: Record, wall: float) -> None:
         self._write(rec)
 
     def summary(self, rec: Record, tracker: Tracker) -> None:

@@ -172,9 +172,10 @@ class Root:
             return value
         size = os.sysconf("SC_PAGE_SIZE")
         if not self.is_host:
-            self.notes.append(
-                f"{self.path} has no {MANIFEST}: assuming this host's page size, {size} bytes"
-            )
+            why = f"has no {MANIFEST}" if self.manifest is None else f"{MANIFEST} has no page size"
+            # A bundle is named as the user gave it, not by its private unpack directory.
+            where = getattr(self, "bundle_path", self.path)
+            self.notes.append(f"{where} {why}: assuming this host's page size, {size} bytes")
         return size
 
 
