@@ -102,7 +102,7 @@ def gather(
     f.areas = areas
     f.virtual_swaps = any(a.type == "virtual" for a in areas)
     topo = Topology(root)
-    f.devices = [topo.device(a) for a in areas if a.type in ("file", "partition")]
+    f.devices = [topo.device(a) for a in areas]
     f.notes.extend(topo.notes)
     waits = _wait_scanner(root)
     first, f.last, f.disk_before, f.disk_after = gather_samples(root, sample_s, sleep, monotonic)

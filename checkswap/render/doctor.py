@@ -83,6 +83,9 @@ def render_text(r: dict[str, Any]) -> str:
                 tags.append(x["network_kind"])
             what.append(f"{x['name']} ({', '.join(tags)})")
         where = " + ".join(what) or (d.get("network_kind") or "?")
+        if d["kind"] == "virtual":
+            # LXCFS's synthetic line: a view of the host's swap, no device a container can see.
+            where = "the host (a container's view of its swap)"
         fs = f" {d['filesystem']} {d['mount_point']}," if d.get("filesystem") else ""
         lines.append(
             f"  {d['name']}  {d['kind']}  {format_bytes(d['size_bytes'])}, used "
