@@ -7,7 +7,8 @@ memory-limited cgroup over a temporary swapfile), then times in the same run:
 
 - floor:      a bare loop reading every /proc/PID/status (os.open/os.read, no parsing)
 - checkswap:  procs.Scanner(...).sample(), steady state (the previous sample already taken),
-              without and with --cgroups
+              without and with --cgroups, and with the wait figures: kernel.task_delayacct
+              switched on for the run (restored after), one taskstats query per process in swap
 - all-files:  status + stat + cgroup for every process (what the Scanner avoids)
 - psutil:     memory_full_info().swap for every process (reads smaps_rollup)
 - smem:       smem -c "pid name swap" (reads every /proc/PID/smaps)
@@ -218,6 +219,9 @@ def measure(
     ]
 
 
+DELAYACCT = "/proc/sys/kernel/task_delayacct"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--processes", type=int, default=2000, help="population size (default 2000)")
@@ -239,6 +243,18 @@ def main() -> int:
         print("bench/top_scan.py: smem is not installed (apt-get install smem)", file=sys.stderr)
         return 1
 
+    with open(DELAYACCT) as f:
+        delayacct_was = f.read().strip()
+    with open(DELAYACCT, "w") as f:
+        f.write("1\n")  # for the taskstats row; put back below, whatever happens
+    try:
+        return _bench(args)
+    finally:
+        with open(DELAYACCT, "w") as f:
+            f.write(delayacct_was + "\n")
+
+
+def _bench(args: argparse.Namespace) -> int:
     sleepers: list[subprocess.Popen[bytes]] = []
     hogs: list[subprocess.Popen[str]] = []
     with (
@@ -268,8 +284,10 @@ def main() -> int:
             time.sleep(1)  # and the memcg stats flush
             population = len([n for n in os.listdir("/proc") if n.isdigit()])
 
-            scanner = Scanner(Root("/"), cgroups=False)
+            scanner = Scanner(Root("/"), cgroups=False, delays=False)
             scanner.sample()  # steady state: the next samples know last sample's holders
+            scanner_ts = Scanner(Root("/"), cgroups=False, delays=True)
+            scanner_ts.sample()
             scanner_cg = Scanner(Root("/"), cgroups=True)
             scanner_cg.sample()
             last: dict[str, dict[str, object]] = {}
@@ -285,6 +303,7 @@ def main() -> int:
                 [
                     ("floor: read every status", floor, 1),
                     ("checkswap top (Scanner)", ours(scanner, "plain"), 1),
+                    ("checkswap top, wait figures", ours(scanner_ts, "taskstats"), 1),
                     ("checkswap top --cgroups", ours(scanner_cg, "cgroups"), 1),
                     ("status+stat+cgroup, every pid", all_files, 1),
                     ("psutil memory_full_info().swap", psutil_total, 1),

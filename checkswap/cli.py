@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import signal
 import sys
 from types import FrameType, ModuleType
 
 from checkswap import __version__
-from checkswap.commands import COMMANDS, PLUGIN_COMMANDS
+from checkswap.commands import COMMANDS, GATE_COMMANDS, PLUGIN_COMMANDS
 from checkswap.env import Env
 from checkswap.errors import BadInput, CheckswapError, PluginStatus
 
@@ -49,6 +50,11 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, out: IO[str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.out = out if out is not None else self.default_out
+        # argparse reads only -1 and -1.5 as negative numbers: "-2s" or "-1G" become unknown
+        # options, and the error is "expected one argument" or "SIZE is required". No option
+        # of ours starts with a digit, so anything that does is a value and gets the value's
+        # own refusal ("it must be greater than 0").
+        self._negative_number_matcher = re.compile(r"^-\d")
 
     def error(self, message: str) -> NoReturn:
         # main() prefixes "checkswap: "; keep only the subcommand's name ("top: ...").
@@ -123,6 +129,19 @@ def _with_default_command(argv: list[str]) -> list[str]:
     return argv
 
 
+def _show_unpacking(args: argparse.Namespace, env: Env) -> None:
+    """A --root that is a file is a bundle: its unpacking gets the progress every long job has."""
+    root = getattr(args, "root", None)
+    if not isinstance(root, str) or not os.path.isfile(root):
+        return
+    from checkswap.render.progress import stderr_progress
+    from checkswap.source import bundle
+
+    bundle.unpack_progress = lambda total: stderr_progress(
+        env, total, label="unpacking", delay_s=0.5
+    )
+
+
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -138,7 +157,9 @@ def main(argv: list[str] | None = None, env: Env | None = None) -> int:
     command = args_list[leading] if leading < len(args_list) else None
     if command not in COMMANDS:
         command = None
-    bad_input_status = PluginStatus.UNKNOWN if command in PLUGIN_COMMANDS else 2
+    bad_input_status = (
+        PluginStatus.UNKNOWN if command in PLUGIN_COMMANDS or command in GATE_COMMANDS else 2
+    )
     try:
         parser, module = build_parser(command, env.stdout)
         args = parser.parse_args(args_list)
@@ -148,6 +169,7 @@ def main(argv: list[str] | None = None, env: Env | None = None) -> int:
         if argv is None:
             # SIGTERM ends a monitor like Ctrl-C: with its summary, exit status 0.
             signal.signal(signal.SIGTERM, _raise_interrupt)
+        _show_unpacking(args, env)
         return int(module.run(args, env))
     except KeyboardInterrupt:
         return 0

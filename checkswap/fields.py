@@ -435,6 +435,66 @@ PROCESS_FIELDS: tuple[Field, ...] = tuple(
             "smaps_rollup:SwapPss",
             10,
         ),
+        # Delay accounting (taskstats, root, kernel.task_delayacct on; else null). Thread
+        # group totals, so the shares sum over threads and exceed 100 when several wait.
+        (
+            "swapin_delay_s",
+            "swapin-s",
+            "s",
+            "time its threads waited in swap_read_folio, cumulative (taskstats swapin_delay_total)",
+            "taskstats:swapin_delay_total",
+            8,
+            1,
+        ),
+        (
+            "swapin_wait_pct",
+            "swapin%",
+            "%",
+            "share of the interval its threads waited reading swap, summed over threads (can "
+            "exceed 100); a disk read's wait is mostly in BLKIO%",
+            "rate:taskstats.swapin_delay_total",
+            8,
+            1,
+        ),
+        (
+            "blkio_delay_s",
+            "blkio-s",
+            "s",
+            "time its threads waited for block I/O, cumulative: swap-ins from a disk wait here, "
+            "and so do file reads (taskstats blkio_delay_total)",
+            "taskstats:blkio_delay_total",
+            8,
+            1,
+        ),
+        (
+            "blkio_wait_pct",
+            "blkio%",
+            "%",
+            "share of the interval its threads waited for block I/O (swap or file), summed over "
+            "threads",
+            "rate:taskstats.blkio_delay_total",
+            7,
+            1,
+        ),
+        (
+            "thrashing_delay_s",
+            "thrash-s",
+            "s",
+            "time its threads waited for refaulting pages (workingset thrashing), cumulative; "
+            "overlaps the swap-in time, never add them (taskstats thrashing_delay_total)",
+            "taskstats:thrashing_delay_total",
+            8,
+            1,
+        ),
+        (
+            "thrashing_wait_pct",
+            "thrash%",
+            "%",
+            "share of the interval its threads waited on thrashing refaults, summed over threads",
+            "rate:taskstats.thrashing_delay_total",
+            8,
+            1,
+        ),
     )
 )
 
@@ -999,6 +1059,7 @@ _DOCTOR_OWN = (
     _doctor("disk_cost", "disk cost", "I/O on the swap disks, and swap's share", "diskstats"),
     _doctor("since_boot", "since boot", "totals since boot and what they amount to", "vmstat"),
     _doctor("zswap", "zswap", "zswap's parameters and pool; null without zswap", "zswap"),
+    _doctor("tiers", "tiers", "zram devices, mTHP swap counters, I/O per swap area", "tiers"),
     _doctor("kernel_release", "kernel", "the kernel release of the root", "root"),
     _doctor("hostname", "host", "the host name of the root", "root"),
     _doctor("start_wall", "start", "start of the sample, epoch seconds", "first_wall", "s"),
@@ -1019,6 +1080,7 @@ DOCTOR_FIELDS: tuple[Field, ...] = (
     *(_DOCTOR[k] for k in ("type", "findings", "devices", "swappiness", "verdict")),
     *(_DOCTOR[k] for k in ("verdict_evidence", "role", "sample", "disk_cost", "since_boot")),
     _DOCTOR["zswap"],
+    _DOCTOR["tiers"],
     FIELDS["mem_total_bytes"],
     FIELDS["page_size_bytes"],
     _DOCTOR["kernel_release"],

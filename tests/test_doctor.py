@@ -443,7 +443,74 @@ def every_rule_facts() -> doctor_facts.Facts:
         psi=False,
         zswap_enabled=True,
         disk_cost={"disks": [row], "swap_share_pct": 80.0},
+        tiers=TIERS_FULL,
     )
+
+
+# The compressed tiers at their limits (model/tiers.py's shapes): a full zswap pool, a zram
+# device 95 % full without a mem_limit, and 64 kB folios mostly split before swap-out.
+TIERS_FULL: dict[str, Any] = {
+    "zswap": {
+        "enabled": True,
+        "pool_bytes": 200 * 1024**2,
+        "pool_limit_bytes": 205 * 1024**2,
+        "pool_full_pct": 97.6,
+        "max_pool_percent": 20,
+        "accept_threshold_percent": 90,
+        "stored_bytes": 600 * 1024**2,
+        "debug": {"pool_limit_hit": 12},
+    },
+    "zram": [
+        {
+            "device": "zram0",
+            "swap": True,
+            "disksize_bytes": GIB,
+            "original_bytes": 973 * 1024**2,
+            "compressed_bytes": 300 * 1024**2,
+            "memory_used_bytes": 310 * 1024**2,
+            "memory_limit_bytes": None,
+            "disk_used_pct": 95.0,
+            "limit_used_pct": None,
+        }
+    ],
+    "mthp": [
+        {
+            "size_bytes": 65536,
+            "swpout": 100,
+            "swpout_fallback": 900,
+            "swpin": 3,
+            "zswpout": None,
+            "fallback_pct": 90.0,
+        }
+    ],
+}
+
+
+def test_tier_findings_evidence_and_fixes() -> None:
+    def tier_ids(tiers: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        found = rules.findings(facts(mem_total=GIB, tiers=tiers, psi=True))
+        return {x["id"]: x for x in found if x["id"] != "no-swap"}
+
+    got = tier_ids(TIERS_FULL)
+    pool = got["zswap-pool-full"]
+    assert pool["severity"] == "warning" and pool["evidence"]["pool_limit_hit"] == 12
+    assert pool["fix"][0] == "echo 40 > /sys/module/zswap/parameters/max_pool_percent"
+    full = got["zram-nearly-full"]
+    assert full["severity"] == "warning" and full["evidence"]["disk_used_pct"] == 95.0
+    # Its size is MemTotal: incompressible data could take all of RAM.
+    limit = got["zram-without-limit"]
+    assert limit["severity"] == "warning" and "all of RAM" in limit["detail"]
+    assert limit["fix"] == [f"echo {GIB // 4} > /sys/block/zram0/mem_limit"]
+    mthp = got["mthp-swapout-fallback"]
+    assert mthp["evidence"]["fallback_pct"] == 90.0 and "64 kB" in mthp["title"]
+    # Under the thresholds, or zswap off: nothing.
+    calm = {
+        "zswap": {**TIERS_FULL["zswap"], "pool_full_pct": 50.0},
+        "zram": [{**TIERS_FULL["zram"][0], "disk_used_pct": 10.0, "memory_limit_bytes": GIB}],
+        "mthp": [{**TIERS_FULL["mthp"][0], "swpout_fallback": 20, "fallback_pct": 16.7}],
+    }
+    assert tier_ids(calm) == {}
+    assert tier_ids({"zswap": {**TIERS_FULL["zswap"], "enabled": False}}) == {}
 
 
 def test_rules_are_pure_functions_of_facts(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -106,6 +106,8 @@ def test_man_pages_render_clean_with_every_option(generated: str) -> None:
             assert option in flat, f"{name} lacks {option}"
         if command in ("doctor", "check"):
             assert "UNKNOWN" in text
+        if command == "fleet":  # its own statuses: the worst host
+            assert "some host thrashing" in text
     overview, _ = _render(os.path.join(man, "checkswap.1"))
     for command in commands:
         assert f"checkswap-{command}(1)" in overview
@@ -144,7 +146,10 @@ def test_bash_completion_from_the_parser(generated: str, tmp_path: os.PathLike[s
     roles = ["compute", "database", "desktop", "general", "nosql"]
     assert _complete(script, "checkswap", "doctor", "--role", "") == roles
     assert _complete(script, "checkswap", "serve", "--role", "d") == ["database", "desktop"]
-    assert _complete(script, "checkswap", "swapfile", "") == ["add", "list", "remove"]
+    swapfile = _commands()["swapfile"]
+    actions = next(a for a in swapfile._actions if isinstance(a, argparse._SubParsersAction))
+    assert {"add", "list", "remove"} <= set(actions.choices)
+    assert _complete(script, "checkswap", "swapfile", "") == sorted(actions.choices)
     assert "--persist" in _complete(script, "checkswap", "swapfile", "add", "--p")
     # Paths where a path goes: files for FILE/PATH/BUNDLE, directories only for --dir.
     base = os.fspath(tmp_path)

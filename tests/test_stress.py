@@ -24,7 +24,7 @@ MiB = 2**20
     [
         (["--size", "32M", "--limit", "64M"], "must be larger than --limit 64.0 MiB"),
         (["--limit", "1M"], "--limit 1.0 MiB: at least 32 MiB"),
-        (["--duration", "-1"], "the duration must be positive"),
+        (["--duration", "-1"], "it must be greater than 0"),
         (["--size", "lots"], "invalid --size 'lots'"),
         (["--swapfile", "512"], "did you mean 512G?"),
     ],
@@ -40,8 +40,7 @@ def test_needs_root(monkeypatch: pytest.MonkeyPatch) -> None:
     code, out, err = run_cli("stress")
     assert (code, out) == (1, "")
     assert err == (
-        "checkswap: checkswap stress needs root: run it with sudo (or try --dry-run to see the "
-        "plan)\n"
+        "checkswap: stress needs root: run it with sudo (or try --dry-run to see the plan)\n"
     )
 
 

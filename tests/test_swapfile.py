@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shlex
 import subprocess
 
 import pytest
@@ -152,8 +153,7 @@ def test_add_needs_root(monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[s
     code, out, err = run_cli("swapfile", "add", "64M", "--path", os.path.join(tmp_path, "s"))
     assert code == 1 and out == ""
     assert err == (
-        "checkswap: checkswap swapfile add needs root: run it with sudo (or try --dry-run to "
-        "see the plan)\n"
+        "checkswap: swapfile add needs root: run it with sudo (or try --dry-run to see the plan)\n"
     )
     assert os.listdir(tmp_path) == []
 
@@ -176,7 +176,7 @@ def test_dry_run_prints_commands_in_order(tmp_path: os.PathLike[str]) -> None:
         f"fallocate -l {100 * 2**20} {fd}",
         f"mkswap {fd}",
         f"swapon --priority 7 {fd}",
-        f"sh -c 'echo '\"'\"'{path} none swap sw,pri=7 0 0'\"'\"' >> {fst}'",
+        shlex.join(fstab.shell_add(fst, f"{path} none swap sw,pri=7 0 0")),
     ]
     assert "O_CREAT|O_EXCL|O_NOFOLLOW" in out
     assert f"# then: /proc/swaps must list {path} as the descriptor's inode" in out
@@ -199,7 +199,7 @@ def test_dry_run_names_the_real_path(tmp_path: os.PathLike[str]) -> None:
     )
     assert (code, err) == (0, "")
     assert f"swapfile {real}/swap on " in out and f"exec 3>{real}/swap" in out
-    assert f"echo '\"'\"'{real}/swap none swap sw 0 0'\"'\"' >> {fst}" in out
+    assert shlex.join(fstab.shell_add(fst, f"{real}/swap none swap sw 0 0")) in out
 
 
 # --- directories another user could change: refused before anything is made --------------------
@@ -355,8 +355,9 @@ def test_remove_refuses_when_used_exceeds_available(
     plan = swapfile.plan_remove(seed_root, "/swapfile", fst, force=True)
     steps = [str(s) for s in swapfile.remove_steps(plan)]
     assert steps == [
-        "swapoff /swapfile",
-        f"sed -i 5d {fst}    # atomically; backup {fst}.checkswap-backup",
+        "swapoff /swapfile    # swapoff(2) by checkswap, showing its progress",
+        f"{shlex.join(fstab.shell_remove(fst, [4]))}    # checkswap does this itself, refusing "
+        "links and other users' files",
         "rm -f /swapfile",
     ]
 
@@ -402,24 +403,47 @@ def test_progress_line_rate_and_eta() -> None:
     assert bar.line(0, 0.0).endswith("0 B / 1.0 GiB  -  ETA -")
 
 
-def test_progress_draws_nothing_off_a_terminal() -> None:
+def test_progress_off_a_terminal_is_a_line_every_few_seconds() -> None:
+    t = [0.0]
     out = io.StringIO()
-    bar = Progress(100, out, False)
+    bar = Progress(100, out, False, clock=lambda: t[0])
+    for i in range(101):  # ten seconds, a reading every 0.1 s
+        t[0] = i * 0.1
+        bar.update(i)
+    bar.finish(100)
+    lines = out.getvalue().splitlines()
+    # Nothing in the first three seconds, then one line per three: 3.0, 6.0, 9.0, and the end.
+    assert len(lines) == 4, lines
+    assert "\r" not in out.getvalue() and "\033" not in out.getvalue()
+    assert lines[0].startswith(
+        "[########....................]  30%  30 B / 100 B  10 B/s  ETA 0:07"
+    )
+    assert lines[-1].startswith("[############################] 100%  100 B / 100 B")
+
+
+def test_progress_off_a_terminal_says_nothing_for_a_short_job() -> None:
+    t = [0.0]
+    out = io.StringIO()
+    bar = Progress(100, out, False, clock=lambda: t[0])
     bar.update(50)
+    t[0] = 2.9
     bar.finish(100)
     assert out.getvalue() == ""
 
 
-def test_progress_redraws_at_most_every_interval() -> None:
+def test_progress_eta_from_the_recent_rate() -> None:
     t = [0.0]
     out = io.StringIO()
-    bar = Progress(100, out, True, clock=lambda: t[0], every_s=0.2)
-    for i in range(10):
-        t[0] = i * 0.05
-        bar.update(i * 10)
-    bar.finish(100)
-    assert out.getvalue().count("\r") == 3 + 1  # at 0.0, 0.2, 0.4, and the final line
-    assert out.getvalue().endswith("100%  100 B / 100 B  222 B/s  ETA 0:00\n")
+    bar = Progress(1000, out, True, clock=lambda: t[0], every_s=0)
+    for s in range(0, 21):  # 40 B/s for 10 s, then 10 B/s for 10 s
+        t[0] = float(s)
+        bar.update(40 * min(s, 10) + 10 * max(0, s - 10))
+    # The last ten seconds' rate (10 B/s), not the average (25 B/s): 500 B left, 50 s.
+    assert (
+        out.getvalue()
+        .rsplit("\r", 1)[1]
+        .startswith("[##############..............]  50%  500 B / 1000 B  10 B/s  ETA 0:50")
+    )
 
 
 # --- list (topology from issue 5, on its fixture trees) ----------------------------------

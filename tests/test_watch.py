@@ -327,7 +327,7 @@ def test_csv_header_and_null_as_empty() -> None:
     ("argv", "needle"),
     [
         (["-i", "0"], "greater than 0"),
-        (["-i", "-1"], "must be positive"),
+        (["-i", "-1"], "invalid interval '-1': it must be greater than 0"),
         (["-i", "abc"], "give seconds such as"),
         (["-i", "2 fortnights"], "units are"),
         (["-i", "1y"], "units are"),

@@ -52,12 +52,24 @@ EXIT_PLUGIN = (
     ("3", "UNKNOWN, bad input included: its message goes to stdout as CHECKSWAP UNKNOWN - MESSAGE"),
 )
 PLUGINS = ("doctor", "check")
+EXIT_FLEET = (
+    ("0", "every host quiet"),
+    ("1", "some host swapping"),
+    ("2", "some host thrashing"),
+    (
+        "3",
+        "the question could not be answered: Prometheus unreachable or refusing, bad PromQL, "
+        "no checkswap series under --match, bad arguments",
+    ),
+)
 
 ENVIRONMENT = (
     ("CHECKSWAP_BUNDLE_MAX_BYTES", "bytes read from a bundle's decompressor (default 1G)"),
     ("CHECKSWAP_BUNDLE_MAX_MEMBERS", "files, directories and links in a bundle (1000000)"),
     ("CHECKSWAP_BUNDLE_MAX_FILE_BYTES", "bytes of one file in a bundle (64M)"),
     ("CHECKSWAP_BUNDLE_MAX_LINK_BYTES", "link names and targets of a bundle (64M)"),
+    ("CHECKSWAP_PROMETHEUS_TOKEN", "fleet's bearer token, without --bearer-token-file"),
+    ("CHECKSWAP_PROMETHEUS_BASIC", "fleet's user:password, without --basic-auth-file"),
     ("TMPDIR", "where a bundle is unpacked, and check's state file without XDG_RUNTIME_DIR"),
     ("XDG_RUNTIME_DIR", "where check keeps its state between runs"),
 )
@@ -128,6 +140,12 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
     "stress": (
         ("checkswap stress --size 512M --limit 64M --duration 1m", "see swapping happen"),
         ("checkswap stress --cleanup", "remove what a killed run left"),
+    ),
+    "fleet": (
+        (
+            "checkswap fleet --prometheus http://prom:9090 --since 7d",
+            "which hosts swapped or thrashed this week",
+        ),
     ),
     "dash": (
         ("checkswap dash", "the live dashboard (needs python3-rich)"),
@@ -227,11 +245,15 @@ def manpage(
     if name in PLUGINS:
         lines.append("The monitoring-plugins convention: the worst finding or threshold.")
         lines += _tagged(EXIT_PLUGIN)
+    elif name == "fleet":
+        lines.append("A fleet gate for cron or CI: the worst host.")
+        lines += _tagged(EXIT_FLEET)
     else:
         lines += _tagged(EXIT_USUAL)
         if name == "checkswap":
             lines.append(".PP")
-            lines.append(_roff("doctor and check use 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."))
+            lines.append(_roff("doctor and check use 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN;"))
+            lines.append(_roff("fleet 0 quiet, 1 swapping, 2 thrashing, 3 not answered."))
     lines.append(".SH ENVIRONMENT")
     lines += _tagged(ENVIRONMENT)
     lines.append(".SH FILES")

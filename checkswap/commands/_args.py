@@ -243,6 +243,20 @@ def add_role(p: argparse.ArgumentParser, what: str) -> None:
     )
 
 
+# --- delay accounting ---------------------------------------------------------------------
+
+
+def add_delayacct(p: argparse.ArgumentParser) -> None:
+    """--delayacct (top, dash, record, serve); lab/delayacct.py switches it."""
+    p.add_argument(
+        "--delayacct",
+        action="store_true",
+        help="switch the kernel's delay accounting (kernel.task_delayacct) on for this run, as "
+        "root, for the wait figures; it goes back off when the last checkswap that needs it "
+        "exits (a run killed with SIGKILL is repaired by the next one)",
+    )
+
+
 # --- changing the system (swapfile, stress) ------------------------------------------------
 
 

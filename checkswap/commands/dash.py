@@ -65,6 +65,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
     # No default: -i given with --replay is refused (a recording keeps its own interval).
     _args.add_interval(p, default=None, shown="1; live only")
     _args.add_replay(p, "play a recording made by `checkswap record` instead of the live system")
+    _args.add_delayacct(p)
     _args.add_root(p)
     return p
 
@@ -246,7 +247,11 @@ def run(args: argparse.Namespace, env: Env) -> int:
             if replay:
                 _replay(args.replay, root, speed, dash)
             else:
-                _live(root, interval, dash)
+                from checkswap.lab import delayacct
+
+                # What it switched is said on stderr, under the screen: shown after dash exits.
+                with delayacct.for_run(args.delayacct, root, env.stderr) as since:
+                    _live(root, interval, dash, since)
             while True:  # the samples ended (a recording, a bundle): the screen stays for q
                 dash.wait(3600.0)
         except Quit:
@@ -254,13 +259,21 @@ def run(args: argparse.Namespace, env: Env) -> int:
     return 0
 
 
-def _live(root: Root, interval: float, dash: Dashboard) -> None:
+def _live(root: Root, interval: float, dash: Dashboard, since: int | None = None) -> None:
     from checkswap.model.procs import Scanner
+    from checkswap.model.tiers import TierWatch
 
-    scanner = Scanner(root)
+    scanner = Scanner(root, delays_since=since)
     scanner.sample()  # the baseline: process rates need a previous scan
+    tiers = TierWatch(root, monotonic=dash.env.monotonic)
+    tiers.update()  # the baseline of the per-area rates
+
+    def top(tick: Sample) -> dict[str, object] | None:
+        dash.state.tiers = tiers.update()  # the tiers panel, with the tick's processes
+        return scanner.sample(tick)
+
     samples = live_samples(root, interval, None, dash.env.monotonic, dash.wait)
-    n = play(samples, lambda: root.page_size, dash, SwapAreas(root, True), scanner.sample)
+    n = play(samples, lambda: root.page_size, dash, SwapAreas(root, True), top)
     dash.state.status = f"end of the snapshot bundle: {n} intervals"
     dash.show()
 

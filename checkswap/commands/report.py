@@ -53,6 +53,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
 
 def run(args: argparse.Namespace, env: Env) -> int:
     from checkswap.record.report import analyse_files, build
+    from checkswap.render.progress import stderr_progress
     from checkswap.render.report import render_text
 
     spike: float = args.spike
@@ -67,7 +68,14 @@ def run(args: argparse.Namespace, env: Env) -> int:
         from checkswap.outfile import check_output
 
         check_output(args.html, "--html")  # refused at once, not after reading the recordings
-    analysis, reading = analyse_files(list(args.files), spike)
+    bar = stderr_progress(env, 0, label="report", delay_s=0.5)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done)
+
+    analysis, reading = analyse_files(list(args.files), spike, progress=progress)
+    bar.finish(bar.total)
     rec = build(reading, analysis, spike, list(args.files))
     if args.html is not None:
         from checkswap.render.html import write_html

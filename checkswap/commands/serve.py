@@ -90,6 +90,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
         "at the limit an idle or slow one makes room",
     )
     _args.add_role(p, "the machine's role, for the doctor findings")
+    _args.add_delayacct(p)
     _args.add_root(p)
     return p
 
@@ -166,15 +167,19 @@ def run(args: argparse.Namespace, env: Env) -> int:
             f"serve needs prometheus_client ({e}): pip install 'checkswap[exporter]' "
             "or apt-get install python3-prometheus-client"
         ) from None
-    return serve(
-        env,
-        root,
-        listen=listen,
-        textfile=args.textfile,
-        textfile_interval=textfile_interval,
-        top=top,
-        scan_interval=scan_interval,
-        doctor_interval=doctor_interval,
-        max_connections=max_conn,
-        role=args.role,
-    )
+    from checkswap.lab import delayacct
+
+    # For days, maybe: other checkswap runs that need it keep it on after this one ends.
+    with delayacct.for_run(args.delayacct, root, env.stderr):
+        return serve(
+            env,
+            root,
+            listen=listen,
+            textfile=args.textfile,
+            textfile_interval=textfile_interval,
+            top=top,
+            scan_interval=scan_interval,
+            doctor_interval=doctor_interval,
+            max_connections=max_conn,
+            role=args.role,
+        )

@@ -104,7 +104,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
         out.write(", swapoff and delete the swapfile\n" if plan.swapfile else "\n")
         return 0
 
-    require_root("checkswap stress")
+    require_root("stress")
     with locked("stress", wait=False):
         left = stress.find_leftovers(root)
         if left:

@@ -12,10 +12,15 @@ from checkswap.units import parse_int, parse_size
 
 if TYPE_CHECKING:
     from checkswap.env import Env
+    from checkswap.lab.drain import DrainPlan
     from checkswap.lab.swapfile import AddPlan
     from checkswap.render.progress import Progress
+    from checkswap.source.root import Root
 
-HELP = "add, remove or list swapfiles (safe to run twice; --dry-run shows the commands)"
+HELP = (
+    "add, remove, list swapfiles or turn any swap area off (safe to run twice; --dry-run shows "
+    "the commands)"
+)
 ADD_DESCRIPTION = """\
 Add a swapfile now: check the filesystem and the free space, create the file (O_EXCL, never
 through a link), then through that one descriptor: chmod 600, allocate (fallocate; on btrfs a
@@ -27,9 +32,18 @@ Two runs at once are serialised by a lock: the second finds the first one's file
 Without --persist the swap is gone after a reboot.
 """
 REMOVE_DESCRIPTION = """\
-Turn a swapfile off (swapoff), take its line out of fstab and delete it. Refuses partitions and
-zram, and refuses when the swap in use on the file exceeds MemAvailable (swapoff would have to
-bring it all back into RAM) unless --force.
+Turn a swapfile off (swapoff, showing how much is back in RAM, the rate and an ETA), take its line
+out of fstab and delete it. Refuses partitions and zram, and refuses when the swap in use on the
+file exceeds MemAvailable (swapoff would have to bring it all back into RAM) unless --force.
+Ctrl-C or SIGTERM stops the swapoff: the file stays on, in fstab and on disk (exit 1).
+"""
+OFF_DESCRIPTION = """\
+Turn one swap area off (a partition, a file, zram...), deleting nothing: swapoff, showing how
+much is back in RAM, the rate, an ETA from the last seconds' rate, MemAvailable and the swap-in
+rate it causes (a bar on a terminal, a line every few seconds on stderr otherwise). Refuses when
+what it must bring back exceeds MemAvailable (for zram: its original size minus the memory zram
+already uses) unless --force. Ctrl-C or SIGTERM stops the swapoff: the area stays on, with what
+was read so far back in RAM (exit 1). It does not edit fstab: the area comes back at reboot.
 """
 
 
@@ -77,6 +91,17 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
     _args.add_fstab(rm, FSTAB, "the fstab to take its line out of (default: /etc/fstab)")
     _args.add_dry_run(rm)
 
+    off = _args.command(
+        actions, "off", "turn any swap area off, showing its progress", OFF_DESCRIPTION
+    )
+    off.add_argument("area", metavar="AREA", help="the swap area as /proc/swaps names it")
+    off.add_argument(
+        "--force",
+        action="store_true",
+        help="turn it off even when what it must bring back exceeds MemAvailable",
+    )
+    _args.add_dry_run(off)
+
     ls = actions.add_parser(
         "list",
         help="every swap area: kind, size, used, priority and the disk under it",
@@ -98,6 +123,8 @@ def run(args: argparse.Namespace, env: Env) -> int:
         return run_add(args, env)
     if args.action == "list":
         return run_list(args, env)
+    if args.action == "off":
+        return run_off(args, env)
     return run_remove(args, env)
 
 
@@ -176,7 +203,7 @@ def run_add(args: argparse.Namespace, env: Env) -> int:
             say("# without --persist this swap is gone after a reboot")
         return 0
 
-    require_root("checkswap swapfile add")
+    require_root("swapfile add")
     with locked("swapfile", wait=True, notify=_notifier(env)):
         # Planned under the lock: a concurrent run that got here first has made the file.
         plan = swapfile.plan_add(root, size, path, args.priority, fstab, args.zero_fill)
@@ -212,27 +239,34 @@ def _about(plan: AddPlan) -> str:
 def run_remove(args: argparse.Namespace, env: Env) -> int:
     from checkswap.lab import swapfile
     from checkswap.lab.change import locked, require_root
+    from checkswap.render.swapfile import drain_about
     from checkswap.source.root import Root
 
     root = Root("/")
-    out = env.stdout
-
-    def say(line: str) -> None:
-        out.write(line + "\n")
-        out.flush()
+    say = _say(env)
 
     if args.dry_run:
         plan = swapfile.plan_remove(root, args.path, args.fstab, args.force)
         say("# checkswap swapfile remove --dry-run: nothing was changed")
+        if plan.drain is not None:
+            say(f"# {drain_about(plan.drain)}")
         for step in swapfile.remove_steps(plan):
             say(str(step))
         return 0
 
-    require_root("checkswap swapfile remove")
+    require_root("swapfile remove")
     with locked("swapfile", wait=True, notify=_notifier(env)):
         plan = swapfile.plan_remove(root, args.path, args.fstab, args.force)
+        estimate = plan.drain
+
+        def swapoff() -> None:
+            assert estimate is not None
+            _drain(root, estimate, env, say, " (nothing deleted, fstab unchanged)")
+
+        if estimate is not None:
+            say(f"# {drain_about(estimate)}")
         try:
-            for step in swapfile.remove_steps(plan):
+            for step in swapfile.remove_steps(plan, swapoff):
                 say(f"$ {step}")
                 step.run()
         except KeyboardInterrupt:
@@ -243,3 +277,85 @@ def run_remove(args: argparse.Namespace, env: Env) -> int:
     for line in swapfile.swap_state(root):
         say(line)
     return 0
+
+
+def run_off(args: argparse.Namespace, env: Env) -> int:
+    from checkswap.lab import drain, swapfile
+    from checkswap.lab.change import locked, require_root
+    from checkswap.render.swapfile import drain_about
+    from checkswap.source.root import Root
+
+    root = Root("/")
+    say = _say(env)
+
+    def plan() -> drain.DrainPlan:
+        area = drain.find_area(root, args.area)
+        if area is None:
+            raise Refused(f"{args.area} is not an active swap area (see checkswap swapfile list)")
+        return drain.plan_drain(root, area, args.force)
+
+    if args.dry_run:
+        estimate = plan()
+        say("# checkswap swapfile off --dry-run: nothing was changed")
+        say(f"# {drain_about(estimate)}")
+        say(f"swapoff {estimate.name}    # swapoff(2) by checkswap, showing its progress")
+        return 0
+
+    require_root("swapfile off")
+    try:
+        with locked("swapfile", wait=True, notify=_notifier(env)):
+            estimate = plan()
+            say(f"# {drain_about(estimate)}")
+            say(f"$ swapoff {estimate.name}")
+            _drain(root, estimate, env, say, "")
+    except KeyboardInterrupt:
+        # Before swapoff began, or as it ended: not the monitors' quiet exit 0 either way.
+        state = "still on" if drain.find_area(root, args.area) is not None else "off"
+        raise Refused(f"interrupted: {args.area} is {state}") from None
+    say("")
+    for line in swapfile.swap_state(root):
+        say(line)
+    return 0
+
+
+def _say(env: Env) -> Callable[[str], None]:
+    """Lines on stdout, flushed at once: a drain can run for hours."""
+
+    def say(line: str) -> None:
+        env.stdout.write(line + "\n")
+        env.stdout.flush()
+
+    return say
+
+
+def _drain(root: Root, plan: DrainPlan, env: Env, say: Callable[[str], None], kept: str) -> None:
+    """swapoff with the progress bar on stderr and the outcome said on stdout; exit 1 when
+    interrupted (the area is still on: ``kept`` says what else was left alone)."""
+    from checkswap.lab import drain
+    from checkswap.render.progress import Progress
+    from checkswap.render.swapfile import (
+        drain_detail,
+        drain_done,
+        drain_interrupted,
+        drain_stopping,
+    )
+
+    bar = Progress(plan.used, env.stderr, _stderr_tty(env), clock=env.monotonic)
+
+    told: list[bool] = []
+
+    def report(r: drain.Reading) -> None:
+        if r.stopping and not told:
+            told.append(True)
+            bar.clear()
+            env.stderr.write(f"checkswap: {drain_stopping(plan.name)}\n")
+            env.stderr.flush()
+        bar.update(r.moved, drain_detail(r))
+
+    try:
+        last = drain.drain(root, plan, report, clock=env.monotonic)
+    except drain.Interrupted as e:
+        bar.clear()
+        raise Refused(drain_interrupted(plan.name, plan.used, e.reading, e.on) + kept) from None
+    bar.finish(last.moved, drain_detail(last))
+    say(f"# {drain_done(plan.name, last)}")

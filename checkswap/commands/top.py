@@ -31,13 +31,28 @@ With --cgroups, memory cgroups too: swap held, swap-in/out per second (cgroup v2
 cgroup v1 has no such counters and shows the change of swap held and major faults instead), the
 swap limit and how often it was hit, and memory pressure.
 
+Wait (root, with delay accounting on: --delayacct, or sysctl kernel.task_delayacct=1):
+
+  SWAPIN%   share of the interval the process's threads spent waiting in swap-in (taskstats
+            swapin_delay_total). Summed over its threads: above 100 when several wait at once.
+            It times the swap read itself: zram, zswap and zero-filled pages, and the submission
+            of a disk read. The wait for the disk to answer is mostly block I/O:
+  BLKIO%    share of the interval its threads waited for block I/O: disk swap-ins, and file
+            reads too (blkio_delay_total).
+  THRASH%   share spent on thrashing refaults (thrashing_delay_total); a swap-in refault is
+            timed as thrashing too, so never add THRASH% to SWAPIN%.
+--sort wait orders by SWAPIN%. Taskstats is asked only about the processes listed (holding
+swap now or at the previous refresh): first those that waited last time, then those moving swap
+or faulting, at most 256 queries a refresh (docs/top.md). The kernel accounts only tasks
+started while it is on: with --delayacct, older processes show '-' and a note.
+
 Swap used that no process holds (shmem/tmpfs, pages back in RAM but still in swap) is shown as
 unattributed. The first refresh has held figures only: rates need two samples (-i or -n 2).
 Without -i and -n: one refresh. On a terminal the table is redrawn in place; on a pipe each
 refresh is printed after the previous one.
 """
 
-SORTS = ("swap", "activity")
+SORTS = ("swap", "activity", "wait")
 DEFAULT_LIMIT_TEXT = 20
 DEFAULT_PSS_BUDGET = "0.5"
 
@@ -56,8 +71,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
         "--sort",
         choices=SORTS,
         default="swap",
-        help="order by swap held (default) or by activity (see above)",
+        help="order by swap held (default), by activity, or by swap-in wait (see above)",
     )
+    _args.add_delayacct(p)
     p.add_argument(
         "--cgroups", action="store_true", help="also list memory cgroups holding or moving swap"
     )
@@ -82,6 +98,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
 
 
 def run(args: argparse.Namespace, env: Env) -> int:
+    from checkswap.lab import delayacct
     from checkswap.model.procs import Scanner, arrange
     from checkswap.model.sample import Ticker
     from checkswap.render.top import TopRenderer
@@ -97,16 +114,19 @@ def run(args: argparse.Namespace, env: Env) -> int:
         limit = DEFAULT_LIMIT_TEXT
     budget = parse_duration(args.pss_budget, "--pss-budget")
     root = open_root(args.root, needs=("proc/meminfo",), command="top")
-    scanner = Scanner(root, cgroups=args.cgroups, pss=args.pss, pss_budget_s=budget)
     renderer = TopRenderer(env.stdout, args.format, tty=env.stdout_isatty)
 
-    ticker = Ticker(root, interval, env.monotonic, env.sleep)
-    done = 0
-    while True:
-        rec, total = arrange(scanner.sample(), args.sort, limit, root.page_size)
-        renderer.refresh(rec, total, args.sort)
-        done += 1
-        if count is not None and done >= count:
-            return 0
-        if not ticker.wait():
-            return 0
+    with delayacct.for_run(args.delayacct, root, env.stderr) as since:
+        scanner = Scanner(
+            root, cgroups=args.cgroups, pss=args.pss, pss_budget_s=budget, delays_since=since
+        )
+        ticker = Ticker(root, interval, env.monotonic, env.sleep)
+        done = 0
+        while True:
+            rec, total = arrange(scanner.sample(), args.sort, limit, root.page_size)
+            renderer.refresh(rec, total, args.sort)
+            done += 1
+            if count is not None and done >= count:
+                return 0
+            if not ticker.wait():
+                return 0

@@ -10,6 +10,7 @@ live here, on top of the generic ``model.rates.counter_rates``, rather than in m
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any, Callable
 
@@ -21,8 +22,11 @@ from checkswap.kernel.swaps import read_swaps
 from checkswap.kernel.sysctl import read_sysctl_int
 from checkswap.kernel.uptime import read_uptime
 from checkswap.kernel.zswap import Zswap, read_zswap
+from checkswap.model.procs import Scanner, process_wait_key
 from checkswap.model.rates import counter_rates
 from checkswap.model.sample import Sample, Sampler, Ticker
+from checkswap.model.tiers import area_counters, area_traffic
+from checkswap.model.tiers import read_state as read_tier_state
 from checkswap.model.topology import FILES as TOPOLOGY_FILES
 from checkswap.model.topology import Topology
 from checkswap.source.root import Root
@@ -57,6 +61,9 @@ class Facts:
         self.kernel_release: str | None = None
         self.hostname: str | None = None
         self.notes: list[str] = []
+        self.tiers: dict[str, Any] = {}  # gather_tiers: model/tiers.py's state and area traffic
+        # Who waited for swap-in over the sample (delay accounting; empty without it).
+        self.waiters: list[dict[str, Any]] = []
 
     def swap_disks(self) -> list[str]:
         """The disks under the swap areas (not zram), each once, in the areas' order."""
@@ -87,7 +94,10 @@ def gather(
     topo = Topology(root)
     f.devices = [topo.device(a) for a in areas if a.type in ("file", "partition")]
     f.notes.extend(topo.notes)
+    waits = _wait_scanner(root)
     first, f.last, f.disk_before, f.disk_after = gather_samples(root, sample_s, sleep, monotonic)
+    if waits is not None:
+        f.waiters = waiters(waits.sample())
     f.first = first
     if not first.vmstat:
         f.notes.append(
@@ -115,7 +125,68 @@ def gather(
     f.uptime_s = read_uptime(root)
     f.kernel_release = root.kernel_release
     f.hostname = root.hostname
+    gather_tiers(root, f)
     return f
+
+
+def gather_tiers(root: Root, f: Facts) -> None:
+    """The compressed tiers' state at the sample's end, and each area's own I/O over the sample
+    from the diskstats gather_samples read (the block devices are the topology's)."""
+    end = f.last or f.first
+    state = read_tier_state(root, end.meminfo if end is not None else None)
+    blocks = [(d["name"], d["type"], d.get("block_device")) for d in f.devices]
+    traffic: list[dict[str, Any]] = []
+    if f.first is not None and f.last is not None and f.disk_before and f.disk_after:
+        traffic = area_traffic(
+            area_counters(blocks, f.disk_before),
+            area_counters(blocks, f.disk_after),
+            f.last.mono - f.first.mono,
+        )
+    state["areas"] = traffic
+    f.tiers = state
+
+
+WAITERS = 3  # named in the verdict's evidence
+
+
+def _wait_scanner(root: Root) -> Scanner | None:
+    """A process scan taken now, to be taken again after the sample: only where delay
+    accounting can answer (this host, root, kernel.task_delayacct on), since it costs two
+    scans of every /proc/PID/status."""
+    if not root.is_host or os.geteuid() != 0:
+        return None
+    if read_sysctl_int(root, "kernel.task_delayacct") != 1:
+        return None
+    scanner = Scanner(root, cgroups=False)
+    scanner.sample()
+    return scanner
+
+
+def waiters(rec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The processes that waited for swap-in over the scan's interval, longest first: pid,
+    name, seconds waited in swap-in and in block I/O (where a disk swap-in's wait goes), and
+    the interval."""
+    span = rec.get("interval_s")
+    if not isinstance(span, (int, float)) or span <= 0:
+        return []
+    out = []
+    for p in sorted(rec.get("processes") or [], key=process_wait_key):
+        pct = p.get("swapin_wait_pct")
+        if not isinstance(pct, (int, float)) or pct <= 0:
+            continue
+        blkio = p.get("blkio_wait_pct")
+        out.append(
+            {
+                "pid": p.get("pid"),
+                "comm": p.get("comm"),
+                "swapin_wait_s": pct * span / 100,
+                "blkio_wait_s": blkio * span / 100 if isinstance(blkio, (int, float)) else None,
+                "interval_s": span,
+            }
+        )
+        if len(out) == WAITERS:
+            break
+    return out
 
 
 def disk_cost(

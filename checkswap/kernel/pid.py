@@ -91,6 +91,19 @@ def parse_status(text: str) -> Status:
     return Status(name, state[:1] if state else None, uid, status_swap_bytes(text))
 
 
+def pending_signals(text: str) -> set[int]:
+    """Signal numbers pending in a status: the thread's own (SigPnd) and the process's (ShdPnd),
+    hex masks where bit N-1 is signal N. A signal waiting for a thread stuck in a syscall."""
+    found: set[int] = set()
+    for key in ("SigPnd:", "ShdPnd:"):
+        try:
+            mask = int(key_value(text, key) or "0", 16)
+        except ValueError:
+            continue
+        found.update(n + 1 for n in range(mask.bit_length()) if mask >> n & 1)
+    return found
+
+
 def parse_stat(text: str) -> Stat | None:
     """State, major faults and start time; None for a line too short to be a stat line."""
     _, sep, rest = text.rpartition(")")

@@ -33,7 +33,7 @@ from checkswap.errors import BadInput, Refused
 from checkswap.kernel.meminfo import read_meminfo
 from checkswap.kernel.mountinfo import Mount, mount_for_path, read_mountinfo
 from checkswap.kernel.swaps import SwapArea, read_swaps
-from checkswap.lab import fstab
+from checkswap.lab import drain, fstab
 from checkswap.lab.change import CommandFailed, Step, shell
 from checkswap.source.root import Root
 from checkswap.units import format_bytes
@@ -656,9 +656,9 @@ def fstab_add_step(plan: AddPlan) -> Step | None:
             fstab.write(plan.fstab or "", fstab.with_line(current, line))
 
     return Step(
-        ["sh", "-c", f"echo {shlex.quote(line)} >> {shlex.quote(plan.fstab)}"],
+        fstab.shell_add(plan.fstab, line),
         add,
-        note=f"atomically (temp file, fsync, rename); backup {fstab.backup_path(plan.fstab)}",
+        note="checkswap does this itself, refusing links and other users' files",
     )
 
 
@@ -729,11 +729,13 @@ class RemovePlan(NamedTuple):
     area: SwapArea | None  # None: a swapfile that is not active
     fstab: str
     fstab_lines: list[int]
+    drain: drain.DrainPlan | None = None  # the swapoff's estimate, when active
 
 
 def plan_remove(root: Root, path: str, fstab_path: str, force: bool) -> RemovePlan:
     path = os.path.abspath(path)
     area = swap_area_at(path, read_swaps(root))
+    estimate = None
     if area is not None and area.type != "file":
         raise Refused(
             f"{path} is a swap {area.type}, not a file: checkswap removes only swapfiles "
@@ -747,25 +749,19 @@ def plan_remove(root: Root, path: str, fstab_path: str, force: bool) -> RemovePl
         if not has_swap_signature(path, root.page_size):
             raise Refused(f"{path} is not a swap area and has no swap signature: not deleting it")
     else:
-        mem = read_meminfo(root)
-        available = mem.get("MemAvailable")
-        if not force and (available is None or area.used_bytes > available):
-            shown = format_bytes(available) if available is not None else "unknown"
-            raise Refused(
-                f"{path} holds {format_bytes(area.used_bytes)} of swapped-out memory and "
-                f"MemAvailable is {shown}: swapoff would have to bring it all back into RAM "
-                f"(out-of-memory kills, or hours of thrashing). Free memory first, or use "
-                f"--force if you are sure"
-            )
+        # The refusal when MemAvailable cannot take the swap in use: the drain's, shared.
+        estimate = drain.plan_drain(root, area, force)
     _check_fstab(fstab_path)
     lines = fstab.line_numbers(fstab.read(fstab_path), path)
-    return RemovePlan(path, area, fstab_path, lines)
+    return RemovePlan(path, area, fstab_path, lines, estimate)
 
 
-def remove_steps(plan: RemovePlan) -> list[Step]:
+def remove_steps(plan: RemovePlan, swapoff: Callable[[], None] | None = None) -> list[Step]:
+    """The steps of a remove; ``swapoff`` is the drain that runs the first (lab/drain.py)."""
     steps = []
     if plan.area is not None:
-        steps.append(Step(["swapoff", plan.path]))
+        note = "swapoff(2) by checkswap, showing its progress"
+        steps.append(Step(["swapoff", plan.path], swapoff, note=note))
     if plan.fstab_lines:
 
         def drop() -> None:
@@ -774,12 +770,11 @@ def remove_steps(plan: RemovePlan) -> list[Step]:
                 plan.fstab, fstab.without_lines(current, fstab.line_numbers(current, plan.path))
             )
 
-        numbers = ",".join(f"{n + 1}d" for n in plan.fstab_lines)
         steps.append(
             Step(
-                ["sed", "-i", numbers.replace(",", ";"), plan.fstab],
+                fstab.shell_remove(plan.fstab, plan.fstab_lines),
                 drop,
-                note=f"atomically; backup {fstab.backup_path(plan.fstab)}",
+                note="checkswap does this itself, refusing links and other users' files",
             )
         )
 

@@ -55,6 +55,8 @@ from checkswap.kernel.pid import (
     read_raw,
     status_swap_bytes_raw,
 )
+from checkswap.kernel.sysctl import read_sysctl_int
+from checkswap.kernel.taskstats import Delays, Taskstats, TaskstatsDenied, TaskstatsUnavailable
 from checkswap.kernel.uptime import read_uptime
 from checkswap.model.cgroups import CgroupScan, find_memory_hierarchy, process_cgroup, unit_name
 from checkswap.model.rates import counter_rate, gauge_rate
@@ -69,6 +71,24 @@ Record = dict[str, object]
 _NO_SWAP = b"\nVmSwap:\t       0 kB\n"
 
 HIDDEN_NOTE = "some processes are not visible: run as root"
+
+# Delay accounting (kernel/taskstats.py): one netlink query per process, so at most this many
+# a refresh (docs/top.md): those that waited at their last query first, then those moving
+# swap or faulting, then the largest holders.
+MAX_DELAY_QUERIES = 256
+DELAYACCT_SYSCTL = "kernel.task_delayacct"
+DELAYACCT_OFF_NOTE = (
+    "delay accounting is off (kernel.task_delayacct = 0): wait figures are null; switch it on "
+    "with --delayacct (as root, for the run) or sysctl kernel.task_delayacct=1"
+)
+DELAY_KEYS = (
+    "swapin_delay_s",
+    "swapin_wait_pct",
+    "blkio_delay_s",
+    "blkio_wait_pct",
+    "thrashing_delay_s",
+    "thrashing_wait_pct",
+)
 
 
 # --- swap activity: the one definition (docs/interface.md, "activity") -----------------------
@@ -128,6 +148,14 @@ def cgroup_activity_key(page_size: int) -> Callable[[Record], tuple[float, float
     return key
 
 
+def process_wait_key(p: Record) -> tuple[float, float, int]:
+    """Sort key, ascending: longest swap-in wait first, ties by swap held, then pid. Null
+    (not measured) counts as 0."""
+    pid = p.get("pid")
+    pid_n = pid if isinstance(pid, int) and not isinstance(pid, bool) else 0
+    return (-_rate(p.get("swapin_wait_pct")), -_held(p), pid_n)
+
+
 class _Seen(NamedTuple):
     """What the previous sample knew about a process holding swap."""
 
@@ -149,6 +177,8 @@ class Scanner:
         pss: bool = False,
         pss_budget_s: float = 0.5,
         monotonic: Callable[[], float] = time.monotonic,
+        delays: bool = True,
+        delays_since: int | None = None,
     ) -> None:
         self.root = root
         self.cgroups = cgroups
@@ -167,6 +197,16 @@ class Scanner:
         self._prev_uptime: float | None = None
         self._prev: dict[str, _Seen] = {}  # pid -> last sample, for processes holding swap
         self._prev_zero: set[str] = set()  # pids read at the last sample with VmSwap 0
+        # Delay accounting: only of this host's kernel; a tree from elsewhere has no taskstats.
+        self.delays = delays and root.is_host
+        # When checkswap switched delay accounting on (stat start-time ticks): processes
+        # started earlier have no delay record in the kernel and read 0 for ever.
+        self.delays_since = delays_since
+        self._taskstats: Taskstats | None = None
+        self._taskstats_error: str | None = None
+        # pid -> (start time, monotonic time of the query, the delays then)
+        self._prev_delays: dict[int, tuple[int, float, Delays]] = {}
+        self._waited: set[int] = set()  # pids whose swap-in or thrashing delay grew last time
 
     # -- one refresh --
 
@@ -251,6 +291,7 @@ class Scanner:
         processes: list[Record] = []
         seen: dict[str, _Seen] = {}
         no_cgroup = 0  # listed processes whose /proc/PID/cgroup is absent or unreadable
+        starts: dict[int, int] = {}  # pid -> start time, of the processes listed
         for name, text, swap in holders:
             try:
                 stat = parse_stat(read_file(root, f"proc/{name}/stat"))
@@ -301,13 +342,17 @@ class Scanner:
                     "cgroup": cg,
                     "unit": unit_name(cg),
                     "swap_pss_bytes": None,
+                    **dict.fromkeys(DELAY_KEYS),
                 }
             )
+            starts[int(name)] = stat.starttime
         processes.sort(key=lambda p: (-_int(p["swap_bytes"]), _int(p["pid"])))
 
         notes: list[str] = []
         if self.pss:
             self._add_pss(processes, notes)
+        if self.delays:
+            self._add_delays(processes, starts, mono, notes)
         cgroups = self._scan_cgroups(processes, seconds)
 
         hidden = unreadable > 0 or (self._hidepid.invisible and not self._sees_everything())
@@ -448,6 +493,103 @@ class Scanner:
             # smaps_rollup needs ptrace access: other users' processes are listed, not hidden.
             notes.append(f"--pss: SwapPss of {unreadable} processes could not be read: run as root")
 
+    # -- delay accounting --
+
+    def _open_taskstats(self, notes: list[str]) -> Taskstats | None:
+        if self._taskstats is None and self._taskstats_error is None:
+            try:
+                self._taskstats = Taskstats()
+            except TaskstatsUnavailable as e:
+                self._taskstats_error = f"wait figures unavailable: {e}"
+        if self._taskstats_error is not None:
+            notes.append(self._taskstats_error)  # once a refresh; never asked again
+            return None
+        return self._taskstats
+
+    def _add_delays(
+        self, processes: list[Record], starts: dict[int, int], mono: float, notes: list[str]
+    ) -> None:
+        """Each listed process's delays (cumulative seconds, and the share of the time since
+        its previous query), for at most MAX_DELAY_QUERIES of them."""
+        if not processes:
+            return
+        if read_sysctl_int(self.root, DELAYACCT_SYSCTL) == 0:
+            # Queries would answer, with delays frozen at whatever they were when it was on.
+            notes.append(DELAYACCT_OFF_NOTE)
+            self._prev_delays = {}
+            return
+        ts = self._open_taskstats(notes)
+        if ts is None:
+            return
+        waited = self._waited
+
+        def rank(p: Record) -> int:
+            pid = _int(p["pid"])
+            if pid in waited:
+                return 0
+            if _rate(p.get("majflt_per_s")) or _rate(p.get("swap_delta_bytes_per_s")):
+                return 1
+            return 2
+
+        # Stable: within a rank, the order of the list (most swap first).
+        order = sorted(processes, key=rank)
+        prev = self._prev_delays
+        seen: dict[int, tuple[int, float, Delays]] = {}
+        now_waited: set[int] = set()
+        skipped = unaccounted = 0
+        since = self.delays_since
+        for n, p in enumerate(order):
+            pid = _int(p["pid"])
+            if since is not None and starts[pid] <= since:
+                unaccounted += 1
+                continue
+            if n >= MAX_DELAY_QUERIES:
+                skipped += 1
+                if pid in prev:
+                    seen[pid] = prev[pid]  # kept: the next query rates against it
+                continue
+            try:
+                d = ts.tgid(pid)
+            except TaskstatsDenied as e:
+                self._taskstats_error = f"wait figures are null: {e}"
+                notes.append(self._taskstats_error)
+                for q in processes:
+                    q.update(dict.fromkeys(DELAY_KEYS))
+                return
+            except OSError as e:
+                notes.append(f"taskstats query failed ({e.strerror or e}): wait figures are null")
+                for q in processes:
+                    q.update(dict.fromkeys(DELAY_KEYS))
+                return
+            if d is None:
+                continue  # exited since its status was read
+            start = starts[pid]
+            p["swapin_delay_s"] = _seconds(d.swapin_delay_ns)
+            p["blkio_delay_s"] = _seconds(d.blkio_delay_ns)
+            p["thrashing_delay_s"] = _seconds(d.thrashing_delay_ns)
+            before = prev.get(pid)
+            if before is not None and before[0] == start:
+                _, then, old = before
+                span = mono - then
+                p["swapin_wait_pct"] = _share(old.swapin_delay_ns, d.swapin_delay_ns, span)
+                p["blkio_wait_pct"] = _share(old.blkio_delay_ns, d.blkio_delay_ns, span)
+                p["thrashing_wait_pct"] = _share(old.thrashing_delay_ns, d.thrashing_delay_ns, span)
+                if _rate(p["swapin_wait_pct"]) or _rate(p["thrashing_wait_pct"]):
+                    now_waited.add(pid)
+            seen[pid] = (start, mono, d)
+        if unaccounted:
+            notes.append(
+                f"wait figures of {unaccounted} processes are null: they started before delay "
+                "accounting was switched on, and the kernel accounts only tasks forked after"
+            )
+        if skipped:
+            notes.append(
+                f"wait figures of {skipped} processes not read this refresh (at most "
+                f"{MAX_DELAY_QUERIES} taskstats queries a refresh)"
+            )
+        self._prev_delays = seen
+        self._waited = now_waited
+
     # -- cgroups --
 
     def _scan_cgroups(self, processes: list[Record], seconds: float) -> list[Record] | None:
@@ -465,6 +607,17 @@ def _int(v: object) -> int:
     return v if isinstance(v, int) else 0
 
 
+def _seconds(ns: int | None) -> float | None:
+    return None if ns is None else ns / 1e9
+
+
+def _share(before: int | None, after: int | None, span: float) -> float | None:
+    """Percent of ``span`` seconds spent waiting, summed over threads (so above 100 when
+    several waited at once); None without both readings or when the total went backwards."""
+    rate = None if before is None or after is None else counter_rate(before, after, span)
+    return None if rate is None else rate / 1e9 * 100
+
+
 def arrange(
     rec: dict[str, object], sort: str, limit: int | None, page_size: int
 ) -> tuple[dict[str, object], int]:
@@ -473,7 +626,9 @@ def arrange(
     procs = rec["processes"]
     assert isinstance(procs, list)
     out = dict(rec)
-    if sort == "activity":
+    if sort == "wait":
+        procs = sorted(procs, key=process_wait_key)
+    elif sort == "activity":
         procs = sorted(procs, key=process_activity_key(page_size))
         cgroups = rec.get("cgroups")
         if isinstance(cgroups, list):

@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import signal
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from checkswap.kernel.meminfo import swap_used
@@ -334,13 +334,19 @@ def _analyse_chunk(job: tuple[str, int, int | None, float]) -> tuple[Analysis, R
 
 
 def analyse_files(
-    paths: list[str], spike_rate: float, workers: int | None = None, chunk_bytes: int = CHUNK_BYTES
+    paths: list[str],
+    spike_rate: float,
+    workers: int | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[Analysis, Reading]:
     """Analyse recordings as one timeline, files in the order of their first sample.
 
     Big files are cut into chunks of whole lines analysed in parallel (reading JSON is most
     of a report's time: a week at 1 Hz is 604,800 lines); ``Analysis.absorb`` joins the
     chunks in order with the interval between them, so the result is the one-pass result.
+    ``progress(done, total)`` is told the bytes of the files read so far, chunk by chunk (a
+    gzipped file counts as one chunk of its compressed size).
     """
     from checkswap.record.format import Reading, first_wall, split_points
 
@@ -362,8 +368,14 @@ def analyse_files(
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
         results = pool.imap(_analyse_chunk, jobs)
+    sizes = {p: os.path.getsize(p) for p in ordered}
+    lengths = [(sizes[p] if b is None else b) - a for p, a, b, _ in jobs]
+    total_bytes, done_bytes = sum(lengths), 0
     try:
-        for job, (a, r) in zip(jobs, results):
+        for job, length, (a, r) in zip(jobs, lengths, results):
+            done_bytes += length
+            if progress is not None:
+                progress(done_bytes, total_bytes)
             reading.absorb(r)
             if reading.headers and not total.header_seen:
                 total.header_seen = True
@@ -398,6 +410,7 @@ def build(reading: Reading, a: Analysis, spike_rate: float, paths: list[str]) ->
         "page_size_bytes": page,
         "start": iso_utc(a.first.wall) if a.first else None,
         "end": iso_utc(a.last.wall) if a.last else None,
+        "utc_offset_s": _utc_offset(header),
         "duration_s": t.duration_s,
         "samples": a.samples,
         "intervals": t.samples,
@@ -437,6 +450,15 @@ def build(reading: Reading, a: Analysis, spike_rate: float, paths: list[str]) ->
         "notes": list(reading.notes),
     }
     return rec
+
+
+def _utc_offset(header: dict[str, object]) -> int | None:
+    """The recording host's offset from UTC, from its header; None before 0.1 wrote it."""
+    value = header.get("utc_offset_s")
+    # Within a day of UTC either way (the widest real zones are -12 and +14 hours).
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) <= 86400:
+        return value
+    return None
 
 
 def _header_interval(reading: Reading) -> float | None:

@@ -30,8 +30,8 @@ from checkswap.fields import (
     cgroup_field,
     process_field,
 )
-from checkswap.model.procs import cgroup_activity_key, process_activity_key
-from checkswap.render.cells import cgroup_name, device_kind, pct, rate, signed_bytes, size
+from checkswap.model.procs import cgroup_activity_key, process_activity_key, process_wait_key
+from checkswap.render.cells import cgroup_name, device_kind, fixed, pct, rate, signed_bytes, size
 from checkswap.render.cells import number as _float
 
 if TYPE_CHECKING:
@@ -93,6 +93,7 @@ class DashState:
         self.top_note: str | None = None  # why there is no process list (replay, no access)
         self.devices: list[Record] | None = None  # ``doctor --format json`` devices
         self.verdict: str | None = None
+        self.tiers: Record | None = None  # model/tiers.py TierWatch.update(): zram, zswap, mTHP
         self.sort = "swap"
         self.paused = False
         self.help = False
@@ -338,6 +339,64 @@ def zswap_in_use(rec: Record) -> bool:
     return any((_float(rec.get(k)) or 0) > 0 for k in keys)
 
 
+def tier_lines(state: DashState) -> list[tuple[tuple[str, Style], ...]]:
+    """The tiers panel: each zram device, each area's own I/O, the zswap pool against its limit
+    and the mTHP sizes that fell back; nothing for a tier that is not in use."""
+    t = state.tiers or {}
+    out: list[tuple[tuple[str, Style], ...]] = []
+    for z in _dicts(t.get("zram")):
+        limit = z.get("memory_limit_bytes")
+        ratio = _float(z.get("ratio"))
+        out.append(
+            (
+                (f"  {z.get('device')} ", "bold"),
+                (
+                    f"stores {size(z.get('original_bytes'))} of {size(z.get('disksize_bytes'))} "
+                    f"in {size(z.get('memory_used_bytes'))} of RAM"
+                    + (f" ({ratio:.1f}:1)" if ratio is not None else "")
+                    + (f", limit {size(limit)}" if limit is not None else ", no mem_limit"),
+                    "",
+                ),
+                (f"  {z.get('algorithm') or ''}", "dim"),
+            )
+        )
+    io = [a for a in _dicts(t.get("areas")) if a.get("exact")]
+    if io:
+        parts = [
+            f"{a.get('device')} read {size(a.get('read_bytes_per_s'))}/s "
+            f"written {size(a.get('write_bytes_per_s'))}/s"
+            for a in io
+        ]
+        out.append((("  area I/O ", "bold"), ("; ".join(parts), "")))
+    pool = t.get("zswap")
+    if isinstance(pool, dict) and (pool.get("enabled") or _float(pool.get("pool_bytes"))):
+        full = _float(pool.get("pool_full_pct"))
+        out.append(
+            (
+                ("  zswap pool ", "bold"),
+                (
+                    f"{size(pool.get('pool_bytes'))} of its "
+                    f"{size(pool.get('pool_limit_bytes'))} limit"
+                    + (f" ({full:.0f} %)" if full is not None else "")
+                    + ("" if pool.get("enabled") else ", disabled"),
+                    "bold red" if full is not None and full >= 90 else "",
+                ),
+            )
+        )
+    fell = [
+        m
+        for m in _dicts(t.get("mthp"))
+        if (_float(m.get("fallback_pct")) or 0) > 0 and _float(m.get("size_bytes"))
+    ]
+    if fell:
+        text = ", ".join(
+            f"{int(_float(m['size_bytes']) or 0) // 1024} kB {_float(m['fallback_pct']):.0f} %"
+            for m in fell
+        )
+        out.append((("  mTHP split before swap-out ", "bold"), (text, "")))
+    return out
+
+
 def areas(state: DashState, width: int, height: int) -> Section:
     rec = state.record or {}
     devs = state.devices
@@ -361,12 +420,13 @@ def areas(state: DashState, width: int, height: int) -> Section:
         rate(rec.get("zswap_writeback_per_s")),
     )
     zswap_active = zswap_in_use(rec)
+    tiers = tuple(tier_lines(state))
     totals = (
         size(rec.get("swap_used_bytes")),
         size(rec.get("swap_total_bytes")),
         size(rec.get("swap_cached_bytes")),
     )
-    key = (dev_rows, zswap, zswap_active, totals, height, devs is None)
+    key = (dev_rows, zswap, zswap_active, tiers, totals, height, devs is None)
 
     def build() -> list[Text]:
         if rec.get("swap_total_bytes") == 0:
@@ -402,6 +462,7 @@ def areas(state: DashState, width: int, height: int) -> Section:
                     (f"stored {zswap[2]}/s loaded {zswap[3]}/s written back {zswap[4]}/s", ""),
                 )
             )
+        body += [line(width, *parts) for parts in tiers]
         room = height - 1
         if len(body) > room:
             body = [*body[: room - 1], line(width, (f"  … {len(body) - room + 1} more", "dim"))]
@@ -459,6 +520,21 @@ CGROUP_COLUMNS = (
     ("swap_out_per_s", ">", OUT_STYLE),
     ("swap_in_per_s", ">", IN_STYLE),
 )
+# The "waiting on swap" panel (delay accounting: top --sort wait's figures), with the registry's
+# titles; shown only when the scan has wait figures, at most WAIT_ROWS rows.
+WAIT_COLUMNS = (
+    ("pid", 7, ">", ""),
+    ("comm", 15, "<", "bold"),
+    ("swapin_wait_pct", 8, ">", IN_STYLE),
+    ("blkio_wait_pct", 7, ">", ""),
+    ("thrashing_wait_pct", 8, ">", ""),
+)
+WAIT_ROWS = 4
+
+
+def _waiters(procs: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The processes with wait figures, longest swap-in wait first (top --sort wait's order)."""
+    return sorted((p for p in procs if p.get("swapin_delay_s") is not None), key=process_wait_key)
 
 
 def who(state: DashState, width: int, height: int) -> Section:
@@ -486,6 +562,24 @@ def who(state: DashState, width: int, height: int) -> Section:
         )
         for p in procs[:p_rows]
     )
+    waiters = _waiters(procs)
+    w_rows = min(len(waiters), WAIT_ROWS) + 1 if waiters else 0  # and its heading
+    if side:
+        c_rows = max(c_rows - w_rows, 1)  # under the cgroups, in the right-hand column
+    else:
+        p_rows = max(p_rows - w_rows, 1)
+    w_view = tuple(
+        (
+            str(p.get("pid")),
+            str(p.get("comm") or "?"),
+            fixed(p.get("swapin_wait_pct"), 1),
+            fixed(p.get("blkio_wait_pct"), 1),
+            fixed(p.get("thrashing_wait_pct"), 1),
+            cgroup_name(p),
+        )
+        for p in waiters[: max(w_rows - 1, 0)]
+    )
+    p_view = p_view[:p_rows]
     c_view = tuple(
         (
             str(c.get("path")),
@@ -496,7 +590,7 @@ def who(state: DashState, width: int, height: int) -> Section:
         for c in cgs[:c_rows]
     )
     extra = (top.get("unattributed_swap_bytes"), top.get("hidden_processes"), state.top_note)
-    key = (p_view, c_view, extra, state.sort, width, height, len(procs), len(cgs))
+    key = (p_view, c_view, w_view, extra, state.sort, width, height, len(procs), len(cgs))
 
     def build() -> list[Text]:
         arrow = "▼"
@@ -537,6 +631,24 @@ def who(state: DashState, width: int, height: int) -> Section:
         for path, *vals in c_view:
             cells = [(v, w, a, st) for v, (_, w, a, st) in zip(vals, c_cols)]
             c_lines.append(row(cw, [(path, path_w, "/", ""), *cells]))
+        w_lines: list[Text] = []
+        if w_view:
+            ww = cw if side else width
+            rest = max(ww - sum(w for _, w, _, _ in WAIT_COLUMNS) - len(WAIT_COLUMNS) - 1, 8)
+            w_lines.append(
+                row(
+                    ww,
+                    [
+                        ("waiting on swap" if k == "comm" else process_field(k).title, w, a, "bold")
+                        for k, w, a, _ in WAIT_COLUMNS
+                    ]
+                    + [("cgroup / unit", rest, "<", "bold")],
+                    style="reverse",
+                )
+            )
+            for *vals, cg in w_view:
+                cells = [(v, w, a, st) for v, (_, w, a, st) in zip(vals, WAIT_COLUMNS)]
+                w_lines.append(row(ww, [*cells, (cg, rest, "/", "dim")]))
         unattributed, hidden, _ = extra
         if isinstance(unattributed, int) and unattributed > 0:
             tail.append(
@@ -548,6 +660,7 @@ def who(state: DashState, width: int, height: int) -> Section:
         if side:
             p_lines += [line(pw)] * (p_rows + 1 - len(p_lines))
             c_lines += [line(cw)] * (c_rows + 1 - len(c_lines))
+            c_lines += w_lines
             body = []
             for a, b in zip(p_lines[: height - 1], c_lines[: height - 1]):
                 joined = Text(no_wrap=True)
@@ -558,7 +671,7 @@ def who(state: DashState, width: int, height: int) -> Section:
         else:
             p_lines += [line(pw)] * (p_rows + 1 - len(p_lines))
             c_lines += [line(cw)] * (c_rows + 1 - len(c_lines))
-            body = p_lines[: p_rows + 1] + c_lines[: c_rows + 1]
+            body = p_lines[: p_rows + 1] + w_lines + c_lines[: c_rows + 1]
         body.append(line(width, ("; ".join(tail), "dim")))
         return body[:height]
 
@@ -617,8 +730,10 @@ def sections(state: DashState, width: int, height: int) -> list[tuple[Section, i
     extra = body - 18
     ch = min(3 + max(extra, 0) // 4, 8)
     psi_h = min(2 + max(extra, 0) // 12, 4)
-    n_dev = len(state.devices or []) + zswap_in_use(state.record or {})
-    area_h = min(max(n_dev, 1) + 1, 6 if height >= 40 else 4)
+    n_tiers = len(tier_lines(state))
+    n_dev = len(state.devices or []) + zswap_in_use(state.record or {}) + n_tiers
+    # The tiers panel gets up to three more rows on a tall screen, never the lists' last ones.
+    area_h = min(max(n_dev, 1) + 1, (6 + min(n_tiers, 3)) if height >= 40 else 4)
     who_h = body - 2 * ch - psi_h - area_h
     charts = (
         ("chart_out", ("swap-out", "RAM→swap"), state.swap_out, ch, OUT_STYLE, 10.0, ""),

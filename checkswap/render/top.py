@@ -41,7 +41,15 @@ PROCESS_COLUMNS = (
     ("swap_delta_bytes_per_s", ">"),
     ("majflt_per_s", ">"),
     ("swap_pss_bytes", ">"),  # with --pss only
+    # with delay accounting only: the shares, then the cumulative swap-in time
+    ("swapin_wait_pct", ">"),
+    ("blkio_wait_pct", ">"),
+    ("thrashing_wait_pct", ">"),
+    ("swapin_delay_s", ">"),
     ("comm", "<"),
+)
+WAIT_COLUMNS = frozenset(
+    {"swapin_wait_pct", "blkio_wait_pct", "thrashing_wait_pct", "swapin_delay_s"}
 )
 CGROUP_COLUMNS = (
     ("swap_bytes", ">"),
@@ -58,6 +66,11 @@ LEGEND = " ".join(
     f"{_title(f)}: {f.help}."
     for f in PROCESS_FIELDS
     if f.key in ("swap_bytes", "swap_delta_bytes_per_s", "majflt_per_s")
+)
+WAIT_LEGEND = " ".join(
+    f"{_title(f)}: {f.help}."
+    for f in PROCESS_FIELDS
+    if f.key in ("swapin_wait_pct", "blkio_wait_pct", "thrashing_wait_pct")
 )
 WHERE_TITLE = "UNIT (or cgroup)"  # the last column: cells.cgroup_name, unit or else cgroup
 
@@ -97,13 +110,13 @@ if TYPE_CHECKING:
 
 
 def _columns(
-    fields: tuple[Field, ...], spec: tuple[tuple[str, str], ...], skip: str = ""
+    fields: tuple[Field, ...], spec: tuple[tuple[str, str], ...], skip: frozenset[str] = frozenset()
 ) -> list[Column]:
     # Resolved once per refresh: a refresh formats every cell of hundreds of rows.
     by_key = {f.key: f for f in fields}
     out: list[Column] = []
     for key, align in spec:
-        if key != skip:
+        if key not in skip:
             f = by_key[key]
             out.append((key, _title(f), _cell(f), f"{align}{f.width}"))
     return out
@@ -150,8 +163,15 @@ def text_lines(rec: Record, shown_of: int, sort: str) -> list[str]:
     for note in notes if isinstance(notes, list) else []:
         lines.append(f"# note: {note}")
     lines.append(f"# {len(procs)} of {shown_of} processes in swap, sorted by {sort}. " + LEGEND)
-    pss = any(p.get("swap_pss_bytes") is not None for p in procs)
-    pcols = _columns(PROCESS_FIELDS, PROCESS_COLUMNS, skip="" if pss else "swap_pss_bytes")
+    skip: set[str] = set()
+    if all(p.get("swap_pss_bytes") is None for p in procs):
+        skip.add("swap_pss_bytes")
+    waits = any(p.get("swapin_delay_s") is not None for p in procs)
+    if not waits:
+        skip |= WAIT_COLUMNS  # no delay accounting: its note says why
+    pcols = _columns(PROCESS_FIELDS, PROCESS_COLUMNS, skip=frozenset(skip))
+    if waits:
+        lines.append("# " + WAIT_LEGEND)
     lines.append(f"{_head(pcols)} {WHERE_TITLE}")
     for p in procs:
         lines.append(f"{_row(pcols, p)} {cells.cgroup_name(p)}")

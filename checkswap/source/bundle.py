@@ -55,7 +55,7 @@ import stat
 import tarfile
 import tempfile
 import weakref
-from typing import Any, BinaryIO, Callable, NamedTuple, cast
+from typing import Any, BinaryIO, Callable, NamedTuple, Protocol, cast
 
 from checkswap.errors import BadInput, Refused
 from checkswap.source.root import MANIFEST, PreadFile, Root, file_kind
@@ -149,6 +149,12 @@ class BundleRoot(Root):
             if manifest is None or manifest.get("format") != FORMAT:
                 raise BadInput(f"{where}: not a checkswap snapshot bundle (no {MANIFEST})")
             self.samples = _samples(where, manifest, self.tree)
+            if len(self.samples) == 1:
+                # A rate needs two samples: say so where the "-" and "0 samples" show up.
+                self.notes.append(
+                    f"{path} holds one sample, so no rates: take it with "
+                    "`checkswap snapshot -n 2` (or more) to see swap-in and swap-out"
+                )
         except _Refusal as e:
             self._cleanup()
             raise BadInput(f"{where}: {e}") from None
@@ -603,12 +609,26 @@ def _open_tar(stream: _Counted) -> tarfile.TarFile:
         ) from None
 
 
+class UnpackProgress(Protocol):
+    def update(self, done: int) -> None: ...
+
+    def finish(self, done: int) -> None: ...
+
+
+# Set by the entry point (cli.py) to draw the unpacking of a big bundle: given the bundle's
+# size, what to tell the bytes read so far. This layer cannot import the renderer itself.
+unpack_progress: Callable[[int], UnpackProgress] | None = None
+
+
 def unpack(path: str, dest: str, bounds: Limits | None = None) -> Tree:
     """Read a bundle's tar stream into a Tree under ``dest`` (an empty private directory)."""
     tree = Tree(dest, bounds or limits())
     errors = _stream_errors()
     try:
         with _open_regular(path) as raw, _open_tar(_Counted(_decompressor(raw), tree)) as tar:
+            bar = None
+            if unpack_progress is not None:
+                bar = unpack_progress(os.fstat(raw.fileno()).st_size)
             while True:
                 m = tar.next()
                 if m is None:
@@ -616,6 +636,10 @@ def unpack(path: str, dest: str, bounds: Limits | None = None) -> Tree:
                 # Stream mode keeps every header it read: RAM per member, which we bound.
                 tar.members.clear()  # type: ignore[attr-defined]  # not in typeshed
                 _member(tree, tar, m)
+                if bar is not None:
+                    bar.update(raw.tell())  # compressed bytes read: what the size is of
+            if bar is not None:
+                bar.finish(raw.tell())
     except (_Refusal, Refused):
         raise
     except errors as e:
