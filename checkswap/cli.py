@@ -81,9 +81,10 @@ def _suggest(message: str) -> str:
 
 
 def build_parser(
-    selected: str | None, out: IO[str] | None = None
+    selected: str | None, out: IO[str] | None = None, every: bool = False
 ) -> tuple[Parser, ModuleType | None]:
-    """The parser, with full arguments for the selected command only (see commands/)."""
+    """The parser, with full arguments for the selected command only (see commands/); with
+    ``every``, for all of them: the man pages and shell completion are generated from that."""
     parser = Parser(
         prog="checkswap",
         description=DESCRIPTION,
@@ -103,6 +104,9 @@ def build_parser(
         # Building a sub-parser costs ~0.7 ms: when the command is known, build only its own.
         module = importlib.import_module(COMMANDS[selected][0])
         module.add_parser(sub)
+    elif every:
+        for module_name, _ in COMMANDS.values():
+            importlib.import_module(module_name).add_parser(sub)
     else:
         for name, (_, help_text) in COMMANDS.items():
             sub.add_parser(name, help=help_text)

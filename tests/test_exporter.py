@@ -41,7 +41,7 @@ DESIGN_METRICS = {
     "checkswap_swap_device_info": ("gauge", ("device", "kind", "rotational", "network")),
     "checkswap_memory_pressure_stall_seconds_total": ("counter", ("kind",)),
     "checkswap_process_swap_bytes": ("gauge", ("comm", "unit")),
-    "checkswap_cgroup_swap_bytes": ("gauge", ("cgroup",)),
+    "checkswap_cgroup_swap_bytes": ("gauge", ("cgroup", "pod_uid", "container_id")),
     "checkswap_doctor_finding": ("gauge", ("id", "severity")),
 }
 

@@ -19,6 +19,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from checkswap import __version__
 from checkswap.fields import cgroup_field, exported, metric_values, process_field, top_field
+from checkswap.model.cgroups import kube_ids
 
 if TYPE_CHECKING:
     from checkswap.kernel.swaps import SwapArea
@@ -91,12 +92,15 @@ def process_metrics(top: dict[str, Any], limit: int) -> list[Metric]:
     for (comm, unit), swap in sorted(sums.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]:
         procs.add_metric([comm, unit], swap)
     cgroups = GaugeMetricFamily(
-        *exported(cgroup_field("swap_bytes"), limit=limit), labels=["cgroup"]
+        *exported(cgroup_field("swap_bytes"), limit=limit),
+        labels=["cgroup", "pod_uid", "container_id"],
     )
     rows = [c for c in top.get("cgroups") or [] if c.get("swap_bytes")]
     rows.sort(key=lambda c: (-int(c["swap_bytes"]), str(c.get("path"))))
     for c in rows[:limit]:
-        cgroups.add_metric([str(c.get("path"))], int(c["swap_bytes"]))
+        # Empty outside a pod, which Prometheus stores as no label at all.
+        pod_uid, container_id = kube_ids(str(c.get("path"))) or ("", "")
+        cgroups.add_metric([str(c.get("path")), pod_uid, container_id], int(c["swap_bytes"]))
     out: list[Metric] = [procs, cgroups]
     unattributed = top.get("unattributed_swap_bytes")
     if unattributed is not None:

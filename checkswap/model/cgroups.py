@@ -218,6 +218,39 @@ def unit_name(path: str | None) -> str | None:
     return None
 
 
+def kube_ids(path: str | None) -> tuple[str, str] | None:
+    """(pod uid, container id) of a Kubernetes cgroup path, or None outside a pod.
+
+    The kubelet names a pod's cgroup after its uid and each container's after the runtime's
+    full container id; the path has no pod name (join with kube-state-metrics' kube_pod_info on
+    the uid for that). Both drivers, cgroup v1 and v2 alike (v1 paths are relative to the
+    memory hierarchy, so they look the same):
+
+    /kubepods/burstable/pod<uid>/<64 hex>                      (cgroupfs driver)
+    /kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod<uid_with_underscores>
+        .slice/cri-containerd-<64 hex>.scope                   (systemd driver)
+
+    The container id is "" for the pod's own cgroup, which holds its containers' cgroups.
+    """
+    if not path:
+        return None
+    parts = [p for p in path.split("/") if p]
+    start = next((i for i, p in enumerate(parts) if p.startswith("kubepods")), None)
+    if start is None:
+        return None
+    for i in range(start, len(parts)):
+        uid = _pod_uid(parts[i])
+        if uid is None:
+            continue
+        container = ""
+        if i + 1 < len(parts):
+            child = parts[i + 1]
+            cid = child[:-6].rpartition("-")[2] if child.endswith(".scope") else child
+            container = cid if _hex(cid, 64) else ""
+        return uid, container
+    return None
+
+
 # --- one walk of the hierarchy ---------------------------------------------------------------
 
 
