@@ -58,7 +58,13 @@ from checkswap.kernel.pid import (
 from checkswap.kernel.sysctl import read_sysctl_int
 from checkswap.kernel.taskstats import Delays, Taskstats, TaskstatsDenied, TaskstatsUnavailable
 from checkswap.kernel.uptime import read_uptime
-from checkswap.model.cgroups import CgroupScan, find_memory_hierarchy, process_cgroup, unit_name
+from checkswap.model.cgroups import (
+    WAIT_SUM_KEYS,
+    CgroupScan,
+    find_memory_hierarchy,
+    process_cgroup,
+    unit_name,
+)
 from checkswap.model.rates import counter_rate, gauge_rate
 from checkswap.units import iso_utc
 
@@ -596,11 +602,25 @@ class Scanner:
         if self._cgroup_scan is None:
             return None
         counts: dict[str, int] = {}
+        waits: dict[str, dict[str, float]] = {}
         for p in processes:
             cg = p["cgroup"]
             if isinstance(cg, str):
                 counts[cg] = counts.get(cg, 0) + 1
-        return self._cgroup_scan.sample(counts, seconds)
+                for key in WAIT_SUM_KEYS:
+                    v = p.get(key)
+                    if isinstance(v, float):
+                        sums = waits.setdefault(cg, {})
+                        sums[key] = sums.get(key, 0.0) + v
+        cgroups = self._cgroup_scan.sample(counts, seconds)
+        # Its own processes only, not its children's (a v2 parent's swap_bytes is
+        # hierarchical, its wait is not): null where none of them has the figure.
+        for c in cgroups:
+            own = waits.get(str(c["path"]))
+            if own:
+                for key, total in own.items():
+                    c[key] = total
+        return cgroups
 
 
 def _int(v: object) -> int:
