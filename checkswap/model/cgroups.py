@@ -285,6 +285,12 @@ class CgroupScan:
         out.sort(key=lambda c: (-_int(c["swap_bytes"]), str(c["path"])))
         return out
 
+    def pressure_totals(self) -> dict[str, tuple[int | None, int | None]]:
+        """The last sample's memory.pressure some/full totals (µs) by cgroup path; v2 only."""
+        if self.hierarchy.version != 2:
+            return {}
+        return {rel: (r.psi_some_us, r.psi_full_us) for rel, r in self._prev.items()}
+
     def _wanted(self, rel: str, swap: int | None, counts: dict[str, int]) -> bool:
         return bool(swap) or rel in self._prev or rel in counts
 

@@ -596,6 +596,17 @@ class Scanner:
         self._prev_delays = seen
         self._waited = now_waited
 
+    def delay_readings(self) -> dict[int, tuple[int, Delays]]:
+        """The last sample's taskstats answers: pid -> (start time in ticks, its delays).
+        A pid and its start time name one process (serve's counters key on both)."""
+        return {pid: (start, d) for pid, (start, _, d) in self._prev_delays.items()}
+
+    def cgroup_pressure_totals(self) -> dict[str, tuple[int | None, int | None]]:
+        """The last sample's cgroups' memory.pressure totals (µs): path -> (some, full); empty
+        without a v2 memory hierarchy (v1 has no per-cgroup pressure)."""
+        scan = self._cgroup_scan
+        return {} if scan is None else scan.pressure_totals()
+
     # -- cgroups --
 
     def _scan_cgroups(self, processes: list[Record], seconds: float) -> list[Record] | None:
