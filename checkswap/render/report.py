@@ -135,6 +135,11 @@ def render_text(rec: Record, out: IO[str]) -> None:
                 f"{duration(s['duration_s']):>9}  {rate(s['peak_swap_in_per_s']):>10}  "
                 f"{rate(s['peak_swap_out_per_s']):>10}  {capture_summary(s.get('captured'))}"
             )
+            waited = s.get("waiters")
+            if isinstance(waited, list) and waited:
+                from checkswap.doctor.rules import who_waited
+
+                lines.append(f"  {'':<19}  waited: {who_waited({'waiters': waited})}")
         gaps = rec.get("gap_periods")
         if isinstance(gaps, list):
             for g in gaps[:20]:
