@@ -7,20 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from test_procs import _edit
 from test_taskstats import FakeTaskstats, _tree
 
 from checkswap.model.procs import Scanner
 from checkswap.render.top import text_lines
 
 SVC = "/system.slice/mysql.service"
-
-
-def _edit(path: str, old: str, new: str) -> None:
-    with open(path) as f:
-        text = f.read()
-    assert old in text, (path, old)
-    with open(path, "w") as f:
-        f.write(text.replace(old, new))
 
 
 def _two_samples(tmp_path: Any) -> tuple[dict[str, Any], dict[str, Any]]:

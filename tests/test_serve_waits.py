@@ -10,6 +10,7 @@ import shutil
 from typing import Any
 
 import pytest
+from test_procs import _set_stat_field
 from test_taskstats import _tree
 
 pytest.importorskip("prometheus_client")
@@ -66,16 +67,6 @@ def _scrape(job: Any, name: str) -> dict[tuple[str, ...], float]:
     return out
 
 
-def _set_start(tree: str, pid: int, start: int) -> None:
-    path = f"{tree}/proc/{pid}/stat"
-    with open(path) as f:
-        head, rest = f.read().rsplit(") ", 1)
-    fields = rest.split()
-    fields[19] = str(start)
-    with open(path, "w") as f:
-        f.write(head + ") " + " ".join(fields) + "\n")
-
-
 def test_no_exported_wait_counter_ever_decreases(tmp_path: Any, monkeypatch: Any) -> None:
     root = _tree(tmp_path, "1")
     job, fake, clock = _job(root, monkeypatch, top=2)
@@ -108,7 +99,7 @@ def test_no_exported_wait_counter_ever_decreases(tmp_path: Any, monkeypatch: Any
     fake.swapin_s.update({900: 61.0})
     assert scrape() == {java: 10.5, nginx: 11.0}
     # nginx's pid is reused by a new nginx with a small total: a new baseline, no drop
-    _set_start(root.path, 900, 999_999)
+    _set_stat_field(f"{root.path}/proc/900/stat", 19, 999_999)  # its start time
     fake.swapin_s[900] = 0.5
     assert scrape()[nginx] == 11.0
     fake.swapin_s[900] = 2.5
