@@ -65,6 +65,11 @@ def test_report_shows_who_waited_during_the_spike(tmp_path: Any) -> None:
     line = next(x for x in out.splitlines() if "waited:" in x)
     assert "mysqld (pid 812) waited 3.2 s of the last 5.0 s for swap-in (and 1.1 s on block" in line
     assert "nginx (pid 900) waited 0.4 s of the last 5.0 s for swap-in" in line
+    html = str(tmp_path / "r.html")
+    status, _, err = run_cli("report", path, "--spike", "1000", "--html", html)
+    assert status == 0, err
+    with open(html) as f:
+        assert "mysqld (pid 812) waited 3.2 s of the last 5.0 s for swap-in" in f.read()
     status, out, _ = run_cli("report", path, "--spike", "1000", "--format", "json")
     (spike,) = json.loads(out)["spikes"]
     assert [w["pid"] for w in spike["waiters"]] == [812, 900]
