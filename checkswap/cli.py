@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import signal
 import sys
 from types import FrameType, ModuleType
 
 from checkswap import __version__
-from checkswap.commands import COMMANDS, PLUGIN_COMMANDS
+from checkswap.commands import COMMANDS, GATE_COMMANDS, PLUGIN_COMMANDS
 from checkswap.env import Env
 from checkswap.errors import BadInput, CheckswapError, PluginStatus
 
@@ -49,6 +50,11 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, out: IO[str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.out = out if out is not None else self.default_out
+        # argparse reads only -1 and -1.5 as negative numbers: "-2s" or "-1G" become unknown
+        # options, and the error is "expected one argument" or "SIZE is required". No option
+        # of ours starts with a digit, so anything that does is a value and gets the value's
+        # own refusal ("it must be greater than 0").
+        self._negative_number_matcher = re.compile(r"^-\d")
 
     def error(self, message: str) -> NoReturn:
         # main() prefixes "checkswap: "; keep only the subcommand's name ("top: ...").
@@ -147,7 +153,9 @@ def main(argv: list[str] | None = None, env: Env | None = None) -> int:
     command = args_list[leading] if leading < len(args_list) else None
     if command not in COMMANDS:
         command = None
-    bad_input_status = PluginStatus.UNKNOWN if command in PLUGIN_COMMANDS else 2
+    bad_input_status = (
+        PluginStatus.UNKNOWN if command in PLUGIN_COMMANDS or command in GATE_COMMANDS else 2
+    )
     try:
         parser, module = build_parser(command, env.stdout)
         args = parser.parse_args(args_list)

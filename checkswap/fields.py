@@ -340,6 +340,72 @@ _FIELDS = (
             5,
         ),
     ),
+    # Each tier's pages over the interval, and the all-tier totals (model/rates._all_tiers):
+    # swap_in_pages/swap_out_pages are the swap devices' share, zram included.
+    Field(
+        "zswap_in_pages",
+        "zsw in",
+        "pages",
+        "pages loaded back from the zswap pool during the interval (zswpin, 5.19+)",
+        "delta:zswpin",
+    ),
+    Field(
+        "zswap_out_pages",
+        "zsw out",
+        "pages",
+        "pages stored into the zswap pool during the interval (zswpout, 5.19+)",
+        "delta:zswpout",
+    ),
+    Field(
+        "zswap_writeback_pages",
+        "zsw wb",
+        "pages",
+        "pages written back from the zswap pool to the swap device (zswpwb, 6.8+); "
+        "counted again in swap_out_pages",
+        "delta:zswpwb",
+    ),
+    Field(
+        "swap_in_zero_pages",
+        "zero in",
+        "pages",
+        "zero-filled pages swapped in without device I/O (swpin_zero, 6.12+)",
+        "delta:swpin_zero",
+    ),
+    Field(
+        "swap_out_zero_pages",
+        "zero out",
+        "pages",
+        "zero-filled pages swapped out without device I/O (swpout_zero, 6.12+)",
+        "delta:swpout_zero",
+    ),
+    Field(
+        "swap_in_all_pages",
+        "all in",
+        "pages",
+        "pages read back into RAM from any tier: pswpin + zswpin + swpin_zero",
+        "delta:swap_in_all",
+    ),
+    Field(
+        "swap_out_all_pages",
+        "all out",
+        "pages",
+        "pages that left RAM for any tier: zswpout + (pswpout - zswpwb) + swpout_zero",
+        "delta:swap_out_all",
+    ),
+    Field(
+        "swap_in_all_per_s",
+        "all in/s",
+        "pages/s",
+        "swap-in from every tier (devices, zswap, zero-filled), pages/s",
+        "rate:swap_in_all",
+    ),
+    Field(
+        "swap_out_all_per_s",
+        "all out/s",
+        "pages/s",
+        "swap-out to every tier (devices, zswap, zero-filled), pages/s",
+        "rate:swap_out_all",
+    ),
     # The header's, exported too: RAM as the kernel counts it.
     Field(
         "mem_total_bytes",
@@ -832,6 +898,8 @@ TEXT_COLUMNS = (
     "majflt_per_s",
 )
 TEXT_ZSWAP_COLUMNS = ("zswap_in_per_s", "zswap_out_per_s")
+# All tiers at once, when there is more than the devices to see (render/watch.py decides).
+TEXT_ALL_COLUMNS = ("swap_in_all_per_s", "swap_out_all_per_s")
 
 
 def column(key: str) -> tuple[str, Field]:
@@ -989,6 +1057,9 @@ def summary_record(tracker: Tracker, page_size: int) -> dict[str, object]:
         "swap_out_zero_pages": t.get("swpout_zero"),
         "zswap_in_pages": t.get("zswpin"),
         "zswap_out_pages": t.get("zswpout"),
+        "zswap_writeback_pages": t.get("zswpwb"),
+        "swap_in_all_pages": t.get("swap_in_all"),
+        "swap_out_all_pages": t.get("swap_out_all"),
         "intervals_without_rate": tracker.null_intervals,
         "max": max_record(tracker),
         "avg": {
@@ -1092,6 +1163,7 @@ _DOCTOR_OWN = (
     _doctor("disk_cost", "disk cost", "I/O on the swap disks, and swap's share", "diskstats"),
     _doctor("since_boot", "since boot", "totals since boot and what they amount to", "vmstat"),
     _doctor("zswap", "zswap", "zswap's parameters and pool; null without zswap", "zswap"),
+    _doctor("tiers", "tiers", "zram devices, mTHP swap counters, I/O per swap area", "tiers"),
     _doctor("kernel_release", "kernel", "the kernel release of the root", "root"),
     _doctor("hostname", "host", "the host name of the root", "root"),
     _doctor("start_wall", "start", "start of the sample, epoch seconds", "first_wall", "s"),
@@ -1112,6 +1184,7 @@ DOCTOR_FIELDS: tuple[Field, ...] = (
     *(_DOCTOR[k] for k in ("type", "findings", "devices", "swappiness", "verdict")),
     *(_DOCTOR[k] for k in ("verdict_evidence", "role", "sample", "disk_cost", "since_boot")),
     _DOCTOR["zswap"],
+    _DOCTOR["tiers"],
     FIELDS["mem_total_bytes"],
     FIELDS["page_size_bytes"],
     _DOCTOR["kernel_release"],
@@ -1179,6 +1252,31 @@ PERFDATA: dict[str, Perf] = {
     "swap_in_pages": Perf("swap_in_pages", "c", counter=True),  # "c": a continuous counter
     "swap_out_pages": Perf("swap_out_pages", "c", counter=True),
     "interval_s": Perf("interval", "s"),
+    # Each tier's rate, and the all-tier totals (check --tier all puts the rate thresholds on
+    # these): after the original items, so a parser reading by position keeps working.
+    "zswap_in_per_s": Perf("zswap_in", ""),
+    "zswap_out_per_s": Perf("zswap_out", ""),
+    "zswap_writeback_per_s": Perf("zswap_writeback", ""),
+    "swap_in_zero_per_s": Perf("swap_in_zero", ""),
+    "swap_out_zero_per_s": Perf("swap_out_zero", ""),
+    "swap_in_all_per_s": Perf("swap_in_all", ""),
+    "swap_out_all_per_s": Perf("swap_out_all", ""),
+}
+# The tier items above, by field key: each only where the kernel has the counter.
+PERFDATA_TIERS = (
+    "zswap_in_per_s",
+    "zswap_out_per_s",
+    "zswap_writeback_per_s",
+    "swap_in_zero_per_s",
+    "swap_out_zero_per_s",
+    "swap_in_all_per_s",
+    "swap_out_all_per_s",
+)
+# check --tier: which swap-in/swap-out rates the thresholds judge. "device" (the default, what
+# the thresholds always meant): pswpin/pswpout; "all": every tier.
+CHECK_TIERS = {
+    "device": ("swap_in_per_s", "swap_out_per_s"),
+    "all": ("swap_in_all_per_s", "swap_out_all_per_s"),
 }
 
 

@@ -46,7 +46,8 @@ def parse_duration(text: str, what: str = "interval") -> float:
         hint = ""
         stripped = text.strip().lower()
         if stripped.startswith("-"):
-            hint = f" (the {what} must be positive)"
+            # The same words as for 0: -1 and 0 are one mistake, not two.
+            hint = ": it must be greater than 0"
         elif re.fullmatch(r"[\d.]+\s*[a-z]+", stripped):
             hint = "; units are ms, s, m, h or d, e.g. 2s or 5m"
         else:
@@ -63,6 +64,8 @@ def parse_duration(text: str, what: str = "interval") -> float:
 def parse_size(text: str, what: str = "size") -> int:
     """Bytes from ``512M``, ``1G``, ``1.5GiB``, ``4096``. Binary multiples (K = 1024)."""
     m = _SIZE_RE.match(text)
+    if text.strip().startswith("-") and _SIZE_RE.match(text.strip()[1:]):
+        raise BadInput(f"invalid {what} {_short(text)}: it must be greater than 0")
     if not m or (m.group(3).lower() == "ib" and not m.group(2)):  # "1iB": i only after K, M...
         raise BadInput(f"invalid {what} {_short(text)}; give a size such as 512M, 1G or 1.5GiB")
     number, scale = m.group(1), 1024 ** _SIZE_POWERS[m.group(2).lower()]

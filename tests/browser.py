@@ -56,14 +56,20 @@ def chromium() -> str | None:
     return shutil.which("chromium")
 
 
-def load(html_path: str, timeout: float = 120) -> tuple[dict[str, str], list[str]]:
-    """(data-* attributes of <body> after the probe ran, console messages)."""
+def load(
+    html_path: str,
+    timeout: float = 120,
+    probe: str = PROBE,
+    env: dict[str, str] | None = None,
+) -> tuple[dict[str, str], list[str]]:
+    """(data-* attributes of <body> after the probe ran, console messages). ``probe`` is the
+    script appended to the page, ``env`` what the browser runs with besides ours (TZ...)."""
     with open(html_path, encoding="utf-8") as f:
         text = f.read()
     with tempfile.TemporaryDirectory(prefix="checkswap-test-chromium-") as tmp:
         page = os.path.join(tmp, "page.html")
         with open(page, "w", encoding="utf-8") as f:
-            f.write(text.replace("</body>", PROBE + "</body>", 1))
+            f.write(text.replace("</body>", probe + "</body>", 1))
         proc = subprocess.run(
             [
                 chromium() or "chromium",
@@ -76,6 +82,7 @@ def load(html_path: str, timeout: float = 120) -> tuple[dict[str, str], list[str
             capture_output=True,
             text=True,
             timeout=timeout,
+            env={**os.environ, **(env or {})},
         )
     body = re.search(r"<body([^>]*)>", proc.stdout)
     attrs = dict(re.findall(r'data-([a-z-]+)="([^"]*)"', body.group(1))) if body else {}

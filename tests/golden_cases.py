@@ -77,8 +77,11 @@ class MovingTree:
         self._psi = os.path.join(self.path, "proc", "pressure", "memory")
         with open(self._vmstat) as f:
             self._vm = f.read()
-        with open(self._psi) as f:
-            self._pressure = f.read()
+        # A tree of a kernel without PSI (before 4.20) climbs in its counters only.
+        self._pressure: str | None = None
+        if os.path.exists(self._psi):
+            with open(self._psi) as f:
+                self._pressure = f.read()
 
     def advance(self, seconds: float) -> None:
         self.elapsed += max(seconds, 0.0)
@@ -90,6 +93,8 @@ class MovingTree:
         names = "|".join(self.RATES)
         with open(self._vmstat, "w") as f:
             f.write(re.sub(rf"^({names}) (\d+)$", bump, self._vm, flags=re.M))
+        if self._pressure is None:
+            return
         # 20 % of the time stalled: 200 ms of each second, in microseconds.
         stall = int(200_000 * t)
         with open(self._psi, "w") as f:
@@ -147,10 +152,17 @@ def run(argv: list[str], moving: MovingTree | None = None) -> tuple[int, str, st
 
 
 def scrape(root_arg: str, env: Env) -> int:
+    from checkswap.errors import CheckswapError
     from checkswap.fleet import serve
     from checkswap.source import open_root
 
-    root = open_root(root_arg)
+    try:
+        root = open_root(root_arg)
+    except CheckswapError as e:
+        # What `serve` itself says of a root it cannot read (trees from other projects lack
+        # files), rather than a traceback that stops every case after it.
+        env.stderr.write(f"checkswap: {e}\n")
+        return int(e.status)
     jobs = serve.background_jobs(
         root, 10, 15.0, 300.0, "general", env.stderr, env.sleep, env.monotonic
     )

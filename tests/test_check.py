@@ -281,3 +281,54 @@ def test_a_run_right_after_the_last_measures_at_least_sample_seconds(state: str)
     interval = float(p["interval"][0].rstrip("s"))
     assert status == 0 and interval >= 0.3 and "sampled" not in out.getvalue()
     assert float(p["swap_in"][0]) == pytest.approx(30 / interval, rel=1e-5)
+
+
+def test_tier_all_judges_every_tier_and_device_stays_the_default(
+    state: str, tmp_path: object
+) -> None:
+    root = os.path.join(str(tmp_path), "tree")
+    shutil.copytree(SWAPPING, root)
+    vmstat = os.path.join(root, "proc/vmstat")
+    with open(vmstat) as f:
+        text = f.read()
+    with open(vmstat, "w") as f:
+        f.write(re.sub(r"^zswpin 0$", "zswpin 70000", text, flags=re.M))
+    # 60 s ago: 100 pages from the device, 60,000 from zswap, 3,000 zero-filled since then.
+    write_state(state, root, counter(root, "pswpin") - 100, counter(root, "pswpout"), age_s=60)
+    with open(state) as f:
+        rec = json.load(f)
+    vm = rec["sample"]["vmstat"]
+    vm["zswpin"] = counter(root, "zswpin") - 60000
+    vm["swpin_zero"] = counter(root, "swpin_zero") - 3000
+    with open(state, "w") as f:
+        json.dump(rec, f)
+    with open(state) as f:
+        saved = f.read()
+    status, text = run_check("--root", root, "--state-file", state, "-w", "500")
+    p = perf(text)
+    interval = float(p["interval"][0].rstrip("s"))
+    assert status == 0, text
+    assert float(p["swap_in"][0]) == pytest.approx(100 / interval, rel=1e-5), text
+    assert p["swap_in"][1] == "500" and p["swap_in_all"][1] == ""  # ranges on what they judged
+    assert float(p["zswap_in"][0]) == pytest.approx(60000 / interval, rel=1e-5)
+    assert float(p["swap_in_zero"][0]) == pytest.approx(3000 / interval, rel=1e-5)
+    assert float(p["swap_in_all"][0]) == pytest.approx(63100 / interval, rel=1e-5)
+    with open(state, "w") as f:
+        f.write(saved)
+    status, text = run_check(
+        "--root", root, "--state-file", state, "-w", "500", "-c", "5000", "--tier", "all"
+    )
+    p = perf(text)
+    assert status == 1 and "swap-in (all tiers)" in text and "(WARNING: > 500)" in text
+    assert p["swap_in_all"][1] == "500" and p["swap_in"][1] == ""
+
+
+def test_tier_all_without_zswpwb_is_unknown_only_where_a_range_needs_it(state: str) -> None:
+    old = os.path.join(FIXTURES, "linux-6.1-zswap")
+    status, text = run_check("--root", old, "--state-file", state, "--tier", "all")
+    assert status == 0 and "swap-out (all tiers) unknown" in text
+    assert perf(text)["swap_out_all"][0] == "U"
+    status, text = run_check(
+        "--root", old, "--state-file", state, "--tier", "all", "--out-warning", "10"
+    )
+    assert status == 3 and "zswpwb" in text

@@ -323,3 +323,38 @@ def test_zswap_gets_its_own_row_when_it_holds_pages() -> None:
     tracker.add(iv2)
     idle.update(sample_record(iv2, tracker, PAGE), None, [], "quiet")
     assert not [r for r in record(idle, 100, 30) if "zswap" in r]
+
+
+def test_tiers_panel_zram_area_io_zswap_limit_and_mthp() -> None:
+    from clihelp import FIXTURES
+
+    from checkswap.model.tiers import TierWatch
+    from checkswap.source.root import Root
+
+    # The tiers of a real tree (zram1 as swap, zswap at its limit, 64 kB folios split), and the
+    # per-area rates TierWatch makes between two readings of it: 0/s on a still tree.
+    clock = [100.0]
+    watch = TierWatch(Root(f"{FIXTURES}/tiers-zram-zswap-6.18"), monotonic=lambda: clock[0])
+    watch.update()
+    clock[0] += 1
+    state = DashState("vm", None, 1.0, "live")
+    state.local_time = time.gmtime
+    a, b = sample(0, 0, 0, 0), sample(1, 0, 0, 0)
+    tracker = Tracker()
+    iv = Interval(a, b)
+    tracker.add(iv)
+    devices = [{"name": "/dev/zram1", "kind": "zram", "size_bytes": 1, "used_bytes": 1}]
+    state.update(sample_record(iv, tracker, PAGE), None, devices, "quiet")
+    state.tiers = watch.update()
+    rows = record(state, 120, 45)  # a tall screen: room for every tier row
+    zram1 = next(r for r in rows if "zram1 stores" in r)
+    assert "stores 250.0 MiB of 256.0 MiB in 80.1 MiB of RAM (3.1:1), no mem_limit" in zram1
+    assert any("zram2 stores 100.0 MiB" in r and "limit 128.0 MiB" in r for r in rows)
+    assert any("area I/O" in r and "/dev/zram1 read 0 B/s written 0 B/s" in r for r in rows)
+    assert any("zswap pool 239.3 MiB of its 241.1 MiB limit (99 %)" in r for r in rows)
+    assert any("mTHP split before swap-out" in r and "64 kB 88 %" in r for r in rows)
+    # No tiers in use: no tier rows at all.
+    bare = DashState("vm", None, 1.0, "live")
+    bare.update(sample_record(iv, tracker, PAGE), None, [], "quiet")
+    bare.tiers = {"zswap": None, "zram": [], "mthp": [], "areas": []}
+    assert not [r for r in record(bare, 120, 40) if "stores" in r or "area I/O" in r]

@@ -60,6 +60,23 @@ VERDICTS = [
         "swapping",
     ),
     ("no swap", rec(swap_total_bytes=0, swap_used_bytes=0), "no-swap"),
+    # Every tier counts as swapping; PSI alone says whether it hurts.
+    (
+        "devices 0/s, zswap faults stall",
+        rec(swap_in_all_per_s=5000.0, swap_out_all_per_s=0.0, psi_full_pct=12.0),
+        "thrashing",
+    ),
+    (
+        "devices 0/s, zswap without stall",
+        rec(swap_in_all_per_s=5000.0, swap_out_all_per_s=4000.0, psi_full_pct=0.5),
+        "swapping",
+    ),
+    ("zero-filled pages only", rec(swap_in_all_per_s=0.0, swap_out_all_per_s=40.0), "swapping"),
+    (
+        "all-tier out unknown: devices stand in",
+        rec(swap_in_all_per_s=0.0, swap_out_all_per_s=None, swap_out_per_s=3.0),
+        "swapping",
+    ),
     ("one sample", rec(swap_in_per_s=None, swap_out_per_s=None), "unknown"),
 ]
 
@@ -342,6 +359,25 @@ def test_zswap_findings() -> None:
     assert x["id"] == "zswap-with-zram" and x["severity"] == "warning"
 
 
+def test_verdict_evidence_names_each_tier() -> None:
+    r = rec(swap_in_all_per_s=800.0, zswap_in_per_s=700.0, swap_in_zero_per_s=100.0)
+    got, ev = verdict.verdict(r)
+    assert got == "swapping"
+    assert ev["swap_in_per_s"] == 800.0 and ev["swap_in_source"] == "swap_in_all_per_s"
+    assert ev["tiers"]["swap_in_per_s"] == 0.0  # the devices saw none of it
+    assert ev["tiers"]["zswap_in_per_s"] == 700.0 and ev["tiers"]["swap_in_zero_per_s"] == 100.0
+    assert ev["swap_out_source"] == "swap_out_per_s"  # no all-tier rate in this record
+
+
+def test_zswap_writeback_heavy() -> None:
+    heavy = {"zswap_writeback_per_s": 900.0, "zswap_out_per_s": 1200.0}
+    (x,) = rules.check_zswap_writeback(facts(record=heavy))
+    assert x["id"] == "zswap-writeback-heavy" and x["severity"] == "warning"
+    assert x["evidence"]["writeback_share"] == 0.75 and x["fix"]
+    assert rules.check_zswap_writeback(facts(record={"zswap_writeback_per_s": 255.0})) == []
+    assert rules.check_zswap_writeback(facts(record={"zswap_writeback_per_s": None})) == []
+
+
 def test_disk_cost_and_swap_disk_busy() -> None:
     from checkswap.kernel.block import DiskStats
     from checkswap.model.sample import Sample
@@ -436,14 +472,85 @@ def every_rule_facts() -> doctor_facts.Facts:
         ],
         swappiness=60,
         mem_total=GIB,
-        record={"swap_total_bytes": 100 * GIB, "swap_used_bytes": 99 * GIB},
+        record={
+            "swap_total_bytes": 100 * GIB,
+            "swap_used_bytes": 99 * GIB,
+            "zswap_writeback_per_s": 1000.0,
+        },
         verdict="thrashing",
         verdict_evidence=ev,
         lxcfs=["/proc/meminfo"],
         psi=False,
         zswap_enabled=True,
         disk_cost={"disks": [row], "swap_share_pct": 80.0},
+        tiers=TIERS_FULL,
     )
+
+
+# The compressed tiers at their limits (model/tiers.py's shapes): a full zswap pool, a zram
+# device 95 % full without a mem_limit, and 64 kB folios mostly split before swap-out.
+TIERS_FULL: dict[str, Any] = {
+    "zswap": {
+        "enabled": True,
+        "pool_bytes": 200 * 1024**2,
+        "pool_limit_bytes": 205 * 1024**2,
+        "pool_full_pct": 97.6,
+        "max_pool_percent": 20,
+        "accept_threshold_percent": 90,
+        "stored_bytes": 600 * 1024**2,
+        "debug": {"pool_limit_hit": 12},
+    },
+    "zram": [
+        {
+            "device": "zram0",
+            "swap": True,
+            "disksize_bytes": GIB,
+            "original_bytes": 973 * 1024**2,
+            "compressed_bytes": 300 * 1024**2,
+            "memory_used_bytes": 310 * 1024**2,
+            "memory_limit_bytes": None,
+            "disk_used_pct": 95.0,
+            "limit_used_pct": None,
+        }
+    ],
+    "mthp": [
+        {
+            "size_bytes": 65536,
+            "swpout": 100,
+            "swpout_fallback": 900,
+            "swpin": 3,
+            "zswpout": None,
+            "fallback_pct": 90.0,
+        }
+    ],
+}
+
+
+def test_tier_findings_evidence_and_fixes() -> None:
+    def tier_ids(tiers: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        found = rules.findings(facts(mem_total=GIB, tiers=tiers, psi=True))
+        return {x["id"]: x for x in found if x["id"] != "no-swap"}
+
+    got = tier_ids(TIERS_FULL)
+    pool = got["zswap-pool-full"]
+    assert pool["severity"] == "warning" and pool["evidence"]["pool_limit_hit"] == 12
+    assert pool["fix"][0] == "echo 40 > /sys/module/zswap/parameters/max_pool_percent"
+    full = got["zram-nearly-full"]
+    assert full["severity"] == "warning" and full["evidence"]["disk_used_pct"] == 95.0
+    # Its size is MemTotal: incompressible data could take all of RAM.
+    limit = got["zram-without-limit"]
+    assert limit["severity"] == "warning" and "all of RAM" in limit["detail"]
+    assert limit["fix"] == [f"echo {GIB // 4} > /sys/block/zram0/mem_limit"]
+    mthp = got["mthp-swapout-fallback"]
+    assert mthp["evidence"]["fallback_pct"] == 90.0 and "64 kB" in mthp["title"]
+    # Under the thresholds, or zswap off: nothing.
+    calm = {
+        "zswap": {**TIERS_FULL["zswap"], "pool_full_pct": 50.0},
+        "zram": [{**TIERS_FULL["zram"][0], "disk_used_pct": 10.0, "memory_limit_bytes": GIB}],
+        "mthp": [{**TIERS_FULL["mthp"][0], "swpout_fallback": 20, "fallback_pct": 16.7}],
+    }
+    assert tier_ids(calm) == {}
+    assert tier_ids({"zswap": {**TIERS_FULL["zswap"], "enabled": False}}) == {}
 
 
 def test_rules_are_pure_functions_of_facts(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,8 +18,10 @@ from checkswap.kernel import (
     pressure,
     swaps,
     sysctl,
+    thp,
     uptime,
     vmstat,
+    zram,
     zswap,
 )
 
@@ -84,6 +86,61 @@ def test_wanted_vmstat_agrees(texts: list[str]) -> None:
 def test_wanted_meminfo_agrees(texts: list[str]) -> None:
     for text in [MEMINFO, *texts, MEMINFO]:
         assert meminfo.parse_meminfo(text) == _plain(meminfo.parse_meminfo, text, meminfo._WANTED)
+
+
+def _digit_edits(text: str, edits: list[tuple[int, str, str]]) -> str:
+    # Only digits change, as between two ticks: numbers grow and shrink, and names may gain or
+    # lose digits (pgalloc_dma32), which must not fool the parse that remembers a layout.
+    for at, op, digit in edits:
+        i = at % (len(text) + 1)
+        if op == "insert":
+            text = text[:i] + digit + text[i:]
+            continue
+        j = next((k for k in range(i, len(text)) if text[k] in "0123456789"), -1)
+        if j >= 0:
+            text = text[:j] + (digit if op == "replace" else "") + text[j + 1 :]
+    return text
+
+
+_EDITS = st.lists(
+    st.tuples(
+        st.integers(0, 10**6),
+        st.sampled_from(["insert", "delete", "replace"]),
+        st.sampled_from("0123456789"),
+    ),
+    max_size=12,
+)
+
+
+@fuzz("wanted vmstat/meminfo == plain after digit-only changes", vary=None)
+@given(st.lists(_EDITS, min_size=1, max_size=5), st.booleans())
+@example([[(VMSTAT.index("\npswpin ") + 5, "insert", "1")]], True)
+@example([[(MEMINFO.index("\nSwapFree:") + 3, "insert", "7")], [(0, "delete", "0")]], False)
+def test_wanted_parsers_agree_across_digit_changes(
+    steps: list[list[tuple[int, str, str]]], vm: bool
+) -> None:
+    module = vmstat if vm else meminfo
+    parse = module.parse_vmstat if vm else module.parse_meminfo  # type: ignore[attr-defined]
+    text = VMSTAT if vm else MEMINFO
+    assert parse(text) == _plain(parse, text, module._WANTED)
+    for edits in steps:
+        text = _digit_edits(text, edits)
+        assert parse(text) == _plain(parse, text, module._WANTED)
+
+
+def test_remembered_layout_sees_names_that_gain_or_lose_digits() -> None:
+    # Each pair has one layout (the same text without digits): the second must still be read
+    # line by line, not from what the first one's lines were.
+    pairs = [
+        ("pswpin 1\npswpout 2\n", "pswp1in 1\npswpout 2\n"),  # a wanted line loses its name
+        ("pswp1in 5\npswpout 2\n", "pswpin 15\npswpout 2\n"),  # another line takes it
+        ("pswpin 1\npswpout 2\n", "pswpin 1\npswpout 2 3\n"),  # a value of another shape
+        ("pswpin 1 2\npswpout 2\n", "pswpin 12\npswpout 2\n"),  # and back
+        ("pswpin 1\npswpin 2\n", "pswpin 1\npswpin 2x\n"),
+    ]
+    for first, second in pairs:
+        for t in (first, second, first):
+            assert vmstat.parse_vmstat(t) == _plain(vmstat.parse_vmstat, t, vmstat._WANTED)
 
 
 def test_wanted_lines_at_file_edges_and_prefixed_names() -> None:
@@ -173,6 +230,26 @@ def test_block(disk: str, mm: str, algo: str) -> None:
     only_own_errors(block.parse_diskstats, disk)
     only_own_errors(block.parse_zram_mm_stat, mm)
     only_own_errors(block.parse_comp_algorithm, algo)
+
+
+@fuzz("zram, mTHP and zswap debugfs (the tiers)")
+@given(
+    kernel_text(MM_STAT),
+    kernel_text("       3        1        2\n"),
+    kernel_text("[lzo-rle] lzo lz4 \n"),
+    kernel_text("880\n"),
+    st.text(max_size=24),
+)
+def test_tiers(mm: str, bd: str, algo: str, counter: str, dirname: str) -> None:
+    got = only_own_errors(zram.parse_mm_stat, mm)
+    assert got is None or all(v is None or v >= 0 for v in got)  # type: ignore[attr-defined]
+    only_own_errors(zram.parse_bd_stat, bd)
+    only_own_errors(zram.parse_comp_algorithm, algo)
+    value = only_own_errors(thp.parse_counter, counter)
+    assert value is None or value >= 0  # type: ignore[operator]
+    only_own_errors(thp.parse_size_dir, "hugepages-" + dirname)
+    only_own_errors(zswap.parse_debug_counter, counter)
+    only_own_errors(zswap.parse_zswap, counter, counter, counter, counter, counter)
 
 
 _GID = st.one_of(

@@ -150,6 +150,10 @@ def trees() -> list[str]:
     return golden_cases.trees()
 
 
+def has_vmstat(root: str) -> bool:
+    return os.path.isfile(os.path.join(root, "proc", "vmstat"))
+
+
 # --- commands and flags --------------------------------------------------------------------
 
 
@@ -199,8 +203,10 @@ def test_global_flags() -> None:
 
 def test_planned_commands_and_flags_are_not_built() -> None:
     body = section("Planned, not yet built")
-    items = [ticks(line)[0] for line in body.splitlines() if line.startswith("- `")]
-    assert items, "the planned list is empty or not a list of `command flag` items"
+    bullets = [line for line in body.splitlines() if line.startswith("- ")]
+    items = [ticks(line)[0] for line in bullets if line.startswith("- `")]
+    # Once every planned command and flag is built the list goes; a list left must be items.
+    assert len(items) == len(bullets), "the planned list is not a list of `command flag` items"
     for item in items:
         words = item.split()
         if words[0] not in COMMANDS:
@@ -290,6 +296,8 @@ def watch_records() -> dict[str, list[dict[str, Any]]]:
     ]
     for argv in argvs:
         status, text, _ = run(argv)
+        if status == 2 and not has_vmstat(argv[-1]):
+            continue  # a tree from another project without proc/vmstat: watch cannot read it
         assert status == 0, argv
         for rec in json_lines(text):
             out.setdefault(rec["type"], []).append(rec)
@@ -376,6 +384,8 @@ def test_top_json_keys() -> None:
                 os.path.join(FIXTURES, t),
             ]
         )
+        if status == 2 and not has_vmstat(os.path.join(FIXTURES, t)):
+            continue  # a tree from another project without proc/vmstat (issue 13, item 7)
         assert status == 0, t
         for rec in json_lines(text):
             assert rec["type"] == "processes"
@@ -551,8 +561,9 @@ def test_metrics_match_the_exporter(monkeypatch: pytest.MonkeyPatch) -> None:
     documented = {ticks(r[0])[0]: (r[1].strip(), tuple(sorted(ticks(r[2])))) for r in rows}
     types: dict[str, str] = {}
     labels: dict[str, set[tuple[str, ...]]] = {}
-    # One tree with PSI, zswap, swap areas and a doctor finding; one with processes and cgroups.
-    for tree in ("linux-6.18-swapping", "top-cgroup-v2-server"):
+    # One tree with PSI, zswap, swap areas and a doctor finding; one with processes and cgroups;
+    # one with zram, zswap's debugfs and mTHP counters.
+    for tree in ("linux-6.18-swapping", "top-cgroup-v2-server", "tiers-zram-zswap-6.18"):
         text = scrape(tree, monkeypatch)
         types.update(re.findall(r"^# TYPE (\S+) (\S+)$", text, re.M))
         for line in text.splitlines():

@@ -275,3 +275,23 @@ def test_sampler_sees_a_duplicate_line_at_the_same_line_count(tmp_path: os.PathL
             assert sampler.take().vmstat == parse_vmstat(text_)
     finally:
         sampler.close()
+
+
+def test_pressure_of_an_unchanged_file_is_not_parsed_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A machine under no memory pressure prints the same text every tick: the reading is
+    # reused (immutable), and a changed text is parsed anew.
+    from checkswap.kernel import pressure
+
+    raw = text("linux-6.18-swapping", "proc/pressure/memory")
+    first = parse_pressure(raw)
+    calls = []
+    real = pressure._parse_pressure
+    monkeypatch.setattr(pressure, "_parse_pressure", lambda t: calls.append(t) or real(t))
+    assert parse_pressure(raw) is first and calls == []
+    changed = raw.replace("total=", "total=1", 1)
+    again = parse_pressure(changed)
+    assert calls == [changed] and again is not None and again.some is not None
+    assert first is not None and first.some is not None
+    assert again.some.total_us != first.some.total_us

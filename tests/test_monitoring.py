@@ -43,7 +43,7 @@ def exported_names() -> set[str]:
 def test_promtool_check_rules() -> None:
     r = subprocess.run([tool("promtool"), "check", "rules", RULES], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "SUCCESS: 11 rules found" in r.stdout
+    assert "SUCCESS: 17 rules found" in r.stdout
 
 
 def test_promtool_test_rules() -> None:
@@ -65,7 +65,7 @@ def test_rules_use_only_exported_metrics() -> None:
     with open(RULES) as f:
         text = f.read()
     used = set(re.findall(r"\b(checkswap_[a-z_]+)", text))
-    recorded = set(re.findall(r"record: instance:(checkswap_[a-z_]+):", text))
+    recorded = set(re.findall(r"record: [a-z]+:(checkswap_[a-z_]+):", text))  # instance:, device:
     assert used - recorded <= exported_names(), used - recorded - exported_names()
     # No alert on swap used alone (it fires forever on quiet swap).
     assert not re.search(r"alert:.*\n\s+expr: [^\n]*swap_used[^\n]*> *0?\.\d+\s*\n", text)
@@ -116,6 +116,13 @@ def test_dashboard_structure() -> None:
         "checkswap_process_swap_bytes",
         "checkswap_cgroup_swap_bytes",
         "checkswap_doctor_finding",
+        # The tiers (issue 14): every tier's counters, per-area I/O, zram, mTHP.
+        "checkswap_zswap_in_pages_total",
+        "checkswap_swap_in_zero_pages_total",
+        "checkswap_zswap_writeback_pages_total",
+        "checkswap_swap_device_written_bytes_total",
+        "checkswap_zram_memory_used_bytes",
+        "checkswap_mthp_swap_out_fallback_total",
     ):
         assert metric in used, metric
 
@@ -135,3 +142,85 @@ def test_systemd_unit_verifies(tmp_path: Any) -> None:
         f.write(unit.replace("/usr/local/bin/checkswap", exe))
     r = subprocess.run([analyze, "verify", copy], capture_output=True, text=True)
     assert r.returncode == 0 and r.stderr.strip() == "", r.stderr
+
+
+def test_dashboard_all_tier_rates_on_both_kernels(tmp_path: Any) -> None:
+    """The dashboard's all-tier expressions, run by promtool on a 6.18 host (every tier) and on
+    one without zswap counters nor swpin_zero: 12 and 23 pages/s on the first, the devices'
+    own 5 and 2 on the second, never an empty result."""
+    panel = next(p for p in load_dashboard()["panels"] if "every tier" in p["title"])
+    exprs = {t["legendFormat"]: t["expr"] for t in panel["targets"]}
+    rules = {
+        "groups": [
+            {
+                "name": "dashboard",
+                "rules": [
+                    {
+                        "record": f"dash:{name}",
+                        "expr": exprs[f"{{{{instance}}}} {legend}"]
+                        .replace("$instance", ".*")
+                        .replace("$__rate_interval", "5m"),
+                    }
+                    for name, legend in (
+                        ("in_all", "swap-in, all tiers"),
+                        ("out_all", "swap-out, all tiers"),
+                    )
+                ],
+            }
+        ]
+    }
+    series = {
+        "new": {
+            "swap_in_pages": 0,
+            "zswap_in_pages": 600,
+            "swap_in_zero_pages": 120,
+            "swap_out_pages": 60,
+            "zswap_writeback_pages": 60,
+            "zswap_out_pages": 1200,
+            "swap_out_zero_pages": 180,
+        },
+        "old": {"swap_in_pages": 300, "swap_out_pages": 120},
+    }
+    inputs = [
+        {
+            "series": f'checkswap_{m}_total{{instance="{host}",job="checkswap"}}',
+            "values": f"0+{v}x40",
+        }
+        for host, counters in series.items()
+        for m, v in counters.items()
+    ]
+
+    def sample(rule: str, host: str, value: float) -> dict[str, Any]:
+        return {"labels": f'dash:{rule}{{instance="{host}",job="checkswap"}}', "value": value}
+
+    test = {
+        "rule_files": ["dashboard.rules.yml"],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": inputs,
+                "promql_expr_test": [
+                    {
+                        "expr": "dash:in_all",
+                        "eval_time": "30m",
+                        "exp_samples": [sample("in_all", "new", 12), sample("in_all", "old", 5)],
+                    },
+                    {
+                        "expr": "dash:out_all",
+                        "eval_time": "30m",
+                        "exp_samples": [sample("out_all", "new", 23), sample("out_all", "old", 2)],
+                    },
+                ],
+            }
+        ],
+    }
+    # JSON is YAML: promtool reads both files as they are written here.
+    (tmp_path / "dashboard.rules.yml").write_text(json.dumps(rules))
+    (tmp_path / "dashboard.test.yml").write_text(json.dumps(test))
+    r = subprocess.run(
+        [tool("promtool"), "test", "rules", str(tmp_path / "dashboard.test.yml")],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr

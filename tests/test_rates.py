@@ -6,7 +6,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from checkswap.kernel.pressure import Pressure, PressureLine
-from checkswap.model.rates import Interval, RollingWindow, Tracker, counter_delta
+from checkswap.model.rates import (
+    NO_WRITEBACK_COUNTER,
+    Interval,
+    RollingWindow,
+    Tracker,
+    counter_delta,
+)
 from checkswap.model.sample import Sample
 
 
@@ -198,3 +204,61 @@ def test_long_run_memory_is_bounded() -> None:
     assert all(len(w) <= 601 for _, w in t.windows)
     (_, (rin, _), covered) = t.averages()[0]
     assert abs(covered - 60.0) < 1e-6 and abs(rin - 100.0) < 1e-6  # type: ignore[operator]
+
+
+# --- the all-tier totals ---------------------------------------------------------------------
+
+
+def _tiers(**counters: int) -> dict[str, int]:
+    return {"zswpin": 0, "zswpout": 0, "zswpwb": 0, "swpin_zero": 0, "swpout_zero": 0, **counters}
+
+
+def test_all_tiers_6_18_formulas() -> None:
+    # 6.18: every tier counted. Writeback (zswpwb) is in pswpout again and comes off once.
+    a = sample(0.0, 1000, 2000, **_tiers(zswpin=10, zswpout=20, zswpwb=5, swpin_zero=1))
+    b = sample(
+        2.0,
+        1007,
+        2050,
+        **_tiers(zswpin=110, zswpout=320, zswpwb=45, swpin_zero=31, swpout_zero=60),
+    )
+    iv = Interval(a, b)
+    assert iv.deltas["swap_in_all"] == 7 + 100 + 30
+    assert iv.deltas["swap_out_all"] == 300 + (50 - 40) + 60
+    assert iv.rate("swap_in_all") == 137 / 2.0
+    assert not iv.notes
+
+
+def test_all_tiers_kernel_without_zswap_or_zero_counters() -> None:
+    # 4.19, or no CONFIG_ZSWAP: the devices are the only tier, so the totals are pswpin/pswpout.
+    iv = Interval(sample(0.0, 10, 20), sample(1.0, 15, 29))
+    assert iv.deltas["swap_in_all"] == 5 and iv.deltas["swap_out_all"] == 9
+    assert iv.deltas["zswpin"] is None and iv.deltas["swpin_zero"] is None
+    assert not iv.notes
+
+
+def test_all_tiers_zswpout_without_zswpwb_is_null_with_a_note() -> None:
+    # 5.19-6.7: pages written back are in pswpout and zswpout with nothing to take them off.
+    a = sample(0.0, 10, 20, zswpin=0, zswpout=0)
+    b = sample(1.0, 15, 29, zswpin=4, zswpout=6)
+    iv = Interval(a, b)
+    assert iv.deltas["swap_in_all"] == 5 + 4
+    assert iv.deltas["swap_out_all"] is None
+    assert NO_WRITEBACK_COUNTER in iv.notes
+
+
+def test_all_tiers_unknown_when_a_present_counter_resets() -> None:
+    a = sample(0.0, 10, 20, **_tiers(zswpin=50))
+    b = sample(1.0, 15, 29, **_tiers(zswpin=3))
+    iv = Interval(a, b)
+    assert iv.deltas["swap_in_all"] is None
+    assert iv.deltas["swap_out_all"] == 9
+
+
+def test_tracker_totals_the_all_tier_deltas() -> None:
+    t = Tracker()
+    s = [sample(float(i), 10 * i, 0, **_tiers(zswpout=7 * i, swpin_zero=i)) for i in range(4)]
+    for x, y in zip(s, s[1:]):
+        t.add(Interval(x, y))
+    assert t.totals["swap_in_all"] == 30 + 3
+    assert t.totals["swap_out_all"] == 21

@@ -331,7 +331,8 @@ def test_trigger_writes_a_capture_after_the_crossing(tmp_path):
     # The fake sleep makes intervals of milliseconds, so the 120 pages of the 2nd interval
     # already cross 1000 pages/s; the capture is the scan after the next sample.
     kinds = [r["type"] for r in recs]
-    assert kinds[:6] == ["header", "raw", "raw", "raw", "raw", "trigger"]
+    # (the tiers' state follows the first sample, then comes once a minute)
+    assert kinds[:7] == ["header", "raw", "tiers", "raw", "raw", "raw", "trigger"]
     assert trig["capture"]["type"] == "processes"
     assert trig["swap_in_per_s"] > 0
 

@@ -411,7 +411,13 @@ def test_interrupting_a_multi_file_report_prints_no_worker_traceback(tmp_path, h
     paths = []
     for name in ("a", "b"):
         path = str(tmp_path / f"{name}.jsonl")
-        write(path, [])
+        # Long enough that the workers outlive the poll below on a loaded machine: with the
+        # dozen-sample recording the report sometimes finished before a worker was seen.
+        with open(path, "w") as f:
+            f.write(header_line())
+            f.writelines(
+                raw_line(1000.0 + t, WALL0 + t, 1000 + 3 * t, 5000 + 2 * t) for t in range(20_000)
+            )
         paths.append(path)
     proc = subprocess.Popen(
         [sys.executable, "-m", "checkswap", "report", *paths],

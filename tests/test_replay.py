@@ -105,7 +105,7 @@ def test_a_recording_opens_with_its_format_then_the_same_identity_watch_gives(tm
     rec = json.loads(first)
     assert tuple(rec) == (
         *("type", "format", "format_version", "time", "wall", "version", "hostname"),
-        *("kernel_release", "boot_id", "page_size_bytes", "interval_s", "files"),
+        *("kernel_release", "boot_id", "page_size_bytes", "interval_s", "utc_offset_s", "files"),
     )
     status, out, err = run_cli("watch", "--replay", str(path), "--speed", "0", "--format", "json")
     assert status == 0, err

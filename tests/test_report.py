@@ -414,3 +414,30 @@ def test_past_the_exact_limit_a_bucket_of_one_value_gives_it_exactly(monkeypatch
     q.merge(other)
     assert q.exact is None
     assert q.percentile(95) == 3.0 and q.percentile(10) == 0.0 and q.percentile(100) == 1000.5
+
+
+def test_report_totals_every_tier_and_leaves_absent_ones_null(tmp_path):
+    # A 6.18-like recording: zswap and zero-filled pages move while the devices stay at 0.
+    path = str(tmp_path / "tiers.jsonl")
+    lines = [header_line()]
+    for i in range(5):
+        rec = json.loads(raw_line(float(i), WALL0 + i, 100, 200))
+        rec["vmstat"].update(zswpin=1000 * i, zswpout=1500 * i, zswpwb=10 * i)
+        rec["vmstat"].update(swpin_zero=20 * i, swpout_zero=30 * i)
+        lines.append(json.dumps(rec) + "\n")
+    with open(path, "w") as f:
+        f.writelines(lines)
+    rep = report_json(path)
+    assert rep["swap_in_pages"] == 0 and rep["swap_out_pages"] == 0
+    assert rep["zswap_in_pages"] == 4000 and rep["zswap_writeback_pages"] == 40
+    assert rep["swap_in_all_pages"] == 4000 + 80
+    assert rep["swap_out_all_pages"] == 6000 - 40 + 120
+    assert rep["avg"]["swap_in_all_per_s"] == pytest.approx(4080 / 4)
+    status, text, _ = run_cli("report", path)
+    assert status == 0 and "all tiers   4,080 pages in, 6,080 out" in text
+    # A recording from a kernel without those counters: null, never 0.
+    old = str(tmp_path / "old.jsonl")
+    write_recording(old, counters())
+    rep = report_json(old)
+    assert rep["zswap_in_pages"] is None and rep["swap_in_zero_pages"] is None
+    assert rep["swap_in_all_pages"] == rep["swap_in_pages"]

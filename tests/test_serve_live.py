@@ -105,6 +105,24 @@ def loop_swap(size_mib: int) -> Iterator[str]:
             os.unlink(backing)
 
 
+@contextlib.contextmanager
+def zram_device(size_mib: int, limit_mib: int) -> Iterator[str]:
+    """A zram device of our own (hot_add; zram0 is left alone), set up with a mem_limit but
+    not swapped on: the dashboard's zram panel needs one to show."""
+    name = None
+    try:
+        with open("/sys/class/zram-control/hot_add") as f:
+            name = f"zram{int(f.read())}"
+        for attr, value in (("disksize", size_mib), ("mem_limit", limit_mib)):
+            with open(f"/sys/block/{name}/{attr}", "w") as f:
+                f.write(str(value << 20))
+        yield name
+    finally:
+        if name is not None:
+            with open("/sys/class/zram-control/hot_remove", "w") as f:
+                f.write(name[4:])
+
+
 class KernelSampler:
     """The test's own record of /proc/vmstat: (wall time, pswpin, pswpout) every few ms."""
 
@@ -265,7 +283,12 @@ def test_prometheus_scrapes_serve_while_a_hog_swaps(tmp_path: Any) -> None:
     textdir = os.path.join(tmp, "textfile")
     os.mkdir(textdir)
     serve_port, node_port, prom_port = free_port(), free_port(), free_port()
-    with loop_swap(256) as swapdev, lab.memory_cgroup(64, name="serve") as cg, processes() as ps:
+    with (
+        loop_swap(256) as swapdev,
+        zram_device(64, 32),
+        lab.memory_cgroup(64, name="serve") as cg,
+        processes() as ps,
+    ):
         # --- checkswap serve and node_exporter's textfile collector ----------------------
         ps.append(
             subprocess.Popen(

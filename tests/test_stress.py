@@ -24,7 +24,7 @@ MiB = 2**20
     [
         (["--size", "32M", "--limit", "64M"], "must be larger than --limit 64.0 MiB"),
         (["--limit", "1M"], "--limit 1.0 MiB: at least 32 MiB"),
-        (["--duration", "-1"], "the duration must be positive"),
+        (["--duration", "-1"], "it must be greater than 0"),
         (["--size", "lots"], "invalid --size 'lots'"),
         (["--swapfile", "512"], "did you mean 512G?"),
     ],
@@ -40,8 +40,7 @@ def test_needs_root(monkeypatch: pytest.MonkeyPatch) -> None:
     code, out, err = run_cli("stress")
     assert (code, out) == (1, "")
     assert err == (
-        "checkswap: checkswap stress needs root: run it with sudo (or try --dry-run to see the "
-        "plan)\n"
+        "checkswap: stress needs root: run it with sudo (or try --dry-run to see the plan)\n"
     )
 
 
@@ -191,6 +190,44 @@ def test_hog_data_is_non_zero_in_every_page() -> None:
     assert passes >= 1
     assert 0 not in buf  # touching never writes a zero either
     assert buf[0] == 1 + (passes - 1) % 255
+
+
+@pytest.mark.parametrize("data", hog.DATA_KINDS)
+def test_hog_zero_share_stays_zero_through_touching(data: str) -> None:
+    page = 4096
+    buf = hog.fill(2 * MiB, page, zero_share=0.3, data=data)
+    pages = [bytes(buf[i : i + page]) for i in range(0, len(buf), page)]
+    zero = bytes(page)
+
+    def zeros() -> int:
+        return sum(p == zero for p in (bytes(buf[i : i + page]) for i in range(0, len(buf), page)))
+
+    assert zeros() == pytest.approx(0.3 * len(pages), abs=2)
+    passes = hog.touch(buf, time.monotonic() + 0.05, page, zero_share=0.3)
+    assert passes >= 1
+    assert zeros() == pytest.approx(0.3 * len(pages), abs=2)  # dirtied, still all zeros
+    assert all(
+        p == zero or bytes(buf[i * page : (i + 1) * page]) != zero for i, p in enumerate(pages)
+    )
+
+
+def test_hog_data_kinds_compress_as_described() -> None:
+    import zlib
+
+    page = 4096
+
+    def ratio(data: str) -> float:
+        one = bytes(hog.pattern(page, 0.0, data)[page : 2 * page])  # one page, as zswap sees it
+        return len(zlib.compress(one)) / page
+
+    assert ratio("pattern") < 0.2
+    assert 0.4 < ratio("half-random") < 0.7
+    assert ratio("random") > 0.95
+
+
+def test_stress_refuses_a_bad_zero_share() -> None:
+    code, _, err = run_cli("stress", "--dry-run", "--zero-share", "1.5")
+    assert code == 2 and "fraction" in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize(

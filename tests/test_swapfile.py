@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shlex
 import subprocess
 
 import pytest
@@ -152,8 +153,7 @@ def test_add_needs_root(monkeypatch: pytest.MonkeyPatch, tmp_path: os.PathLike[s
     code, out, err = run_cli("swapfile", "add", "64M", "--path", os.path.join(tmp_path, "s"))
     assert code == 1 and out == ""
     assert err == (
-        "checkswap: checkswap swapfile add needs root: run it with sudo (or try --dry-run to "
-        "see the plan)\n"
+        "checkswap: swapfile add needs root: run it with sudo (or try --dry-run to see the plan)\n"
     )
     assert os.listdir(tmp_path) == []
 
@@ -176,7 +176,7 @@ def test_dry_run_prints_commands_in_order(tmp_path: os.PathLike[str]) -> None:
         f"fallocate -l {100 * 2**20} {fd}",
         f"mkswap {fd}",
         f"swapon --priority 7 {fd}",
-        f"sh -c 'echo '\"'\"'{path} none swap sw,pri=7 0 0'\"'\"' >> {fst}'",
+        shlex.join(fstab.shell_add(fst, f"{path} none swap sw,pri=7 0 0")),
     ]
     assert "O_CREAT|O_EXCL|O_NOFOLLOW" in out
     assert f"# then: /proc/swaps must list {path} as the descriptor's inode" in out
@@ -199,7 +199,7 @@ def test_dry_run_names_the_real_path(tmp_path: os.PathLike[str]) -> None:
     )
     assert (code, err) == (0, "")
     assert f"swapfile {real}/swap on " in out and f"exec 3>{real}/swap" in out
-    assert f"echo '\"'\"'{real}/swap none swap sw 0 0'\"'\"' >> {fst}" in out
+    assert shlex.join(fstab.shell_add(fst, f"{real}/swap none swap sw 0 0")) in out
 
 
 # --- directories another user could change: refused before anything is made --------------------
@@ -356,7 +356,8 @@ def test_remove_refuses_when_used_exceeds_available(
     steps = [str(s) for s in swapfile.remove_steps(plan)]
     assert steps == [
         "swapoff /swapfile    # swapoff(2) by checkswap, showing its progress",
-        f"sed -i 5d {fst}    # atomically; backup {fst}.checkswap-backup",
+        f"{shlex.join(fstab.shell_remove(fst, [4]))}    # checkswap does this itself, refusing "
+        "links and other users' files",
         "rm -f /swapfile",
     ]
 

@@ -327,7 +327,7 @@ def test_csv_header_and_null_as_empty() -> None:
     ("argv", "needle"),
     [
         (["-i", "0"], "greater than 0"),
-        (["-i", "-1"], "must be positive"),
+        (["-i", "-1"], "invalid interval '-1': it must be greater than 0"),
         (["-i", "abc"], "give seconds such as"),
         (["-i", "2 fortnights"], "units are"),
         (["-i", "1y"], "units are"),
@@ -542,3 +542,41 @@ def test_text_to_a_real_file_equals_text_to_a_stream(live_tree: str, tmp_path: s
         got = f.read()
     assert got == expected
     assert "counter went backwards" in got
+
+
+# --- swap tiers ------------------------------------------------------------------------------
+
+
+def _tier_sample(tree: str) -> dict[str, object]:
+    code, out, _ = run_cli(
+        ["watch", "-n", "1", "-i", "1", "--format", "json", "--root", os.path.join(FIX, tree)],
+        sleep=lambda s: None,
+    )
+    assert code == 0
+    return next(r for r in json_lines(out) if r["type"] == "sample")
+
+
+def test_tiers_a_kernel_lacks_are_null_and_the_totals_sum_what_exists() -> None:
+    old = _tier_sample("linux-4.19-no-psi")  # no zswap counters, no swpin_zero
+    for key in ("zswap_in_pages", "zswap_out_pages", "zswap_writeback_pages"):
+        assert old[key] is None
+    assert old["swap_in_zero_pages"] is None and old["swap_out_zero_pages"] is None
+    assert old["swap_in_all_pages"] == 0 and old["swap_out_all_pages"] == 0
+    six_one = _tier_sample("linux-6.1-zswap")  # zswpout without zswpwb
+    assert six_one["zswap_out_pages"] == 0 and six_one["zswap_writeback_pages"] is None
+    assert six_one["swap_in_all_pages"] == 0
+    assert six_one["swap_out_all_pages"] is None and six_one["swap_out_all_per_s"] is None
+    assert "zswpwb" in str(six_one["note"])
+
+
+def test_text_shows_all_tier_columns_only_when_there_is_another_tier() -> None:
+    def titles(tree: str) -> str:
+        _, out, _ = run_cli(
+            ["watch", "-n", "2", "-i", "1", "--root", os.path.join(FIX, tree)],
+            sleep=lambda s: None,
+        )
+        return next(line for line in out.splitlines() if line.startswith("date"))
+
+    assert "all in/s" in titles("linux-6.1-zswap")  # zswap enabled
+    assert "all in/s" in titles("linux-6.18-swapping")  # zero-filled pages since boot
+    assert "all in/s" not in titles("linux-4.19-no-psi")  # the devices are every tier

@@ -50,6 +50,13 @@ COMMANDS = {
         "checkswap.commands.dash",
         "live terminal dashboard: rates, PSI, areas, verdict, top processes and cgroups",
     ),
+    "fleet": (
+        "checkswap.commands.fleet",
+        "rank the hosts a Prometheus scrapes by swap harm: totals, peaks, thrashing minutes",
+    ),
 }
 # Commands that follow the monitoring-plugins exit convention: bad input is UNKNOWN (3).
 PLUGIN_COMMANDS = frozenset({"doctor", "check"})
+# Gates that exit 3 when the question cannot be answered (bad input too), with the error line
+# on stderr as other commands print it.
+GATE_COMMANDS = frozenset({"fleet"})

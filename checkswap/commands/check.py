@@ -40,6 +40,9 @@ status 0/1/2/3. Thresholds use the monitoring-plugins range syntax:
   swap-out (--out-warning/--out-critical): pages written from RAM to swap, per second
   --used-warning/--used-critical:          swap used, % of swap configured
   --psi-warning/--psi-critical:            PSI memory "some" avg10, % of time tasks stalled
+  --tier device|all:                       the swap-in/out above are the swap devices' (zram
+                                           included; the default) or every tier's (zswap and
+                                           zero-filled pages too)
 
 Rates are measured since the previous run, kept in a state file per user; the first run, or a
 state older than an hour or not ours, samples for --sample seconds instead. With no swap
@@ -84,6 +87,14 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
         "$XDG_RUNTIME_DIR/checkswap-check.state, else "
         f"{tempfile.gettempdir()}/checkswap-check-UID.state). Its directory must exist; "
         "a symlink, device, FIFO or another user's file there is refused (UNKNOWN)",
+    )
+    p.add_argument(
+        "--tier",
+        choices=("device", "all"),
+        default="device",
+        help="which swap rates --warning/--critical and --out-* judge: device = the swap "
+        "devices, zram included (pswpin/pswpout, the default); all = every tier, zswap and "
+        "zero-filled pages too",
     )
     _args.add_sample(
         p,
@@ -130,7 +141,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
     outfile.check_output(state_path, STATE_WHAT)
     root = open_root(args.root, command="check")
     thresholds = Thresholds(
-        warn_in, crit_in, warn_out, crit_out, warn_used, crit_used, warn_psi, crit_psi
+        warn_in, crit_in, warn_out, crit_out, warn_used, crit_used, warn_psi, crit_psi, args.tier
     )
     iv, notes = measure(root, env, state_path, sample_s)
     status, line = judge(iv, notes, root.page_size, thresholds)

@@ -261,11 +261,19 @@ def run(args: argparse.Namespace, env: Env) -> int:
 
 def _live(root: Root, interval: float, dash: Dashboard, since: int | None = None) -> None:
     from checkswap.model.procs import Scanner
+    from checkswap.model.tiers import TierWatch
 
     scanner = Scanner(root, delays_since=since)
     scanner.sample()  # the baseline: process rates need a previous scan
+    tiers = TierWatch(root, monotonic=dash.env.monotonic)
+    tiers.update()  # the baseline of the per-area rates
+
+    def top(tick: Sample) -> dict[str, object] | None:
+        dash.state.tiers = tiers.update()  # the tiers panel, with the tick's processes
+        return scanner.sample(tick)
+
     samples = live_samples(root, interval, None, dash.env.monotonic, dash.wait)
-    n = play(samples, lambda: root.page_size, dash, SwapAreas(root, True), scanner.sample)
+    n = play(samples, lambda: root.page_size, dash, SwapAreas(root, True), top)
     dash.state.status = f"end of the snapshot bundle: {n} intervals"
     dash.show()
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from checkswap.commands import _args
 from checkswap.errors import BadInput
 from checkswap.model.rates import Interval
-from checkswap.units import parse_size
+from checkswap.units import format_bytes, parse_size
 
 if TYPE_CHECKING:
     from checkswap.env import Env
@@ -104,6 +104,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
 
 def _run(args: argparse.Namespace, env: Env, root: Root, interval: float, since: int | None) -> int:
     from checkswap.model.sample import live_samples
+    from checkswap.model.tiers import read_state
     from checkswap.record.header import recording_header
     from checkswap.record.writer import Writer
 
@@ -131,23 +132,46 @@ def _run(args: argparse.Namespace, env: Env, root: Root, interval: float, since:
         wall=env.wall,
     )
     writer.start()
+    # On stderr, so stdout stays free; said once the file is open, so the name is the real one.
+    until = (
+        f"for {args.count} interval{'s' if args.count != 1 else ''} (or until Ctrl-C)"
+        if args.count
+        else "until Ctrl-C or SIGTERM"
+    )
+    env.stderr.write(
+        f"checkswap record: writing {writer.current or args.output or args.dir or '.'} every "
+        f"{interval:g} s, {until}; rotating at {format_bytes(args.rotate_size)}, "
+        f"keeping {args.keep} files\n"
+    )
+    env.stderr.flush()
     try:
         samples = live_samples(root, interval, args.count, env.monotonic, env.sleep)
-        record(samples, writer, page_size, trigger)
+        record(samples, writer, page_size, trigger, tiers=lambda: read_state(root))
     finally:
         writer.close()
     return 0
 
 
 def record(
-    samples: Iterable[Sample], writer: Writer, page_size: int, trigger: Trigger | None
+    samples: Iterable[Sample],
+    writer: Writer,
+    page_size: int,
+    trigger: Trigger | None,
+    tiers: Callable[[], dict[str, object]] | None = None,
 ) -> None:
-    """Write each sample as it comes; the trigger's capture follows the sample that fired it."""
-    from checkswap.record.format import sample_to_record
+    """Write each sample as it comes; the trigger's capture follows the sample that fired it,
+    and the tiers' state (``tiers``) follows the first sample and then one every
+    TIERS_RECORD_EVERY_S of the samples' clock."""
+    from checkswap.model.tiers import TIERS_RECORD_EVERY_S
+    from checkswap.record.format import sample_to_record, tiers_record
 
     prev: Sample | None = None
+    tiers_at: float | None = None
     for cur in samples:
         writer.write(sample_to_record(cur, page_size))
+        if tiers is not None and (tiers_at is None or cur.mono - tiers_at >= TIERS_RECORD_EVERY_S):
+            writer.write(tiers_record(cur.wall, tiers()))
+            tiers_at = cur.mono
         if trigger is not None and prev is not None:
             rec = trigger.check(Interval(prev, cur))
             if rec is not None:

@@ -64,7 +64,9 @@ def run(args: argparse.Namespace, env: Env) -> int:
 
     count: int = args.count
     interval: float = args.interval
-    root = open_root(args.root)
+    # A snapshot copies whatever the root has: what each reader of the bundle needs is its own
+    # business (doctor and top read a tree without vmstat), so only meminfo is required here.
+    root = open_root(args.root, needs=("proc/meminfo",), command="snapshot")
     bar = stderr_progress(env, count, unit="samples", label="snapshot", delay_s=0.5)
     manifest = snapshot.take(
         root,
@@ -83,4 +85,6 @@ def run(args: argparse.Namespace, env: Env) -> int:
         f"wrote {args.output}: {n} sample{'s' if n != 1 else ''}{stopped}, {format_bytes(size)}; "
         f"read it with: checkswap doctor --root {args.output}\n"
     )
+    if n == 1:
+        env.stdout.write("one sample holds no rates: take -n 2 (or more) to see swap-in/out\n")
     return 0

@@ -36,6 +36,22 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
         what="duration",
     )
     p.add_argument(
+        "--zero-share",
+        type=_fraction,
+        default=0.0,
+        metavar="FRACTION",
+        help="share of the hog's pages left zero-filled, 0 to 1: they swap out to the kernel's "
+        "zero map (swpout_zero, 6.12+), with no device I/O (default: 0)",
+    )
+    p.add_argument(
+        "--data",
+        choices=("pattern", "half-random", "random"),
+        default="pattern",
+        help="what the other pages hold: pattern (compresses very well; the default), "
+        "half-random (about 2:1, as zswap and zram store real data) or random (does not "
+        "compress)",
+    )
+    p.add_argument(
         "--swapfile",
         metavar="SIZE",
         help="add a temporary swapfile of SIZE in /var/tmp for the run, removed afterwards "
@@ -50,6 +66,16 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
     )
     _args.add_dry_run(p, "say what it would create and run; change nothing")
     return p
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{text!r}: a fraction from 0 to 1, such as 0.3")
+    return value
 
 
 def run(args: argparse.Namespace, env: Env) -> int:
@@ -86,7 +112,13 @@ def run(args: argparse.Namespace, env: Env) -> int:
     if args.dry_run:
         out = env.stdout
         left = stress.find_leftovers(root)
-        plan = None if args.cleanup else stress.plan_stress(root, size, limit, duration, swap_size)
+        plan = (
+            None
+            if args.cleanup
+            else stress.plan_stress(
+                root, size, limit, duration, swap_size, args.zero_share, args.data
+            )
+        )
         out.write("# checkswap stress --dry-run: nothing was changed\n")
         if left:
             out.write("# checkswap-stress-* objects from a killed run (or one in progress):\n")
@@ -104,7 +136,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
         out.write(", swapoff and delete the swapfile\n" if plan.swapfile else "\n")
         return 0
 
-    require_root("checkswap stress")
+    require_root("stress")
     with locked("stress", wait=False):
         left = stress.find_leftovers(root)
         if left:
@@ -117,7 +149,9 @@ def run(args: argparse.Namespace, env: Env) -> int:
             say("nothing left behind by earlier runs")
         if args.cleanup:
             return 0
-        plan = stress.plan_stress(root, size, limit, duration, swap_size)
+        plan = stress.plan_stress(
+            root, size, limit, duration, swap_size, args.zero_share, args.data
+        )
         made: list[str] = []
         watch = None
         try:

@@ -203,7 +203,7 @@ def run_add(args: argparse.Namespace, env: Env) -> int:
             say("# without --persist this swap is gone after a reboot")
         return 0
 
-    require_root("checkswap swapfile add")
+    require_root("swapfile add")
     with locked("swapfile", wait=True, notify=_notifier(env)):
         # Planned under the lock: a concurrent run that got here first has made the file.
         plan = swapfile.plan_add(root, size, path, args.priority, fstab, args.zero_fill)
@@ -254,7 +254,7 @@ def run_remove(args: argparse.Namespace, env: Env) -> int:
             say(str(step))
         return 0
 
-    require_root("checkswap swapfile remove")
+    require_root("swapfile remove")
     with locked("swapfile", wait=True, notify=_notifier(env)):
         plan = swapfile.plan_remove(root, args.path, args.fstab, args.force)
         estimate = plan.drain
@@ -301,7 +301,7 @@ def run_off(args: argparse.Namespace, env: Env) -> int:
         say(f"swapoff {estimate.name}    # swapoff(2) by checkswap, showing its progress")
         return 0
 
-    require_root("checkswap swapfile off")
+    require_root("swapfile off")
     try:
         with locked("swapfile", wait=True, notify=_notifier(env)):
             estimate = plan()

@@ -9,9 +9,9 @@ from collections.abc import Iterable
 from checkswap.commands import _args
 from checkswap.fields import summary_record
 from checkswap.model.rates import Interval, Tracker
-from checkswap.model.sample import live_samples
+from checkswap.model.sample import live_samples, zswap_enabled
 from checkswap.record.header import header_record
-from checkswap.render.watch import make_renderer
+from checkswap.render.watch import make_renderer, show_all_tiers
 from checkswap.source import open_root
 
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
@@ -54,7 +54,8 @@ def stream(root: Root, samples: Iterable[Sample], fmt: str, env: Env, interval: 
     if first is None:
         return 0
     header = header_record(root, first, interval)
-    renderer = make_renderer(fmt, env.stdout, zswap=bool(header["zswap"]))
+    all_tiers = show_all_tiers(header, zswap_enabled(root))
+    renderer = make_renderer(fmt, env.stdout, zswap=bool(header["zswap"]), all_tiers=all_tiers)
     renderer.header(header, first.wall)
     tracker = Tracker()
     page_size = root.page_size

@@ -25,6 +25,8 @@ from checkswap.kernel.zswap import Zswap, read_zswap
 from checkswap.model.procs import Scanner, process_wait_key
 from checkswap.model.rates import counter_rates
 from checkswap.model.sample import Sample, Sampler, Ticker
+from checkswap.model.tiers import area_counters, area_traffic
+from checkswap.model.tiers import read_state as read_tier_state
 from checkswap.model.topology import FILES as TOPOLOGY_FILES
 from checkswap.model.topology import Topology
 from checkswap.source.root import Root
@@ -59,6 +61,7 @@ class Facts:
         self.kernel_release: str | None = None
         self.hostname: str | None = None
         self.notes: list[str] = []
+        self.tiers: dict[str, Any] = {}  # gather_tiers: model/tiers.py's state and area traffic
         # Who waited for swap-in over the sample (delay accounting; empty without it).
         self.waiters: list[dict[str, Any]] = []
 
@@ -122,7 +125,25 @@ def gather(
     f.uptime_s = read_uptime(root)
     f.kernel_release = root.kernel_release
     f.hostname = root.hostname
+    gather_tiers(root, f)
     return f
+
+
+def gather_tiers(root: Root, f: Facts) -> None:
+    """The compressed tiers' state at the sample's end, and each area's own I/O over the sample
+    from the diskstats gather_samples read (the block devices are the topology's)."""
+    end = f.last or f.first
+    state = read_tier_state(root, end.meminfo if end is not None else None)
+    blocks = [(d["name"], d["type"], d.get("block_device")) for d in f.devices]
+    traffic: list[dict[str, Any]] = []
+    if f.first is not None and f.last is not None and f.disk_before and f.disk_after:
+        traffic = area_traffic(
+            area_counters(blocks, f.disk_before),
+            area_counters(blocks, f.disk_after),
+            f.last.mono - f.first.mono,
+        )
+    state["areas"] = traffic
+    f.tiers = state
 
 
 WAITERS = 3  # named in the verdict's evidence

@@ -79,7 +79,13 @@ def report(f: Facts) -> dict[str, Any]:
         "since_boot": f.since_boot,
         "zswap": None
         if z is None
-        else {"enabled": z.enabled, "compressor": z.compressor, "pool_bytes": f.zswap_pool},
+        else {
+            "enabled": z.enabled,
+            "compressor": z.compressor,
+            "pool_bytes": f.zswap_pool,
+            **{k: v for k, v in (f.tiers.get("zswap") or {}).items() if k not in _ZSWAP_OWN},
+        },
+        "tiers": {k: f.tiers.get(k) for k in ("zram", "mthp", "areas")},
         "mem_total_bytes": f.mem_total,
         "page_size_bytes": f.page_size,
         "kernel_release": f.kernel_release,
@@ -95,6 +101,9 @@ def report(f: Facts) -> dict[str, Any]:
     if extra:
         raise AssertionError(f"doctor keys missing from fields.DOCTOR_FIELDS: {sorted(extra)}")
     return {key: values[key] for key in DOCTOR_KEYS}
+
+
+_ZSWAP_OWN = ("enabled", "compressor", "pool_bytes")  # as they were: from Facts, not tiers
 
 
 def static_record(s: Sample, page_size: int) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
-from checkswap.model.verdict import SWAPPING_PAGES_PER_S
+from checkswap.model.verdict import SWAPPING_PAGES_PER_S, ZSWAP_WRITEBACK_HEAVY_PAGES_PER_S
 from checkswap.units import format_bytes
 
 if TYPE_CHECKING:
@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 SYSCTL_FILE = "/etc/sysctl.d/60-checkswap-swappiness.conf"
+# The one size every suggestion of `swapfile add` names (doctor's fixes, swapfile list's hint):
+# enough to absorb a spike on most servers, small enough to fit on any root filesystem.
+SUGGESTED_SWAPFILE_SIZE = "2G"
 
 
 def finding(
@@ -47,7 +50,11 @@ def check_no_swap(f: Facts) -> list[dict[str, Any]]:
         "swap, anonymous memory can never leave RAM: a memory spike goes straight to the OOM "
         "killer, and idle pages hold RAM the page cache could use."
     )
-    fix = [] if not f.role.wants_swap else ["checkswap swapfile add 2G --persist"]
+    fix = (
+        []
+        if not f.role.wants_swap
+        else [f"checkswap swapfile add {SUGGESTED_SWAPFILE_SIZE} --persist"]
+    )
     return [
         finding(
             "no-swap",
@@ -295,7 +302,7 @@ def check_sizes(f: Facts) -> list[dict[str, Any]]:
                         "used_pct": pct,
                         "files": ["/proc/meminfo"],
                     },
-                    ["checkswap top", "checkswap swapfile add 2G"],
+                    ["checkswap top", f"checkswap swapfile add {SUGGESTED_SWAPFILE_SIZE}"],
                 )
             )
     return out
@@ -456,6 +463,188 @@ def check_disk_cost(f: Facts) -> list[dict[str, Any]]:
     return out
 
 
+# --- the compressed tiers (model/tiers.py's state in f.tiers) -------------------------------
+
+ZRAM_FULL_PCT = 90.0
+MTHP_FALLBACK_PCT = 50.0
+MTHP_FALLBACK_MIN = 100  # folios: a handful of splits since boot is no pattern
+
+
+def check_zswap_pool_full(f: Facts) -> list[dict[str, Any]]:
+    z = f.tiers.get("zswap")
+    if not z or not z.get("enabled"):
+        return []
+    full, threshold = z.get("pool_full_pct"), z.get("accept_threshold_percent")
+    # The kernel refuses new pages once the pool passes its limit, and takes them again only
+    # below accept_threshold_percent of it (mm/zswap.c zswap_store): from there on it is full.
+    at = threshold if threshold is not None else 100
+    if full is None or full < at:
+        return []
+    debug = z.get("debug") or {}
+    limit_hits = debug.get("pool_limit_hit")
+    return [
+        finding(
+            "zswap-pool-full",
+            "warning",
+            f"The zswap pool is at its limit ({full:.0f} % of max_pool_percent)",
+            f"zswap holds {format_bytes(z['pool_bytes'])} of its "
+            f"{format_bytes(z['pool_limit_bytes'])} limit ({z['max_pool_percent']} % of RAM). "
+            "At the limit new pages are rejected straight to the swap device, or older ones "
+            "written back to make room: swap-outs cost disk I/O again."
+            + (f" The pool hit its limit {limit_hits} times since boot." if limit_hits else ""),
+            {
+                "pool_bytes": z["pool_bytes"],
+                "pool_limit_bytes": z["pool_limit_bytes"],
+                "pool_full_pct": full,
+                "max_pool_percent": z["max_pool_percent"],
+                "accept_threshold_percent": threshold,
+                "stored_bytes": z.get("stored_bytes"),
+                "pool_limit_hit": limit_hits,
+                "files": [
+                    "/sys/module/zswap/parameters/max_pool_percent",
+                    "/sys/module/zswap/parameters/accept_threshold_percent",
+                    "/proc/meminfo",
+                ]
+                + (["/sys/kernel/debug/zswap/pool_limit_hit"] if limit_hits is not None else []),
+            },
+            [
+                f"echo {min(2 * (z['max_pool_percent'] or 10), 50)} > "
+                "/sys/module/zswap/parameters/max_pool_percent",
+                "# or add RAM; checkswap top shows who fills it",
+            ],
+        )
+    ]
+
+
+def check_zswap_writeback(f: Facts) -> list[dict[str, Any]]:
+    """zswap-writeback-heavy: the pool sends pages on to the device as fast as it takes them."""
+    rec = f.record
+    wb, stored = rec.get("zswap_writeback_per_s"), rec.get("zswap_out_per_s")
+    if not isinstance(wb, (int, float)) or wb < ZSWAP_WRITEBACK_HEAVY_PAGES_PER_S:
+        return []
+    share = wb / stored if isinstance(stored, (int, float)) and stored > 0 else None
+    return [
+        finding(
+            "zswap-writeback-heavy",
+            "warning",
+            "zswap is writing its pool back to the swap device",
+            f"{wb:.0f} pages/s written back from the zswap pool to the device"
+            + (f" ({share:.0%} of the {stored:.0f} pages/s it stores)" if share else "")
+            + ": these pages pay for compression and then for device I/O anyway. The pool is "
+            "at its limit (max_pool_percent) or its shrinker is evicting it.",
+            {
+                "zswap_writeback_per_s": wb,
+                "zswap_out_per_s": stored,
+                "writeback_share": share,
+                "threshold_pages_per_s": ZSWAP_WRITEBACK_HEAVY_PAGES_PER_S,
+                "files": ["/proc/vmstat", "/sys/module/zswap/parameters/max_pool_percent"],
+            },
+            [
+                "cat /sys/module/zswap/parameters/max_pool_percent",
+                "echo 30 > /sys/module/zswap/parameters/max_pool_percent",
+                "checkswap top --sort activity",
+            ],
+        )
+    ]
+
+
+def check_zram_full(f: Facts) -> list[dict[str, Any]]:
+    out = []
+    for z in f.tiers.get("zram") or []:
+        if not z.get("swap"):
+            continue
+        name = f"/dev/{z['device']}"
+        files = [f"/sys/block/{z['device']}/mm_stat", f"/sys/block/{z['device']}/disksize"]
+        disk_pct, limit_pct = z.get("disk_used_pct"), z.get("limit_used_pct")
+        full = [p for p in (disk_pct, limit_pct) if p is not None and p >= ZRAM_FULL_PCT]
+        if full:
+            by_limit = limit_pct is not None and limit_pct >= ZRAM_FULL_PCT
+            what = (
+                f"uses {format_bytes(z['memory_used_bytes'])} of RAM of its "
+                f"{format_bytes(z['memory_limit_bytes'])} mem_limit"
+                if by_limit
+                else f"stores {format_bytes(z['original_bytes'])} of its "
+                f"{format_bytes(z['disksize_bytes'])} size"
+            )
+            out.append(
+                finding(
+                    "zram-nearly-full",
+                    "critical" if max(full) >= 98 else "warning",
+                    f"zram swap {name} is {max(full):.0f} % full",
+                    f"{name} {what}. When it is full, swap-outs to it fail and the kernel moves "
+                    "on to a lower-priority area, or to the OOM killer if there is none.",
+                    {**_zram_evidence(z), "files": files},
+                    [
+                        "checkswap top",
+                        "# give zram more room (swapoff, zramctl --size) or add a disk swap "
+                        "area at a lower priority behind it",
+                    ],
+                )
+            )
+        if z.get("memory_limit_bytes") is None and z.get("disksize_bytes"):
+            big = f.mem_total is not None and z["disksize_bytes"] >= f.mem_total
+            out.append(
+                finding(
+                    "zram-without-limit",
+                    "warning" if big else "info",
+                    f"zram swap {name} has no mem_limit",
+                    f"{name} may store {format_bytes(z['disksize_bytes'])} and has no limit on "
+                    "the RAM it takes: incompressible pages are stored whole, so it can take "
+                    + (
+                        "all of RAM (its size is at least MemTotal)."
+                        if big
+                        else "as much RAM as its size."
+                    ),
+                    {**_zram_evidence(z), "mem_total_bytes": f.mem_total, "files": files},
+                    # A quarter of RAM (or less, the device's size): the RAM it may take.
+                    [
+                        f"echo {min(z['disksize_bytes'], (f.mem_total or 0) // 4 or 1 << 26)} > "
+                        f"/sys/block/{z['device']}/mem_limit"
+                    ],
+                )
+            )
+    return out
+
+
+def _zram_evidence(z: dict[str, Any]) -> dict[str, Any]:
+    keys = (
+        "device",
+        "disksize_bytes",
+        "original_bytes",
+        "compressed_bytes",
+        "memory_used_bytes",
+        "memory_limit_bytes",
+        "disk_used_pct",
+        "limit_used_pct",
+    )
+    return {k: z.get(k) for k in keys}
+
+
+def check_mthp_fallback(f: Facts) -> list[dict[str, Any]]:
+    out = []
+    for row in f.tiers.get("mthp") or []:
+        pct, fb = row.get("fallback_pct"), row.get("swpout_fallback")
+        if pct is None or fb is None or pct < MTHP_FALLBACK_PCT or fb < MTHP_FALLBACK_MIN:
+            continue
+        kb = row["size_bytes"] // 1024
+        out.append(
+            finding(
+                "mthp-swapout-fallback",
+                "info",
+                f"{pct:.0f} % of {kb} kB folios were split before swap-out",
+                f"Since boot {fb} folios of {kb} kB had to be split into pages to be swapped "
+                f"out, {row['swpout'] or 0} went out whole: swap has no free runs of "
+                f"{kb // 4} contiguous slots, so each is written and read back page by page.",
+                {**row, "files": [f"/sys/kernel/mm/transparent_hugepage/hugepages-{kb}kB/stats"]},
+                [
+                    "# more swap space (a fragmented area has few free runs), or fewer sizes:",
+                    f"echo never > /sys/kernel/mm/transparent_hugepage/hugepages-{kb}kB/enabled",
+                ],
+            )
+        )
+    return out
+
+
 def check_deleted_areas(f: Facts) -> list[dict[str, Any]]:
     """swap-area-deleted: an area whose file or device node was unlinked after swapon."""
     out = []
@@ -512,7 +701,11 @@ CHECKS: tuple[Callable[[Facts], list[dict[str, Any]]], ...] = (
     check_sizes,
     check_verdict,
     check_environment,
+    check_zswap_writeback,
     check_disk_cost,
+    check_zswap_pool_full,
+    check_zram_full,
+    check_mthp_fallback,
 )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from checkswap.errors import PluginStatus
-from checkswap.fields import FIELDS, PERFDATA, counter_of
+from checkswap.fields import CHECK_TIERS, FIELDS, PERFDATA, PERFDATA_TIERS, counter_of
 from checkswap.fleet.check_state import load_state, read_boot_id, save_state, usable
 from checkswap.fleet.plugin import Range, perfdata
 from checkswap.kernel.meminfo import swap_used
@@ -70,6 +70,7 @@ class Thresholds:
     crit_used: Range | None = None
     warn_psi: Range | None = None
     crit_psi: Range | None = None
+    tier: str = "device"  # a key of fields.CHECK_TIERS: the rates the swap-in/out ranges judge
 
 
 class Check:
@@ -118,9 +119,11 @@ def judge(iv: Interval, notes: list[str], page: int, t: Thresholds) -> tuple[Plu
     used_pct = None if not total or used is None else used / total * 100.0
     psi_some, psi_full = avg10(end.psi, "some"), avg10(end.psi, "full")
 
+    key_in, key_out = CHECK_TIERS[t.tier]
+    word = "" if t.tier == "device" else " (all tiers)"
     checks = [
-        Check("swap-in", iv.rate(counter_of("swap_in_per_s")), t.warn_in, t.crit_in),
-        Check("swap-out", iv.rate(counter_of("swap_out_per_s")), t.warn_out, t.crit_out),
+        Check(f"swap-in{word}", iv.rate(counter_of(key_in)), t.warn_in, t.crit_in),
+        Check(f"swap-out{word}", iv.rate(counter_of(key_out)), t.warn_out, t.crit_out),
         Check(
             "swap used",
             used_pct,
@@ -133,8 +136,8 @@ def judge(iv: Interval, notes: list[str], page: int, t: Thresholds) -> tuple[Plu
 
     cin, cout, cused, cpsi = checks
     parts = [
-        f"swap-in {_rate_text(cin.value, page)}{cin.flag()}",
-        f"swap-out {_rate_text(cout.value, page)}{cout.flag()}",
+        f"{cin.name} {_rate_text(cin.value, page)}{cin.flag()}",
+        f"{cout.name} {_rate_text(cout.value, page)}{cout.flag()}",
     ]
     if no_swap:
         parts.insert(0, "no swap configured: nothing can swap")
@@ -156,9 +159,11 @@ def judge(iv: Interval, notes: list[str], page: int, t: Thresholds) -> tuple[Plu
     vm = end.vmstat
     # field key: (value, warn, crit, min, max); a key left out has no item on this kernel.
     items: dict[str, tuple[float | None, Range | None, Range | None, float | None, float | None]]
+    # The ranges go on the items of the rates they judged (--tier).
+    judged = {key_in: (t.warn_in, t.crit_in), key_out: (t.warn_out, t.crit_out)}
     items = {
-        "swap_in_per_s": (cin.value, t.warn_in, t.crit_in, 0, None),
-        "swap_out_per_s": (cout.value, t.warn_out, t.crit_out, 0, None),
+        key: (iv.rate(counter_of(key)), *judged.get(key, (None, None)), 0, None)
+        for key in ("swap_in_per_s", "swap_out_per_s")
     }
     if not no_swap and used_pct is not None:
         items["swap_used_pct"] = (used_pct, t.warn_used, t.crit_used, 0, 100)
@@ -169,6 +174,10 @@ def judge(iv: Interval, notes: list[str], page: int, t: Thresholds) -> tuple[Plu
     if psi_full is not None:
         items["psi_full_avg10"] = (psi_full, None, None, 0, 100)
     items["interval_s"] = (iv.interval_s, None, None, None, None)
+    for key in PERFDATA_TIERS:
+        rate = iv.rate(counter_of(key))
+        if rate is not None or key in judged:  # a tier this kernel lacks has no item
+            items[key] = (rate, *judged.get(key, (None, None)), 0, None)
     for key, p in PERFDATA.items():
         # The kernel's own counters, so graphs can recompute the rates.
         if p.counter and counter_of(key) in vm:

@@ -231,3 +231,161 @@ def doctor_metrics(report: dict[str, Any]) -> list[Metric]:
     return finding_metrics(report.get("findings") or []) + device_metrics(
         report.get("devices") or []
     )
+
+
+# The compressed tiers and per-area I/O (model/tiers.py): one family per figure, labelled by
+# device (bounded by the zram devices and swap areas there are) or folio size (a dozen at most).
+_ZRAM_GAUGES = (
+    (
+        "original_bytes",
+        "checkswap_zram_original_bytes",
+        "Data stored in the zram device, uncompressed (mm_stat orig_data_size).",
+    ),
+    (
+        "compressed_bytes",
+        "checkswap_zram_compressed_bytes",
+        "Data stored in the zram device, compressed (mm_stat compr_data_size).",
+    ),
+    (
+        "memory_used_bytes",
+        "checkswap_zram_memory_used_bytes",
+        "RAM the zram device uses, allocator overhead included (mm_stat mem_used_total).",
+    ),
+    (
+        "memory_limit_bytes",
+        "checkswap_zram_memory_limit_bytes",
+        "The zram device's mem_limit; no series when it has none (mm_stat mem_limit 0).",
+    ),
+    (
+        "memory_used_max_bytes",
+        "checkswap_zram_memory_used_max_bytes",
+        "Most RAM the zram device has used (mm_stat mem_used_max).",
+    ),
+    ("disksize_bytes", "checkswap_zram_disksize_bytes", "The zram device's size (disksize)."),
+    (
+        "same_pages",
+        "checkswap_zram_same_pages",
+        "Same-filled pages the zram device stores without data (mm_stat same_pages).",
+    ),
+    (
+        "huge_pages",
+        "checkswap_zram_huge_pages",
+        "Incompressible pages the zram device stores whole (mm_stat huge_pages).",
+    ),
+)
+_ZSWAP_GAUGES = (
+    ("enabled", "checkswap_zswap_enabled", "1 when zswap takes new pages (parameters/enabled)."),
+    (
+        "max_pool_percent",
+        "checkswap_zswap_max_pool_percent",
+        "zswap pool limit, percent of RAM (parameters/max_pool_percent).",
+    ),
+    (
+        "pool_limit_bytes",
+        "checkswap_zswap_pool_limit_bytes",
+        "zswap pool limit in bytes: max_pool_percent of MemTotal.",
+    ),
+    (
+        "accept_threshold_percent",
+        "checkswap_zswap_accept_threshold_percent",
+        "Once full, zswap refuses pages until the pool is below this share of its limit.",
+    ),
+    (
+        "shrinker_enabled",
+        "checkswap_zswap_shrinker_enabled",
+        "1 when zswap writes cold pages back under memory pressure (parameters/shrinker_enabled).",
+    ),
+)
+# debugfs counters (root, debugfs mounted): only these are counters; the others are sizes.
+_ZSWAP_DEBUG_COUNTERS = (
+    "pool_limit_hit",
+    "reject_reclaim_fail",
+    "reject_alloc_fail",
+    "reject_kmemcache_fail",
+    "reject_compress_fail",
+    "reject_compress_poor",
+    "decompress_fail",
+    "written_back_pages",
+)
+_MTHP = (
+    ("swpout", "checkswap_mthp_swap_out_total", "Folios of this size swapped out whole."),
+    (
+        "swpout_fallback",
+        "checkswap_mthp_swap_out_fallback_total",
+        "Folios of this size split before swap-out (no contiguous swap space).",
+    ),
+    ("swpin", "checkswap_mthp_swap_in_total", "Folios of this size swapped in whole."),
+)
+
+
+def tier_metrics(state: dict[str, Any], areas: list[dict[str, Any]] | None) -> list[Metric]:
+    """zram per device, zswap's state, mTHP per folio size and each swap area's own I/O.
+
+    ``state`` is model/tiers.py's read_state, ``areas`` its area_counters; a figure the kernel
+    does not give leaves its series out, and a family with no series is not exported.
+    """
+    out: list[Metric] = []
+    zrams = state.get("zram") or []
+    for key, name, help in _ZRAM_GAUGES:
+        fam = GaugeMetricFamily(name, help, labels=["device"])
+        for z in zrams:
+            if z.get(key) is not None:
+                fam.add_metric([str(z["device"])], z[key])
+        out.append(fam)
+    zswap = state.get("zswap")
+    if zswap is not None:
+        for key, name, help in _ZSWAP_GAUGES:
+            value = zswap.get(key)
+            if value is not None:
+                out.append(GaugeMetricFamily(name, help, value=float(value)))
+        debug = zswap.get("debug") or {}
+        fam_c = CounterMetricFamily(
+            "checkswap_zswap_debug_events_total",
+            "zswap's debugfs counters, by name (pool_limit_hit, reject_*, written_back_pages); "
+            "only as root with debugfs mounted.",
+            labels=["counter"],
+        )
+        for counter in _ZSWAP_DEBUG_COUNTERS:
+            if counter in debug:
+                fam_c.add_metric([counter], debug[counter])
+        out.append(fam_c)
+    mthp: dict[int, dict[str, int]] = state.get("mthp_counters") or {}
+    for key, name, help in _MTHP:
+        fam_m = CounterMetricFamily(name, help, labels=["size"])
+        for size, counters in mthp.items():
+            if key in counters:
+                fam_m.add_metric([f"{size // 1024}kB"], counters[key])
+        out.append(fam_m)
+    if areas is not None:
+        exact = [a for a in areas if a.get("exact")]
+        io = (
+            (
+                "read_bytes",
+                "checkswap_swap_device_read_bytes_total",
+                "Bytes read from the swap "
+                "area's own block device (diskstats); only areas that are a whole block device.",
+            ),
+            (
+                "written_bytes",
+                "checkswap_swap_device_written_bytes_total",
+                "Bytes written to the "
+                "swap area's own block device (diskstats); only areas that are a whole block "
+                "device.",
+            ),
+            (
+                "reads",
+                "checkswap_swap_device_reads_total",
+                "Reads completed on the swap area's own block device (diskstats).",
+            ),
+            (
+                "writes",
+                "checkswap_swap_device_writes_total",
+                "Writes completed on the swap area's own block device (diskstats).",
+            ),
+        )
+        for key, name, help in io:
+            fam_a = CounterMetricFamily(name, help, labels=["device"])
+            for a in exact:
+                fam_a.add_metric([str(a["device"])], a[key])
+            out.append(fam_a)
+    return [m for m in out if m.samples]

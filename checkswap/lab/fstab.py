@@ -70,3 +70,46 @@ def read(fstab: str) -> str:
 
 def write(fstab: str, text: str) -> None:
     replace_file(fstab, text, backup=backup_path(fstab))
+
+
+def _dq(text: str) -> str:
+    """``text`` in double quotes for sh: single quotes inside ``sh -c '...'`` would print as
+    '"'"' and make the plan unreadable."""
+    return '"' + "".join("\\" + c if c in '$`"\\' else c for c in text) + '"'
+
+
+def _shell_edit(fstab: str, new_text: str) -> list[str]:
+    """The shell spelling of ``write``: what --dry-run prints, step for step, so that running
+    it by hand makes the same change the same safe way (backup first, a new file beside the
+    old one, fsync, one rename, fsync of the directory). ``new_text`` is a shell command
+    printing the new content."""
+    backup = backup_path(fstab)
+    directory = os.path.dirname(os.path.abspath(fstab))
+    temp = os.path.join(directory, f".{os.path.basename(fstab)}.XXXXXX.tmp")
+    script = "; ".join(
+        [
+            "set -e",
+            f"cp -p {_dq(fstab)} {_dq(backup)}",
+            f"sync {_dq(backup)}",
+            f"t=$(mktemp {_dq(temp)})",
+            f'{new_text} > "$t"',
+            f'chmod --reference={_dq(fstab)} "$t"',
+            f'chown --reference={_dq(fstab)} "$t"',
+            'sync "$t"',
+            f'mv "$t" {_dq(fstab)}',
+            f"sync {_dq(directory)}",
+        ]
+    )
+    return ["sh", "-c", script]
+
+
+def shell_add(fstab: str, line: str) -> list[str]:
+    """``write(fstab, with_line(read(fstab), line))`` as a shell command."""
+    # awk 1 copies the file and ends a last line that lacks its newline, as with_line does.
+    return _shell_edit(fstab, f'{{ awk 1 {_dq(fstab)}; printf "%s\\n" {_dq(line)}; }}')
+
+
+def shell_remove(fstab: str, numbers: list[int]) -> list[str]:
+    """``write(fstab, without_lines(read(fstab), numbers))`` as a shell command."""
+    script = ";".join(f"{n + 1}d" for n in numbers)
+    return _shell_edit(fstab, f"sed -e {_dq(script)} {_dq(fstab)}")

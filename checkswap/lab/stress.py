@@ -152,11 +152,23 @@ class StressPlan(NamedTuple):
     hierarchy: Hierarchy
     cgroup: str
     swapfile: AddPlan | None
+    zero_share: float = 0.0  # share of the hog's pages left zero-filled (hog.py)
+    data: str = "pattern"  # what the other pages hold: hog.DATA_KINDS
 
 
 def plan_stress(
-    root: Root, size: int, limit: int, duration_s: float, swapfile_size: int | None
+    root: Root,
+    size: int,
+    limit: int,
+    duration_s: float,
+    swapfile_size: int | None,
+    zero_share: float = 0.0,
+    data: str = "pattern",
 ) -> StressPlan:
+    if not 0.0 <= zero_share <= 1.0:
+        raise BadInput(f"--zero-share {zero_share:g}: a fraction from 0 to 1")
+    if data not in hog.DATA_KINDS:
+        raise BadInput(f"--data {data!r}: one of {', '.join(hog.DATA_KINDS)}")
     if limit < MIN_LIMIT:
         raise BadInput(f"--limit {format_bytes(limit)}: at least 32 MiB (the hog itself needs it)")
     if size <= limit:
@@ -197,7 +209,7 @@ def plan_stress(
         )
     hierarchy = memory_hierarchy(root)
     cgroup = root.join(f"{hierarchy.mount}/{PREFIX}{os.getpid()}")
-    return StressPlan(size, limit, duration_s, hierarchy, cgroup, swapfile)
+    return StressPlan(size, limit, duration_s, hierarchy, cgroup, swapfile, zero_share, data)
 
 
 def cgroup_steps(plan: StressPlan) -> list[Step]:
@@ -213,9 +225,20 @@ def cgroup_steps(plan: StressPlan) -> list[Step]:
     ]
 
 
+_DATA_WORDS = {
+    "pattern": "a repeating pattern (compresses well)",
+    "half-random": "half-random data (compresses about 2:1)",
+    "random": "random data (does not compress)",
+}
+
+
 def describe(plan: StressPlan) -> str:
+    if plan.zero_share > 0:
+        what = f"{plan.zero_share:.0%} zero-filled pages and {_DATA_WORDS[plan.data]}"
+    else:
+        what = "non-zero data" if plan.data == "pattern" else _DATA_WORDS[plan.data]
     return (
-        f"hog: {format_bytes(plan.size)} of non-zero data in cgroup v{plan.hierarchy.version} "
+        f"hog: {format_bytes(plan.size)} of {what} in cgroup v{plan.hierarchy.version} "
         f"{plan.cgroup} limited to {format_bytes(plan.limit)}, touched for "
         f"{plan.duration_s:g} s: at least {format_bytes(plan.size - plan.limit)} must go to swap"
     )
@@ -280,7 +303,9 @@ def signals_deferred() -> Iterator[None]:
 
 def start_hog(plan: StressPlan, page_size: int) -> HogWatch:
     procs = os.path.join(plan.cgroup, "cgroup.procs")
-    return HogWatch(hog.start(plan.size, plan.duration_s, page_size, procs))
+    return HogWatch(
+        hog.start(plan.size, plan.duration_s, page_size, procs, plan.zero_share, plan.data)
+    )
 
 
 def take_down(

@@ -656,9 +656,9 @@ def fstab_add_step(plan: AddPlan) -> Step | None:
             fstab.write(plan.fstab or "", fstab.with_line(current, line))
 
     return Step(
-        ["sh", "-c", f"echo {shlex.quote(line)} >> {shlex.quote(plan.fstab)}"],
+        fstab.shell_add(plan.fstab, line),
         add,
-        note=f"atomically (temp file, fsync, rename); backup {fstab.backup_path(plan.fstab)}",
+        note="checkswap does this itself, refusing links and other users' files",
     )
 
 
@@ -770,12 +770,11 @@ def remove_steps(plan: RemovePlan, swapoff: Callable[[], None] | None = None) ->
                 plan.fstab, fstab.without_lines(current, fstab.line_numbers(current, plan.path))
             )
 
-        numbers = ",".join(f"{n + 1}d" for n in plan.fstab_lines)
         steps.append(
             Step(
-                ["sed", "-i", numbers.replace(",", ";"), plan.fstab],
+                fstab.shell_remove(plan.fstab, plan.fstab_lines),
                 drop,
-                note=f"atomically; backup {fstab.backup_path(plan.fstab)}",
+                note="checkswap does this itself, refusing links and other users' files",
             )
         )
 

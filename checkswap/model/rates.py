@@ -11,6 +11,15 @@ from collections import deque
 
 from checkswap.kernel.vmstat import RATED as RATE_COUNTERS
 
+# The all-tier totals, kept in Interval.deltas next to the kernel's counters so that rates,
+# run totals and windows treat them as any counter. Computed, not read: see _all_tiers.
+SWAP_IN_ALL = "swap_in_all"
+SWAP_OUT_ALL = "swap_out_all"
+NO_WRITEBACK_COUNTER = (
+    "all-tier swap-out unknown: this kernel counts zswpout but not zswpwb (before 6.8), and "
+    "pages written back from zswap would count twice"
+)
+
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
 
 if TYPE_CHECKING:
@@ -78,6 +87,7 @@ class Interval:
                 "counter went backwards (reset or different kernel), no rate for: "
                 + ", ".join(reset)
             )
+        _all_tiers(deltas, b, self.notes)
         if self.interval_s <= 0:
             self.notes.append(f"clock did not advance ({self.interval_s:.6f} s): no rates")
             deltas = dict.fromkeys(deltas)
@@ -93,6 +103,39 @@ class Interval:
         if d is None:
             return None
         return d / self.interval_s
+
+
+def _all_tiers(deltas: dict[str, int | None], vm: dict[str, int], notes: list[str]) -> None:
+    """Pages that entered and left RAM through any tier, from the interval's counter deltas.
+
+    As the kernel counts them (mm/page_io.c swap_read_folio and swap_writeout, mm/zswap.c,
+    6.18): a swap-in is served by exactly one of the zero map (swpin_zero), the zswap pool
+    (zswpin) or the device (pswpin); a swap-out goes to exactly one of the zero map
+    (swpout_zero), the pool (zswpout) or the device (pswpout). Writeback from the pool to the
+    device counts pswpout a second time for a page that already left RAM, and zswpwb once, so
+    it is taken off. A counter the kernel lacks is a tier it does not have (0 pages through
+    it); one it has without a delta (a reset) makes the total unknown.
+    """
+    pin = deltas["pswpin"]
+    if pin is not None and "zswpin" in vm:
+        z = deltas["zswpin"]
+        pin = None if z is None else pin + z
+    if pin is not None and "swpin_zero" in vm:
+        z = deltas["swpin_zero"]
+        pin = None if z is None else pin + z
+    deltas[SWAP_IN_ALL] = pin
+    out = deltas["pswpout"]
+    if "zswpout" in vm:
+        if "zswpwb" not in vm:
+            out = None
+            notes.append(NO_WRITEBACK_COUNTER)
+        elif out is not None:
+            z, wb = deltas["zswpout"], deltas["zswpwb"]
+            out = None if z is None or wb is None else out + z - wb
+    if out is not None and "swpout_zero" in vm:
+        z = deltas["swpout_zero"]
+        out = None if z is None else out + z
+    deltas[SWAP_OUT_ALL] = out
 
 
 def _stall_pct(a: PressureLine | None, b: PressureLine | None, seconds: float) -> float | None:

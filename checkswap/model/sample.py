@@ -128,6 +128,14 @@ class Ticker:
         return self.root.advance()
 
 
+def zswap_enabled(root: Root) -> bool:
+    """zswap's ``enabled`` parameter now (False without zswap): whether pages can go to the pool."""
+    from checkswap.kernel.zswap import read_zswap
+
+    z = read_zswap(root)
+    return z is not None and z.enabled
+
+
 def live_samples(
     root: Root,
     interval: float,

@@ -16,6 +16,10 @@ THRASH_PSI_FULL_PCT = 5.0  # ...while all busy tasks stalled on memory this shar
 THRASH_REFAULT_SHARE = 0.5  # without PSI: refaulted share of swap-ins (working set churning)
 THRASH_NO_PSI_SWAP_IN_PAGES_PER_S = 1000.0  # without PSI: a higher swap-in bar
 
+# zswap writing its pool back to the device this fast: the pages go to disk after all, compressed
+# for nothing first (doctor's zswap-writeback-heavy). 256 pages/s is 1 MiB/s of 4 KiB pages.
+ZSWAP_WRITEBACK_HEAVY_PAGES_PER_S = 256.0
+
 THRESHOLDS = {
     "swapping_pages_per_s": SWAPPING_PAGES_PER_S,
     "thrashing_swap_in_per_s": THRASH_SWAP_IN_PAGES_PER_S,
@@ -26,6 +30,30 @@ THRESHOLDS = {
 VERDICT_FILES = ["/proc/vmstat", "/proc/meminfo", "/proc/pressure/memory"]
 
 
+# Each tier's rate, in the verdict's evidence: the devices (zram included), zswap, the zero map.
+TIER_KEYS = (
+    "swap_in_per_s",
+    "zswap_in_per_s",
+    "swap_in_zero_per_s",
+    "swap_in_all_per_s",
+    "swap_out_per_s",
+    "zswap_out_per_s",
+    "zswap_writeback_per_s",
+    "swap_out_zero_per_s",
+    "swap_out_all_per_s",
+)
+
+
+def _tier(record: dict[str, Any], direction: str) -> tuple[float | None, str]:
+    """The all-tier rate of one direction, else the devices' (and which key it came from)."""
+    key = f"swap_{direction}_all_per_s"
+    value = _num(record, key)
+    if value is None:
+        key = f"swap_{direction}_per_s"
+        value = _num(record, key)
+    return value, key
+
+
 def _num(record: dict[str, Any], key: str) -> float | None:
     value = record.get(key)
     return float(value) if isinstance(value, (int, float)) else None
@@ -34,13 +62,18 @@ def _num(record: dict[str, Any], key: str) -> float | None:
 def verdict(record: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """quiet | swapping | thrashing | no-swap (| unknown: no rates yet) for one sample record.
 
+    Swap-in and swap-out are every tier's (swap_in_all_per_s, else the devices' swap_in_per_s).
     thrashing: swap-in >= 100 pages/s while PSI memory full >= 5 % of the time (the share over
     the record's interval, else the kernel's avg10). Without PSI (old kernel, psi=0): swap-in
     >= 1000 pages/s of which >= 50 % are refaults (workingset_refault_anon). swapping: either
     direction >= 1 page/s. quiet: less, however full the swap is. no-swap: SwapTotal is 0.
     """
-    swap_in = _num(record, "swap_in_per_s")
-    swap_out = _num(record, "swap_out_per_s")
+    # Every tier counts toward "swapping": a page faulted back from zswap or the zero map was
+    # swapped out all the same. Harm is PSI's to say, as a zswap fault costs microseconds and a
+    # disk read milliseconds; the tiers are evidence. The devices' rates stand in where the
+    # all-tier one is unknown (a record from before the tiers, a kernel without zswpwb).
+    swap_in, in_source = _tier(record, "in")
+    swap_out, out_source = _tier(record, "out")
     psi = _num(record, "psi_full_pct")
     psi_source = "psi_full_pct"
     if psi is None:
@@ -50,6 +83,9 @@ def verdict(record: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     evidence: dict[str, Any] = {
         "swap_in_per_s": swap_in,
         "swap_out_per_s": swap_out,
+        "swap_in_source": in_source,
+        "swap_out_source": out_source,
+        "tiers": {key: _num(record, key) for key in TIER_KEYS},
         "psi_full_pct": psi,
         "psi_source": psi_source if psi is not None else None,
         "refault_anon_per_s": refault,

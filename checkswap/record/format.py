@@ -12,6 +12,8 @@ Other types::
     {"type": "header", "format": "checkswap-recording", "format_version": 1, ...}   # each file
     {"type": "trigger", "time": ..., "wall": ..., "swap_in_per_s": ..., "capture": {...}}
     {"type": "event", "time": ..., "event": "resumed", "lost_samples": 12, ...}
+    {"type": "tiers", "time": ..., "wall": ..., "zswap": {...}, "zram": [...], "mthp": [...]}
+                                        # the compressed tiers' state, once a minute
 
 A header opens every file the recorder writes: host, kernel, page size, interval, boot id and
 the text of /proc/swaps at that moment (so replay shows the swap areas as ``watch`` does). A
@@ -367,6 +369,16 @@ def checked_record(rec: dict[str, object]) -> dict[str, object]:
                 raise UntrustedData(f"{key} is not text")
         if not isinstance(rec.get("files"), (dict, type(None))):
             raise UntrustedData("files is not an object")
+    elif kind == "tiers":
+        rec["time"] = iso_utc(_wall_of(rec))
+        if not isinstance(rec.get("zswap"), (dict, type(None))):
+            raise UntrustedData("zswap is not an object")
+        for key in ("zram", "mthp"):
+            value = rec.get(key)
+            if not isinstance(value, (list, type(None))) or any(
+                type(x) is not dict for x in value or []
+            ):
+                raise UntrustedData(f"{key} is not a list of objects")
     elif kind in ("trigger", "event"):
         rec["time"] = iso_utc(_wall_of(rec))
         if kind == "trigger":
@@ -383,11 +395,22 @@ def checked_record(rec: dict[str, object]) -> dict[str, object]:
     return rec
 
 
+def tiers_record(wall: float, state: dict[str, object]) -> dict[str, object]:
+    """The compressed tiers' state (model/tiers.py read_state) as a recording line: a slow
+    cadence of its own beside the raw samples (mm_stat and the pool move slowly)."""
+    return {
+        "type": "tiers",
+        "time": iso_utc(wall),
+        "wall": wall,
+        **{k: state.get(k) for k in ("zswap", "zram", "mthp")},
+    }
+
+
 class Reading:
     """Raw samples from one or more recording files, in order, with the bad lines counted.
 
-    Records of other types are kept by type: ``headers``, ``triggers``, ``events`` (and any type
-    this version does not know in ``other``).
+    Records of other types are kept by type: ``headers``, ``triggers``, ``events``, ``tiers``
+    (and any type this version does not know in ``other``).
     """
 
     def __init__(self) -> None:
@@ -397,6 +420,7 @@ class Reading:
         self.headers: list[dict[str, object]] = []
         self.triggers: list[dict[str, object]] = []
         self.events: list[dict[str, object]] = []
+        self.tiers: list[dict[str, object]] = []
         self.other: list[dict[str, object]] = []
         self.notes: list[str] = []
 
@@ -443,6 +467,8 @@ class Reading:
             self.triggers.append(checked_record(rec))
         elif kind == "event":
             self.events.append(checked_record(rec))
+        elif kind == "tiers":
+            self.tiers.append(checked_record(rec))
         else:
             self.other.append(rec)
 

@@ -53,8 +53,19 @@ def recording_header(root: Root, wall: float, interval: float) -> dict[str, obje
     )
     rec = _after(rec, "time", wall=wall)
     rec = _after(rec, "kernel_release", boot_id=boot.strip() if boot else None)
+    # The recording host's offset from UTC when the file was opened: every time in the file is
+    # UTC, and a report shown elsewhere can still give them as the host's clocks read them.
+    # Added after the keys the header always had, in their order.
+    rec["utc_offset_s"] = local_offset_s(wall)
     rec["files"] = files
     return rec
+
+
+def local_offset_s(wall: float) -> int:
+    """This host's offset from UTC at ``wall``, in seconds east (daylight saving included)."""
+    import time
+
+    return int(time.localtime(wall).tm_gmtoff)
 
 
 def _after(rec: dict[str, object], key: str, **items: object) -> dict[str, object]:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from checkswap.kernel.meminfo import swap_used
-from checkswap.model.rates import Interval, Tracker
+from checkswap.model.rates import SWAP_IN_ALL, SWAP_OUT_ALL, Interval, Tracker
 from checkswap.record.chart import SPIKE_PAD_S, Chart
 from checkswap.record.quantiles import Quantiles
 from checkswap.units import iso_utc
@@ -392,6 +392,23 @@ def analyse_files(
     return total, reading
 
 
+# The report's per-tier totals: its key, and the Interval delta summed (model/rates.py).
+TIER_TOTALS = (
+    ("zswap_in_pages", "zswpin"),
+    ("zswap_out_pages", "zswpout"),
+    ("zswap_writeback_pages", "zswpwb"),
+    ("swap_in_zero_pages", "swpin_zero"),
+    ("swap_out_zero_pages", "swpout_zero"),
+    ("swap_in_all_pages", SWAP_IN_ALL),
+    ("swap_out_all_pages", SWAP_OUT_ALL),
+)
+
+
+def _tier_average(t: Tracker, name: str) -> float | None:
+    """A tier's run average over the rated time; null where no interval had it."""
+    return None if name not in t.totals else t.run_average(name)
+
+
 def build(reading: Reading, a: Analysis, spike_rate: float, paths: list[str]) -> dict[str, object]:
     """The ``report --format json`` object (DESIGN.md) for an analysis."""
     header = reading.headers[0] if reading.headers else {}
@@ -410,6 +427,7 @@ def build(reading: Reading, a: Analysis, spike_rate: float, paths: list[str]) ->
         "page_size_bytes": page,
         "start": iso_utc(a.first.wall) if a.first else None,
         "end": iso_utc(a.last.wall) if a.last else None,
+        "utc_offset_s": _utc_offset(header),
         "duration_s": t.duration_s,
         "samples": a.samples,
         "intervals": t.samples,
@@ -423,9 +441,13 @@ def build(reading: Reading, a: Analysis, spike_rate: float, paths: list[str]) ->
         "swap_out_pages": s_out,
         "swap_in_bytes": None if s_in is None or page is None else s_in * page,
         "swap_out_bytes": None if s_out is None or page is None else s_out * page,
+        # Each tier's total, null where no interval had the counter (an older kernel).
+        **{key: totals.get(counter) for key, counter in TIER_TOTALS},
         "avg": {
             "swap_in_per_s": t.run_average("pswpin"),
             "swap_out_per_s": t.run_average("pswpout"),
+            "swap_in_all_per_s": _tier_average(t, SWAP_IN_ALL),
+            "swap_out_all_per_s": _tier_average(t, SWAP_OUT_ALL),
         },
         "p95": {
             "swap_in_per_s": a.swap_in.percentile(95),
@@ -449,6 +471,15 @@ def build(reading: Reading, a: Analysis, spike_rate: float, paths: list[str]) ->
         "notes": list(reading.notes),
     }
     return rec
+
+
+def _utc_offset(header: dict[str, object]) -> int | None:
+    """The recording host's offset from UTC, from its header; None before 0.1 wrote it."""
+    value = header.get("utc_offset_s")
+    # Within a day of UTC either way (the widest real zones are -12 and +14 hours).
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) <= 86400:
+        return value
+    return None
 
 
 def _header_interval(reading: Reading) -> float | None:

@@ -93,6 +93,7 @@ class DashState:
         self.top_note: str | None = None  # why there is no process list (replay, no access)
         self.devices: list[Record] | None = None  # ``doctor --format json`` devices
         self.verdict: str | None = None
+        self.tiers: Record | None = None  # model/tiers.py TierWatch.update(): zram, zswap, mTHP
         self.sort = "swap"
         self.paused = False
         self.help = False
@@ -338,6 +339,64 @@ def zswap_in_use(rec: Record) -> bool:
     return any((_float(rec.get(k)) or 0) > 0 for k in keys)
 
 
+def tier_lines(state: DashState) -> list[tuple[tuple[str, Style], ...]]:
+    """The tiers panel: each zram device, each area's own I/O, the zswap pool against its limit
+    and the mTHP sizes that fell back; nothing for a tier that is not in use."""
+    t = state.tiers or {}
+    out: list[tuple[tuple[str, Style], ...]] = []
+    for z in _dicts(t.get("zram")):
+        limit = z.get("memory_limit_bytes")
+        ratio = _float(z.get("ratio"))
+        out.append(
+            (
+                (f"  {z.get('device')} ", "bold"),
+                (
+                    f"stores {size(z.get('original_bytes'))} of {size(z.get('disksize_bytes'))} "
+                    f"in {size(z.get('memory_used_bytes'))} of RAM"
+                    + (f" ({ratio:.1f}:1)" if ratio is not None else "")
+                    + (f", limit {size(limit)}" if limit is not None else ", no mem_limit"),
+                    "",
+                ),
+                (f"  {z.get('algorithm') or ''}", "dim"),
+            )
+        )
+    io = [a for a in _dicts(t.get("areas")) if a.get("exact")]
+    if io:
+        parts = [
+            f"{a.get('device')} read {size(a.get('read_bytes_per_s'))}/s "
+            f"written {size(a.get('write_bytes_per_s'))}/s"
+            for a in io
+        ]
+        out.append((("  area I/O ", "bold"), ("; ".join(parts), "")))
+    pool = t.get("zswap")
+    if isinstance(pool, dict) and (pool.get("enabled") or _float(pool.get("pool_bytes"))):
+        full = _float(pool.get("pool_full_pct"))
+        out.append(
+            (
+                ("  zswap pool ", "bold"),
+                (
+                    f"{size(pool.get('pool_bytes'))} of its "
+                    f"{size(pool.get('pool_limit_bytes'))} limit"
+                    + (f" ({full:.0f} %)" if full is not None else "")
+                    + ("" if pool.get("enabled") else ", disabled"),
+                    "bold red" if full is not None and full >= 90 else "",
+                ),
+            )
+        )
+    fell = [
+        m
+        for m in _dicts(t.get("mthp"))
+        if (_float(m.get("fallback_pct")) or 0) > 0 and _float(m.get("size_bytes"))
+    ]
+    if fell:
+        text = ", ".join(
+            f"{int(_float(m['size_bytes']) or 0) // 1024} kB {_float(m['fallback_pct']):.0f} %"
+            for m in fell
+        )
+        out.append((("  mTHP split before swap-out ", "bold"), (text, "")))
+    return out
+
+
 def areas(state: DashState, width: int, height: int) -> Section:
     rec = state.record or {}
     devs = state.devices
@@ -361,12 +420,13 @@ def areas(state: DashState, width: int, height: int) -> Section:
         rate(rec.get("zswap_writeback_per_s")),
     )
     zswap_active = zswap_in_use(rec)
+    tiers = tuple(tier_lines(state))
     totals = (
         size(rec.get("swap_used_bytes")),
         size(rec.get("swap_total_bytes")),
         size(rec.get("swap_cached_bytes")),
     )
-    key = (dev_rows, zswap, zswap_active, totals, height, devs is None)
+    key = (dev_rows, zswap, zswap_active, tiers, totals, height, devs is None)
 
     def build() -> list[Text]:
         if rec.get("swap_total_bytes") == 0:
@@ -402,6 +462,7 @@ def areas(state: DashState, width: int, height: int) -> Section:
                     (f"stored {zswap[2]}/s loaded {zswap[3]}/s written back {zswap[4]}/s", ""),
                 )
             )
+        body += [line(width, *parts) for parts in tiers]
         room = height - 1
         if len(body) > room:
             body = [*body[: room - 1], line(width, (f"  … {len(body) - room + 1} more", "dim"))]
@@ -669,8 +730,10 @@ def sections(state: DashState, width: int, height: int) -> list[tuple[Section, i
     extra = body - 18
     ch = min(3 + max(extra, 0) // 4, 8)
     psi_h = min(2 + max(extra, 0) // 12, 4)
-    n_dev = len(state.devices or []) + zswap_in_use(state.record or {})
-    area_h = min(max(n_dev, 1) + 1, 6 if height >= 40 else 4)
+    n_tiers = len(tier_lines(state))
+    n_dev = len(state.devices or []) + zswap_in_use(state.record or {}) + n_tiers
+    # The tiers panel gets up to three more rows on a tall screen, never the lists' last ones.
+    area_h = min(max(n_dev, 1) + 1, (6 + min(n_tiers, 3)) if height >= 40 else 4)
     who_h = body - 2 * ch - psi_h - area_h
     charts = (
         ("chart_out", ("swap-out", "RAM→swap"), state.swap_out, ch, OUT_STYLE, 10.0, ""),

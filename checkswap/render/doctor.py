@@ -101,6 +101,7 @@ def render_text(r: dict[str, Any]) -> str:
             f"  swap traffic {format_bytes(cost['swap_bytes_per_s'])}/s = "
             f"{_pct(cost['swap_share_pct'])} of the I/O on the swap disks"
         )
+    lines.extend(tier_lines(r))
     sb = r.get("since_boot") or {}
     if sb.get("swap_in_gib") is not None:
         lines.append(
@@ -110,6 +111,54 @@ def render_text(r: dict[str, Any]) -> str:
     for note in r.get("notes", []):
         lines.append(f"note: {note}")
     return "\n".join(lines) + "\n"
+
+
+def tier_lines(r: dict[str, Any]) -> list[str]:
+    """The compressed tiers and each area's own I/O: only what is in use."""
+    out = []
+    tiers = r.get("tiers") or {}
+    for a in tiers.get("areas") or []:
+        if a.get("exact"):
+            out.append(
+                f"area {a['device']} ({a['block_device']}) over the sample: read "
+                f"{format_bytes(a['read_bytes_per_s'] or 0)}/s, written "
+                f"{format_bytes(a['write_bytes_per_s'] or 0)}/s: its own device, all of it swap"
+            )
+        elif a.get("note"):
+            out.append(f"area {a['device']}: {a['note']}")
+    for z in tiers.get("zram") or []:
+        limit = z.get("memory_limit_bytes")
+        ratio = z.get("ratio")
+        out.append(
+            f"zram {z['device']}{' (swap)' if z.get('swap') else ''}: stores "
+            f"{format_bytes(z['original_bytes'] or 0)} of {format_bytes(z['disksize_bytes'] or 0)}"
+            f" in {format_bytes(z['memory_used_bytes'] or 0)} of RAM"
+            + (f" ({ratio:.1f}:1)" if isinstance(ratio, (int, float)) else "")
+            + (f", mem_limit {format_bytes(limit)}" if limit is not None else ", no mem_limit")
+            + f", {z.get('algorithm') or 'algorithm ?'}"
+        )
+    z = r.get("zswap")
+    if z and (z.get("enabled") or z.get("pool_bytes")):
+        full = z.get("pool_full_pct")
+        out.append(
+            f"zswap {'on' if z['enabled'] else 'off'} ({z.get('compressor') or '?'}): pool "
+            f"{format_bytes(z.get('pool_bytes') or 0)} holding "
+            f"{format_bytes(z.get('stored_bytes') or 0)}, limit "
+            + (
+                f"{format_bytes(z['pool_limit_bytes'])} ({_pct(full)} full)"
+                if z.get("pool_limit_bytes") is not None
+                else "?"
+            )
+            + f", accept threshold {_num(z.get('accept_threshold_percent'))} %, shrinker "
+            + {True: "on", False: "off", None: "?"}[z.get("shrinker_enabled")]
+        )
+    for m in tiers.get("mthp") or []:
+        out.append(
+            f"mTHP {m['size_bytes'] // 1024} kB since boot: {_num(m.get('swpout'))} swapped out "
+            f"whole, {_num(m.get('swpout_fallback'))} split first ({_pct(m.get('fallback_pct'))})"
+            f", {_num(m.get('swpin'))} swapped in whole"
+        )
+    return out
 
 
 def _pct(v: object) -> str:

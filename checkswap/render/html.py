@@ -6,6 +6,11 @@ short recording; for a long one (a week at 1 Hz is 604,800 intervals) a bounded 
 buckets, each drawn as its minimum and maximum in the order they happened (a spike always
 survives: its peak is some bucket's maximum), plus every interval around each spike, so
 zooming to a spike shows each second.
+
+Times: the data are UTC; the page shows every time (title, summary, spike table, the charts'
+axis and legend) in one zone, named beside it, and switches between the recording host's
+offset (the recording header's ``utc_offset_s``), the browser's, and UTC. A recording that does
+not carry the offset is shown in the browser's zone, saying so.
 """
 
 from __future__ import annotations
@@ -142,9 +147,14 @@ button { margin: .5em 0; }
 </head>
 <body>
 <h1 id="title"></h1>
+<div id="zone-choice"><label>Times in <select id="zone">
+<option value="host">the recording host's zone</option>
+<option value="viewer">this browser's zone</option>
+<option value="utc">UTC</option>
+</select></label> <span class="note" id="zone-note"></span></div>
 <div id="summary"></div>
 <div id="errors"></div>
-<h2>Swap-in and swap-out, pages/s</h2>
+<h2>Swap-in and swap-out, pages/s <span class="zone note"></span></h2>
 <div class="note">swap-in: pages read back from swap into RAM (pswpin), processes wait for
 these; swap-out: pages written from RAM to swap (pswpout). Spikes are shaded. Drag to zoom.
 </div>
@@ -155,8 +165,8 @@ these; swap-out: pages written from RAM to swap (pswpout). Spikes are shaded. Dr
 <h2>Swap used, MiB</h2>
 <div id="chart-used"></div>
 <h2 id="spikes-title">Spikes</h2>
-<table id="spikes"><thead><tr><th>start</th><th>duration</th><th>peak in/s</th>
-<th>peak out/s</th><th class="l">captured</th></tr></thead><tbody></tbody></table>
+<table id="spikes"><thead><tr><th>start <span class="zone"></span></th><th>duration</th>
+<th>peak in/s</th><th>peak out/s</th><th class="l">captured</th></tr></thead><tbody></tbody></table>
 <p class="note" id="points"></p>
 <script type="application/json" id="data">
 @DATA@
@@ -180,10 +190,65 @@ these; swap-out: pages written from RAM to swap (pswpout). Spikes are shaded. Dr
   function fmt(v, d) {
     return v == null ? "-" : v.toLocaleString(undefined, {maximumFractionDigits: d});
   }
-  function when(iso) { return iso ? new Date(iso).toLocaleString() : "-"; }
-  document.getElementById("title").textContent =
-    "Swap on " + (R.hostname || "?") + ": " + when(R.start) + " to " + when(R.end);
-  var lines = [
+  // Times: the recording's are UTC; the page shows them in one zone at a time, named beside
+  // each of them: the recording host's offset (from its header), the browser's, or UTC.
+  var HOST = typeof R.utc_offset_s === "number" ? R.utc_offset_s : null;
+  var zone = HOST !== null ? "host" : "viewer";
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function offsetAt(t) {  // seconds east of UTC, at epoch second t, in the chosen zone
+    if (zone === "host") return HOST;
+    if (zone === "utc") return 0;
+    return -new Date(t * 1000).getTimezoneOffset() * 60;
+  }
+  function zoneLabel(o) {
+    var a = Math.abs(o);
+    return "UTC" + (o < 0 ? "-" : "+") + pad(Math.floor(a / 3600)) + ":" +
+      pad(Math.floor(a % 3600 / 60));
+  }
+  function stamp(t) {  // 2026-11-27 14:05:09, in the chosen zone
+    var d = new Date((t + offsetAt(t)) * 1000);
+    return d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) +
+      " " + pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + ":" + pad(d.getUTCSeconds());
+  }
+  function when(iso) { return iso ? stamp(Date.parse(iso) / 1000) : "-"; }
+  var startT = R.start ? Date.parse(R.start) / 1000 : Date.now() / 1000;
+  var select = document.getElementById("zone");
+  select.options[0].textContent = HOST !== null ?
+    "the recording host's zone (" + zoneLabel(HOST) + ")" :
+    "the recording host's zone (not in this recording)";
+  select.options[0].disabled = HOST === null;
+  select.options[1].textContent = "this browser's zone (" +
+    zoneLabel(-new Date(startT * 1000).getTimezoneOffset() * 60) + ")";
+  select.value = zone;
+  var summary = document.getElementById("summary");
+  var spikeStarts = [], charts = [], specs = [], syncing = false;
+  function showTimes(remake) {
+    var name = zoneLabel(offsetAt(startT));
+    document.getElementById("title").textContent = "Swap on " + (R.hostname || "?") + ": " +
+      when(R.start) + " to " + when(R.end) + " (" + name + ")";
+    document.getElementById("zone-note").textContent = zone === "host" ?
+      "as the clocks of " + (R.hostname || "the recording host") + " read" :
+      zone === "viewer" ? "as this computer's clock reads" : "";
+    document.querySelectorAll(".zone").forEach(function (el) {
+      el.textContent = "(" + name + ")";
+    });
+    summary.textContent = "";
+    summaryLines().forEach(function (l) {
+      var div = document.createElement("div"); div.textContent = l; summary.appendChild(div);
+    });
+    spikeStarts.forEach(function (p) { p[0].textContent = stamp(p[1]); });
+    document.body.dataset.zone = zone + " " + name;
+    // uPlot lays a time axis out once (a redraw keeps the old tick labels): made anew, the
+    // charts label their axis in the new zone, the zoom kept.
+    if (remake) {
+      var min = charts[0].scales.x.min, max = charts[0].scales.x.max;
+      charts.forEach(function (c) { c.destroy(); });
+      charts.length = 0;
+      specs.forEach(function (sp) { build(sp[0], sp[1], sp[2], sp[3], name); });
+      if (min != null) zoom(min, max);
+    }
+  }
+  function summaryLines() { return [
     R.samples.toLocaleString() + " samples, " + R.gaps + " gaps, " + R.bad_lines +
       " bad lines skipped; Linux " + (R.kernel_release || "?") + ", page size " +
       R.page_size_bytes + " bytes",
@@ -193,11 +258,8 @@ these; swap-out: pages written from RAM to swap (pswpout). Spikes are shaded. Dr
     "swap-out: " + fmt(R.swap_out_pages, 0) + " pages; avg " + fmt(R.avg.swap_out_per_s, 1) +
       ", p95 " + fmt(R.p95.swap_out_per_s, 1) + ", max " + fmt(R.max.swap_out_per_s, 0) +
       " pages/s at " + when(R.max.swap_out_at)
-  ];
-  var summary = document.getElementById("summary");
-  lines.forEach(function (l) {
-    var div = document.createElement("div"); div.textContent = l; summary.appendChild(div);
-  });
+  ]; }
+  select.addEventListener("change", function () { zone = select.value; showTimes(true); });
   document.getElementById("points").textContent = D.points.toLocaleString() +
     " points drawn for " + D.intervals.toLocaleString() +
     " intervals (min and max per time bucket; every interval around a spike).";
@@ -224,7 +286,18 @@ these; swap-out: pages written from RAM to swap (pswpout). Spikes are shaded. Dr
     }
   };
   var width = function () { return Math.max(400, document.body.clientWidth - 20); };
-  var charts = [], drawn = 0, syncing = false;
+  var drawn = 0;
+  function tickLabels(u, splits) {
+    // 24-hour times, the date where it changes; days only when the span is days.
+    var span = splits.length > 1 ? splits[splits.length - 1] - splits[0] : 0, last = "";
+    return splits.map(function (t) {
+      var full = stamp(t), day = full.slice(0, 10), clock = full.slice(11);
+      if (span >= 2 * 86400) return full.slice(0, 16);
+      var shown = day !== last ? day + " " + clock : clock;
+      last = day;
+      return shown;
+    });
+  }
   function onDraw() {
     drawn++;
     if (drawn === 3) {
@@ -233,12 +306,25 @@ these; swap-out: pages written from RAM to swap (pswpout). Spikes are shaded. Dr
     }
   }
   function make(el, series, data, yLabel) {
+    specs.push([el, series, data, yLabel]);
+    return build(el, series, data, yLabel, zoneLabel(offsetAt(startT)));
+  }
+  function build(el, series, data, yLabel, name) {
     var opts = {
       width: width(), height: 240,
       cursor: {sync: {key: "checkswap"}},
       scales: {x: {time: true}},
-      axes: [{}, {label: yLabel, size: 70}],
-      series: [{}].concat(series),
+      // uPlot shows a Date's local fields: hand it one whose local fields are the chosen
+      // zone's.
+      tzDate: function (ts) {
+        if (zone === "viewer") return new Date(ts * 1000);
+        var d = new Date((ts + offsetAt(ts)) * 1000);
+        return new Date(d.getTime() + d.getTimezoneOffset() * 60000);
+      },
+      axes: [{label: "time (" + name + ")", values: tickLabels}, {label: yLabel, size: 70}],
+      // The legend's time as everywhere else on the page, in the chosen zone.
+      series: [{value: function (u, v) { return v == null ? "-" : stamp(v); }}].concat(
+        series.map(function (x) { return Object.assign({}, x); })),
       plugins: [shade],
       hooks: {
         draw: [onDraw],
@@ -274,10 +360,10 @@ these; swap-out: pages written from RAM to swap (pswpout). Spikes are shaded. Dr
   var tbody = document.querySelector("#spikes tbody");
   spikes.forEach(function (s) {
     var tr = document.createElement("tr");
-    [new Date(s.start * 1000).toLocaleString(), s.duration, fmt(s.peak_in, 0),
-     fmt(s.peak_out, 0), s.captured]
+    [stamp(s.start), s.duration, fmt(s.peak_in, 0), fmt(s.peak_out, 0), s.captured]
       .forEach(function (v, i) {
         var td = document.createElement("td"); td.textContent = v;
+        if (i === 0) spikeStarts.push([td, s.start]);
         if (i === 4) td.className = "l";
         tr.appendChild(td);
       });
@@ -288,6 +374,7 @@ these; swap-out: pages written from RAM to swap (pswpout). Spikes are shaded. Dr
     };
     tbody.appendChild(tr);
   });
+  showTimes(false);
   window.addEventListener("resize", function () {
     charts.forEach(function (c) { c.setSize({width: width(), height: 240}); });
   });

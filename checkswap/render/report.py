@@ -87,6 +87,28 @@ def spike_waited(spike: Record) -> str:
     return who_waited({"waiters": waited})
 
 
+def _pages(v: object) -> str:
+    return f"{v:,}" if isinstance(v, int) else "-"
+
+
+def _tier_lines(rec: Record) -> list[str]:
+    """Every tier's pages, when anything but the devices moved (zswap, zero-filled pages)."""
+    others = ("zswap_in_pages", "zswap_out_pages", "swap_in_zero_pages", "swap_out_zero_pages")
+    if not any(rec.get(k) for k in others):
+        return []
+    return [
+        f"all tiers   {_pages(rec.get('swap_in_all_pages'))} pages in, "
+        f"{_pages(rec.get('swap_out_all_pages'))} out; pages/s avg "
+        f"{rate(_get(rec, 'avg', 'swap_in_all_per_s'))} in, "
+        f"{rate(_get(rec, 'avg', 'swap_out_all_per_s'))} out",
+        f"  zswap     {_pages(rec.get('zswap_in_pages'))} in, "
+        f"{_pages(rec.get('zswap_out_pages'))} out, "
+        f"{_pages(rec.get('zswap_writeback_pages'))} written back to the device",
+        f"  zero      {_pages(rec.get('swap_in_zero_pages'))} in, "
+        f"{_pages(rec.get('swap_out_zero_pages'))} out (zero-filled: no device I/O)",
+    ]
+
+
 def render_text(rec: Record, out: IO[str]) -> None:
     page = rec.get("page_size_bytes")
     first = _wall(rec.get("start"))
@@ -120,6 +142,7 @@ def render_text(rec: Record, out: IO[str]) -> None:
                 f"max {rate(_get(rec, 'max', f'swap_{key}_per_s'))} "
                 f"at {local(_get(rec, 'max', f'swap_{key}_at'))}"
             )
+        lines += _tier_lines(rec)
         some, full = rec.get("max_psi_some_pct"), rec.get("max_psi_full_pct")
         if some is not None or full is not None:
             lines.append(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from checkswap.doctor.rules import SUGGESTED_SWAPFILE_SIZE
 from checkswap.render.progress import clock_text
 from checkswap.units import format_bytes
 
@@ -18,7 +19,10 @@ if TYPE_CHECKING:
 
 def list_table(devices: list[dict[str, Any]]) -> list[str]:
     if not devices:
-        return ["No swap areas (/proc/swaps is empty). Add one: checkswap swapfile add 1G"]
+        return [
+            "No swap areas (/proc/swaps is empty). Add one: "
+            f"checkswap swapfile add {SUGGESTED_SWAPFILE_SIZE}"
+        ]
     head = ("NAME", "KIND", "SIZE", "USED", "PRIO", "ON", "DISK")
     rows = [head]
     for d in devices:

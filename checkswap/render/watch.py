@@ -12,6 +12,7 @@ from math import copysign
 
 from checkswap.fields import (
     CSV_COLUMNS,
+    TEXT_ALL_COLUMNS,
     TEXT_COLUMNS,
     TEXT_ZSWAP_COLUMNS,
     column,
@@ -19,6 +20,7 @@ from checkswap.fields import (
     flatten,
     sample_record,
 )
+from checkswap.model.rates import NO_WRITEBACK_COUNTER
 from checkswap.units import format_bytes
 
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
@@ -64,12 +66,17 @@ class TextRenderer(Renderer):
     has zswap counters), so every line of a run has the same shape.
     """
 
-    def __init__(self, out: IO[str], zswap: bool) -> None:
+    def __init__(self, out: IO[str], zswap: bool, all_tiers: bool = False) -> None:
         self.out = out
         self.zswap = zswap
+        self.all_tiers = all_tiers
         # Titles, widths and decimals are the registry's (fields.py); the columns are chosen
         # once, so every line of a run has the same shape.
-        keys = TEXT_COLUMNS + (TEXT_ZSWAP_COLUMNS if zswap else ())
+        keys = (
+            TEXT_COLUMNS
+            + (TEXT_ZSWAP_COLUMNS if zswap else ())
+            + (TEXT_ALL_COLUMNS if all_tiers else ())
+        )
         self.cols: list[tuple[str, int, int, int]] = [
             (key, f.width, f.decimals, f.scale) for key in keys for f in (column(key)[1],)
         ]
@@ -97,6 +104,7 @@ class TextRenderer(Renderer):
         )
         self._minute: int | None = None
         self._minute_text = ""
+        self._said_no_writeback = False
         self._fd = _raw_fd(out)
         self._line_format = "{}" + "".join(f" {{:{w}.{d}f}}" for _, w, d, _ in self.cols)
 
@@ -118,6 +126,14 @@ class TextRenderer(Renderer):
             f"{utc_offset(wall)}",
             "# in  = swap-in:  pages read back from swap into RAM (pswpin); processes wait",
             "# out = swap-out: pages written from RAM to swap (pswpout)",
+            *(
+                [
+                    "# all in/out = every tier: the swap devices (zram too), the zswap pool and"
+                    " zero-filled pages, which cost no device I/O"
+                ]
+                if self.all_tiers
+                else []
+            ),
             "# rates in pages/s and MiB/s over each interval; 5m = average of the last 5 minutes;"
             " some%/full% = share of the interval stalled on memory (PSI)",
         ]
@@ -186,8 +202,15 @@ class TextRenderer(Renderer):
             if value != cell[0] or (value == 0 and copysign(1.0, value) != cell[1]):
                 cell[0], cell[1], cell[2] = value, copysign(1.0, value), fmt(value)
             parts.append(cell[2])  # type: ignore[arg-type]
-        if iv.notes:
-            parts.append("  # " + "; ".join(iv.notes))
+        notes = iv.notes
+        if notes:
+            if NO_WRITEBACK_COUNTER in notes:
+                # A fact about the kernel, the same every interval: said on the first line only.
+                if self._said_no_writeback:
+                    notes = [n for n in notes if n != NO_WRITEBACK_COUNTER]
+                self._said_no_writeback = True
+            if notes:
+                parts.append("  # " + "; ".join(notes))
         parts.append("\n")
         line = "".join(parts)
         if self._fd is None or not line.isascii():
@@ -320,9 +343,25 @@ class CsvRenderer(Renderer):
         pass  # a CSV file holds samples only, so it loads cleanly into a spreadsheet
 
 
-def make_renderer(fmt: str, out: IO[str], zswap: bool) -> Renderer:
+def show_all_tiers(header: Record, zswap_enabled: bool) -> bool:
+    """Whether the text view needs all-tier columns: when swap-in/out may bypass the devices
+    (zswap on, zero-filled traffic since boot) or a device is RAM itself (zram)."""
+    if zswap_enabled:
+        return True
+    areas = header.get("swap_areas")
+    if isinstance(areas, list) and any(
+        isinstance(a, dict) and a.get("kind") == "zram" for a in areas
+    ):
+        return True
+    since = header.get("since_boot")
+    if not isinstance(since, dict):
+        return False
+    return any(since.get(k) for k in ("swap_in_zero_pages", "swap_out_zero_pages"))
+
+
+def make_renderer(fmt: str, out: IO[str], zswap: bool, all_tiers: bool = False) -> Renderer:
     if fmt == "json":
         return JsonRenderer(out)
     if fmt == "csv":
         return CsvRenderer(out)
-    return TextRenderer(out, zswap)
+    return TextRenderer(out, zswap, all_tiers)

@@ -149,6 +149,12 @@ class BundleRoot(Root):
             if manifest is None or manifest.get("format") != FORMAT:
                 raise BadInput(f"{where}: not a checkswap snapshot bundle (no {MANIFEST})")
             self.samples = _samples(where, manifest, self.tree)
+            if len(self.samples) == 1:
+                # A rate needs two samples: say so where the "-" and "0 samples" show up.
+                self.notes.append(
+                    f"{path} holds one sample, so no rates: take it with "
+                    "`checkswap snapshot -n 2` (or more) to see swap-in and swap-out"
+                )
         except _Refusal as e:
             self._cleanup()
             raise BadInput(f"{where}: {e}") from None

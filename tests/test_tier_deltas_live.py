@@ -1,0 +1,166 @@
+"""Every swap tier on a real kernel (root, opt-in): watch's per-tier deltas against the kernel.
+
+zswap in front of a disk swapfile, with a pool small enough to write back, and zram as the swap
+device: each time a hog of mixed zero-filled and half-random pages (``stress``'s own hog, the
+thing ``--zero-share``/``--data`` make) runs in a memory-limited cgroup while ``watch --format
+json`` samples, and the sum of the sample deltas of each tier must equal the kernel's counters
+read here, with the test's own lines, before and after; the all-tier totals must equal the
+formulas on those counters. zswap's parameters are restored, the zram device removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import lab
+import pytest
+
+from checkswap.lab import hog
+
+pytestmark = pytest.mark.kernel
+MiB = 2**20
+PAGE = os.sysconf("SC_PAGE_SIZE")
+ZSWAP = "/sys/module/zswap/parameters"
+TIERS = {
+    "swap_in_pages": "pswpin",
+    "swap_out_pages": "pswpout",
+    "zswap_in_pages": "zswpin",
+    "zswap_out_pages": "zswpout",
+    "zswap_writeback_pages": "zswpwb",
+    "swap_in_zero_pages": "swpin_zero",
+    "swap_out_zero_pages": "swpout_zero",
+}
+
+
+@contextlib.contextmanager
+def zswap(**params: str) -> Iterator[None]:
+    """zswap's parameters set for the test, every one restored afterwards."""
+    saved = {}
+    try:
+        for name, value in params.items():
+            path = os.path.join(ZSWAP, name)
+            with open(path) as f:
+                saved[path] = f.read().strip()
+            with open(path, "w") as f:
+                f.write(value)
+        yield
+    finally:
+        for path, value in saved.items():
+            with open(path, "w") as f:
+                f.write(value)
+
+
+@contextlib.contextmanager
+def zram_swap(size_mib: int) -> Iterator[str]:
+    """A zram device of our own (hot_add; zram0 is left alone), swapped on at top priority."""
+    with open("/sys/class/zram-control/hot_add") as f:
+        n = int(f.read())
+    dev = f"/dev/zram{n}"
+    on = False
+    try:
+        with open(f"/sys/block/zram{n}/disksize", "w") as f:
+            f.write(f"{size_mib}M")
+        lab.run("mkswap", "-L", f"{lab.PREFIX}zram", dev)
+        try:
+            lab.run("swapon", "-p", "32000", dev)
+        except subprocess.CalledProcessError as e:
+            pytest.fail(f"swapon {dev} refused: {e.stderr.strip()}")
+        on = True
+        yield dev
+    finally:
+        if on or dev in lab.active_swaps():
+            subprocess.run(["swapoff", dev], check=False)
+        with open(f"/sys/block/zram{n}/reset", "w") as f:
+            f.write("1")
+        with open("/sys/class/zram-control/hot_remove", "w") as f:
+            f.write(str(n))
+
+
+def run_hog(size_mib: int, limit_mib: int, zero_share: float, seconds: float) -> dict:
+    """The hog under watch: (kernel counters before, after, watch's JSON records)."""
+    watch = subprocess.Popen(
+        [sys.executable, "-m", "checkswap", "watch", "-i", "0.5", "--format", "json"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert watch.stdout is not None
+        header = json.loads(watch.stdout.readline())  # written after the first sample
+        assert header["type"] == "header"
+        # Read as it comes: a full pipe would block watch mid-run and lose its intervals.
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(watch.stdout), daemon=True)
+        reader.start()
+        before = lab.vmstat()
+        with lab.memory_cgroup(limit_mib, "tiers") as cg:
+            pid = hog.start(
+                size_mib * MiB,
+                seconds,
+                PAGE,
+                os.path.join(cg.path, "cgroup.procs"),
+                zero_share,
+                "half-random",
+            )
+            _, status = os.waitpid(pid, 0)
+            assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == hog.DONE, status
+        after = lab.vmstat()  # the hog is gone with its memory: nothing swaps any more
+        time.sleep(1.5)  # at least two more samples, both after `after`
+        watch.send_signal(signal.SIGINT)
+        watch.wait(timeout=30)
+        reader.join(timeout=30)
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+            watch.wait()
+    records = [json.loads(line) for line in lines]
+    return {"before": before, "after": after, "records": records}
+
+
+def check_tiers(run: dict) -> dict[str, int]:
+    """Per tier: the sum of the deltas is the kernel's own; the totals are the formulas."""
+    before, after, records = run["before"], run["after"], run["records"]
+    samples = [r for r in records if r["type"] == "sample"]
+    assert samples and records[-1]["type"] == "summary"
+    kernel = {c: after[c] - before[c] for c in TIERS.values()}
+    sums = {}
+    for key, counter in TIERS.items():
+        values = [s[key] for s in samples]
+        assert None not in values, f"{key}: a null delta on a kernel that has {counter}"
+        sums[key] = sum(values)
+        assert sums[key] == kernel[counter], (key, sums[key], kernel[counter])
+    all_in = sum(s["swap_in_all_pages"] for s in samples)
+    all_out = sum(s["swap_out_all_pages"] for s in samples)
+    assert all_in == kernel["pswpin"] + kernel["zswpin"] + kernel["swpin_zero"]
+    assert (
+        all_out == kernel["zswpout"] + kernel["pswpout"] - kernel["zswpwb"] + kernel["swpout_zero"]
+    )
+    summary = records[-1]
+    assert summary["swap_in_all_pages"] == all_in and summary["swap_out_all_pages"] == all_out
+    return kernel
+
+
+def test_zswap_in_front_of_a_disk_swapfile_with_writeback() -> None:
+    # A pool of 1 % of RAM (~240 MiB here) is smaller than what 560 MiB of half-random pages
+    # compress to, so it hits its limit and writes back to the swapfile.
+    pool = zswap(enabled="Y", max_pool_percent="1", shrinker_enabled="N")
+    with pool, lab.swapfile(1024, name="tiers"):
+        got = check_tiers(run_hog(800, 64, 0.3, 8.0))
+    assert got["zswpout"] > 0 and got["zswpin"] > 0, got
+    assert got["swpout_zero"] > 0 and got["swpin_zero"] > 0, got
+    assert got["zswpwb"] > 0 and got["pswpout"] >= got["zswpwb"], got
+
+
+def test_zram_as_the_swap_device() -> None:
+    with zswap(enabled="N"), zram_swap(1024):
+        got = check_tiers(run_hog(400, 64, 0.3, 6.0))
+    # zram is a block device: its traffic is pswpin/pswpout; the zero-filled pages never reach it.
+    assert got["pswpout"] > 0 and got["pswpin"] > 0, got
+    assert got["zswpout"] == 0 and got["swpout_zero"] > 0, got
