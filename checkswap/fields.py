@@ -678,6 +678,8 @@ CGROUP_FIELDS: tuple[Field, ...] = tuple(
             "%",
             "share of the interval some task stalled",
             "memory.pressure",
+            6,
+            1,
         ),
         (
             "psi_full_pct",
@@ -685,6 +687,37 @@ CGROUP_FIELDS: tuple[Field, ...] = tuple(
             "%",
             "share of the interval all busy tasks stalled",
             "memory.pressure",
+            6,
+            1,
+        ),
+        # Sums over the cgroup's own listed processes (delay accounting on; else null).
+        (
+            "swapin_wait_pct",
+            "swapin%",
+            "%",
+            "its listed processes' swapin% summed: the share of the interval their threads "
+            "waited reading swap (can exceed 100)",
+            "sum:processes.swapin_wait_pct",
+            8,
+            1,
+        ),
+        (
+            "blkio_wait_pct",
+            "blkio%",
+            "%",
+            "its listed processes' blkio% summed (block I/O wait, swap or file)",
+            "sum:processes.blkio_wait_pct",
+            7,
+            1,
+        ),
+        (
+            "thrashing_wait_pct",
+            "thrash%",
+            "%",
+            "its listed processes' thrash% summed (overlaps swapin%, never add them)",
+            "sum:processes.thrashing_wait_pct",
+            8,
+            1,
         ),
         (
             "memsw_usage_bytes",

@@ -572,6 +572,16 @@ def test_metrics_match_the_exporter(monkeypatch: pytest.MonkeyPatch) -> None:
                 assert m, line
                 got = tuple(sorted(re.findall(r'(\w+)="', m.group(2) or "")))
                 labels.setdefault(m.group(1), set()).add(got)
+    # The wait family needs this host's taskstats, which no fixture tree has: its labels come
+    # from the family's own function (tests/test_serve_waits.py drives it through a scan).
+    from checkswap.fleet.metrics import process_wait_metrics
+    from checkswap.fleet.waits import Reading, WaitTotals
+
+    waits = WaitTotals()
+    for t in (0.0, 1.0):
+        waits.update([Reading(1, 1, ("comm", "unit"), t)], now=t)
+    for s in process_wait_metrics(waits, 10)[0].samples:
+        labels.setdefault(s.name, set()).add(tuple(sorted(s.labels)))
     exported = {n for n in types if n.startswith("checkswap_")}
     assert set(documented) == exported, (
         f"documented, not exported: {sorted(set(documented) - exported)}; "

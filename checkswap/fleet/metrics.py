@@ -22,6 +22,7 @@ from checkswap.fields import cgroup_field, exported, metric_values, process_fiel
 from checkswap.model.cgroups import kube_ids
 
 if TYPE_CHECKING:
+    from checkswap.fleet.waits import WaitTotals
     from checkswap.kernel.swaps import SwapArea
     from checkswap.model.sample import Sample
 
@@ -108,6 +109,45 @@ def process_metrics(top: dict[str, Any], limit: int) -> list[Metric]:
             GaugeMetricFamily(*exported(top_field("unattributed_swap_bytes")), value=unattributed)
         )
     return out
+
+
+def process_wait_metrics(totals: WaitTotals, limit: int) -> list[Metric]:
+    """``checkswap_process_swapin_wait_seconds_total{comm,unit}``: the ``limit`` series that
+    waited longest, each a running total of its processes' positive deltas (fleet/waits.py),
+    so neither an exit nor a fall out of the top N makes it drop."""
+    fam = CounterMetricFamily(
+        "checkswap_process_swapin_wait_seconds_total",
+        "Time the threads of processes with this comm and unit waited reading pages back from "
+        f"swap (taskstats swapin_delay_total, summed over threads); the {limit} longest only. "
+        "Needs root and kernel.task_delayacct=1 (serve --delayacct); a disk's wait is mostly "
+        "block I/O instead (docs/top.md).",
+        labels=["comm", "unit"],
+    )
+    for (comm, unit), seconds in totals.top(limit):
+        fam.add_metric([comm, unit], seconds)
+    return [fam]
+
+
+def cgroup_pressure_metrics(
+    totals: dict[str, tuple[int | None, int | None]], limit: int
+) -> list[Metric]:
+    """``checkswap_cgroup_memory_pressure_seconds_total{cgroup,kind}`` for the ``limit``
+    cgroups that stalled longest (``some``): the kernel's own per-cgroup counter, so it is
+    exported as read. ``totals`` is path -> (some, full) in µs; cgroup v1 has none."""
+    fam = CounterMetricFamily(
+        "checkswap_cgroup_memory_pressure_seconds_total",
+        "Time tasks of each memory cgroup stalled on memory (cgroup v2 memory.pressure total; "
+        "v1 has no per-cgroup pressure): kind=some when at least one waited, kind=full when "
+        f"all its non-idle tasks did. The {limit} most stalled cgroups only.",
+        labels=["cgroup", "kind"],
+    )
+    rows = [(path, some, full) for path, (some, full) in totals.items() if some is not None]
+    rows.sort(key=lambda r: (-int(r[1] or 0), r[0]))
+    for path, some, full in rows[:limit]:
+        fam.add_metric([path, "some"], int(some or 0) / 1e6)
+        if full is not None:
+            fam.add_metric([path, "full"], full / 1e6)
+    return [fam]
 
 
 def finding_metrics(findings: Iterable[dict[str, Any]]) -> list[Metric]:

@@ -26,20 +26,24 @@ from checkswap import outfile
 from checkswap.errors import BadInput, Refused
 from checkswap.fleet.http import make_server, write_textfile
 from checkswap.fleet.metrics import (
+    cgroup_pressure_metrics,
     doctor_metrics,
     info_metrics,
     process_metrics,
+    process_wait_metrics,
     scan_metrics,
     system_metrics,
     tier_metrics,
 )
 from checkswap.fleet.singleflight import SingleFlight
+from checkswap.fleet.waits import Reading, WaitTotals
 from checkswap.kernel.swaps import SwapArea, read_swaps
 from checkswap.model.sample import Sample, Sampler
 from checkswap.model.tiers import TierWatch
 
 if TYPE_CHECKING:
     from checkswap.env import Env
+    from checkswap.kernel.taskstats import Delays
     from checkswap.source.root import Root
 
 T = TypeVar("T")
@@ -222,6 +226,23 @@ def serve(
             outfile.remove(textfile)
 
 
+def wait_readings(rec: dict[str, object], delays: dict[int, tuple[int, Delays]]) -> list[Reading]:
+    """Each listed process with a swap-in delay, as WaitTotals takes it: the record gives its
+    series (comm, unit), the scanner's last taskstats answers its start time and delay."""
+    out: list[Reading] = []
+    procs = rec.get("processes")
+    for p in procs if isinstance(procs, list) else []:
+        pid = p.get("pid")
+        if not isinstance(pid, int) or pid not in delays:
+            continue
+        start, d = delays[pid]
+        if d.swapin_delay_ns is None:
+            continue
+        series = (str(p.get("comm") or ""), str(p.get("unit") or ""))
+        out.append(Reading(pid, start, series, d.swapin_delay_ns / 1e9))
+    return out
+
+
 def background_jobs(
     root: Root,
     top: int,
@@ -237,13 +258,21 @@ def background_jobs(
     from checkswap.model.procs import Scanner
 
     scanners: list[Scanner] = []
+    waits = WaitTotals()
 
     def scan() -> list[Metric]:
         # Reads every /proc/PID: on a busy host that takes a while, so it runs here, not in a
         # scrape. Made on first use, so that a root it cannot scan only fails this job.
         if not scanners:
             scanners.append(Scanner(root))
-        return process_metrics(dict(scanners[0].sample()), top)
+        scanner = scanners[0]
+        rec = dict(scanner.sample())
+        waits.update(wait_readings(rec, scanner.delay_readings()), monotonic())
+        return [
+            *process_metrics(rec, top),
+            *process_wait_metrics(waits, top),
+            *cgroup_pressure_metrics(scanner.cgroup_pressure_totals(), top),
+        ]
 
     procs_job: Periodic[list[Metric]] = Periodic("processes", scan, scan_interval, log)
     # The doctor samples for a few seconds to judge activity; it runs in its own thread, so

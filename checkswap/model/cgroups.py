@@ -47,6 +47,11 @@ V1_NOTE = (
 )
 
 
+# The per-process wait shares (taskstats, model/procs.py) a cgroup record carries summed over
+# its own listed processes: percent of the interval, summed over threads and processes.
+WAIT_SUM_KEYS = ("swapin_wait_pct", "blkio_wait_pct", "thrashing_wait_pct")
+
+
 class Hierarchy(NamedTuple):
     version: int  # 1 or 2
     mount: str  # relative to the root, e.g. "sys/fs/cgroup/memory"
@@ -313,6 +318,12 @@ class CgroupScan:
         out.sort(key=lambda c: (-_int(c["swap_bytes"]), str(c["path"])))
         return out
 
+    def pressure_totals(self) -> dict[str, tuple[int | None, int | None]]:
+        """The last sample's memory.pressure some/full totals (µs) by cgroup path; v2 only."""
+        if self.hierarchy.version != 2:
+            return {}
+        return {rel: (r.psi_some_us, r.psi_full_us) for rel, r in self._prev.items()}
+
     def _wanted(self, rel: str, swap: int | None, counts: dict[str, int]) -> bool:
         return bool(swap) or rel in self._prev or rel in counts
 
@@ -427,6 +438,8 @@ def _record(rel: str, version: int, swap: int | None, counts: dict[str, int]) ->
         "psi_full_avg10": None,
         "psi_some_pct": None,
         "psi_full_pct": None,
+        # the sums of its listed processes' shares (model/procs.py adds them)
+        **dict.fromkeys(WAIT_SUM_KEYS),
         "memsw_usage_bytes": None,
         "memsw_limit_bytes": None,
         "memsw_failcnt": None,

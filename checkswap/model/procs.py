@@ -58,7 +58,13 @@ from checkswap.kernel.pid import (
 from checkswap.kernel.sysctl import read_sysctl_int
 from checkswap.kernel.taskstats import Delays, Taskstats, TaskstatsDenied, TaskstatsUnavailable
 from checkswap.kernel.uptime import read_uptime
-from checkswap.model.cgroups import CgroupScan, find_memory_hierarchy, process_cgroup, unit_name
+from checkswap.model.cgroups import (
+    WAIT_SUM_KEYS,
+    CgroupScan,
+    find_memory_hierarchy,
+    process_cgroup,
+    unit_name,
+)
 from checkswap.model.rates import counter_rate, gauge_rate
 from checkswap.units import iso_utc
 
@@ -590,17 +596,42 @@ class Scanner:
         self._prev_delays = seen
         self._waited = now_waited
 
+    def delay_readings(self) -> dict[int, tuple[int, Delays]]:
+        """The last sample's taskstats answers: pid -> (start time in ticks, its delays).
+        A pid and its start time name one process (serve's counters key on both)."""
+        return {pid: (start, d) for pid, (start, _, d) in self._prev_delays.items()}
+
+    def cgroup_pressure_totals(self) -> dict[str, tuple[int | None, int | None]]:
+        """The last sample's cgroups' memory.pressure totals (µs): path -> (some, full); empty
+        without a v2 memory hierarchy (v1 has no per-cgroup pressure)."""
+        scan = self._cgroup_scan
+        return {} if scan is None else scan.pressure_totals()
+
     # -- cgroups --
 
     def _scan_cgroups(self, processes: list[Record], seconds: float) -> list[Record] | None:
         if self._cgroup_scan is None:
             return None
         counts: dict[str, int] = {}
+        waits: dict[str, dict[str, float]] = {}
         for p in processes:
             cg = p["cgroup"]
             if isinstance(cg, str):
                 counts[cg] = counts.get(cg, 0) + 1
-        return self._cgroup_scan.sample(counts, seconds)
+                for key in WAIT_SUM_KEYS:
+                    v = p.get(key)
+                    if isinstance(v, float):
+                        sums = waits.setdefault(cg, {})
+                        sums[key] = sums.get(key, 0.0) + v
+        cgroups = self._cgroup_scan.sample(counts, seconds)
+        # Its own processes only, not its children's (a v2 parent's swap_bytes is
+        # hierarchical, its wait is not): null where none of them has the figure.
+        for c in cgroups:
+            own = waits.get(str(c["path"]))
+            if own:
+                for key, total in own.items():
+                    c[key] = total
+        return cgroups
 
 
 def _int(v: object) -> int:

@@ -544,4 +544,38 @@ def _spike_record(
         "triggered_at": first.get("time") if first else None,
         "captured": first.get("capture") if first else None,
         "captures": len(caught),
+        "waiters": _waiters(first.get("capture")) if first else [],
     }
+
+
+def _finite(v: object, hi: float) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= hi
+
+
+def _waiters(capture: object) -> list[dict[str, object]]:
+    """Who waited for swap-in during the spike, from its capture (record/trigger.py), as the
+    text report can print it: a recording is untrusted, so anything that is not a sane entry
+    is left out and a name is cut to printable characters."""
+    ws = capture.get("waiters") if isinstance(capture, dict) else None
+    out: list[dict[str, object]] = []
+    for w in ws[:10] if isinstance(ws, list) else []:
+        if not isinstance(w, dict) or not isinstance(w.get("pid"), int):
+            continue
+        span, wait, blkio = w.get("interval_s"), w.get("swapin_wait_s"), w.get("blkio_wait_s")
+        # A share summed over threads can exceed the interval; a day of waiting cannot be one.
+        if not (_finite(span, 86400.0) and _finite(wait, 1e9)):
+            continue
+        if blkio is not None and not _finite(blkio, 1e9):
+            blkio = None
+        comm = w.get("comm")
+        name = "".join(c if c.isprintable() else "?" for c in str(comm)[:64]) if comm else "?"
+        out.append(
+            {
+                "pid": w["pid"],
+                "comm": name,
+                "swapin_wait_s": float(wait),  # type: ignore[arg-type]
+                "blkio_wait_s": None if blkio is None else float(blkio),
+                "interval_s": float(span),  # type: ignore[arg-type]
+            }
+        )
+    return out

@@ -2,7 +2,8 @@
 
 The trigger decides when to capture (swap-in + swap-out above the threshold, at most once a
 minute) and what a capture holds (the ``top --format json`` object, ranked by swap activity and
-cut short); the writer (writer.py) only puts the resulting record on disk.
+cut short, and who waited for swap-in over the capture's interval, as doctor names them); the
+writer (writer.py) only puts the resulting record on disk.
 """
 
 from __future__ import annotations
@@ -64,10 +65,14 @@ class Trigger:
 
 def most_active(capture: dict[str, object], page_size: int) -> dict[str, object]:
     """The ``top --format json`` object, its lists sorted by swap activity (procs.py's, as
-    ``top --sort activity`` and dash rank them) and cut short."""
+    ``top --sort activity`` and dash rank them) and cut short; and ``waiters``: the processes
+    whose swap-in delay grew over its interval, longest first (doctor's evidence, from the
+    whole scan: a process stalled on swap-in moves few pages and may rank low by activity)."""
+    from checkswap.doctor.facts import waiters
     from checkswap.model.procs import cgroup_activity_key, process_activity_key
 
     out = dict(capture)
+    out["waiters"] = waiters(capture)
     keys = (
         ("processes", CAPTURE_PROCESSES, process_activity_key(page_size)),
         ("cgroups", CAPTURE_CGROUPS, cgroup_activity_key(page_size)),

@@ -21,7 +21,7 @@ from array import array
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from checkswap.render.report import capture_summary, duration, local
+from checkswap.render.report import capture_summary, duration, local, spike_waited
 
 if TYPE_CHECKING:
     from checkswap.record.report import Analysis
@@ -62,7 +62,9 @@ def page_parts(rec: dict[str, object], a: Analysis) -> Iterator[str]:
                 "duration": duration(srec["duration_s"]),
                 "peak_in": sp.peak_in,
                 "peak_out": sp.peak_out,
-                "captured": capture_summary(srec.get("captured")),
+                "captured": " ".join(
+                    filter(None, (capture_summary(srec.get("captured")), spike_waited(srec)))
+                ),
             }
         )
     yield '{"t0":' + repr(t0) + ',"points":' + str(len(xs))

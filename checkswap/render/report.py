@@ -76,6 +76,17 @@ def capture_summary(capture: object, limit: int = 3) -> str:
     return "; ".join(parts) or "nothing in swap"
 
 
+def spike_waited(spike: Record) -> str:
+    """Who waited for swap-in during a spike, in doctor's words; "" when nobody is named.
+    The spike's ``waiters`` were checked when the report was built (record/report.py)."""
+    waited = spike.get("waiters")
+    if not isinstance(waited, list) or not waited:
+        return ""
+    from checkswap.doctor.rules import who_waited
+
+    return who_waited({"waiters": waited})
+
+
 def _pages(v: object) -> str:
     return f"{v:,}" if isinstance(v, int) else "-"
 
@@ -158,6 +169,9 @@ def render_text(rec: Record, out: IO[str]) -> None:
                 f"{duration(s['duration_s']):>9}  {rate(s['peak_swap_in_per_s']):>10}  "
                 f"{rate(s['peak_swap_out_per_s']):>10}  {capture_summary(s.get('captured'))}"
             )
+            waited = spike_waited(s)
+            if waited:
+                lines.append(f"  {'':<19}  waited: {waited}")
         gaps = rec.get("gap_periods")
         if isinstance(gaps, list):
             for g in gaps[:20]:

@@ -60,7 +60,15 @@ CGROUP_COLUMNS = (
     ("swap_max_bytes", ">"),
     ("swap_events", ">"),
     ("psi_some_avg10", ">"),
+    # from a second refresh on (v2): the stall in the interval, not the kernel's 10 s average
+    ("psi_some_pct", ">"),
+    ("psi_full_pct", ">"),
+    # with delay accounting only: its listed processes' waits summed
+    ("swapin_wait_pct", ">"),
+    ("blkio_wait_pct", ">"),
 )
+CGROUP_PSI_COLUMNS = frozenset({"psi_some_pct", "psi_full_pct"})
+CGROUP_WAIT_COLUMNS = frozenset({"swapin_wait_pct", "blkio_wait_pct"})
 # Under the process table's heading: what its figures are, in the registry's words.
 LEGEND = " ".join(
     f"{_title(f)}: {f.help}."
@@ -182,7 +190,13 @@ def text_lines(rec: Record, shown_of: int, sort: str) -> list[str]:
             "# cgroups: IN/s = swap-in (pages read back into RAM), OUT/s = swap-out (pages "
             "written to swap), pages/s from memory.stat pswpin/pswpout"
         )
-        ccols = _columns(CGROUP_FIELDS, CGROUP_COLUMNS)
+        cskip: set[str] = set()
+        rows = [c for c in cgroups if isinstance(c, dict)]
+        if all(c.get("psi_some_pct") is None for c in rows):
+            cskip |= CGROUP_PSI_COLUMNS
+        if all(c.get("swapin_wait_pct") is None for c in rows):
+            cskip |= CGROUP_WAIT_COLUMNS
+        ccols = _columns(CGROUP_FIELDS, CGROUP_COLUMNS, skip=frozenset(cskip))
         lines.append(f"{_head(ccols)}  {WHERE_TITLE}")
         v1 = False
         for c in cgroups:
