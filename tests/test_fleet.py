@@ -38,6 +38,8 @@ class Fake(http.server.BaseHTTPRequestHandler):
         self.seen.append(self.headers.get("Authorization") or "")
         if self.mode == "slow":
             time.sleep(3)
+        if self.mode == "unhurried":
+            time.sleep(0.35)  # 11 queries: about 4 s, past the pipe form's 3 s between lines
         if self.token is not None and self.headers.get("Authorization") != f"Bearer {self.token}":
             return self._send(401, b"Unauthorized\n", "text/plain")
         if self.mode == "html":
@@ -285,3 +287,24 @@ def test_times_without_an_offset_are_local_and_said_so(server: tuple[str, type[F
     assert time.strftime("%Y-%m-%d %H:%M", time.localtime(then)) in out.splitlines()[1]
     code, out, _ = run_cli(["fleet", "--prometheus", url, "--from", local + "Z"])
     assert "without an offset" not in out
+
+
+def test_progress_of_a_slow_prometheus_goes_to_stderr_only(
+    server: tuple[str, type[Fake]],
+) -> None:
+    url, handler = server
+    handler.mode = "unhurried"
+    code, out, err = run_cli(["fleet", "--since", "1h", "--prometheus", url])
+    assert code == 0, err
+    lines = [ln for ln in err.splitlines() if ln.startswith("fleet: [")]
+    # A pipe: plain lines, at most one every 3 s plus the last, which says all were answered.
+    assert 1 <= len(lines) <= 3, err
+    assert lines[-1].startswith("fleet: [" + "#" * 28 + "] 100%  11 / 11"), lines
+    assert "\r" not in err and "fleet: [" not in out
+    assert "hosts       1: 0 thrashing, 0 swapping" in out
+
+
+def test_a_quick_prometheus_shows_no_progress(server: tuple[str, type[Fake]]) -> None:
+    url, _ = server
+    code, _out, err = run_cli(["fleet", "--since", "1h", "--prometheus", url])
+    assert code == 0 and "fleet: [" not in err, err

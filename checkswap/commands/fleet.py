@@ -135,8 +135,9 @@ def window(args: argparse.Namespace, now: float) -> tuple[float, float, bool]:
 
 def run(args: argparse.Namespace, env: Env) -> int:
     from checkswap.fleet.prom import Client, FleetError, load_auth, shown_url
-    from checkswap.fleet.ranking import ask, exit_status
+    from checkswap.fleet.ranking import QUERIES, ask, exit_status
     from checkswap.render.fleet import render_json, render_text, write_html
+    from checkswap.render.progress import stderr_progress
 
     try:
         if not args.by.replace("_", "a").isalnum() or args.by[:1].isdigit():
@@ -152,7 +153,14 @@ def run(args: argparse.Namespace, env: Env) -> int:
         raise FleetError(str(e)) from None  # a gate's bad argument is "no answer": 3
     auth = load_auth(args.bearer_token_file, args.basic_auth_file)
     client = Client(args.prometheus, auth, args.ca_file, args.timeout)
-    fleet = ask(client, start, end, args.match, args.by, args.rate_window)
+    # A slow or far Prometheus can take many seconds per query over a long window.
+    bar = stderr_progress(env, QUERIES, unit="queries", label="fleet", delay_s=0.5)
+    client.on_answer = bar.update
+    try:
+        fleet = ask(client, start, end, args.match, args.by, args.rate_window)
+    finally:
+        bar.clear()  # an error line, or the answer, starts on a clean line
+    bar.finish(client.calls)
     url = shown_url(client.url)
     if args.html is not None:
         write_html(args.html, fleet, url, args.limit)

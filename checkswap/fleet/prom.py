@@ -17,6 +17,7 @@ import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -132,6 +133,8 @@ class Client:
         self.auth = auth or Auth()
         self.timeout_s = timeout_s
         self.calls = 0
+        # Told the number of answers so far after each one: the command's progress display.
+        self.on_answer: Callable[[int], None] | None = None
         self._context: ssl.SSLContext | None = None
         if ca_file is not None:
             try:
@@ -144,14 +147,21 @@ class Client:
 
     def query(self, promql: str, at: float) -> list[dict[str, Any]]:
         """An instant vector: [{"metric": {...}, "value": [t, "v"]}, ...]."""
-        return self._call("/api/v1/query", {"query": promql, "time": _ts(at)}, "vector")
+        return self._answered(
+            self._call("/api/v1/query", {"query": promql, "time": _ts(at)}, "vector")
+        )
 
     def query_range(
         self, promql: str, start: float, end: float, step_s: float
     ) -> list[dict[str, Any]]:
         """A range matrix: [{"metric": {...}, "values": [[t, "v"], ...]}, ...]."""
         params = {"query": promql, "start": _ts(start), "end": _ts(end), "step": f"{step_s:g}s"}
-        return self._call("/api/v1/query_range", params, "matrix")
+        return self._answered(self._call("/api/v1/query_range", params, "matrix"))
+
+    def _answered(self, result: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if self.on_answer is not None:
+            self.on_answer(self.calls)
+        return result
 
     # --- one request ---------------------------------------------------------------------
 

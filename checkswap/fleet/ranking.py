@@ -168,6 +168,9 @@ def _grid(
     return out
 
 
+QUERIES = 11  # what ask() sends, whatever the number of hosts
+
+
 def ask(
     client: Client,
     start: float,
@@ -177,7 +180,7 @@ def ask(
     rate_window_s: float = MIN_STEP_S,
     top: int = TOP,
 ) -> Fleet:
-    """Ask Prometheus about [start, end]: 11 queries whatever the number of hosts."""
+    """Ask Prometheus about [start, end]: QUERIES queries whatever the number of hosts."""
     window = end - start
     step = choose_step(window, rate_window_s)
     # The first point ends the first whole step: each point's rate covers (t - step, t].
