@@ -356,7 +356,9 @@ def test_verdict_thrashing_and_a_snapshot_that_agrees(tmp_path: Any) -> None:
     offline = json.loads(out.getvalue())
     assert status == 2
     assert offline["verdict"] == live["verdict"] == "thrashing"
-    assert offline["verdict_evidence"]["swap_in_per_s"] == pytest.approx(bundle_rate, rel=1e-12)
+    # The verdict judges every tier; its device tier is pswpin, the figure computed here.
+    tiers = offline["verdict_evidence"]["tiers"]
+    assert tiers["swap_in_per_s"] == pytest.approx(bundle_rate, rel=1e-12)
     assert offline["verdict_evidence"]["interval_s"] == monos[2] - monos[0]
     assert {d["name"] for d in offline["devices"]} == {d["name"] for d in live["devices"]}
     assert [d["disks"] for d in offline["devices"]] == [d["disks"] for d in live["devices"]]
