@@ -13,7 +13,7 @@ import time
 from array import array
 from typing import IO, TYPE_CHECKING, Any
 
-from checkswap.render.html import _escape, _num_list, _vendor
+from checkswap.render.html import _escape, _num_list, _vendor, write_page
 from checkswap.render.report import duration
 from checkswap.units import format_bytes, iso_utc
 
@@ -227,16 +227,7 @@ def render_html(fleet: Fleet, url: str, limit: int) -> str:
 
 
 def write_html(path: str, fleet: Fleet, url: str, limit: int) -> None:
-    from checkswap import outfile
-    from checkswap.errors import BadInput
-
-    page = render_html(fleet, url, limit).encode("utf-8")
-    try:
-        # 0640: the page names the processes and cgroups of every host.
-        with outfile.replacing(path, "--html", 0o640) as f:
-            f.write(page)
-    except OSError as e:
-        raise BadInput(f"--html {path}: cannot write ({e.strerror})") from None
+    write_page(path, [render_html(fleet, url, limit)])
 
 
 TEMPLATE = """<!DOCTYPE html>

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import pkgutil
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from checkswap.render.report import capture_summary, duration, local, spike_waited
@@ -109,19 +109,25 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def write_html(path: str, rec: dict[str, object], a: Analysis) -> None:
-    """Write through a fresh temporary name (outfile): a reader never sees half a page."""
+def write_page(path: str, parts: Iterable[str]) -> None:
+    """An --html page written through a fresh temporary name (outfile), so a reader never sees
+    half a page; 0640, since a page names the processes and cgroups it saw."""
     from checkswap import outfile
     from checkswap.errors import BadInput
 
-    outfile.check_output(path, "--html")  # before rendering a week of samples
     try:
-        # 0640: the page names the processes a trigger captured.
         with outfile.replacing(path, "--html", 0o640) as f:
-            for part in _html_parts(rec, a):
+            for part in parts:
                 f.write(part.encode("utf-8"))
     except OSError as e:
         raise BadInput(f"--html {path}: cannot write ({e.strerror})") from None
+
+
+def write_html(path: str, rec: dict[str, object], a: Analysis) -> None:
+    from checkswap import outfile
+
+    outfile.check_output(path, "--html")  # before rendering a week of samples
+    write_page(path, _html_parts(rec, a))
 
 
 TEMPLATE = """<!DOCTYPE html>
