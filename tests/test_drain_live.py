@@ -77,10 +77,13 @@ def slow_reads(devnum: str, bps: int) -> Iterator[str]:
 
 @contextlib.contextmanager
 def filled(area: str, mib: int, hogs: int = 1) -> Iterator[None]:
-    """``hogs`` hogs of ``mib`` MiB in all in a 48 MiB cgroup, so most of it goes to swap; then
-    the limit is lifted, so that swapoff can bring it back without the cgroup's OOM killer."""
+    """``hogs`` hogs of ``mib`` MiB in all in an 80 MiB cgroup, so most of it goes to swap; then
+    the limit is lifted, so that swapoff can bring it back without the cgroup's OOM killer.
+
+    Not less than 80 MiB: a 48 MiB v1 cgroup's reclaim, waiting on the swapfile's writes, gave
+    up now and then (one fill in eight, measured here) and its OOM killer took a hog."""
     with contextlib.ExitStack() as stack:
-        cg = stack.enter_context(lab.memory_cgroup(48, name="drain"))
+        cg = stack.enter_context(lab.memory_cgroup(80, name="drain"))
         for _ in range(hogs):
             hog = stack.enter_context(lab.Hog(cg, mib // hogs, seconds=0))
             hog.wait_ready(timeout=120)
@@ -127,7 +130,7 @@ def size_of(text: str) -> int:
 
 
 def test_swapfile_off_drains_with_progress_lines_on_stderr() -> None:
-    with lab.swapfile(256, priority=10, name="drain") as path, filled(path, 160):
+    with lab.swapfile(256, priority=10, name="drain") as path, filled(path, 200):
         before = used_bytes(path)
         assert before is not None
         vm0 = lab.vmstat()
@@ -178,7 +181,7 @@ def test_zram_off_estimate_and_drain() -> None:
         lab.run("mkswap", dev)
         lab.run("swapon", "-p", "20", dev)
         on = True
-        with filled(dev, 160):
+        with filled(dev, 200):
             before = used_bytes(dev)
             with open(f"/sys/block/zram{n}/mm_stat") as f:
                 orig, _compr, mem_used = (int(x) for x in f.read().split()[:3])
@@ -213,7 +216,7 @@ def test_zram_off_estimate_and_drain() -> None:
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_interrupted_drain_leaves_the_area_on(sig: signal.Signals) -> None:
     # Eight processes: the kernel looks for a signal between processes, not within one.
-    with lab.swapfile(256, priority=10, name="intr") as path, filled(path, 160, hogs=8):
+    with lab.swapfile(256, priority=10, name="intr") as path, filled(path, 200, hogs=8):
         before = used_bytes(path)
         assert before is not None
         with lab.fstab_copy() as fstab, slow_reads(disk_devnum(path), 4 * MiB) as procs:
@@ -251,7 +254,7 @@ def test_tty_bar_in_tmux_then_ctrl_c() -> None:
     """On a terminal: one bar redrawn in place, with the figures; Ctrl-C from the keyboard."""
     from tmux import pane
 
-    with lab.swapfile(256, priority=10, name="tty") as path, filled(path, 160, hogs=8):
+    with lab.swapfile(256, priority=10, name="tty") as path, filled(path, 200, hogs=8):
         with slow_reads(disk_devnum(path), 4 * MiB) as procs:
             cmd = f'echo $$ > {procs} && exec "$@"'
             argv = ["sh", "-c", cmd, "sh", sys.executable, "-m", "checkswap", "swapfile", "off"]
