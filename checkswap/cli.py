@@ -61,10 +61,33 @@ class Parser(argparse.ArgumentParser):
         where = self.prog[len("checkswap") :].strip() if self.prog.startswith("checkswap") else ""
         raise UsageError(f"{where}: {_suggest(message)}" if where else _suggest(message))
 
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        # argparse's formatter imports shutil (with bz2 and lzma, ~3 ms) only for the terminal
+        # width, and builds a formatter for every add_argument: give it the width ourselves.
+        # (typeshed's _FormatterClass names only prog; every HelpFormatter takes width)
+        formatter: Any = self.formatter_class
+        return formatter(prog=self.prog, width=_help_width())  # type: ignore[no-any-return]
+
     def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
         if self.out is not None and (file is None or file is sys.stdout):
             file = self.out
         super()._print_message(message, file)
+
+
+def _help_width() -> int:
+    """shutil.get_terminal_size().columns - 2, as argparse computes it: $COLUMNS, else the
+    terminal's width, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            out = sys.__stdout__
+            columns = os.get_terminal_size(out.fileno()).columns if out is not None else 0
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return (columns or 80) - 2
 
 
 def _suggest(message: str) -> str:
