@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
-from typing import TYPE_CHECKING
 
 from checkswap.commands import _args
 from checkswap.doctor import roles
+
+TYPE_CHECKING = False  # typing costs ~3 ms of start-up; mypy still sees the imports
 
 if TYPE_CHECKING:
     from checkswap.env import Env
@@ -59,6 +59,8 @@ def run(args: argparse.Namespace, env: Env) -> int:
     root = open_root(args.root, needs=("proc/meminfo",), command="doctor")
     report = diagnose(root, args.role, sample_s, sleep=env.sleep, monotonic=env.monotonic)
     if args.format == "json":
+        import json  # only for this format: start-up
+
         env.stdout.write(json.dumps(report) + "\n")
     else:
         env.stdout.write(render_text(report))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import TYPE_CHECKING
 
 from checkswap.commands import _args
 from checkswap.units import format_bytes
+
+TYPE_CHECKING = False  # typing costs ~3 ms of start-up; mypy still sees the imports
 
 if TYPE_CHECKING:
     from checkswap.env import Env

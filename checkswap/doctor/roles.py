@@ -6,16 +6,27 @@ Kept apart from the rest of doctor/ and free of imports so that the commands can
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections import namedtuple
 
+TYPE_CHECKING = False  # typing costs ~3 ms of doctor's and serve's start-up; mypy sees it
 
-class Role(NamedTuple):
-    name: str
-    swappiness_max: int  # above this: swappiness-high-for-role, and the fix sets this value
-    swappiness_advised: str
-    swap_advice: str
-    wants_swap: bool
-    examples: str = ""  # typical machines, for --help and docs/doctor.md
+if TYPE_CHECKING:
+    from typing import NamedTuple
+
+    class Role(NamedTuple):
+        name: str
+        swappiness_max: int  # above this: swappiness-high-for-role, and the fix sets this value
+        swappiness_advised: str
+        swap_advice: str
+        wants_swap: bool
+        examples: str = ""  # typical machines, for --help and docs/doctor.md
+
+else:
+    Role = namedtuple(
+        "Role",
+        "name swappiness_max swappiness_advised swap_advice wants_swap examples",
+        defaults=("",),
+    )
 
 
 ROLES = {

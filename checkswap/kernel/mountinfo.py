@@ -17,24 +17,33 @@ option: ``hidepid=1|2`` before 5.8, ``hidepid=noaccess|invisible|ptraceable`` (o
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from collections import namedtuple
 
 from checkswap.kernel.swaps import fields, unescape
 
+TYPE_CHECKING = False  # typing costs ~3 ms of start-up; mypy still sees the imports
+
 if TYPE_CHECKING:
+    from typing import NamedTuple
+
     from checkswap.source.root import Root
 
 PATH = "proc/self/mountinfo"
 
 
-class Mount(NamedTuple):
-    major: int
-    minor: int
-    root: str
-    mount_point: str
-    fstype: str
-    source: str
-    super_options: dict[str, str]
+if TYPE_CHECKING:
+
+    class Mount(NamedTuple):
+        major: int
+        minor: int
+        root: str
+        mount_point: str
+        fstype: str
+        source: str
+        super_options: dict[str, str]
+
+else:
+    Mount = namedtuple("Mount", "major minor root mount_point fstype source super_options")
 
 
 def _options(text: str) -> dict[str, str]:
@@ -95,13 +104,18 @@ _INVISIBLE = frozenset({"2", "invisible", "4", "ptraceable"})
 _NOACCESS = frozenset({"1", "noaccess"})
 
 
-class Hidepid(NamedTuple):
-    value: str | None  # the option as written, None when /proc is mounted without it
-    invisible: bool  # other users' /proc/PID directories are not listed at all
-    noaccess: bool  # listed, but their files cannot be read
-    # gid=N: members of this group see every process, as root does (Documentation/
-    # filesystems/proc.rst, "Mount options").
-    gid: int | None = None
+if TYPE_CHECKING:
+
+    class Hidepid(NamedTuple):
+        value: str | None  # the option as written, None when /proc is mounted without it
+        invisible: bool  # other users' /proc/PID directories are not listed at all
+        noaccess: bool  # listed, but their files cannot be read
+        # gid=N: members of this group see every process, as root does (Documentation/
+        # filesystems/proc.rst, "Mount options").
+        gid: int | None = None
+
+else:
+    Hidepid = namedtuple("Hidepid", "value invisible noaccess gid", defaults=(None,))
 
 
 def proc_hidepid(mounts: list[Mount], proc_dirs: tuple[str, ...] = ("/proc",)) -> Hidepid:

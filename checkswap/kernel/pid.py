@@ -31,25 +31,39 @@ smaps_rollup (4.14+)::
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, NamedTuple
+from collections import namedtuple
 
 from checkswap.kernel._text import kb_value, key_value
 
+TYPE_CHECKING = False  # typing costs ~3 ms of start-up; mypy still sees the imports
+
 if TYPE_CHECKING:
+    from typing import NamedTuple
+
     from checkswap.source.root import Root
 
 
-class Status(NamedTuple):
-    name: str
-    state: str | None  # one letter: R, S, D, Z, ...
-    uid: int | None  # real uid
-    swap_bytes: int | None  # VmSwap; None for kernel threads and zombies
+if TYPE_CHECKING:
+
+    class Status(NamedTuple):
+        name: str
+        state: str | None  # one letter: R, S, D, Z, ...
+        uid: int | None  # real uid
+        swap_bytes: int | None  # VmSwap; None for kernel threads and zombies
+
+else:
+    Status = namedtuple("Status", "name state uid swap_bytes")
 
 
-class Stat(NamedTuple):
-    state: str
-    majflt: int
-    starttime: int  # clock ticks after boot
+if TYPE_CHECKING:
+
+    class Stat(NamedTuple):
+        state: str
+        majflt: int
+        starttime: int  # clock ticks after boot
+
+else:
+    Stat = namedtuple("Stat", "state majflt starttime")
 
 
 def _kb(value: str | None) -> int | None:
@@ -116,9 +130,14 @@ def parse_stat(text: str) -> Stat | None:
         return None
 
 
-class CgroupPaths(NamedTuple):
-    v1_memory: str | None  # the path in the v1 memory controller's hierarchy
-    v2: str | None  # the path in the unified hierarchy
+if TYPE_CHECKING:
+
+    class CgroupPaths(NamedTuple):
+        v1_memory: str | None  # the path in the v1 memory controller's hierarchy
+        v2: str | None  # the path in the unified hierarchy
+
+else:
+    CgroupPaths = namedtuple("CgroupPaths", "v1_memory v2")
 
 
 def parse_cgroup(text: str) -> CgroupPaths:

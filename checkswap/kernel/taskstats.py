@@ -38,9 +38,10 @@ from __future__ import annotations
 
 import errno
 import os
-import socket
 import struct
-from typing import NamedTuple
+from collections import namedtuple
+
+TYPE_CHECKING = False  # typing costs ~3 ms of start-up; mypy still sees the imports
 
 NETLINK_GENERIC = 16
 GENL_ID_CTRL = 0x10
@@ -63,19 +64,29 @@ _GENLHDR = struct.Struct("=BBH")  # cmd, version, reserved
 _NLATTR = struct.Struct("=HH")  # len, type
 
 
-class Delays(NamedTuple):
-    """One thread group's cumulative delays, nanoseconds; None where the version lacks them."""
+if TYPE_CHECKING:
+    from typing import NamedTuple
 
-    version: int
-    pid: int | None
-    cpu_count: int | None
-    cpu_run_real_ns: int | None
-    swapin_count: int | None
-    swapin_delay_ns: int | None
-    blkio_count: int | None
-    blkio_delay_ns: int | None
-    thrashing_count: int | None
-    thrashing_delay_ns: int | None
+    class Delays(NamedTuple):
+        """One thread group's cumulative delays, nanoseconds; None where the version lacks them."""
+
+        version: int
+        pid: int | None
+        cpu_count: int | None
+        cpu_run_real_ns: int | None
+        swapin_count: int | None
+        swapin_delay_ns: int | None
+        blkio_count: int | None
+        blkio_delay_ns: int | None
+        thrashing_count: int | None
+        thrashing_delay_ns: int | None
+
+else:
+    Delays = namedtuple(
+        "Delays",
+        "version pid cpu_count cpu_run_real_ns swapin_count swapin_delay_ns blkio_count"
+        " blkio_delay_ns thrashing_count thrashing_delay_ns",
+    )
 
 
 class TaskstatsUnavailable(Exception):
@@ -166,6 +177,8 @@ class Taskstats:
 
     def __init__(self) -> None:
         try:
+            import socket  # ~2 ms of start-up (selectors): only when waits are asked for
+
             self._sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
         except (OSError, AttributeError) as e:
             raise TaskstatsUnavailable(f"no generic netlink socket: {e}") from None

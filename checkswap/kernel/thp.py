@@ -15,7 +15,7 @@ directories: the result is then empty, not zeros.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False  # typing costs ~3 ms of start-up; mypy still sees the imports
 
 if TYPE_CHECKING:
     from checkswap.source.root import Root

@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections import namedtuple
 from collections.abc import Iterator
-from typing import IO, Callable, NamedTuple
 
 from checkswap import outfile
 from checkswap.errors import BadInput, CheckswapError, Refused
@@ -43,16 +43,26 @@ from checkswap.kernel.uptime import read_uptime
 from checkswap.lab.change import LOCK_DIR, locked
 from checkswap.source.root import Root
 
+TYPE_CHECKING = False  # typing costs ~3 ms of start-up; mypy still sees the imports
+
+if TYPE_CHECKING:
+    from typing import IO, Callable, NamedTuple
+
 SYSCTL = "kernel.task_delayacct"
 STATE_NAME = "checkswap-delayacct.state"
 WHAT = "delay accounting state"
 _HOST = Root("/")  # the switch is this machine's, whatever --root a command reads
 
 
-class State(NamedTuple):
-    restore: int | None  # the value to write back when the last holder exits; None: not ours
-    holders: tuple[tuple[int, int], ...]  # (pid, start time)
-    since: int | None = None  # when we switched it on: clock ticks since boot, as starttime
+if TYPE_CHECKING:
+
+    class State(NamedTuple):
+        restore: int | None  # the value to write back when the last holder exits; None: not ours
+        holders: tuple[tuple[int, int], ...]  # (pid, start time)
+        since: int | None = None  # when we switched it on: clock ticks since boot, as starttime
+
+else:
+    State = namedtuple("State", "restore holders since", defaults=(None,))
 
 
 def _state_path() -> str:
