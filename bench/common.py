@@ -49,10 +49,17 @@ def spawn(cmd: list[str], **kw: object) -> subprocess.Popen[bytes]:
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)  # type: ignore[call-overload, no-any-return]
 
 
-def median_wall(cmd: list[str], runs: int) -> float:
-    times = []
+def paired_wall(
+    a: list[str], b: list[str], runs: int, env: dict[str, str] | None = None
+) -> tuple[float, float]:
+    """Median wall seconds of a and of b, run in turns (a b a b ...) so that a machine whose
+    speed drifts during the runs moves both alike."""
+    ta, tb = [], []
     for _ in range(runs):
-        t0 = time.perf_counter()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        for cmd, times in ((a, ta), (b, tb)):
+            t0 = time.perf_counter()
+            subprocess.run(
+                cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env
+            )
+            times.append(time.perf_counter() - t0)
+    return statistics.median(ta), statistics.median(tb)
