@@ -69,7 +69,8 @@ with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
 builtins.__import__ = real_import
 loaded = {m: culprit.get(m, "?") for m in HEAVY if m in sys.modules}
 first = out.getvalue().split("\\n", 1)[0]
-sys.__stdout__.write(json.dumps({"status": status, "loaded": loaded, "err": err.getvalue(), "out": first}))
+result = {"status": status, "loaded": loaded, "err": err.getvalue(), "out": first}
+sys.__stdout__.write(json.dumps(result))
 """
 
 

@@ -1,4 +1,5 @@
-"""Cells shared by the text renderers: one way to show a size, a rate, a cgroup name, a device.
+"""Cells shared by the text renderers: one way to show a size, a rate, a cgroup name, a device,
+a local time and a duration.
 
 ``top`` and ``dash`` show the same figures of the same records; with one cell per kind of
 figure, a process's swap or its change per second reads alike in both. Values come from
@@ -9,6 +10,8 @@ No rich here: ``top`` uses these without loading the dashboard's dependencies.
 """
 
 from __future__ import annotations
+
+import time
 
 from checkswap.units import format_bytes
 
@@ -77,3 +80,50 @@ def device_kind(dev: Record) -> str:
     if "virtual" in flags and "rotational" in flags:
         flags.remove("rotational")  # a hypervisor's default flag, not the medium (DESIGN.md)
     return ", ".join([desc, *flags])
+
+
+def wall_of(iso: object) -> float | None:
+    """Epoch seconds of an ISO 8601 time as records carry it; None for anything else."""
+    if not isinstance(iso, str):
+        return None
+    from datetime import datetime  # ~1 ms, only for records read back with ISO times
+
+    try:
+        return datetime.fromisoformat(iso).timestamp()
+    except ValueError:
+        return None
+
+
+def local_time(wall: float, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """An epoch time in this machine's local time."""
+    return time.strftime(fmt, time.localtime(wall))
+
+
+def local_iso(iso: object) -> str:
+    """An ISO 8601 time of a record in local time; '-' for no time."""
+    wall = wall_of(iso)
+    return "-" if wall is None else local_time(wall)
+
+
+def utc_offset(wall: float) -> str:
+    """The local zone at that time, as 'UTC+01:00' (the header of every text output says it)."""
+    z = time.strftime("%z", time.localtime(wall))
+    return f"UTC{z[:3]}:{z[3:]}" if len(z) == 5 else "local time"
+
+
+def duration(seconds: object) -> str:
+    """'1d 2h 3m 4s', '5m 0s', '12s'; '-' for no figure."""
+    f = number(seconds)
+    if f is None:
+        return "-"
+    s = round(f)
+    d, s = divmod(s, 86400)
+    h, s = divmod(s, 3600)
+    m, s = divmod(s, 60)
+    parts = [f"{d}d"] if d else []
+    if h or d:
+        parts.append(f"{h}h")
+    if m or h or d:
+        parts.append(f"{m}m")
+    parts.append(f"{s}s")
+    return " ".join(parts)

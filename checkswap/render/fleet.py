@@ -12,8 +12,8 @@ import json
 import time
 from array import array
 
+from checkswap.render.cells import duration
 from checkswap.render.html import _escape, _num_list, _vendor, write_page
-from checkswap.render.report import duration
 from checkswap.units import format_bytes, iso_utc
 
 TYPE_CHECKING = False  # typing costs ~3 ms of start-up; mypy still sees the imports

@@ -20,7 +20,8 @@ import pkgutil
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 
-from checkswap.render.report import capture_summary, duration, local, spike_waited
+from checkswap.render.cells import duration, local_iso
+from checkswap.render.report import capture_summary, spike_waited
 
 TYPE_CHECKING = False  # typing costs ~3 ms of start-up; mypy still sees the imports
 
@@ -87,7 +88,7 @@ def page_data(rec: dict[str, object], a: Analysis) -> str:
 
 
 def _html_parts(rec: dict[str, object], a: Analysis) -> Iterator[str]:
-    title = f"checkswap report: {rec.get('hostname') or '?'}, {local(rec.get('start'))}"
+    title = f"checkswap report: {rec.get('hostname') or '?'}, {local_iso(rec.get('start'))}"
     html = TEMPLATE
     for key, value in (
         ("@TITLE@", _escape(title)),

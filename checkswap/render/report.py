@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
 
-from checkswap.render.watch import utc_offset
+from checkswap.render.cells import duration, local_iso, utc_offset, wall_of
 from checkswap.units import format_bytes
 
 TYPE_CHECKING = False  # typing costs ~3 ms of start-up; mypy still sees the imports
@@ -15,31 +14,6 @@ if TYPE_CHECKING:
 
 
 Record = dict[str, object]
-
-
-def _wall(iso: object) -> float | None:
-    return datetime.fromisoformat(iso).timestamp() if isinstance(iso, str) else None
-
-
-def local(iso: object) -> str:
-    wall = _wall(iso)
-    return "-" if wall is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(wall))
-
-
-def duration(seconds: object) -> str:
-    if not isinstance(seconds, (int, float)):
-        return "-"
-    s = round(float(seconds))
-    d, s = divmod(s, 86400)
-    h, s = divmod(s, 3600)
-    m, s = divmod(s, 60)
-    parts = [f"{d}d"] if d else []
-    if h or d:
-        parts.append(f"{h}h")
-    if m or h or d:
-        parts.append(f"{m}m")
-    parts.append(f"{s}s")
-    return " ".join(parts)
 
 
 def rate(v: object) -> str:
@@ -116,7 +90,7 @@ def _tier_lines(rec: Record) -> list[str]:
 
 def render_text(rec: Record, out: IO[str]) -> None:
     page = rec.get("page_size_bytes")
-    first = _wall(rec.get("start"))
+    first = wall_of(rec.get("start"))
     files = rec.get("files")
     nfiles = len(files) if isinstance(files, list) else 0
     lines = [
@@ -130,7 +104,7 @@ def render_text(rec: Record, out: IO[str]) -> None:
         lines.append("no samples: the recording is empty")
     else:
         lines += [
-            f"period      {local(rec['start'])} to {local(rec['end'])} "
+            f"period      {local_iso(rec['start'])} to {local_iso(rec['end'])} "
             f"({duration(rec.get('duration_s'))})",
             f"samples     {rec['samples']:,} ({rec.get('gaps')} gaps, "
             f"{rec.get('intervals_without_rate')} intervals without rate, "
@@ -145,7 +119,7 @@ def render_text(rec: Record, out: IO[str]) -> None:
                 f"avg {rate(_get(rec, 'avg', f'swap_{key}_per_s'))}, "
                 f"p95 {rate(_get(rec, 'p95', f'swap_{key}_per_s'))}, "
                 f"max {rate(_get(rec, 'max', f'swap_{key}_per_s'))} "
-                f"at {local(_get(rec, 'max', f'swap_{key}_at'))}"
+                f"at {local_iso(_get(rec, 'max', f'swap_{key}_at'))}"
             )
         lines += _tier_lines(rec)
         some, full = rec.get("max_psi_some_pct"), rec.get("max_psi_full_pct")
@@ -170,7 +144,7 @@ def render_text(rec: Record, out: IO[str]) -> None:
         for s in spikes:
             assert isinstance(s, dict)
             lines.append(
-                f"  {local(s['start']):<19}  {local(s['end']):<19}  "
+                f"  {local_iso(s['start']):<19}  {local_iso(s['end']):<19}  "
                 f"{duration(s['duration_s']):>9}  {rate(s['peak_swap_in_per_s']):>10}  "
                 f"{rate(s['peak_swap_out_per_s']):>10}  {capture_summary(s.get('captured'))}"
             )
@@ -182,7 +156,7 @@ def render_text(rec: Record, out: IO[str]) -> None:
             for g in gaps[:20]:
                 assert isinstance(g, dict)
                 lines.append(
-                    f"gap         {local(g['start'])} to {local(g['end'])} "
+                    f"gap         {local_iso(g['start'])} to {local_iso(g['end'])} "
                     f"({duration(g['duration_s'])} without samples)"
                 )
             # gap_periods lists the longest gaps only; "gaps" counts them all.
@@ -200,8 +174,8 @@ def render_text(rec: Record, out: IO[str]) -> None:
         for e in events:
             if isinstance(e, dict) and e.get("event") == "resumed":
                 lines.append(
-                    f"recorder    could not write from {local(_iso(e.get('since')))} to "
-                    f"{local(e.get('time'))} ({e.get('error')}): {e.get('lost_samples')} "
+                    f"recorder    could not write from {local_iso(_iso(e.get('since')))} to "
+                    f"{local_iso(e.get('time'))} ({e.get('error')}): {e.get('lost_samples')} "
                     "samples lost"
                 )
     for note in rec.get("notes") or []:  # type: ignore[attr-defined]

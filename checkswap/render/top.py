@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import os
-import time
 
 from checkswap.fields import CGROUP_FIELDS, PROCESS_FIELDS
 from checkswap.render import cells
@@ -139,15 +138,8 @@ def _row(cols: list[Column], rec: Record) -> str:
 
 
 def _local_time(iso: object) -> str:
-    if not isinstance(iso, str):
-        return "-"
-    from datetime import datetime
-
-    # Text only: `top --format json` never loads watch's renderers.
-    from checkswap.render.watch import utc_offset
-
-    wall = datetime.fromisoformat(iso).timestamp()
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(wall)) + f" {utc_offset(wall)}"
+    wall = cells.wall_of(iso)
+    return "-" if wall is None else f"{cells.local_time(wall)} {cells.utc_offset(wall)}"
 
 
 def _list(rec: Record, key: str) -> list[Record]:

@@ -21,6 +21,7 @@ from checkswap.fields import (
     sample_record,
 )
 from checkswap.model.rates import NO_WRITEBACK_COUNTER, WINDOWS
+from checkswap.render.cells import local_time, utc_offset
 from checkswap.units import format_bytes
 
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
@@ -47,15 +48,6 @@ class Renderer:
     def interval(self, iv: Interval, tracker: Tracker, page_size: int) -> None:
         """One interval (after tracker.add): its record, unless a renderer needs less."""
         self.sample(sample_record(iv, tracker, page_size), iv.end.wall)
-
-
-def _local(wall: float, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-    return time.strftime(fmt, time.localtime(wall))
-
-
-def utc_offset(wall: float) -> str:
-    z = time.strftime("%z", time.localtime(wall))
-    return f"UTC{z[:3]}:{z[3:]}" if len(z) == 5 else "local time"
 
 
 def _thousands(n: object) -> str:
@@ -178,7 +170,7 @@ class TextRenderer(Renderer):
         # The header's "swap:" line is no longer true: say what is true from here on.
         areas = rec.get("swap_areas")
         total = _int(rec.get("swap_total_bytes"))
-        at = _local(wall, "%H:%M:%S")
+        at = local_time(wall, "%H:%M:%S")
         if not total and not areas:
             now = "no swap is configured now"
         else:
@@ -286,7 +278,11 @@ class TextRenderer(Renderer):
 
     def summary(self, rec: Record, tracker: Tracker) -> None:
         start, end = tracker.first_wall, tracker.last_wall
-        span = f"{_local(start)} .. {_local(end, '%H:%M:%S')}" if start and end else "no interval"
+        span = (
+            f"{local_time(start)} .. {local_time(end, '%H:%M:%S')}"
+            if start and end
+            else "no interval"
+        )
         n = rec["samples"]
         plural = "" if n == 1 else "s"
         lines = [f"# summary: {n} sample{plural} over {rec['duration_s']:.1f} s ({span})"]
@@ -302,7 +298,7 @@ class TextRenderer(Renderer):
             lines.append(
                 f"#   {word}: {_thousands(pages)} pages ({format_bytes(_int(nbytes))}), "
                 f"avg {_fmt(avg_v)} pages/s, max {_fmt(peak)} pages/s"
-                + (f" at {_local(at, '%H:%M:%S')}" if at else "")
+                + (f" at {local_time(at, '%H:%M:%S')}" if at else "")
             )
         self._write("\n".join(lines))
 
