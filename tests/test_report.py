@@ -441,3 +441,38 @@ def test_report_totals_every_tier_and_leaves_absent_ones_null(tmp_path):
     rep = report_json(old)
     assert rep["zswap_in_pages"] is None and rep["swap_in_zero_pages"] is None
     assert rep["swap_in_all_pages"] == rep["swap_in_pages"]
+
+
+def test_spikes_listed_are_the_largest_and_spike_count_counts_them_all(tmp_path, monkeypatch):
+    """A recording with a spike every 8 s listed every one (a hostile file grows the report
+    without bound): now the MAX_SPIKES largest, in time order, and ``spike_count`` counts all."""
+    from checkswap.record import report as report_mod
+
+    monkeypatch.setattr(report_mod, "MAX_SPIKES", 50)
+    monkeypatch.setattr(report_mod, "FOLD_MIN", 64)  # fold often: spikes move behind the fold
+    rows, pin, pout, t, sizes = [], 0, 0, 0.0, []
+    for i in range(2400):
+        t += 1.0
+        hot = i % 8 == 3
+        size = 2000 + (i * 7919) % 5000  # distinct peaks, in no order
+        if hot:
+            sizes.append(size)
+        pin += size if hot else 0
+        pout += 0
+        rows.append((t, pin, pout))
+    path = str(tmp_path / "r.jsonl")
+    write_recording(path, rows)
+    a, reading = report_mod.analyse_files([path], 1000.0, workers=1, chunk_bytes=4000)
+    rec = report_mod.build(reading, a, 1000.0, [path])
+    assert rec["spike_count"] == len(sizes) == 300
+    spikes = rec["spikes"]
+    assert len(spikes) == 50
+    assert [s["start"] for s in spikes] == sorted(s["start"] for s in spikes)
+    assert sorted((s["peak_swap_in_per_s"] for s in spikes), reverse=True) == pytest.approx(
+        sorted(sizes, reverse=True)[:50]
+    )
+    # what the analysis keeps of folded spikes is bounded too
+    assert len(a._past_spikes) <= 50 and len(a.spikes) < 300
+    status, out, _err = run_cli("report", path, "--spike", "1000")
+    assert status == 0
+    assert "spikes      300 above 1,000 pages/s (swap-in + swap-out), the 50 largest listed" in out

@@ -126,6 +126,12 @@ class Analysis:
 
     def __init__(self, spike_rate: float) -> None:
         self.spike_rate = spike_rate
+        self.spike_count = 0  # every spike, also those no longer kept
+        # The largest spikes already behind what is folded: a min-heap of (size, -start, key)
+        # and the spikes by key. A hostile recording with a spike every few seconds keeps
+        # MAX_SPIKES of them.
+        self._past_heap: list[tuple[float, float, int]] = []
+        self._past_spikes: dict[int, Spike] = {}
         self.tracker = Tracker()
         # The report has no use for trailing windows: only run totals, peaks and averages.
         self.tracker.windows = []
@@ -190,6 +196,7 @@ class Analysis:
             if spike is None or iv.start.wall - spike.end > SPIKE_MERGE_S:
                 spike = Spike(iv.start.wall)
                 self.spikes.append(spike)
+                self.spike_count += 1
             spike.add(iv, rin, rout)
 
     def absorb(self, other: Analysis) -> None:
@@ -212,9 +219,13 @@ class Analysis:
             getattr(self.series, name).extend(getattr(other.series, name))
         _merge_tracker(self.tracker, other.tracker)
         spikes = other.spikes
+        self.spike_count += other.spike_count
         if self.spikes and spikes and spikes[0].start - self.spikes[-1].end <= SPIKE_MERGE_S:
             self.spikes[-1].merge(spikes[0])
             spikes = spikes[1:]
+            self.spike_count -= 1
+        for spike in other._past_spikes.values():  # a chunk never folds; kept for completeness
+            self._keep_spike(spike)
         self.spikes.extend(spikes)
         self.fold()
 
@@ -247,13 +258,37 @@ class Analysis:
         lo = s.time[0]
         while self._spike_i < len(spikes) and spikes[self._spike_i].end + SPIKE_PAD_S < lo:
             self._spike_i += 1
-        windows = [(sp.start - SPIKE_PAD_S, sp.end + SPIKE_PAD_S) for sp in spikes[self._spike_i :]]
+        # Spikes that far behind can neither grow (SPIKE_PAD_S > SPIKE_MERGE_S) nor widen the
+        # chart's full-resolution windows any more: only the largest are kept.
+        for spike in spikes[: self._spike_i]:
+            self._keep_spike(spike)
+        del spikes[: self._spike_i]
+        self._spike_i = 0
+        windows = [(sp.start - SPIKE_PAD_S, sp.end + SPIKE_PAD_S) for sp in spikes]
         cols = (s.swap_in, s.swap_out, s.psi_some, s.psi_full, s.swap_used)
         if n == len(s):
             self.chart.extend(s.time, cols, windows)
         else:
             self.chart.extend(s.time[:n], [c[:n] for c in cols], windows)
         s.cut(n)
+
+    def _keep_spike(self, spike: Spike) -> None:
+        key = id(spike)
+        item = (_spike_size(spike), -spike.start, key)
+        if len(self._past_heap) < MAX_SPIKES:
+            heapq.heappush(self._past_heap, item)
+        elif item[:2] > self._past_heap[0][:2]:
+            del self._past_spikes[heapq.heapreplace(self._past_heap, item)[2]]
+        else:
+            return
+        self._past_spikes[key] = spike
+
+    def listed_spikes(self) -> list[Spike]:
+        """The MAX_SPIKES largest spikes (by peak swap-in + swap-out; earlier ones first among
+        equals) in the order they happened; ``spike_count`` counts them all."""
+        every = [*self._past_spikes.values(), *self.spikes]
+        kept = heapq.nlargest(MAX_SPIKES, every, key=lambda sp: (_spike_size(sp), -sp.start))
+        return sorted(kept, key=lambda sp: sp.start)
 
     def _fold_gaps(self, s: Series, n: int) -> None:
         """Intervals much longer than expected on the monotonic clock (a wall-clock step is
@@ -297,8 +332,13 @@ class Analysis:
             self._fold_gaps(Series(), 0)
 
 
-# Gaps listed in the report: the longest ones (``gaps`` counts them all).
+# Gaps listed in the report: the longest ones (``gaps`` counts them all); spikes likewise.
 MAX_GAP_PERIODS = 1000
+MAX_SPIKES = 1000
+
+
+def _spike_size(spike: Spike) -> float:
+    return spike.peak_in + spike.peak_out
 # Fold at least this many intervals at once (fewer: wait for the next chunk), keep back at most
 # this many, and wait at most this long for the first header before finding gaps without it.
 FOLD_MIN = 4096
@@ -464,7 +504,10 @@ def build(reading: Reading, a: Analysis, spike_rate: float, paths: list[str]) ->
         "max_psi_full_pct": a.max_psi_full,
         "max_swap_used_bytes": _int(a.max_swap_used),
         "spike_threshold_per_s": spike_rate,
-        "spikes": [_spike_record(s, reading.triggers, a.expected_s or 1.0) for s in a.spikes],
+        "spikes": [
+            _spike_record(s, reading.triggers, a.expected_s or 1.0) for s in a.listed_spikes()
+        ],
+        "spike_count": a.spike_count,
         "triggers": len(reading.triggers),
         "events": [
             {k: v for k, v in e.items() if k not in ("type", "wall")} for e in reading.events

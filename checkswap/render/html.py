@@ -56,7 +56,7 @@ def page_parts(rec: dict[str, object], a: Analysis) -> Iterator[str]:
     cols[4] = array("d", (v / MIB for v in cols[4]))
     t0 = xs[0] if xs else 0.0
     spikes = []
-    for sp, srec in zip(a.spikes, rec.get("spikes") or []):  # type: ignore[call-overload]
+    for sp, srec in zip(a.listed_spikes(), rec.get("spikes") or []):  # type: ignore[call-overload]
         spikes.append(
             {
                 "start": sp.start,

@@ -132,9 +132,13 @@ def render_text(rec: Record, out: IO[str]) -> None:
         lines.append(f"swap used   max {format_bytes(used if isinstance(used, int) else None)}")
         spikes = rec.get("spikes")
         assert isinstance(spikes, list)
+        # "spikes" lists the largest ones only; "spike_count" counts them all.
+        count = rec.get("spike_count")
+        count = count if isinstance(count, int) and count >= len(spikes) else len(spikes)
+        listed = f", the {len(spikes)} largest listed" if count > len(spikes) else ""
         lines.append(
-            f"spikes      {len(spikes)} above {rate(rec.get('spike_threshold_per_s'))} pages/s "
-            "(swap-in + swap-out)"
+            f"spikes      {count} above {rate(rec.get('spike_threshold_per_s'))} pages/s "
+            f"(swap-in + swap-out){listed}"
         )
         if spikes:
             lines.append(
