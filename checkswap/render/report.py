@@ -133,12 +133,12 @@ def render_text(rec: Record, out: IO[str]) -> None:
         spikes = rec.get("spikes")
         assert isinstance(spikes, list)
         # "spikes" lists the largest ones only; "spike_count" counts them all.
-        count = rec.get("spike_count")
-        count = count if isinstance(count, int) and count >= len(spikes) else len(spikes)
-        listed = f", the {len(spikes)} largest listed" if count > len(spikes) else ""
+        counted = rec.get("spike_count")
+        n_spikes = counted if isinstance(counted, int) and counted >= len(spikes) else len(spikes)
+        largest = f", the {len(spikes)} largest listed" if n_spikes > len(spikes) else ""
         lines.append(
-            f"spikes      {count} above {rate(rec.get('spike_threshold_per_s'))} pages/s "
-            f"(swap-in + swap-out){listed}"
+            f"spikes      {n_spikes} above {rate(rec.get('spike_threshold_per_s'))} pages/s "
+            f"(swap-in + swap-out){largest}"
         )
         if spikes:
             lines.append(
