@@ -695,3 +695,24 @@ def test_zswap_pool_is_the_sample_records_on_a_bundle_where_it_grew(tmp_path: An
     assert report["zswap"]["pool_bytes"] == report["sample"]["zswap_pool_bytes"]
     (finding,) = (x for x in report["findings"] if x["id"] == "zswap-pool-while-disabled")
     assert finding["evidence"]["zswap_pool_bytes"] == 8192 * 1024
+
+
+def test_since_boot_without_uptime_says_why_there_is_no_average() -> None:
+    # The line ended on "out; " with nothing after it when /proc/uptime was missing.
+    root = os.path.join(FIXTURES, "linux-4.19-no-psi")
+    assert not os.path.exists(os.path.join(root, "proc", "uptime"))
+    _, out, _ = run_cli("doctor", "--root", root, "--sample", "0.1")
+    line = next(x for x in out.splitlines() if x.startswith("since boot:"))
+    assert line.endswith("out; uptime unknown (no /proc/uptime): no per-day average"), line
+    _, out, _ = run_cli("doctor", "--root", root, "--format", "json")
+    since = json.loads(out)["since_boot"]
+    assert since["uptime_s"] is None and "swap_in_gib_per_day" not in since
+    assert since["meaning"] == "uptime unknown (no /proc/uptime): no per-day average"
+
+
+def test_evidence_line_names_no_waiter_objects() -> None:
+    from checkswap.render.doctor import evidence_line
+
+    waiter = {"pid": 812, "comm": "mysqld", "swapin_wait_s": 3.2, "interval_s": 5.0}
+    line = evidence_line({"swap_in_per_s": 40.0, "waiters": [waiter]})
+    assert line == "swap_in_per_s=40" and "{" not in line

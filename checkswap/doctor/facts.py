@@ -318,6 +318,14 @@ def since_boot(first: Sample, uptime_s: float | None, page_size: int) -> dict[st
                 "a wait for a process; compare with today's rate to see if this is new"
             )
         out["meaning"] = meaning
+    elif pin is not None and pout is not None:
+        # Without uptime the totals stand alone: say why there is no average rather than
+        # end the line on nothing.
+        out["meaning"] = (
+            "nothing was ever swapped since boot"
+            if pin == 0 and pout == 0
+            else "uptime unknown (no /proc/uptime): no per-day average"
+        )
     return out
 
 

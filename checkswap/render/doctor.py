@@ -23,7 +23,9 @@ def _fmt(value: object) -> str:
 
 
 def evidence_line(evidence: dict[str, Any]) -> str:
-    skip = {"files", "thresholds", "layers", "rule", "psi_source"}
+    # waiters: the finding's detail names them in words (rules.who_waited); as a list of
+    # objects here they printed as Python dicts.
+    skip = {"files", "thresholds", "layers", "rule", "psi_source", "waiters"}
     parts = [
         f"{k}={_fmt(v)}"
         for k, v in evidence.items()
@@ -111,9 +113,10 @@ def render_text(r: dict[str, Any]) -> str:
     lines.extend(tier_lines(r))
     sb = r.get("since_boot") or {}
     if sb.get("swap_in_gib") is not None:
+        meaning = sb.get("meaning")
         lines.append(
             f"since boot: {sb['swap_in_gib']:.2f} GiB swapped in, {sb['swap_out_gib']:.2f} GiB "
-            f"out; {sb.get('meaning', '')}"
+            "out" + (f"; {meaning}" if meaning else "")
         )
     for note in r.get("notes", []):
         lines.append(f"note: {note}")
