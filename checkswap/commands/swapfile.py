@@ -160,18 +160,11 @@ def _notifier(env: Env) -> Callable[[str], None]:
     return notify
 
 
-def _stderr_tty(env: Env) -> bool:
-    try:
-        return env.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
 def run_add(args: argparse.Namespace, env: Env) -> int:
     from checkswap.lab import fstab as fstab_file
     from checkswap.lab import swapfile
     from checkswap.lab.change import locked, require_root
-    from checkswap.render.progress import Progress
+    from checkswap.render.progress import stderr_progress
     from checkswap.source.root import Root
 
     raw_size = parse_size(args.size, "swapfile size")
@@ -188,7 +181,7 @@ def run_add(args: argparse.Namespace, env: Env) -> int:
         out.flush()
 
     def progress(total: int) -> Progress:
-        return Progress(total, env.stderr, _stderr_tty(env))
+        return stderr_progress(env, total)
 
     if args.dry_run:
         plan = swapfile.plan_add(root, size, path, args.priority, fstab, args.zero_fill)
@@ -335,7 +328,7 @@ def _drain(root: Root, plan: DrainPlan, env: Env, say: Callable[[str], None], ke
     """swapoff with the progress bar on stderr and the outcome said on stdout; exit 1 when
     interrupted (the area is still on: ``kept`` says what else was left alone)."""
     from checkswap.lab import drain
-    from checkswap.render.progress import Progress
+    from checkswap.render.progress import stderr_progress
     from checkswap.render.swapfile import (
         drain_detail,
         drain_done,
@@ -343,7 +336,7 @@ def _drain(root: Root, plan: DrainPlan, env: Env, say: Callable[[str], None], ke
         drain_stopping,
     )
 
-    bar = Progress(plan.used, env.stderr, _stderr_tty(env), clock=env.monotonic)
+    bar = stderr_progress(env, plan.used)
 
     told: list[bool] = []
 
