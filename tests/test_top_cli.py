@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import shutil
 from typing import Any, Callable
 
-from clihelp import no_sleep, run_cli
+from clihelp import FIXTURES, no_sleep, run_cli
 
 from checkswap.commands import top
 from checkswap.render.top import CLEAR
@@ -127,3 +128,18 @@ def test_help_says_how_activity_is_computed() -> None:
     out = top.add_parser(parser.add_subparsers()).format_help()
     assert "|SWAP/s| / page size + MAJFLT/s" in out
     assert "swap-in: pages read back from swap into RAM" in out
+
+
+def test_vmswap_above_swap_used_is_said_not_printed_as_a_negative_size() -> None:
+    # procfs's fixtures: meminfo says no swap while a process's VmSwap is 660 KiB; the header
+    # read "unattributed -660.0 KiB".
+    status, out, _ = run_cli("top", "--root", os.path.join(FIXTURES, "procfs-fixtures"), "-n", "1")
+    assert status == 0
+    head = out.splitlines()[0]
+    assert "unattributed none: VmSwap exceeds swap used by 660.0 KiB" in head, head
+    assert "-660" not in head
+    status, out, _ = run_cli(
+        "top", "--root", os.path.join(FIXTURES, "procfs-fixtures"), "-n", "1", "--format", "json"
+    )
+    assert status == 0
+    assert json.loads(out)["unattributed_swap_bytes"] == -660 * 1024  # the figure itself stays

@@ -150,11 +150,18 @@ def _list(rec: Record, key: str) -> list[Record]:
 def text_lines(rec: Record, shown_of: int, sort: str) -> list[str]:
     """One refresh as lines of text: a summary header, the process table, the cgroup table."""
     size = cells.size
+    rest = cells.number(rec.get("unattributed_swap_bytes"))
+    if rest is not None and rest < 0:
+        # The processes' VmSwap adds up to more than meminfo's swap used: the two counters
+        # disagree (a virtualised /proc, or a tree put together from two machines). A
+        # negative share of swap is no figure to print.
+        unattributed = f"none: VmSwap exceeds swap used by {size(-rest)}"
+    else:
+        unattributed = f"{size(rest)} (shmem/tmpfs, swap cache, hidden)"
     lines = [
         f"# {_local_time(rec.get('time'))}  swap used {size(rec.get('swap_used_bytes'))} of "
         f"{size(rec.get('swap_total_bytes'))} (swap cache {size(rec.get('swap_cached_bytes'))})"
-        f"  in processes {size(rec.get('process_swap_bytes'))}  unattributed "
-        f"{size(rec.get('unattributed_swap_bytes'))} (shmem/tmpfs, swap cache, hidden)"
+        f"  in processes {size(rec.get('process_swap_bytes'))}  unattributed {unattributed}"
     ]
     procs = _list(rec, "processes")
     if rec.get("interval_s") is None:
