@@ -13,7 +13,7 @@ import time
 from array import array
 from typing import IO, TYPE_CHECKING, Any
 
-from checkswap.render.html import _escape, _num_list, _vendor, write_page
+from checkswap.render.html import escape, num_list, vendor, write_page
 from checkswap.render.report import duration
 from checkswap.units import format_bytes, iso_utc
 
@@ -188,11 +188,11 @@ def _series(fleet: Fleet, h: Host) -> str:
     x = array("d", (t - fleet.start for t in xs))
     return (
         '{"x":'
-        + _num_list(x, 0)
+        + num_list(x, 0)
         + ',"in":'
-        + _num_list(out[0], 1)
+        + num_list(out[0], 1)
         + ',"out":'
-        + _num_list(out[1], 1)
+        + num_list(out[1], 1)
         + "}"
     )
 
@@ -216,11 +216,11 @@ def render_html(fleet: Fleet, url: str, limit: int) -> str:
     title = (
         f"checkswap fleet: {len(fleet.hosts)} hosts, {_local(fleet.start)} to {_local(fleet.end)}"
     )
-    html = TEMPLATE.replace("@TITLE@", _escape(title))  # in <title> and in <h1>
+    html = TEMPLATE.replace("@TITLE@", escape(title))  # in <title> and in <h1>
     for key, value in (
-        ("@CSS@", _vendor("uPlot.min.css")),
-        ("@LICENSE@", _vendor("LICENSE").replace("*/", "* /")),
-        ("@UPLOT@", _vendor("uPlot.iife.min.js")),
+        ("@CSS@", vendor("uPlot.min.css")),
+        ("@LICENSE@", vendor("LICENSE").replace("*/", "* /")),
+        ("@UPLOT@", vendor("uPlot.iife.min.js")),
     ):
         html = html.replace(key, value, 1)
     return html.replace("@DATA@", data, 1)
