@@ -8,7 +8,8 @@ now and the top holders of swap. Each step of the rates is judged by model/verdi
 home of doctor's thresholds, so a minute is "thrashing" here exactly when doctor would say so
 of a 1-minute sample. Hosts are ranked by harm: thrashing minutes, then pages swapped in.
 
-The metric names are the field registry's (fields.py); nothing here formats output.
+The metric names are the field registry's (fields.py) and, for the families serve builds
+itself, fleet/names.py's; nothing here formats output.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from checkswap.fields import FIELDS, cgroup_field, process_field
+from checkswap.fleet.names import FINDING
 from checkswap.fleet.prom import FleetError, clean
 from checkswap.model.verdict import (
     THRASH_NO_PSI_SWAP_IN_PAGES_PER_S,
@@ -32,9 +34,6 @@ if TYPE_CHECKING:
 # (web/api/v1/api.go: "exceeded maximum resolution of 11,000 points per timeseries").
 MAX_POINTS = 11_000
 MIN_STEP_S = 60.0  # doctor's thresholds are for 1-minute rates
-# serve's finding family (fleet/metrics.py builds it with prometheus_client, which this module
-# must not need: fleet runs where the exporter extra is not installed).
-FINDING_METRIC = "checkswap_doctor_finding"
 # "Now" is the last scrape within this much before the window's end.
 NOW_LOOKBACK_S = 300
 VERDICTS = ("thrashing", "swapping", "quiet", "unknown")  # worst first
@@ -217,7 +216,7 @@ def ask(
     now = _dur(NOW_LOOKBACK_S)
     used_now = client.query(f"sum {b} (last_over_time({used}[{now}]))", end)
     used_peak = client.query(f"max {b} (max_over_time({used}[{w}]))", end)
-    finding = selector(FINDING_METRIC, match)
+    finding = selector(FINDING, match)
     findings = client.query(
         f"max by ({by}, id, severity) (last_over_time({finding}[{now}])) == 1", end
     )
