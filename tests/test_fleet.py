@@ -308,3 +308,38 @@ def test_a_quick_prometheus_shows_no_progress(server: tuple[str, type[Fake]]) ->
     url, _ = server
     code, _out, err = run_cli(["fleet", "--since", "1h", "--prometheus", url])
     assert code == 0 and "fleet: [" not in err, err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--prometheus", "http://127.0.0.1:{port}", "--since", "1h"], "connection refused"),
+        (["--prometheus", "http://127.0.0.1:{port}", "--by", "a-b"], "not a Prometheus label"),
+        (["--since", "1h"], "--prometheus"),  # argparse's own error: a required flag
+        (["--prometheus", "ftp://x", "--format=json"], "http"),
+    ],
+)
+def test_json_error_rule(argv: list[str], message: str) -> None:
+    """docs/interface.md's JSON error rule: under --format json a failure is one JSON object
+    on stdout, the same message as the line on stderr, and exit status 3."""
+    argv = [a.replace("{port}", str(free_port())) for a in argv]
+    fmt = [] if "--format=json" in argv else ["--format", "json"]
+    code, out, err = run_cli(["fleet", *argv, *fmt])
+    assert code == 3, (out, err)
+    (line,) = out.splitlines()
+    obj = json.loads(line)
+    assert obj == {"type": "fleet", "status": "UNKNOWN", "record": "error", "error": obj["error"]}
+    assert message in obj["error"]
+    assert err == f"checkswap: {obj['error']}\n"
+    # Without --format json: the line on stderr only, stdout empty.
+    code, out, err = run_cli(["fleet", *(a for a in argv if a != "--format=json")])
+    assert code == 3 and out == "" and err.count("\n") == 1, (out, err)
+
+
+def test_json_error_rule_for_a_refusing_server(server: tuple[str, type[Fake]]) -> None:
+    url, handler = server
+    handler.token = SECRET
+    code, out, err = run_cli(["fleet", "--prometheus", url, "--since", "1h", "--format", "json"])
+    assert code == 3
+    obj = json.loads(out)
+    assert obj["record"] == "error" and "HTTP 401" in obj["error"] and SECRET not in out + err
