@@ -10,6 +10,7 @@ import http.server
 import json
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,7 +35,12 @@ class Fake(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(length)
+        form = urllib.parse.parse_qs(self.rfile.read(length).decode())
+        # Prometheus answers a range query at start, start + step, ... end: the grid fleet
+        # judges each minute on. An instant query at its "time".
+        start, end = float(form.get("start", ["0"])[0]), float(form.get("end", ["0"])[0])
+        step = float(form.get("step", ["60s"])[0].rstrip("s"))
+        grid = [start + k * step for k in range(round((end - start) / step) + 1)]
         self.seen.append(self.headers.get("Authorization") or "")
         if self.mode == "slow":
             time.sleep(3)
@@ -44,13 +50,35 @@ class Fake(http.server.BaseHTTPRequestHandler):
             return self._send(401, b"Unauthorized\n", "text/plain")
         if self.mode == "html":
             return self._send(200, b"<html>not prometheus</html>", "text/html")
-        now = time.time()
+        now = float(form.get("time", [str(time.time())])[0])
+        if self.mode in ("nodata", "nohost") and self.path.endswith("/query_range"):
+            # nodata: the host's counters are there, never two scrapes within a rate's range.
+            # nohost: series without a value (NaN), so no host at all.
+            series = (
+                [{"metric": {"instance": "a:1"}, "values": []}] if self.mode == "nodata" else []
+            )
+            result = {"resultType": "matrix", "result": series}
+            return self._send(
+                200, json.dumps({"status": "success", "data": result}).encode(), "application/json"
+            )
+        if self.mode == "nohost":
+            # (a finding is a host's even without a value: none is exported here)
+            finding = "checkswap_doctor_finding" in form.get("query", [""])[0]
+            series = [] if finding else [{"metric": {}, "value": [now, "NaN"]}]
+            result = {"resultType": "vector", "result": series}
+            return self._send(
+                200, json.dumps({"status": "success", "data": result}).encode(), "application/json"
+            )
         if self.mode == "hostile":
             # A terminal escape in a label, a series whose labels are not an object, values
             # that are not numbers: printed safely or ignored, never a traceback.
             bad = "\x1b]0;owned\x07evil"
             key = "values" if self.path.endswith("/query_range") else "value"
-            pairs: Any = [[now, "NaN"], ["x", "1"]] if key == "values" else [now, "1e999"]
+            pairs: Any = (
+                [[grid[0], "0"], *([t, "NaN"] for t in grid[1:]), ["x", "1"]]
+                if key == "values"
+                else [now, "1e999"]
+            )
             result = {
                 "resultType": "matrix" if key == "values" else "vector",
                 "result": [
@@ -64,7 +92,7 @@ class Fake(http.server.BaseHTTPRequestHandler):
         if self.path.endswith("/query_range"):
             result: Any = {
                 "resultType": "matrix",
-                "result": [{"metric": {"instance": "a:1"}, "values": [[now, "0"]]}],
+                "result": [{"metric": {"instance": "a:1"}, "values": [[t, "0"] for t in grid]}],
             }
         else:
             result = {
@@ -343,3 +371,26 @@ def test_json_error_rule_for_a_refusing_server(server: tuple[str, type[Fake]]) -
     assert code == 3
     obj = json.loads(out)
     assert obj["record"] == "error" and "HTTP 401" in obj["error"] and SECRET not in out + err
+
+
+def test_no_host_with_data_is_no_answer(server: tuple[str, type[Fake]]) -> None:
+    """A host whose counters are there but never with a rate in the window: "quiet" would be a
+    guess, so exit 3 and one line saying why, in text and in JSON."""
+    url, handler = server
+    handler.mode = "nodata"
+    code, out, err = run_cli(["fleet", "--prometheus", url, "--since", "1h"])
+    assert code == 3 and out == "", out
+    (line,) = err.splitlines()
+    assert line.startswith("checkswap: the one host found has no swap-in rate in any minute"), line
+    assert "--rate-window 2m" in line
+    code, out, err = run_cli(["fleet", "--prometheus", url, "--since", "1h", "--format", "json"])
+    assert code == 3 and json.loads(out)["error"] == err[len("checkswap: ") :].rstrip("\n")
+
+
+def test_no_host_at_all_is_no_answer(server: tuple[str, type[Fake]]) -> None:
+    url, handler = server
+    handler.mode = "nohost"
+    code, out, err = run_cli(["fleet", "--prometheus", url, "--since", "1h"])
+    assert code == 3 and out == "", out
+    (line,) = err.splitlines()
+    assert line.startswith("checkswap: no host between ") and "--by" in line, line

@@ -30,9 +30,10 @@ Credentials never go on the command line: --bearer-token-file or --basic-auth-fi
 holding the token, or user:password), else CHECKSWAP_PROMETHEUS_TOKEN or
 CHECKSWAP_PROMETHEUS_BASIC from the environment. They are never printed.
 
-Exit status, as a fleet gate for cron or CI: 0 every host quiet, 1 some host swapping, 2 some
-host thrashing, 3 the question could not be answered (Prometheus unreachable, refused, bad
-PromQL, no checkswap series under --match, bad arguments).
+Exit status, as a fleet gate for cron or CI: 0 every host with data quiet, 1 some host
+swapping, 2 some host thrashing, 3 the question could not be answered (Prometheus unreachable,
+refused, bad PromQL, no checkswap series under --match, no host with a single minute of data,
+bad arguments).
 """
 DEFAULT_SINCE = "24h"
 DEFAULT_LIMIT = "20"
@@ -161,6 +162,9 @@ def run(args: argparse.Namespace, env: Env) -> int:
     finally:
         bar.clear()  # an error line, or the answer, starts on a clean line
     bar.finish(client.calls)
+    # Before any output: a fleet with no answer is one line (and one JSON object), not a
+    # table of unknowns followed by an error.
+    status = exit_status(fleet)
     url = shown_url(client.url)
     if args.html is not None:
         write_html(args.html, fleet, url, args.limit)
@@ -171,4 +175,4 @@ def run(args: argparse.Namespace, env: Env) -> int:
         if args.html is not None:
             env.stdout.write(f"html        {args.html}\n")
     env.stdout.flush()
-    return exit_status(fleet)
+    return status

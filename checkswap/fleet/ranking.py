@@ -328,8 +328,25 @@ def _judge(
 
 
 def exit_status(fleet: Fleet) -> int:
-    """0 all quiet, 1 some host swapping, 2 some host thrashing (3 is raised, not returned)."""
+    """0 all quiet, 1 some host swapping, 2 some host thrashing; FleetError (3) when the
+    question has no answer: no host at all, or not one minute of data for any of them ("all
+    quiet" would then be a guess). Hosts without data beside hosts with data are counted as
+    unknown in the summary, and the others answer."""
+    if not fleet.hosts:
+        raise FleetError(
+            f"no host between {_iso(fleet.start)} and {_iso(fleet.end)}: the checkswap series "
+            f"found carry no value by {fleet.by!r} (check --by and --match)"
+        )
     verdicts = {h.verdict for h in fleet.hosts}
+    if verdicts == {"unknown"}:
+        n = len(fleet.hosts)
+        who = "the one host found has no" if n == 1 else f"none of the {n} hosts found has a"
+        raise FleetError(
+            f"{who} swap-in rate in any minute between {_iso(fleet.start)} and "
+            f"{_iso(fleet.end)}, so whether it swapped is unknown: rate() over "
+            f"{_dur(fleet.rate_window_s)} needs two scrapes within it (with scrapes 30 s or "
+            "more apart, give --rate-window 2m or more)"
+        )
     if "thrashing" in verdicts:
         return 2
     if "swapping" in verdicts:
