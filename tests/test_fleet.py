@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import http.server
 import json
+import os
 import threading
 import time
 import urllib.parse
@@ -16,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from checkswap.fleet.ranking import MAX_POINTS, choose_step, selector
-from tests.clihelp import run_cli
+from checkswap.fleet.ranking import MAX_POINTS, QUERIES, choose_step, selector
+from tests.clihelp import REPO, run_cli
 from tests.fleetlab import free_port
 
 SECRET = "s3cret-token-do-not-print"
@@ -45,7 +46,7 @@ class Fake(http.server.BaseHTTPRequestHandler):
         if self.mode == "slow":
             time.sleep(3)
         if self.mode == "unhurried":
-            time.sleep(0.35)  # 11 queries: about 4 s, past the pipe form's 3 s between lines
+            time.sleep(0.35)  # 12 queries: about 4 s, past the pipe form's 3 s between lines
         if self.token is not None and self.headers.get("Authorization") != f"Bearer {self.token}":
             return self._send(401, b"Unauthorized\n", "text/plain")
         if self.mode == "html":
@@ -327,7 +328,8 @@ def test_progress_of_a_slow_prometheus_goes_to_stderr_only(
     lines = [ln for ln in err.splitlines() if ln.startswith("fleet: [")]
     # A pipe: plain lines, at most one every 3 s plus the last, which says all were answered.
     assert 1 <= len(lines) <= 3, err
-    assert lines[-1].startswith("fleet: [" + "#" * 28 + "] 100%  11 / 11"), lines
+    n = len(QUERIES)
+    assert lines[-1].startswith("fleet: [" + "#" * 28 + f"] 100%  {n} / {n}"), lines
     assert "\r" not in err and "fleet: [" not in out
     assert "hosts       1: 0 thrashing, 0 swapping" in out
 
@@ -394,3 +396,32 @@ def test_no_host_at_all_is_no_answer(server: tuple[str, type[Fake]]) -> None:
     assert code == 3 and out == "", out
     (line,) = err.splitlines()
     assert line.startswith("checkswap: no host between ") and "--by" in line, line
+
+
+def test_the_count_of_queries_is_one_figure_everywhere() -> None:
+    """ask() sends len(QUERIES) queries; the help and docs/fleet.md say that number (a
+    captured run's output included), so adding a query cannot leave a stale count behind."""
+    import re
+
+    from checkswap.fleet.ranking import ask
+    from tests.test_fleet_names import Recorder
+
+    client = Recorder()
+    ask(client, 0.0, 3600.0)  # type: ignore[arg-type]
+    assert client.calls == len(QUERIES)
+    import argparse
+
+    from checkswap.commands import fleet as command
+
+    helped = command.add_parser(argparse.ArgumentParser().add_subparsers()).format_help()
+    assert f"the number of queries ({len(QUERIES)})" in " ".join(helped.split())
+    with open(os.path.join(REPO, "docs", "fleet.md"), encoding="utf-8") as f:
+        doc = f.read()
+    said = re.findall(r"\((\d+) queries\)|\"queries\": (\d+)|its (\d+) queries", doc)
+    said += re.findall(r"HTTP calls is (\d+) whether", doc)
+    figures = {
+        int(x) for group in said for x in (group if isinstance(group, tuple) else [group]) if x
+    }
+    assert len(said) >= 6 and figures == {len(QUERIES)}, said
+    with open(os.path.join(REPO, "docs", "interface.md"), encoding="utf-8") as f:
+        assert f"HTTP requests made ({len(QUERIES)}, whatever" in f.read()

@@ -56,6 +56,11 @@ def host_record(fleet: Fleet, h: Host, rank: int) -> dict[str, Any]:
             "findings": h.findings,
             "top_processes": h.top_processes,
             "top_cgroups": h.top_cgroups,
+            "top_waiters": (
+                None
+                if h.top_waiters is None
+                else [{**w, "swapin_wait_s": round(w["swapin_wait_s"], 3)} for w in h.top_waiters]
+            ),
         }
     )
     return rec
@@ -165,7 +170,16 @@ def _details(h: Host) -> str:
             "cgroups "
             + ", ".join(f"{c['cgroup']} {format_bytes(c['swap_bytes'])}" for c in h.top_cgroups)
         )
+    if h.top_waiters:  # None (not measured) and [] (nobody waited) print nothing
+        parts.append(
+            "swap-in wait "
+            + ", ".join(f"{w['comm']} {_seconds(w['swapin_wait_s'])}" for w in h.top_waiters)
+        )
     return "; ".join(parts)
+
+
+def _seconds(s: float) -> str:
+    return f"{s:.1f} s" if s >= 0.1 else f"{s * 1000:.0f} ms"
 
 
 # --- HTML -----------------------------------------------------------------------------------
@@ -271,6 +285,15 @@ var DATA = @DATA@;
   function mib(v) {
     return v === null || v === undefined ? "-" : (v / 1048576).toFixed(1) + " MiB";
   }
+  // null: the host exports no wait series (serve without --delayacct); []: nobody waited.
+  function waits(list) {
+    if (list === null || list === undefined) return "-";
+    if (!list.length) return "nobody";
+    return list.map(function (w) {
+      return w.comm + " " + (w.swapin_wait_s >= 0.1 ? w.swapin_wait_s.toFixed(1) + " s"
+        : (w.swapin_wait_s * 1000).toFixed(0) + " ms");
+    }).join(", ");
+  }
   var s = DATA.summary;
   document.getElementById("summary").textContent = s.hosts + " hosts (" + s.thrashing +
     " thrashing, " + s.swapping + " swapping, " + s.quiet + " quiet, " + s.unknown +
@@ -278,7 +301,8 @@ var DATA = @DATA@;
     (s.match ? ", match " + s.match : "") + "; times local.";
   var cols = [[s.by, "l"], ["verdict", "l"], ["thrashing min", ""], ["swapping min", ""],
     ["no data min", ""], ["swap-in pages", ""], ["swap-out pages", ""],
-    ["peak swap-in/s", ""], ["at", "l"], ["used", ""], ["peak used", ""], ["findings", "l"]];
+    ["peak swap-in/s", ""], ["at", "l"], ["used", ""], ["peak used", ""], ["findings", "l"],
+    ["swap-in wait", "l"]];
   var hr = document.createElement("tr");
   cols.forEach(function (c) { hr.appendChild(text("th", c[0], c[1])); });
   document.querySelector("#hosts thead").appendChild(hr);
@@ -291,7 +315,8 @@ var DATA = @DATA@;
      [num(h.swap_in_pages, 0), ""], [num(h.swap_out_pages, 0), ""],
      [num(h.peak_swap_in_per_s, 1), ""], [at, "l"], [mib(h.swap_used_bytes), ""],
      [mib(h.swap_used_peak_bytes), ""],
-     [h.findings.map(function (f) { return f.id; }).join(", "), "l"]].forEach(function (c) {
+     [h.findings.map(function (f) { return f.id; }).join(", "), "l"],
+     [waits(h.top_waiters), "l w"]].forEach(function (c) {
       tr.appendChild(text("td", c[0], c[1]));
     });
     body.appendChild(tr);
