@@ -6,6 +6,7 @@ import time
 from datetime import datetime
 from typing import IO
 
+from checkswap.render.cells import printable
 from checkswap.render.watch import utc_offset
 from checkswap.units import format_bytes
 
@@ -61,7 +62,7 @@ def capture_summary(capture: object, limit: int = 3) -> str:
             if isinstance(p, dict):
                 sw = p.get("swap_bytes")
                 parts.append(
-                    f"{p.get('comm')} ({p.get('pid')}) "
+                    f"{printable(p.get('comm'))} ({p.get('pid')}) "
                     f"{format_bytes(sw if isinstance(sw, (int, float)) else None)} in swap"
                 )
     cgroups = capture.get("cgroups")
@@ -70,7 +71,7 @@ def capture_summary(capture: object, limit: int = 3) -> str:
             if isinstance(c, dict):
                 sw = c.get("swap_bytes")
                 parts.append(
-                    f"cgroup {c.get('path')} "
+                    f"cgroup {printable(c.get('path'))} "
                     f"{format_bytes(sw if isinstance(sw, (int, float)) else None)} in swap"
                 )
     return "; ".join(parts) or "nothing in swap"
@@ -84,7 +85,7 @@ def spike_waited(spike: Record) -> str:
         return ""
     from checkswap.doctor.rules import who_waited
 
-    return who_waited({"waiters": waited})
+    return printable(who_waited({"waiters": waited}))  # it names each waiter's comm
 
 
 def _pages(v: object) -> str:
