@@ -203,9 +203,10 @@ def main(argv: list[str] | None = None, env: Env | None = None) -> int:
         if debug:
             raise
         status = bad_input_status if isinstance(e, BadInput) else int(e.status)
-        if command in PLUGIN_COMMANDS and _json_format(args_list):
-            # docs/interface.md: a plugin-style command under --format json always prints one
-            # JSON object, an UNKNOWN included, so a collector parsing stdout never gets text.
+        if (command in PLUGIN_COMMANDS or command in GATE_COMMANDS) and _json_format(args_list):
+            # docs/interface.md: a plugin-style command or a gate under --format json always
+            # prints one JSON object, an UNKNOWN included, so a collector parsing stdout (a
+            # CI job piping `fleet --format json` to jq) never gets text, nor nothing at all.
             import json  # only on this path: the start-up of every command does not pay for it
 
             env.stderr.write(f"checkswap: {e}\n")
@@ -227,10 +228,13 @@ def _json_format(argv: list[str]) -> bool:
 
 
 def _unknown_object(command: str | None, message: str) -> dict[str, object]:
-    """The one JSON object of a plugin-style command that could not judge (docs/interface.md)."""
+    """The one JSON object of a plugin-style command or a gate that could not judge
+    (docs/interface.md)."""
     out: dict[str, object] = {"type": command, "status": "UNKNOWN"}
     if command == "doctor":
         out["verdict"] = "unknown"
+    if command in GATE_COMMANDS:
+        out["record"] = "error"  # fleet's lines are told apart by "record" (host, summary)
     out["error"] = message
     return out
 

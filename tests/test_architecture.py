@@ -184,3 +184,30 @@ def test_the_checks_see_a_loop_and_an_upward_import() -> None:
     layers = doc_layers()
     assert layers["kernel"] < layers["model"] < layers["commands"]
     assert any(t == "checkswap.model.sample" for _, t in imports_of(MODULES["checkswap.fields"]))
+
+
+def private_imports(path: str) -> Iterator[tuple[int, str]]:
+    """(line, name) for every ``from checkswap.x import _name`` that is not a module: a
+    leading underscore says "this module's own" (a dunder such as __version__ does not), so
+    another module needing it means the name should be public or live in a module both share."""
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read(), path)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("checkswap"):
+            for alias in node.names:
+                name = alias.name
+                if (
+                    name.startswith("_")
+                    and not name.endswith("__")
+                    and f"{node.module}.{name}" not in MODULES
+                ):
+                    yield node.lineno, f"{node.module}.{name}"
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    found = [
+        f"{os.path.relpath(path, TOP)}:{line}: {name}"
+        for path in MODULES.values()
+        for line, name in private_imports(path)
+    ]
+    assert found == [], found

@@ -8,15 +8,17 @@ from __future__ import annotations
 import contextlib
 import http.server
 import json
+import os
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from checkswap.fleet.ranking import MAX_POINTS, choose_step, selector
-from tests.clihelp import run_cli
+from checkswap.fleet.ranking import MAX_POINTS, QUERIES, choose_step, selector
+from tests.clihelp import REPO, run_cli
 from tests.fleetlab import free_port
 
 SECRET = "s3cret-token-do-not-print"
@@ -34,23 +36,50 @@ class Fake(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(length)
+        form = urllib.parse.parse_qs(self.rfile.read(length).decode())
+        # Prometheus answers a range query at start, start + step, ... end: the grid fleet
+        # judges each minute on. An instant query at its "time".
+        start, end = float(form.get("start", ["0"])[0]), float(form.get("end", ["0"])[0])
+        step = float(form.get("step", ["60s"])[0].rstrip("s"))
+        grid = [start + k * step for k in range(round((end - start) / step) + 1)]
         self.seen.append(self.headers.get("Authorization") or "")
         if self.mode == "slow":
             time.sleep(3)
         if self.mode == "unhurried":
-            time.sleep(0.35)  # 11 queries: about 4 s, past the pipe form's 3 s between lines
+            time.sleep(0.35)  # 12 queries: about 4 s, past the pipe form's 3 s between lines
         if self.token is not None and self.headers.get("Authorization") != f"Bearer {self.token}":
             return self._send(401, b"Unauthorized\n", "text/plain")
         if self.mode == "html":
             return self._send(200, b"<html>not prometheus</html>", "text/html")
-        now = time.time()
+        now = float(form.get("time", [str(time.time())])[0])
+        if self.mode in ("nodata", "nohost") and self.path.endswith("/query_range"):
+            # nodata: the host's counters are there, never two scrapes within a rate's range.
+            # nohost: series without a value (NaN), so no host at all.
+            series = (
+                [{"metric": {"instance": "a:1"}, "values": []}] if self.mode == "nodata" else []
+            )
+            result = {"resultType": "matrix", "result": series}
+            return self._send(
+                200, json.dumps({"status": "success", "data": result}).encode(), "application/json"
+            )
+        if self.mode == "nohost":
+            # (a finding is a host's even without a value: none is exported here)
+            finding = "checkswap_doctor_finding" in form.get("query", [""])[0]
+            series = [] if finding else [{"metric": {}, "value": [now, "NaN"]}]
+            result = {"resultType": "vector", "result": series}
+            return self._send(
+                200, json.dumps({"status": "success", "data": result}).encode(), "application/json"
+            )
         if self.mode == "hostile":
             # A terminal escape in a label, a series whose labels are not an object, values
             # that are not numbers: printed safely or ignored, never a traceback.
             bad = "\x1b]0;owned\x07evil"
             key = "values" if self.path.endswith("/query_range") else "value"
-            pairs: Any = [[now, "NaN"], ["x", "1"]] if key == "values" else [now, "1e999"]
+            pairs: Any = (
+                [[grid[0], "0"], *([t, "NaN"] for t in grid[1:]), ["x", "1"]]
+                if key == "values"
+                else [now, "1e999"]
+            )
             result = {
                 "resultType": "matrix" if key == "values" else "vector",
                 "result": [
@@ -64,7 +93,7 @@ class Fake(http.server.BaseHTTPRequestHandler):
         if self.path.endswith("/query_range"):
             result: Any = {
                 "resultType": "matrix",
-                "result": [{"metric": {"instance": "a:1"}, "values": [[now, "0"]]}],
+                "result": [{"metric": {"instance": "a:1"}, "values": [[t, "0"] for t in grid]}],
             }
         else:
             result = {
@@ -299,7 +328,8 @@ def test_progress_of_a_slow_prometheus_goes_to_stderr_only(
     lines = [ln for ln in err.splitlines() if ln.startswith("fleet: [")]
     # A pipe: plain lines, at most one every 3 s plus the last, which says all were answered.
     assert 1 <= len(lines) <= 3, err
-    assert lines[-1].startswith("fleet: [" + "#" * 28 + "] 100%  11 / 11"), lines
+    n = len(QUERIES)
+    assert lines[-1].startswith("fleet: [" + "#" * 28 + f"] 100%  {n} / {n}"), lines
     assert "\r" not in err and "fleet: [" not in out
     assert "hosts       1: 0 thrashing, 0 swapping" in out
 
@@ -308,3 +338,90 @@ def test_a_quick_prometheus_shows_no_progress(server: tuple[str, type[Fake]]) ->
     url, _ = server
     code, _out, err = run_cli(["fleet", "--since", "1h", "--prometheus", url])
     assert code == 0 and "fleet: [" not in err, err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--prometheus", "http://127.0.0.1:{port}", "--since", "1h"], "connection refused"),
+        (["--prometheus", "http://127.0.0.1:{port}", "--by", "a-b"], "not a Prometheus label"),
+        (["--since", "1h"], "--prometheus"),  # argparse's own error: a required flag
+        (["--prometheus", "ftp://x", "--format=json"], "http"),
+    ],
+)
+def test_json_error_rule(argv: list[str], message: str) -> None:
+    """docs/interface.md's JSON error rule: under --format json a failure is one JSON object
+    on stdout, the same message as the line on stderr, and exit status 3."""
+    argv = [a.replace("{port}", str(free_port())) for a in argv]
+    fmt = [] if "--format=json" in argv else ["--format", "json"]
+    code, out, err = run_cli(["fleet", *argv, *fmt])
+    assert code == 3, (out, err)
+    (line,) = out.splitlines()
+    obj = json.loads(line)
+    assert obj == {"type": "fleet", "status": "UNKNOWN", "record": "error", "error": obj["error"]}
+    assert message in obj["error"]
+    assert err == f"checkswap: {obj['error']}\n"
+    # Without --format json: the line on stderr only, stdout empty.
+    code, out, err = run_cli(["fleet", *(a for a in argv if a != "--format=json")])
+    assert code == 3 and out == "" and err.count("\n") == 1, (out, err)
+
+
+def test_json_error_rule_for_a_refusing_server(server: tuple[str, type[Fake]]) -> None:
+    url, handler = server
+    handler.token = SECRET
+    code, out, err = run_cli(["fleet", "--prometheus", url, "--since", "1h", "--format", "json"])
+    assert code == 3
+    obj = json.loads(out)
+    assert obj["record"] == "error" and "HTTP 401" in obj["error"] and SECRET not in out + err
+
+
+def test_no_host_with_data_is_no_answer(server: tuple[str, type[Fake]]) -> None:
+    """A host whose counters are there but never with a rate in the window: "quiet" would be a
+    guess, so exit 3 and one line saying why, in text and in JSON."""
+    url, handler = server
+    handler.mode = "nodata"
+    code, out, err = run_cli(["fleet", "--prometheus", url, "--since", "1h"])
+    assert code == 3 and out == "", out
+    (line,) = err.splitlines()
+    assert line.startswith("checkswap: the one host found has no swap-in rate in any minute"), line
+    assert "--rate-window 2m" in line
+    code, out, err = run_cli(["fleet", "--prometheus", url, "--since", "1h", "--format", "json"])
+    assert code == 3 and json.loads(out)["error"] == err[len("checkswap: ") :].rstrip("\n")
+
+
+def test_no_host_at_all_is_no_answer(server: tuple[str, type[Fake]]) -> None:
+    url, handler = server
+    handler.mode = "nohost"
+    code, out, err = run_cli(["fleet", "--prometheus", url, "--since", "1h"])
+    assert code == 3 and out == "", out
+    (line,) = err.splitlines()
+    assert line.startswith("checkswap: no host between ") and "--by" in line, line
+
+
+def test_the_count_of_queries_is_one_figure_everywhere() -> None:
+    """ask() sends len(QUERIES) queries; the help and docs/fleet.md say that number (a
+    captured run's output included), so adding a query cannot leave a stale count behind."""
+    import re
+
+    from checkswap.fleet.ranking import ask
+    from tests.test_fleet_names import Recorder
+
+    client = Recorder()
+    ask(client, 0.0, 3600.0)  # type: ignore[arg-type]
+    assert client.calls == len(QUERIES)
+    import argparse
+
+    from checkswap.commands import fleet as command
+
+    helped = command.add_parser(argparse.ArgumentParser().add_subparsers()).format_help()
+    assert f"the number of queries ({len(QUERIES)})" in " ".join(helped.split())
+    with open(os.path.join(REPO, "docs", "fleet.md"), encoding="utf-8") as f:
+        doc = f.read()
+    said = re.findall(r"\((\d+) queries\)|\"queries\": (\d+)|its (\d+) queries", doc)
+    said += re.findall(r"HTTP calls is (\d+) whether", doc)
+    figures = {
+        int(x) for group in said for x in (group if isinstance(group, tuple) else [group]) if x
+    }
+    assert len(said) >= 6 and figures == {len(QUERIES)}, said
+    with open(os.path.join(REPO, "docs", "interface.md"), encoding="utf-8") as f:
+        assert f"HTTP requests made ({len(QUERIES)}, whatever" in f.read()

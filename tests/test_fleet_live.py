@@ -22,13 +22,18 @@ import pytest
 from clihelp import FIXTURES, REPO, run_cli
 from fleetlab import free_port, prometheus
 
+from checkswap.fleet.ranking import QUERIES
+
 WINDOW_S = 120.0
 
 
+SCAN_S = 2.0
+
+
 @contextlib.contextmanager
-def serve(port: int, root: str | None = None) -> Iterator[str]:
+def serve(port: int, root: str | None = None, *extra: str) -> Iterator[str]:
     argv = [sys.executable, "-m", "checkswap", "serve", "--listen", f"127.0.0.1:{port}"]
-    argv += ["--scan-interval", "2s", "--doctor-interval", "5s"]
+    argv += ["--scan-interval", f"{SCAN_S:g}s", "--doctor-interval", "5s", *extra]
     if root is not None:
         argv += ["--root", root]
     proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -57,22 +62,40 @@ def _iso(t: float) -> str:
 
 
 @pytest.mark.kernel
-def test_fleet_ranks_the_swapping_host_first(tmp_path: Any) -> None:
+def test_fleet_ranks_the_swapping_host_first(tmp_path: Any, monkeypatch: Any) -> None:
     lab.require_kernel_tests()
+    from test_taskstats_live import set_switch, switch_restored, taskstats
+
     ports = [free_port(), free_port(), free_port()]
-    with contextlib.ExitStack() as stack:
+    # The hog runs python under a name of its own (comm: the exec'd file's name, 15
+    # characters), so its swap-in wait series is its alone.
+    link = tmp_path / "checkswap-test-fleethog"
+    os.symlink(os.path.realpath(sys.executable), link)
+    comm = link.name[:15]
+    with switch_restored(), contextlib.ExitStack() as stack:
+        set_switch(0)  # serve --delayacct switches it on, and back when it ends
         stack.enter_context(lab.swapfile(256, name="fleet"))
         cg = stack.enter_context(lab.memory_cgroup(64, name="fleet"))
-        live = stack.enter_context(serve(ports[0]))
+        live = stack.enter_context(serve(ports[0], None, "--delayacct"))
         a = stack.enter_context(serve(ports[1], os.path.join(FIXTURES, "linux-6.18-swapping")))
         b = stack.enter_context(serve(ports[2], os.path.join(FIXTURES, "check-no-swap-6.18")))
         url = stack.enter_context(prometheus(scrape=[live, a, b], interval="1s"))
         time.sleep(5)  # a few scrapes of every target before the window opens
         start = time.time()
         v0 = lab.vmstat()
-        hog = stack.enter_context(lab.Hog(cg, 160, 60))
+        monkeypatch.setattr(sys, "executable", str(link))
+        hog = stack.enter_context(lab.Hog(cg, 160, 60))  # forked after the switch: accounted
+        monkeypatch.undo()
         hog.wait_ready()
+        # The kernel's own swap-in delay of the hog (taskstats, the test's own netlink lines):
+        # early, once serve has surely read it twice; late, a scan and a margin before it
+        # stops; and last, just before.
+        time.sleep(2 * SCAN_S + 1)
+        early = taskstats(hog.pid)["swapin"] / 1e9
+        time.sleep(max(0.0, start + WINDOW_S - 20 - SCAN_S - 1 - time.time()))
+        late = taskstats(hog.pid)["swapin"] / 1e9
         time.sleep(max(0.0, start + WINDOW_S - 20 - time.time()))
+        final = taskstats(hog.pid)["swapin"] / 1e9
         hog.stop()  # swap stops moving 20 s before the window closes: both edges still
         time.sleep(max(0.0, start + WINDOW_S - time.time()))
         end = time.time()
@@ -86,7 +109,7 @@ def test_fleet_ranks_the_swapping_host_first(tmp_path: Any) -> None:
         print(f"\n$ checkswap {' '.join(window)}\n{text}")
     rows = [json.loads(x) for x in out.splitlines()]
     hosts, summary = rows[:-1], rows[-1]
-    assert summary["hosts"] == 3 and summary["queries"] == 11, (out, err)
+    assert summary["hosts"] == 3 and summary["queries"] == len(QUERIES), (out, err)
     top = hosts[0]
     assert top["instance"] == live, hosts
     assert top["verdict"] in ("swapping", "thrashing"), top
@@ -102,3 +125,17 @@ def test_fleet_ranks_the_swapping_host_first(tmp_path: Any) -> None:
     for other in hosts[1:]:
         assert other["verdict"] == "quiet" and other["swap_in_pages"] == 0, other
         assert other["swap_out_pages"] == 0, other
+        assert other["top_waiters"] is None, other  # serve without --delayacct: not measured
+    # The hog's swap-in wait over the window, as fleet asked it of Prometheus, against the
+    # kernel's. serve counts a process from its second reading (the first is its baseline),
+    # increase() drops the series' first value (it appears when it first grows) and may add
+    # half a scrape of slope at that edge, and the hog waited a little after serve's last
+    # reading: so between the kernel's late figure less its early one and its final figure.
+    waited = {w["comm"]: w["swapin_wait_s"] for w in top["top_waiters"]}
+    print(
+        f"hog's swap-in delay (taskstats): early {early:.3f} s, late {late:.3f} s, "
+        f"final {final:.3f} s; fleet: {waited}"
+    )
+    assert final > 0.05, "the hog never waited for swap-in"
+    assert comm in waited, top["top_waiters"]
+    assert late - early - 0.01 <= waited[comm] <= final * 1.05 + 0.01, (waited, early, late, final)

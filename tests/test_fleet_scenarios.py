@@ -16,6 +16,7 @@ from datetime import datetime
 
 import pytest
 
+from checkswap.fleet.ranking import QUERIES
 from tests import browser, fleetlab
 from tests.clihelp import run_cli
 from tests.fleetlab import Series, counter, gauge
@@ -32,7 +33,9 @@ TYPES = {
     "checkswap_swap_out_pages": "counter",
     "checkswap_memory_pressure_stall_seconds": "counter",
     "checkswap_refault_anon_pages": "counter",
+    "checkswap_process_swapin_wait_seconds": "counter",
 }
+WAIT = "checkswap_process_swapin_wait_seconds_total"
 
 
 def _host(name: str, sin, sout, psi=None, refault=None, used=1e6, gaps=()) -> list[Series]:  # type: ignore[no-untyped-def]
@@ -104,6 +107,27 @@ def scenario() -> str:
             gauge(END - 600, END, EVERY, lambda t: 2.5e9),
         )
     )
+    # serve --delayacct on thrash:9: java waits half a second per second while it thrashes,
+    # sshd never waits again (its series stays flat), and postgres waits a little all along.
+    # On gentle:9 the family is exported but flat: nobody waited in the window. The other
+    # hosts export none, as serve without --delayacct.
+    a, b = START - 600, END + 60
+    for comm, unit, per_s in (
+        ("java", "app.service", lambda t: 0.5 if _in_thrash(t) else 0.0),
+        ("sshd", "ssh.service", lambda t: 0.0),
+        ("postgres", "postgresql.service", lambda t: 0.01),
+    ):
+        series.append(
+            Series(WAIT, {**lab, "comm": comm, "unit": unit}, counter(a, b, EVERY, per_s))
+        )
+    gentle = {"instance": "gentle:9", "job": "checkswap", "env": "prod"}
+    series.append(
+        Series(
+            WAIT,
+            {**gentle, "comm": "cron", "unit": "cron.service"},
+            gauge(a, b, EVERY, lambda t: 4.0),
+        )
+    )
     return fleetlab.openmetrics(series, TYPES)
 
 
@@ -147,6 +171,17 @@ def test_ranking_totals_and_minutes(prom: str) -> None:
     assert t["findings"] == [{"id": "thrashing", "severity": "critical"}]
     assert t["top_processes"] == [{"comm": "java", "unit": "app.service", "swap_bytes": 2e9}]
     assert t["top_cgroups"] == [{"cgroup": "/system.slice/app.service", "swap_bytes": 2.5e9}]
+    # Longest wait first, increase() of the generated counters; sshd's flat series is no
+    # waiter. gentle:9's family is flat: nobody waited ([]); the rest export none (null).
+    assert [(w["comm"], w["unit"]) for w in t["top_waiters"]] == [
+        ("java", "app.service"),
+        ("postgres", "postgresql.service"),
+    ]
+    java, pg = (w["swapin_wait_s"] for w in t["top_waiters"])
+    assert abs(java - 0.5 * 1200) / (0.5 * 1200) < 0.03, java
+    assert abs(pg - 0.01 * 1800) / (0.01 * 1800) < 0.03, pg
+    assert by["gentle:9"]["top_waiters"] == []
+    assert by["quiet:9"]["top_waiters"] is None and by["nopsi:9"]["top_waiters"] is None
     # Without PSI the refault rule of doctor decides: 1500 of 2000 swap-ins refaulted.
     assert by["nopsi:9"]["verdict"] == "thrashing"
     assert 19 <= by["nopsi:9"]["thrashing_minutes"] <= 21
@@ -164,7 +199,7 @@ def test_queries_do_not_grow_with_hosts(prom: str) -> None:
     _, many, _ = fleet(prom, "--format", "json")
     _, few, _ = fleet(prom, "--format", "json", "--match", 'instance=~"thrash.*|quiet.*|gentle.*"')
     assert many[-1]["hosts"] == 5 + CROWD and few[-1]["hosts"] == 3
-    assert many[-1]["queries"] == few[-1]["queries"] == 11
+    assert many[-1]["queries"] == few[-1]["queries"] == len(QUERIES)
 
 
 def test_text_table(prom: str) -> None:
@@ -172,10 +207,14 @@ def test_text_table(prom: str) -> None:
     assert code == 2
     lines = text.splitlines()
     assert lines[1].endswith("; step 1m (1-minute rates)"), lines[1]
-    assert "305: 2 thrashing, 1 swapping, 302 quiet, 0 unknown (11 queries)" in lines[2]
+    assert (
+        f"305: 2 thrashing, 1 swapping, 302 quiet, 0 unknown ({len(QUERIES)} queries)" in lines[2]
+    )
     row = next(x for x in lines if x.startswith("thrash:9"))
     assert row.split()[1:3] == ["thrashing", "20"]
     assert "findings thrashing (critical); in swap java 1.9 GiB" in text
+    assert "; swap-in wait java 6" in text and ", postgres 18." in text  # 600 s, 18 s
+    assert "cron" not in text  # gentle:9: nobody waited, and nothing says "0 s"
     assert "... and 301 more" in text
 
 
@@ -215,7 +254,17 @@ def test_html_in_chromium(prom: str, tmp_path) -> None:  # type: ignore[no-untyp
     with open(page, encoding="utf-8") as f:
         html = f.read()
     assert "@TITLE@" not in html and html.count("checkswap fleet: 305 hosts") == 2
-    attrs, console = browser.load(page)
+    # The swap-in wait column as the browser drew it, one cell per host row.
+    waits = """<script>window.addEventListener("load", function () {
+  var cells = document.querySelectorAll("#hosts td.w"), names = [];
+  cells.forEach(function (td) { names.push(td.parentNode.firstChild.textContent + "=" +
+    td.textContent); });
+  document.body.dataset.waits = names.join("|");
+});</script>"""
+    attrs, console = browser.load(page, probe=browser.PROBE + waits)
     assert console == [], console
     painted = [int(x) for x in attrs.get("painted", "").split(",") if x]
     assert len(painted) == 6 and all(n > 0 for n in painted), attrs
+    cells = dict(c.split("=", 1) for c in attrs["waits"].split("|"))
+    assert cells["thrash:9"].startswith("java 6") and ", postgres 18." in cells["thrash:9"]
+    assert cells["gentle:9"] == "nobody" and cells["nopsi:9"] == "-", cells

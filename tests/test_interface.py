@@ -721,6 +721,8 @@ def test_exit_statuses(tmp_path: Any) -> None:
         assert status == int(row[1]), f"{line}: exit {status}, documented {row[1]}\n{out}{err}"
         if argv[0] in ("doctor", "check") and status == 3 and "--root" not in argv:
             assert out.startswith("CHECKSWAP UNKNOWN - "), out
+        if argv[0] == "fleet" and "json" in argv:  # the JSON error rule: one object
+            assert json.loads(out)["status"] == "UNKNOWN", out
 
 
 # --- the repository stands on its own ------------------------------------------------------

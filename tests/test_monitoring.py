@@ -32,11 +32,13 @@ def tool(name: str) -> str:
 
 def exported_names() -> set[str]:
     """Every metric family name serve can export: the field registry's (sample and processes
-    records), and fleet/metrics.py's."""
+    records), fleet/metrics.py's own and those it takes from fleet/names.py."""
     from checkswap.fields import metric_families, top_metric_families
 
-    with open(os.path.join(REPO, "checkswap", "fleet", "metrics.py")) as f:
-        named = set(re.findall(r'"(checkswap_[a-z_]+)"', f.read()))
+    named: set[str] = set()
+    for module in ("metrics.py", "names.py"):
+        with open(os.path.join(REPO, "checkswap", "fleet", module)) as f:
+            named |= set(re.findall(r'"(checkswap_[a-z_]+)"', f.read()))
     return named | {m.name for m in [*metric_families(), *top_metric_families()]}
 
 

@@ -58,5 +58,5 @@ COMMANDS = {
 # Commands that follow the monitoring-plugins exit convention: bad input is UNKNOWN (3).
 PLUGIN_COMMANDS = frozenset({"doctor", "check"})
 # Gates that exit 3 when the question cannot be answered (bad input too), with the error line
-# on stderr as other commands print it.
+# on stderr as other commands print it, and under --format json one JSON object on stdout.
 GATE_COMMANDS = frozenset({"fleet"})

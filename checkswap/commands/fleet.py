@@ -21,8 +21,9 @@ Ask a Prometheus server that scrapes `checkswap serve` which hosts swapped and w
 over a window, and rank them: swap-in and swap-out pages (Prometheus's increase()), the peak
 1-minute swap-in and when, minutes thrashing / swapping / quiet / without data by doctor's
 thresholds applied to each minute's rates, swap used now and its peak, the doctor findings
-exported now and the top holders of swap. checkswap never scrapes the hosts itself; the number
-of queries (11) does not depend on the number of hosts.
+exported now, the top holders of swap and the processes that waited longest for swap-in
+(serve --delayacct). checkswap never scrapes the hosts itself; the number of queries ({queries})
+does not depend on the number of hosts.
 
   swap-in:  pages read back from swap into RAM (pswpin); processes wait for these.
   swap-out: pages written from RAM to swap (pswpout).
@@ -31,9 +32,10 @@ Credentials never go on the command line: --bearer-token-file or --basic-auth-fi
 holding the token, or user:password), else CHECKSWAP_PROMETHEUS_TOKEN or
 CHECKSWAP_PROMETHEUS_BASIC from the environment. They are never printed.
 
-Exit status, as a fleet gate for cron or CI: 0 every host quiet, 1 some host swapping, 2 some
-host thrashing, 3 the question could not be answered (Prometheus unreachable, refused, bad
-PromQL, no checkswap series under --match, bad arguments).
+Exit status, as a fleet gate for cron or CI: 0 every host with data quiet, 1 some host
+swapping, 2 some host thrashing, 3 the question could not be answered (Prometheus unreachable,
+refused, bad PromQL, no checkswap series under --match, no host with a single minute of data,
+bad arguments).
 """
 DEFAULT_SINCE = "24h"
 DEFAULT_LIMIT = "20"
@@ -41,7 +43,9 @@ DEFAULT_TIMEOUT = "30"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-    p = _args.command(sub, "fleet", HELP, DESCRIPTION)
+    from checkswap.fleet.ranking import QUERIES  # run() needs it anyway: no start-up cost
+
+    p = _args.command(sub, "fleet", HELP, DESCRIPTION.format(queries=len(QUERIES)))
     p.add_argument(
         "--prometheus", required=True, metavar="URL", help="the server, e.g. http://prom:9090"
     )
@@ -155,13 +159,16 @@ def run(args: argparse.Namespace, env: Env) -> int:
     auth = load_auth(args.bearer_token_file, args.basic_auth_file)
     client = Client(args.prometheus, auth, args.ca_file, args.timeout)
     # A slow or far Prometheus can take many seconds per query over a long window.
-    bar = stderr_progress(env, QUERIES, unit="queries", label="fleet", delay_s=0.5)
+    bar = stderr_progress(env, len(QUERIES), unit="queries", label="fleet", delay_s=0.5)
     client.on_answer = bar.update
     try:
         fleet = ask(client, start, end, args.match, args.by, args.rate_window)
     finally:
         bar.clear()  # an error line, or the answer, starts on a clean line
     bar.finish(client.calls)
+    # Before any output: a fleet with no answer is one line (and one JSON object), not a
+    # table of unknowns followed by an error.
+    status = exit_status(fleet)
     url = shown_url(client.url)
     if args.html is not None:
         write_html(args.html, fleet, url, args.limit)
@@ -172,4 +179,4 @@ def run(args: argparse.Namespace, env: Env) -> int:
         if args.html is not None:
             env.stdout.write(f"html        {args.html}\n")
     env.stdout.flush()
-    return exit_status(fleet)
+    return status

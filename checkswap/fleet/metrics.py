@@ -19,6 +19,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from checkswap import __version__
 from checkswap.fields import cgroup_field, exported, metric_values, process_field, top_field
+from checkswap.fleet.names import CGROUP_MEMORY_PRESSURE, FINDING, PROCESS_SWAPIN_WAIT
 from checkswap.model.cgroups import kube_ids
 
 if TYPE_CHECKING:
@@ -116,7 +117,7 @@ def process_wait_metrics(totals: WaitTotals, limit: int) -> list[Metric]:
     waited longest, each a running total of its processes' positive deltas (fleet/waits.py),
     so neither an exit nor a fall out of the top N makes it drop."""
     fam = CounterMetricFamily(
-        "checkswap_process_swapin_wait_seconds_total",
+        PROCESS_SWAPIN_WAIT,
         "Time the threads of processes with this comm and unit waited reading pages back from "
         f"swap (taskstats swapin_delay_total, summed over threads); the {limit} longest only. "
         "Needs root and kernel.task_delayacct=1 (serve --delayacct); a disk's wait is mostly "
@@ -135,7 +136,7 @@ def cgroup_pressure_metrics(
     cgroups that stalled longest (``some``): the kernel's own per-cgroup counter, so it is
     exported as read. ``totals`` is path -> (some, full) in µs; cgroup v1 has none."""
     fam = CounterMetricFamily(
-        "checkswap_cgroup_memory_pressure_seconds_total",
+        CGROUP_MEMORY_PRESSURE,
         "Time tasks of each memory cgroup stalled on memory (cgroup v2 memory.pressure total; "
         "v1 has no per-cgroup pressure): kind=some when at least one waited, kind=full when "
         f"all its non-idle tasks did. The {limit} most stalled cgroups only.",
@@ -152,7 +153,7 @@ def cgroup_pressure_metrics(
 
 def finding_metrics(findings: Iterable[dict[str, Any]]) -> list[Metric]:
     fam = GaugeMetricFamily(
-        "checkswap_doctor_finding",
+        FINDING,
         "1 for each finding of checkswap doctor (id, severity); see `checkswap doctor`.",
         labels=["id", "severity"],
     )

@@ -4,11 +4,13 @@
 default), so the number of HTTP calls does not depend on the number of hosts: totals as
 ``increase()`` computes them, 1-minute rates over the window at a step chosen under
 Prometheus's 11,000-points limit, swap used now and at its peak, the doctor findings exported
-now and the top holders of swap. Each step of the rates is judged by model/verdict.py, the one
-home of doctor's thresholds, so a minute is "thrashing" here exactly when doctor would say so
-of a 1-minute sample. Hosts are ranked by harm: thrashing minutes, then pages swapped in.
+now, the top holders of swap and who waited longest for swap-in. Each step of the rates is
+judged by model/verdict.py, the one home of doctor's thresholds, so a minute is "thrashing"
+here exactly when doctor would say so of a 1-minute sample. Hosts are ranked by harm:
+thrashing minutes, then pages swapped in.
 
-The metric names are the field registry's (fields.py); nothing here formats output.
+The metric names are the field registry's (fields.py) and, for the families serve builds
+itself, fleet/names.py's; nothing here formats output.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import math
 from dataclasses import dataclass, field
 
 from checkswap.fields import FIELDS, cgroup_field, process_field
+from checkswap.fleet.names import FINDING, PROCESS_SWAPIN_WAIT
 from checkswap.fleet.prom import FleetError, clean
 from checkswap.model.verdict import (
     THRASH_NO_PSI_SWAP_IN_PAGES_PER_S,
@@ -35,9 +38,6 @@ if TYPE_CHECKING:
 # (web/api/v1/api.go: "exceeded maximum resolution of 11,000 points per timeseries").
 MAX_POINTS = 11_000
 MIN_STEP_S = 60.0  # doctor's thresholds are for 1-minute rates
-# serve's finding family (fleet/metrics.py builds it with prometheus_client, which this module
-# must not need: fleet runs where the exporter extra is not installed).
-FINDING_METRIC = "checkswap_doctor_finding"
 # "Now" is the last scrape within this much before the window's end.
 NOW_LOOKBACK_S = 300
 VERDICTS = ("thrashing", "swapping", "quiet", "unknown")  # worst first
@@ -86,6 +86,9 @@ class Host:
     findings: list[dict[str, str]] = field(default_factory=list)
     top_processes: list[dict[str, Any]] = field(default_factory=list)
     top_cgroups: list[dict[str, Any]] = field(default_factory=list)
+    # Who waited longest for swap-in over the window (increase() of serve's taskstats
+    # counter); None when the host exports no such series (serve without --delayacct).
+    top_waiters: list[dict[str, Any]] | None = None
     # The 1-minute rates at each step (None: no data), for the charts.
     swap_in_per_s: list[float | None] = field(default_factory=list)
     swap_out_per_s: list[float | None] = field(default_factory=list)
@@ -171,7 +174,22 @@ def _grid(
     return out
 
 
-QUERIES = 11  # what ask() sends, whatever the number of hosts
+# What ask() sends, in order, whatever the number of hosts: (name, range or instant). Its
+# length is the one count of queries (the progress bar's total, the docs' figure, the tests').
+QUERIES = (
+    ("swap-in total", "instant"),
+    ("swap-out total", "instant"),
+    ("swap-in rate", "range"),
+    ("swap-out rate", "range"),
+    ("PSI where swap-in thrashes", "range"),
+    ("refaults where swap-in thrashes without PSI", "range"),
+    ("swap used now", "instant"),
+    ("swap used peak", "instant"),
+    ("findings", "instant"),
+    ("top holders of swap", "instant"),
+    ("top cgroups by swap", "instant"),
+    ("top swap-in waiters", "instant"),
+)
 
 
 def ask(
@@ -183,7 +201,7 @@ def ask(
     rate_window_s: float = MIN_STEP_S,
     top: int = TOP,
 ) -> Fleet:
-    """Ask Prometheus about [start, end]: QUERIES queries whatever the number of hosts."""
+    """Ask Prometheus about [start, end]: len(QUERIES) queries whatever the number of hosts."""
     window = end - start
     step = choose_step(window, rate_window_s)
     # The first point ends the first whole step: each point's rate covers (t - step, t].
@@ -199,40 +217,57 @@ def ask(
     refault = selector(metric("refault_anon_per_s"), match)
     w = _dur(window)
     b = f"by ({by})"
-
-    inc_in = client.query(f"sum {b} (increase({sin}[{w}]))", end)
-    inc_out = client.query(f"sum {b} (increase({sout}[{w}]))", end)
-    rate_in_q = f"sum {b} (rate({sin}[{rate_w}]))"
-    rate_in = client.query_range(rate_in_q, times[0], times[-1], step)
-    rate_out = client.query_range(f"sum {b} (rate({sout}[{rate_w}]))", times[0], times[-1], step)
-    # PSI and refaults matter only where swap-in reaches a thrashing bar: fetched only for
-    # those steps, so a quiet fleet's answer stays small.
-    psi_q = (
-        f"max {b} (rate({psi}[{rate_w}])) * 100 and on ({by}) "
-        f"({rate_in_q} >= {THRASH_SWAP_IN_PAGES_PER_S!r})"
-    )
-    psi_r = client.query_range(psi_q, times[0], times[-1], step)
-    refault_q = (
-        f"sum {b} (rate({refault}[{rate_w}])) and on ({by}) "
-        f"({rate_in_q} >= {THRASH_NO_PSI_SWAP_IN_PAGES_PER_S!r})"
-    )
-    refault_r = client.query_range(refault_q, times[0], times[-1], step)
     now = _dur(NOW_LOOKBACK_S)
-    used_now = client.query(f"sum {b} (last_over_time({used}[{now}]))", end)
-    used_peak = client.query(f"max {b} (max_over_time({used}[{w}]))", end)
-    finding = selector(FINDING_METRIC, match)
-    findings = client.query(
-        f"max by ({by}, id, severity) (last_over_time({finding}[{now}])) == 1", end
-    )
+    rate_in_q = f"sum {b} (rate({sin}[{rate_w}]))"
     proc = selector(_gauge(process_field("swap_bytes").metric), match)
-    procs = client.query(
-        f"topk by ({by}) ({top}, sum by ({by}, comm, unit) (last_over_time({proc}[{now}])) > 0)",
-        end,
-    )
     cg = selector(_gauge(cgroup_field("swap_bytes").metric), match)
-    cgroups = client.query(
-        f"topk by ({by}) ({top}, sum by ({by}, cgroup) (last_over_time({cg}[{now}])) > 0)", end
-    )
+    wait = selector(PROCESS_SWAPIN_WAIT, match)
+    finding = selector(FINDING, match)
+    promql = {
+        "swap-in total": f"sum {b} (increase({sin}[{w}]))",
+        "swap-out total": f"sum {b} (increase({sout}[{w}]))",
+        "swap-in rate": rate_in_q,
+        "swap-out rate": f"sum {b} (rate({sout}[{rate_w}]))",
+        # PSI and refaults matter only where swap-in reaches a thrashing bar: fetched only for
+        # those steps, so a quiet fleet's answer stays small.
+        "PSI where swap-in thrashes": (
+            f"max {b} (rate({psi}[{rate_w}])) * 100 and on ({by}) "
+            f"({rate_in_q} >= {THRASH_SWAP_IN_PAGES_PER_S!r})"
+        ),
+        "refaults where swap-in thrashes without PSI": (
+            f"sum {b} (rate({refault}[{rate_w}])) and on ({by}) "
+            f"({rate_in_q} >= {THRASH_NO_PSI_SWAP_IN_PAGES_PER_S!r})"
+        ),
+        "swap used now": f"sum {b} (last_over_time({used}[{now}]))",
+        "swap used peak": f"max {b} (max_over_time({used}[{w}]))",
+        "findings": f"max by ({by}, id, severity) (last_over_time({finding}[{now}])) == 1",
+        "top holders of swap": (
+            f"topk by ({by}) ({top}, sum by ({by}, comm, unit) (last_over_time({proc}[{now}])) > 0)"
+        ),
+        "top cgroups by swap": (
+            f"topk by ({by}) ({top}, sum by ({by}, cgroup) (last_over_time({cg}[{now}])) > 0)"
+        ),
+        # No "> 0" here: a host whose serve exports the family (--delayacct) but where nobody
+        # waited in the window is "none waited" ([]), one without it "not measured" (None).
+        "top swap-in waiters": (
+            f"topk by ({by}) ({top}, sum by ({by}, comm, unit) (increase({wait}[{w}])))"
+        ),
+    }
+    assert tuple(promql) == tuple(name for name, _ in QUERIES)
+    answers = {}
+    for name, kind in QUERIES:
+        if kind == "range":
+            answers[name] = client.query_range(promql[name], times[0], times[-1], step)
+        else:
+            answers[name] = client.query(promql[name], end)
+    inc_in, inc_out = answers["swap-in total"], answers["swap-out total"]
+    rate_in, rate_out = answers["swap-in rate"], answers["swap-out rate"]
+    psi_r = answers["PSI where swap-in thrashes"]
+    refault_r = answers["refaults where swap-in thrashes without PSI"]
+    used_now, used_peak = answers["swap used now"], answers["swap used peak"]
+    findings = answers["findings"]
+    procs, cgroups = answers["top holders of swap"], answers["top cgroups by swap"]
+    waiters = answers["top swap-in waiters"]
 
     if not inc_in and not inc_out and not rate_in:
         raise FleetError(
@@ -283,6 +318,22 @@ def ask(
             host(_key(s, by)).top_cgroups.append(
                 {"cgroup": clean(labels.get("cgroup", "")), "swap_bytes": held}
             )
+    for s in waiters:
+        waited = _value(s.get("value"))
+        if waited is None:
+            continue
+        h = host(_key(s, by))
+        if h.top_waiters is None:
+            h.top_waiters = []  # the family is there: measured, even if nobody waited
+        if waited > 0:
+            labels = _labels(s)
+            h.top_waiters.append(
+                {
+                    "comm": clean(labels.get("comm", "")),
+                    "unit": clean(labels.get("unit", "")),
+                    "swapin_wait_s": waited,
+                }
+            )
     psi_g = _grid(psi_r, by, times)
     refault_g = _grid(refault_r, by, times)
     step_min = step / 60.0
@@ -291,6 +342,8 @@ def ask(
         h.findings.sort(key=lambda f: (f["severity"] != "critical", f["id"]))
         h.top_processes.sort(key=lambda p: (-p["swap_bytes"], p["comm"]))
         h.top_cgroups.sort(key=lambda c: (-c["swap_bytes"], c["cgroup"]))
+        if h.top_waiters:
+            h.top_waiters.sort(key=lambda p: (-p["swapin_wait_s"], p["comm"]))
     ranked = sorted(hosts.values(), key=Host.harm)
     return Fleet(by, match, start, end, step, max(step, rate_window_s), times, ranked, client.calls)
 
@@ -332,8 +385,25 @@ def _judge(
 
 
 def exit_status(fleet: Fleet) -> int:
-    """0 all quiet, 1 some host swapping, 2 some host thrashing (3 is raised, not returned)."""
+    """0 all quiet, 1 some host swapping, 2 some host thrashing; FleetError (3) when the
+    question has no answer: no host at all, or not one minute of data for any of them ("all
+    quiet" would then be a guess). Hosts without data beside hosts with data are counted as
+    unknown in the summary, and the others answer."""
+    if not fleet.hosts:
+        raise FleetError(
+            f"no host between {_iso(fleet.start)} and {_iso(fleet.end)}: the checkswap series "
+            f"found carry no value by {fleet.by!r} (check --by and --match)"
+        )
     verdicts = {h.verdict for h in fleet.hosts}
+    if verdicts == {"unknown"}:
+        n = len(fleet.hosts)
+        who = "the one host found has no" if n == 1 else f"none of the {n} hosts found has a"
+        raise FleetError(
+            f"{who} swap-in rate in any minute between {_iso(fleet.start)} and "
+            f"{_iso(fleet.end)}, so whether it swapped is unknown: rate() over "
+            f"{_dur(fleet.rate_window_s)} needs two scrapes within it (with scrapes 30 s or "
+            "more apart, give --rate-window 2m or more)"
+        )
     if "thrashing" in verdicts:
         return 2
     if "swapping" in verdicts:

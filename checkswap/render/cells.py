@@ -63,9 +63,24 @@ def pct(v: object) -> str:
     return "-" if f is None else f"{f:.1f}%"
 
 
+# C0 controls, DEL and C1 controls, each shown as \xNN: a process names itself (prctl
+# PR_SET_NAME, /proc/self/comm) and a cgroup is any directory name, so either may hold an
+# escape sequence that would retitle, recolour or rewrite the terminal of whoever reads it.
+# A byte that is not UTF-8 (the kernel's files are read with surrogateescape) is shown as
+# \xNN of that byte too: written as it is, it would not even encode.
+_UNPRINTABLE = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+_UNPRINTABLE.update({0xDC00 + b: f"\\x{b:02x}" for b in range(0x80, 0x100)})
+
+
+def printable(name: object) -> str:
+    """A name (comm, cgroup, unit) safe to print on a terminal: every control character as
+    \\xNN, the rest as it is. For text only: JSON carries the name as the kernel gave it."""
+    return str(name).translate(_UNPRINTABLE)
+
+
 def cgroup_name(rec: Record) -> str:
     """Where a process runs: its unit (systemd unit, container, pod), else its raw cgroup."""
-    return str(rec.get("unit") or rec.get("cgroup") or "-")
+    return printable(rec.get("unit") or rec.get("cgroup") or "-")
 
 
 def device_kind(dev: Record) -> str:

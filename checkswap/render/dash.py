@@ -31,7 +31,16 @@ from checkswap.fields import (
     process_field,
 )
 from checkswap.model.procs import cgroup_activity_key, process_activity_key, process_wait_key
-from checkswap.render.cells import cgroup_name, device_kind, fixed, pct, rate, signed_bytes, size
+from checkswap.render.cells import (
+    cgroup_name,
+    device_kind,
+    fixed,
+    pct,
+    printable,
+    rate,
+    signed_bytes,
+    size,
+)
 from checkswap.render.cells import number as _float
 
 if TYPE_CHECKING:
@@ -554,7 +563,7 @@ def who(state: DashState, width: int, height: int) -> Section:
     p_view = tuple(
         (
             str(p.get("pid")),
-            str(p.get("comm") or "?"),
+            printable(p.get("comm") or "?"),
             size(p.get("swap_bytes")),
             signed_bytes(p.get("swap_delta_bytes_per_s"), "/s"),
             rate(p.get("majflt_per_s")),
@@ -571,7 +580,7 @@ def who(state: DashState, width: int, height: int) -> Section:
     w_view = tuple(
         (
             str(p.get("pid")),
-            str(p.get("comm") or "?"),
+            printable(p.get("comm") or "?"),
             fixed(p.get("swapin_wait_pct"), 1),
             fixed(p.get("blkio_wait_pct"), 1),
             fixed(p.get("thrashing_wait_pct"), 1),
@@ -582,7 +591,7 @@ def who(state: DashState, width: int, height: int) -> Section:
     p_view = p_view[:p_rows]
     c_view = tuple(
         (
-            str(c.get("path")),
+            printable(c.get("path")),
             size(c.get("swap_bytes")),
             rate(c.get("swap_out_per_s")),
             rate(c.get("swap_in_per_s")),

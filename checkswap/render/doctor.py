@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from checkswap.fields import FIELDS
+from checkswap.render.cells import printable
 from checkswap.units import format_bytes
 
 TYPE_CHECKING = False  # typing costs ~3 ms of start-up; mypy still sees the imports
@@ -120,7 +121,9 @@ def render_text(r: dict[str, Any]) -> str:
         )
     for note in r.get("notes", []):
         lines.append(f"note: {note}")
-    return "\n".join(lines) + "\n"
+    # Findings name processes (who waited), cgroups and devices: each line made printable,
+    # as no line of this text holds a control character of its own.
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 def tier_lines(r: dict[str, Any]) -> list[str]:

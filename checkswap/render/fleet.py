@@ -13,7 +13,7 @@ import time
 from array import array
 
 from checkswap.render.cells import duration
-from checkswap.render.html import _escape, _num_list, _vendor, write_page
+from checkswap.render.html import escape, num_list, vendor, write_page
 from checkswap.units import format_bytes, iso_utc
 
 TYPE_CHECKING = False  # typing costs ~3 ms of start-up; mypy still sees the imports
@@ -59,6 +59,11 @@ def host_record(fleet: Fleet, h: Host, rank: int) -> dict[str, Any]:
             "findings": h.findings,
             "top_processes": h.top_processes,
             "top_cgroups": h.top_cgroups,
+            "top_waiters": (
+                None
+                if h.top_waiters is None
+                else [{**w, "swapin_wait_s": round(w["swapin_wait_s"], 3)} for w in h.top_waiters]
+            ),
         }
     )
     return rec
@@ -168,7 +173,16 @@ def _details(h: Host) -> str:
             "cgroups "
             + ", ".join(f"{c['cgroup']} {format_bytes(c['swap_bytes'])}" for c in h.top_cgroups)
         )
+    if h.top_waiters:  # None (not measured) and [] (nobody waited) print nothing
+        parts.append(
+            "swap-in wait "
+            + ", ".join(f"{w['comm']} {_seconds(w['swapin_wait_s'])}" for w in h.top_waiters)
+        )
     return "; ".join(parts)
+
+
+def _seconds(s: float) -> str:
+    return f"{s:.1f} s" if s >= 0.1 else f"{s * 1000:.0f} ms"
 
 
 # --- HTML -----------------------------------------------------------------------------------
@@ -191,11 +205,11 @@ def _series(fleet: Fleet, h: Host) -> str:
     x = array("d", (t - fleet.start for t in xs))
     return (
         '{"x":'
-        + _num_list(x, 0)
+        + num_list(x, 0)
         + ',"in":'
-        + _num_list(out[0], 1)
+        + num_list(out[0], 1)
         + ',"out":'
-        + _num_list(out[1], 1)
+        + num_list(out[1], 1)
         + "}"
     )
 
@@ -219,11 +233,11 @@ def render_html(fleet: Fleet, url: str, limit: int) -> str:
     title = (
         f"checkswap fleet: {len(fleet.hosts)} hosts, {_local(fleet.start)} to {_local(fleet.end)}"
     )
-    html = TEMPLATE.replace("@TITLE@", _escape(title))  # in <title> and in <h1>
+    html = TEMPLATE.replace("@TITLE@", escape(title))  # in <title> and in <h1>
     for key, value in (
-        ("@CSS@", _vendor("uPlot.min.css")),
-        ("@LICENSE@", _vendor("LICENSE").replace("*/", "* /")),
-        ("@UPLOT@", _vendor("uPlot.iife.min.js")),
+        ("@CSS@", vendor("uPlot.min.css")),
+        ("@LICENSE@", vendor("LICENSE").replace("*/", "* /")),
+        ("@UPLOT@", vendor("uPlot.iife.min.js")),
     ):
         html = html.replace(key, value, 1)
     return html.replace("@DATA@", data, 1)
@@ -274,6 +288,15 @@ var DATA = @DATA@;
   function mib(v) {
     return v === null || v === undefined ? "-" : (v / 1048576).toFixed(1) + " MiB";
   }
+  // null: the host exports no wait series (serve without --delayacct); []: nobody waited.
+  function waits(list) {
+    if (list === null || list === undefined) return "-";
+    if (!list.length) return "nobody";
+    return list.map(function (w) {
+      return w.comm + " " + (w.swapin_wait_s >= 0.1 ? w.swapin_wait_s.toFixed(1) + " s"
+        : (w.swapin_wait_s * 1000).toFixed(0) + " ms");
+    }).join(", ");
+  }
   var s = DATA.summary;
   document.getElementById("summary").textContent = s.hosts + " hosts (" + s.thrashing +
     " thrashing, " + s.swapping + " swapping, " + s.quiet + " quiet, " + s.unknown +
@@ -281,7 +304,8 @@ var DATA = @DATA@;
     (s.match ? ", match " + s.match : "") + "; times local.";
   var cols = [[s.by, "l"], ["verdict", "l"], ["thrashing min", ""], ["swapping min", ""],
     ["no data min", ""], ["swap-in pages", ""], ["swap-out pages", ""],
-    ["peak swap-in/s", ""], ["at", "l"], ["used", ""], ["peak used", ""], ["findings", "l"]];
+    ["peak swap-in/s", ""], ["at", "l"], ["used", ""], ["peak used", ""], ["findings", "l"],
+    ["swap-in wait", "l"]];
   var hr = document.createElement("tr");
   cols.forEach(function (c) { hr.appendChild(text("th", c[0], c[1])); });
   document.querySelector("#hosts thead").appendChild(hr);
@@ -294,7 +318,8 @@ var DATA = @DATA@;
      [num(h.swap_in_pages, 0), ""], [num(h.swap_out_pages, 0), ""],
      [num(h.peak_swap_in_per_s, 1), ""], [at, "l"], [mib(h.swap_used_bytes), ""],
      [mib(h.swap_used_peak_bytes), ""],
-     [h.findings.map(function (f) { return f.id; }).join(", "), "l"]].forEach(function (c) {
+     [h.findings.map(function (f) { return f.id; }).join(", "), "l"],
+     [waits(h.top_waiters), "l w"]].forEach(function (c) {
       tr.appendChild(text("td", c[0], c[1]));
     });
     body.appendChild(tr);

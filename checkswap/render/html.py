@@ -31,13 +31,14 @@ if TYPE_CHECKING:
 MIB = 1024.0 * 1024.0
 
 
-def _vendor(name: str) -> str:
+def vendor(name: str) -> str:
+    """A vendored uPlot file (script, style, licence), inlined by every --html page."""
     data = pkgutil.get_data("checkswap", f"vendor/uplot/{name}")
     assert data is not None, name
     return data.decode("utf-8")
 
 
-def _num_list(values: Sequence[float], digits: int) -> str:
+def num_list(values: Sequence[float], digits: int) -> str:
     """A JSON array, rounded for size; NaN becomes null (a gap in the line)."""
     parts = []
     for v in values:
@@ -71,13 +72,13 @@ def page_parts(rec: dict[str, object], a: Analysis) -> Iterator[str]:
         )
     yield '{"t0":' + repr(t0) + ',"points":' + str(len(xs))
     yield ',"intervals":' + str(a.chart.intervals) + ",\n"
-    yield '"x":' + _num_list(array("d", (x - t0 for x in xs)), 1) + ",\n"
+    yield '"x":' + num_list(array("d", (x - t0 for x in xs)), 1) + ",\n"
     del xs
     for (name, digits), col in zip(
         (("swap_in", 1), ("swap_out", 1), ("psi_some", 2), ("psi_full", 2), ("swap_used_mib", 2)),
         cols,
     ):
-        yield f'"{name}":' + _num_list(col, digits) + ",\n"
+        yield f'"{name}":' + num_list(col, digits) + ",\n"
     # "</" inside a script element would end it early (only JSON text can hold one).
     yield ('"spikes":' + json.dumps(spikes)).replace("</", "<\\/") + ",\n"
     yield ('"report":' + json.dumps(rec) + "}").replace("</", "<\\/")
@@ -91,10 +92,10 @@ def _html_parts(rec: dict[str, object], a: Analysis) -> Iterator[str]:
     title = f"checkswap report: {rec.get('hostname') or '?'}, {local_iso(rec.get('start'))}"
     html = TEMPLATE
     for key, value in (
-        ("@TITLE@", _escape(title)),
-        ("@CSS@", _vendor("uPlot.min.css")),
-        ("@LICENSE@", _vendor("LICENSE").replace("*/", "* /")),
-        ("@UPLOT@", _vendor("uPlot.iife.min.js")),
+        ("@TITLE@", escape(title)),
+        ("@CSS@", vendor("uPlot.min.css")),
+        ("@LICENSE@", vendor("LICENSE").replace("*/", "* /")),
+        ("@UPLOT@", vendor("uPlot.iife.min.js")),
     ):
         html = html.replace(key, value, 1)
     before, after = html.split("@DATA@", 1)
@@ -107,7 +108,8 @@ def render_html(rec: dict[str, object], a: Analysis) -> str:
     return "".join(_html_parts(rec, a))
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
+    """Text safe in an HTML element or attribute value: a page title names hosts and windows."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from checkswap.render.cells import duration, local_iso, utc_offset, wall_of
+from checkswap.render.cells import duration, local_iso, printable, utc_offset, wall_of
 from checkswap.units import format_bytes
 
 TYPE_CHECKING = False  # typing costs ~3 ms of start-up; mypy still sees the imports
@@ -40,7 +40,7 @@ def capture_summary(capture: object, limit: int = 3) -> str:
             if isinstance(p, dict):
                 sw = p.get("swap_bytes")
                 parts.append(
-                    f"{p.get('comm')} ({p.get('pid')}) "
+                    f"{printable(p.get('comm'))} ({p.get('pid')}) "
                     f"{format_bytes(sw if isinstance(sw, (int, float)) else None)} in swap"
                 )
     cgroups = capture.get("cgroups")
@@ -49,7 +49,7 @@ def capture_summary(capture: object, limit: int = 3) -> str:
             if isinstance(c, dict):
                 sw = c.get("swap_bytes")
                 parts.append(
-                    f"cgroup {c.get('path')} "
+                    f"cgroup {printable(c.get('path'))} "
                     f"{format_bytes(sw if isinstance(sw, (int, float)) else None)} in swap"
                 )
     return "; ".join(parts) or "nothing in swap"
@@ -63,7 +63,7 @@ def spike_waited(spike: Record) -> str:
         return ""
     from checkswap.doctor.rules import who_waited
 
-    return who_waited({"waiters": waited})
+    return printable(who_waited({"waiters": waited}))  # it names each waiter's comm
 
 
 def _pages(v: object) -> str:

@@ -102,6 +102,8 @@ def _cell(f: Field) -> Callable[[object], str]:
         return _events
     if f.key == "user":
         return _user
+    if f.key == "comm":
+        return lambda v: cells.printable(_text(v))  # a process picks its own name
     if f.unit == "bytes":
         return cells.size
     if f.unit == "bytes/s":
@@ -202,7 +204,7 @@ def text_lines(rec: Record, shown_of: int, sort: str) -> list[str]:
             if not isinstance(c, dict):
                 continue
             v1 = v1 or c.get("version") == 1
-            lines.append(f"{_row(ccols, c)}  {c.get('unit') or c.get('path')}")
+            lines.append(f"{_row(ccols, c)}  {cells.printable(c.get('unit') or c.get('path'))}")
         lines.append("# EVENTS: memory.swap.events max/fail (rising: the swap limit bites)")
         if v1:
             lines.append(
