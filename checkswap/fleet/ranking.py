@@ -392,7 +392,7 @@ def exit_status(fleet: Fleet) -> int:
     if not fleet.hosts:
         raise FleetError(
             f"no host between {_iso(fleet.start)} and {_iso(fleet.end)}: the checkswap series "
-            f"found carry no value by {fleet.by!r} (check --by and --match)"
+            "found hold no value that is a number (NaN or infinite only; check --match)"
         )
     verdicts = {h.verdict for h in fleet.hosts}
     if verdicts == {"unknown"}:
