@@ -117,6 +117,51 @@ def run(*cmd: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, check=True, capture_output=True, text=True)
 
 
+# --- zswap and debugfs ---------------------------------------------------------------------
+
+ZSWAP = "/sys/module/zswap/parameters"
+DEBUGFS = "/sys/kernel/debug"
+
+
+@contextlib.contextmanager
+def zswap_params(**values: str) -> Iterator[None]:
+    """zswap's parameters set for the test; every one saved first and restored afterwards,
+    also those set before a later write failed."""
+    saved: dict[str, str] = {}
+    try:
+        for name, value in values.items():
+            path = os.path.join(ZSWAP, name)
+            with open(path) as f:
+                saved[path] = f.read().strip()
+            with open(path, "w") as f:
+                f.write(value)
+        yield
+    finally:
+        for path, value in saved.items():
+            with open(path, "w") as f:
+                f.write(value)
+
+
+def _debugfs_mounted() -> bool:
+    with open("/proc/mounts") as f:
+        return any(line.split()[1:3] == [DEBUGFS, "debugfs"] for line in f if len(line.split()) > 2)
+
+
+@contextlib.contextmanager
+def debugfs() -> Iterator[str]:
+    """debugfs at /sys/kernel/debug: mounted for the test if it is not, and unmounted
+    afterwards only if the test mounted it (someone else's mount stays)."""
+    mounted = False
+    try:
+        if not _debugfs_mounted():
+            run("mount", "-t", "debugfs", "none", DEBUGFS)
+            mounted = True
+        yield DEBUGFS
+    finally:
+        if mounted:
+            subprocess.run(["umount", DEBUGFS], check=False)
+
+
 # --- swap areas ---------------------------------------------------------------------------
 
 

@@ -28,7 +28,6 @@ from checkswap.lab import hog
 pytestmark = pytest.mark.kernel
 MiB = 2**20
 PAGE = os.sysconf("SC_PAGE_SIZE")
-ZSWAP = "/sys/module/zswap/parameters"
 TIERS = {
     "swap_in_pages": "pswpin",
     "swap_out_pages": "pswpout",
@@ -38,24 +37,6 @@ TIERS = {
     "swap_in_zero_pages": "swpin_zero",
     "swap_out_zero_pages": "swpout_zero",
 }
-
-
-@contextlib.contextmanager
-def zswap(**params: str) -> Iterator[None]:
-    """zswap's parameters set for the test, every one restored afterwards."""
-    saved = {}
-    try:
-        for name, value in params.items():
-            path = os.path.join(ZSWAP, name)
-            with open(path) as f:
-                saved[path] = f.read().strip()
-            with open(path, "w") as f:
-                f.write(value)
-        yield
-    finally:
-        for path, value in saved.items():
-            with open(path, "w") as f:
-                f.write(value)
 
 
 @contextlib.contextmanager
@@ -152,7 +133,7 @@ def test_zswap_in_front_of_a_disk_swapfile_with_writeback() -> None:
     # compress to, so it hits its limit and writes back to the swapfile. The cgroup gets 128 MiB,
     # not less: while the full pool sends pages to the disk, a 64 MiB v1 cgroup's reclaim gave
     # up and its OOM killer took the hog in about one run out of six (measured here).
-    pool = zswap(enabled="Y", max_pool_percent="1", shrinker_enabled="N")
+    pool = lab.zswap_params(enabled="Y", max_pool_percent="1", shrinker_enabled="N")
     with pool, lab.swapfile(1024, name="tiers"):
         got = check_tiers(run_hog(900, 128, 0.3, 8.0))
     assert got["zswpout"] > 0 and got["zswpin"] > 0, got
@@ -161,7 +142,7 @@ def test_zswap_in_front_of_a_disk_swapfile_with_writeback() -> None:
 
 
 def test_zram_as_the_swap_device() -> None:
-    with zswap(enabled="N"), zram_swap(1024):
+    with lab.zswap_params(enabled="N"), zram_swap(1024):
         got = check_tiers(run_hog(450, 128, 0.3, 6.0))
     # zram is a block device: its traffic is pswpin/pswpout; the zero-filled pages never reach it.
     assert got["pswpout"] > 0 and got["pswpin"] > 0, got
