@@ -193,6 +193,41 @@ def swapfile(
             os.unlink(path)
 
 
+@contextlib.contextmanager
+def loop_swap(size_mib: int = 512, name: str = "loop") -> Iterator[str]:
+    """A swap area on a loop device of our own (its image under /var/tmp); yields the loop
+    device's name ("loop7"). A whole block device opened for swap alone: every sector in its
+    /sys/block/NAME/stat is swap I/O. Swapped off, detached and deleted afterwards."""
+    image = f"/var/tmp/{PREFIX}{name}-{os.getpid()}.img"
+    dev = None
+    on = False
+    try:
+        with open(image, "wb") as f:
+            f.truncate(size_mib * 1024 * 1024)
+        dev = run("losetup", "--find", "--show", image).stdout.strip()
+        run("mkswap", "-L", f"{PREFIX}{name}", dev)
+        try:
+            run("swapon", dev)
+        except subprocess.CalledProcessError as e:
+            pytest.fail(f"swapon {dev} refused: {e.stderr.strip()}")
+        on = True
+        yield os.path.basename(dev)
+    finally:
+        if dev and (on or dev in active_swaps()):
+            subprocess.run(["swapoff", dev], check=False)
+        if dev:
+            subprocess.run(["losetup", "-d", dev], check=False)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(image)
+
+
+def block_stat(name: str) -> dict[str, int]:
+    """/sys/block/NAME/stat (Documentation/block/stat.rst): sectors are 512 bytes."""
+    with open(f"/sys/block/{name}/stat") as f:
+        v = [int(x) for x in f.read().split()]
+    return {"read_sectors": v[2], "write_sectors": v[6], "in_flight": v[8]}
+
+
 # --- memory cgroups -----------------------------------------------------------------------
 
 
