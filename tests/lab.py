@@ -117,6 +117,51 @@ def run(*cmd: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, check=True, capture_output=True, text=True)
 
 
+# --- zswap and debugfs ---------------------------------------------------------------------
+
+ZSWAP = "/sys/module/zswap/parameters"
+DEBUGFS = "/sys/kernel/debug"
+
+
+@contextlib.contextmanager
+def zswap_params(**values: str) -> Iterator[None]:
+    """zswap's parameters set for the test; every one saved first and restored afterwards,
+    also those set before a later write failed."""
+    saved: dict[str, str] = {}
+    try:
+        for name, value in values.items():
+            path = os.path.join(ZSWAP, name)
+            with open(path) as f:
+                saved[path] = f.read().strip()
+            with open(path, "w") as f:
+                f.write(value)
+        yield
+    finally:
+        for path, value in saved.items():
+            with open(path, "w") as f:
+                f.write(value)
+
+
+def _debugfs_mounted() -> bool:
+    with open("/proc/mounts") as f:
+        return any(line.split()[1:3] == [DEBUGFS, "debugfs"] for line in f if len(line.split()) > 2)
+
+
+@contextlib.contextmanager
+def debugfs() -> Iterator[str]:
+    """debugfs at /sys/kernel/debug: mounted for the test if it is not, and unmounted
+    afterwards only if the test mounted it (someone else's mount stays)."""
+    mounted = False
+    try:
+        if not _debugfs_mounted():
+            run("mount", "-t", "debugfs", "none", DEBUGFS)
+            mounted = True
+        yield DEBUGFS
+    finally:
+        if mounted:
+            subprocess.run(["umount", DEBUGFS], check=False)
+
+
 # --- swap areas ---------------------------------------------------------------------------
 
 
@@ -146,6 +191,41 @@ def swapfile(
             subprocess.run(["swapoff", path], check=False)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
+
+
+@contextlib.contextmanager
+def loop_swap(size_mib: int = 512, name: str = "loop") -> Iterator[str]:
+    """A swap area on a loop device of our own (its image under /var/tmp); yields the loop
+    device's name ("loop7"). A whole block device opened for swap alone: every sector in its
+    /sys/block/NAME/stat is swap I/O. Swapped off, detached and deleted afterwards."""
+    image = f"/var/tmp/{PREFIX}{name}-{os.getpid()}.img"
+    dev = None
+    on = False
+    try:
+        with open(image, "wb") as f:
+            f.truncate(size_mib * 1024 * 1024)
+        dev = run("losetup", "--find", "--show", image).stdout.strip()
+        run("mkswap", "-L", f"{PREFIX}{name}", dev)
+        try:
+            run("swapon", dev)
+        except subprocess.CalledProcessError as e:
+            pytest.fail(f"swapon {dev} refused: {e.stderr.strip()}")
+        on = True
+        yield os.path.basename(dev)
+    finally:
+        if dev and (on or dev in active_swaps()):
+            subprocess.run(["swapoff", dev], check=False)
+        if dev:
+            subprocess.run(["losetup", "-d", dev], check=False)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(image)
+
+
+def block_stat(name: str) -> dict[str, int]:
+    """/sys/block/NAME/stat (Documentation/block/stat.rst): sectors are 512 bytes."""
+    with open(f"/sys/block/{name}/stat") as f:
+        v = [int(x) for x in f.read().split()]
+    return {"read_sectors": v[2], "write_sectors": v[6], "in_flight": v[8]}
 
 
 # --- memory cgroups -----------------------------------------------------------------------

@@ -351,7 +351,7 @@ def test_tiers_panel_zram_area_io_zswap_limit_and_mthp() -> None:
     assert "stores 250.0 MiB of 256.0 MiB in 80.1 MiB of RAM (3.1:1), no mem_limit" in zram1
     assert any("zram2 stores 100.0 MiB" in r and "limit 128.0 MiB" in r for r in rows)
     assert any("area I/O" in r and "/dev/zram1 read 0 B/s written 0 B/s" in r for r in rows)
-    assert any("zswap pool 239.3 MiB of its 241.1 MiB limit (99 %)" in r for r in rows)
+    assert any("zswap pool 239.3 MiB of its 241.0 MiB limit (99 %)" in r for r in rows)
     assert any("mTHP split before swap-out" in r and "64 kB 88 %" in r for r in rows)
     # No tiers in use: no tier rows at all.
     bare = DashState("vm", None, 1.0, "live")

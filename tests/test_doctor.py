@@ -505,6 +505,7 @@ TIERS_FULL: dict[str, Any] = {
         "pool_full_pct": 97.6,
         "max_pool_percent": 20,
         "accept_threshold_percent": 90,
+        "pool_accept_bytes": 205 * 1024**2 * 90 // 100,
         "stored_bytes": 600 * 1024**2,
         "debug": {"pool_limit_hit": 12},
     },
@@ -553,12 +554,28 @@ def test_tier_findings_evidence_and_fixes() -> None:
     assert mthp["evidence"]["fallback_pct"] == 90.0 and "64 kB" in mthp["title"]
     # Under the thresholds, or zswap off: nothing.
     calm = {
-        "zswap": {**TIERS_FULL["zswap"], "pool_full_pct": 50.0},
+        "zswap": {**TIERS_FULL["zswap"], "pool_bytes": 100 * 1024**2, "pool_full_pct": 50.0},
         "zram": [{**TIERS_FULL["zram"][0], "disk_used_pct": 10.0, "memory_limit_bytes": GIB}],
         "mthp": [{**TIERS_FULL["mthp"][0], "swpout_fallback": 20, "fallback_pct": 16.7}],
     }
     assert tier_ids(calm) == {}
     assert tier_ids({"zswap": {**TIERS_FULL["zswap"], "enabled": False}}) == {}
+
+
+def test_zswap_pool_full_is_the_kernels_hysteresis() -> None:
+    """Full above the accept threshold, not at it: zswap_check_limits takes pages again once
+    the pool is back at or below zswap_accept_thr_pages. Before 5.6 (no threshold): the limit."""
+
+    def full(**z: Any) -> bool:
+        tiers = {"zswap": {**TIERS_FULL["zswap"], **z}}
+        found = rules.findings(facts(mem_total=GIB, tiers=tiers, psi=True))
+        return any(x["id"] == "zswap-pool-full" for x in found)
+
+    accept = TIERS_FULL["zswap"]["pool_accept_bytes"]
+    assert full(pool_bytes=accept + 4096) and not full(pool_bytes=accept)
+    limit = TIERS_FULL["zswap"]["pool_limit_bytes"]
+    old = {"accept_threshold_percent": None, "pool_accept_bytes": None}
+    assert full(pool_bytes=limit, **old) and not full(pool_bytes=limit - 4096, **old)
 
 
 def test_rules_are_pure_functions_of_facts(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -32,10 +32,14 @@ def tree(tmp: str, swaps: str, meminfo: str, mm_stat: str | None = None) -> Root
     with open(os.path.join(tmp, "proc/vmstat"), "w") as f:
         f.write("pswpin 100\npswpout 200\n")
     if mm_stat is not None:
-        d = os.path.join(tmp, "sys/class/block/zram1")
+        # As sysfs has it: one device directory, linked from sys/block and sys/class/block.
+        d = os.path.join(tmp, "sys/devices/virtual/block/zram1")
         os.makedirs(d)
         with open(os.path.join(d, "mm_stat"), "w") as f:
             f.write(mm_stat)
+        for top, up in (("sys/block", "../"), ("sys/class/block", "../../")):
+            os.makedirs(os.path.join(tmp, top))
+            os.symlink(f"{up}devices/virtual/block/zram1", os.path.join(tmp, top, "zram1"))
     return Root(tmp)
 
 

@@ -224,12 +224,10 @@ def test_cgroup_files(stat_text: str, limit: str, v1: str) -> None:
     only_own_errors(cgroup.parse_v1_value, v1)
 
 
-@fuzz("diskstats and zram")
-@given(kernel_text(DISKSTATS), kernel_text(MM_STAT), kernel_text("lzo lzo-rle [lz4] zstd\n"))
-def test_block(disk: str, mm: str, algo: str) -> None:
+@fuzz("diskstats")
+@given(kernel_text(DISKSTATS))
+def test_block(disk: str) -> None:
     only_own_errors(block.parse_diskstats, disk)
-    only_own_errors(block.parse_zram_mm_stat, mm)
-    only_own_errors(block.parse_comp_algorithm, algo)
 
 
 @fuzz("zram, mTHP and zswap debugfs (the tiers)")

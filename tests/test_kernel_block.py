@@ -84,16 +84,20 @@ def test_zswap_sysctl_uptime() -> None:
 
 
 def test_zram_parsers() -> None:
-    from checkswap.kernel.block import parse_comp_algorithm, parse_zram_mm_stat
+    # One zram reader (kernel/zram.py) for doctor's devices, drain and the tiers.
+    from checkswap.kernel.zram import parse_comp_algorithm, parse_mm_stat
 
     # Captured from a zram device here (kernel 6.18) after a lab hog swapped 16 MiB to it.
-    mm = "17039360   212173   299008        0   299008        0        0        0        0\n"
-    assert parse_zram_mm_stat(mm) == {
-        "orig_data_bytes": 17039360,
-        "compr_data_bytes": 212173,
-        "mem_used_bytes": 299008,
-    }
-    assert parse_zram_mm_stat("") is None
+    mm = parse_mm_stat(
+        "17039360   212173   299008        0   299008        0        0        0        0\n"
+    )
+    assert mm is not None
+    assert (mm.orig_data_bytes, mm.compr_data_bytes, mm.mem_used_bytes) == (
+        17039360,
+        212173,
+        299008,
+    )
+    assert parse_mm_stat("") is None
     assert parse_comp_algorithm("[lzo-rle] lzo lz4 \n") == "lzo-rle"  # captured here
     assert parse_comp_algorithm("lzo lzo-rle lz4 lz4hc [zstd] deflate 842\n") == "zstd"
     assert parse_comp_algorithm("lzo lz4\n") is None

@@ -63,6 +63,58 @@ def test_promtool_test_rules() -> None:
     assert "SUCCESS" in r.stdout
 
 
+def test_the_documented_zram_area_join_matches_what_serve_exports(tmp_path: Any) -> None:
+    """docs/interface.md's PromQL joining zram metrics (device="zram1") to the per-area ones
+    (device="/dev/zram1"), evaluated by promtool on serve's own output for a tree with one zram
+    swap area and one zram device that is not swap (the golden scrape)."""
+    with open(os.path.join(REPO, "docs", "interface.md")) as f:
+        doc = f.read()
+    section = doc[doc.index("### The `device` label") :]
+    start = section.index("```promql\n") + len("```promql\n")
+    expr = section[start : section.index("\n```", start)].strip()
+    scrape = os.path.join(REPO, "tests", "golden", "tiers-zram-zswap-6.18__serve-scrape.out")
+    with open(scrape) as f:
+        lines = [
+            line.split()
+            for line in f
+            if line.startswith(
+                ("checkswap_swap_device_used_bytes{", "checkswap_zram_memory_used_bytes{")
+            )
+        ]
+    assert len(lines) == 3, lines  # /dev/zram1 as an area; zram1 and zram2 as zram devices
+    series = [
+        {"series": name.replace("{", '{instance="vm",'), "values": value} for name, value in lines
+    ]
+    values = {name: float(value) for name, value in lines}
+    used = values['checkswap_swap_device_used_bytes{device="/dev/zram1"}']
+    ram = values['checkswap_zram_memory_used_bytes{device="zram1"}']
+    test = {
+        "rule_files": [],
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": series,
+                "promql_expr_test": [
+                    {
+                        "expr": expr,
+                        "eval_time": "0m",
+                        # zram2 is no swap area: no per-area series, so no result for it.
+                        "exp_samples": [
+                            {"labels": '{device="/dev/zram1", instance="vm"}', "value": used / ram}
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    path = os.path.join(str(tmp_path), "join.test.yml")
+    with open(path, "w") as f:
+        json.dump(test, f)  # JSON is YAML
+    r = subprocess.run([tool("promtool"), "test", "rules", path], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "SUCCESS" in r.stdout
+
+
 def test_rules_use_only_exported_metrics() -> None:
     with open(RULES) as f:
         text = f.read()

@@ -28,7 +28,6 @@ from checkswap.lab import hog
 pytestmark = pytest.mark.kernel
 MiB = 2**20
 PAGE = os.sysconf("SC_PAGE_SIZE")
-ZSWAP = "/sys/module/zswap/parameters"
 TIERS = {
     "swap_in_pages": "pswpin",
     "swap_out_pages": "pswpout",
@@ -38,24 +37,6 @@ TIERS = {
     "swap_in_zero_pages": "swpin_zero",
     "swap_out_zero_pages": "swpout_zero",
 }
-
-
-@contextlib.contextmanager
-def zswap(**params: str) -> Iterator[None]:
-    """zswap's parameters set for the test, every one restored afterwards."""
-    saved = {}
-    try:
-        for name, value in params.items():
-            path = os.path.join(ZSWAP, name)
-            with open(path) as f:
-                saved[path] = f.read().strip()
-            with open(path, "w") as f:
-                f.write(value)
-        yield
-    finally:
-        for path, value in saved.items():
-            with open(path, "w") as f:
-                f.write(value)
 
 
 @contextlib.contextmanager
@@ -84,8 +65,11 @@ def zram_swap(size_mib: int) -> Iterator[str]:
             f.write(str(n))
 
 
-def run_hog(size_mib: int, limit_mib: int, zero_share: float, seconds: float) -> dict:
-    """The hog under watch: (kernel counters before, after, watch's JSON records)."""
+def run_hog(
+    size_mib: int, limit_mib: int, zero_share: float, seconds: float, device: str | None = None
+) -> dict:
+    """The hog under watch: (kernel counters before, after, watch's JSON records), and the
+    block ``device``'s own sector counters around the same run when one is named."""
     watch = subprocess.Popen(
         [sys.executable, "-m", "checkswap", "watch", "-i", "0.5", "--format", "json"],
         stdout=subprocess.PIPE,
@@ -100,6 +84,7 @@ def run_hog(size_mib: int, limit_mib: int, zero_share: float, seconds: float) ->
         reader = threading.Thread(target=lambda: lines.extend(watch.stdout), daemon=True)
         reader.start()
         before = lab.vmstat()
+        disk_before = lab.block_stat(device) if device else None
         with lab.memory_cgroup(limit_mib, "tiers") as cg:
             pid = hog.start(
                 size_mib * MiB,
@@ -112,6 +97,7 @@ def run_hog(size_mib: int, limit_mib: int, zero_share: float, seconds: float) ->
             _, status = os.waitpid(pid, 0)
             assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == hog.DONE, status
         after = lab.vmstat()  # the hog is gone with its memory: nothing swaps any more
+        disk_after = settled_block_stat(device) if device else None
         time.sleep(1.5)  # at least two more samples, both after `after`
         watch.send_signal(signal.SIGINT)
         watch.wait(timeout=30)
@@ -121,7 +107,24 @@ def run_hog(size_mib: int, limit_mib: int, zero_share: float, seconds: float) ->
             watch.kill()
             watch.wait()
     records = [json.loads(line) for line in lines]
-    return {"before": before, "after": after, "records": records}
+    return {
+        "before": before,
+        "after": after,
+        "records": records,
+        "disk_before": disk_before,
+        "disk_after": disk_after,
+    }
+
+
+def settled_block_stat(name: str) -> dict[str, int]:
+    """The device's counters once nothing is in flight: /sys/block's sectors are added when a
+    request completes, vmstat's pswpout when the write is submitted."""
+    end = time.monotonic() + 10
+    while True:
+        stat = lab.block_stat(name)
+        if stat["in_flight"] == 0 or time.monotonic() > end:
+            return stat
+        time.sleep(0.05)
 
 
 def check_tiers(run: dict) -> dict[str, int]:
@@ -152,7 +155,7 @@ def test_zswap_in_front_of_a_disk_swapfile_with_writeback() -> None:
     # compress to, so it hits its limit and writes back to the swapfile. The cgroup gets 128 MiB,
     # not less: while the full pool sends pages to the disk, a 64 MiB v1 cgroup's reclaim gave
     # up and its OOM killer took the hog in about one run out of six (measured here).
-    pool = zswap(enabled="Y", max_pool_percent="1", shrinker_enabled="N")
+    pool = lab.zswap_params(enabled="Y", max_pool_percent="1", shrinker_enabled="N")
     with pool, lab.swapfile(1024, name="tiers"):
         got = check_tiers(run_hog(900, 128, 0.3, 8.0))
     assert got["zswpout"] > 0 and got["zswpin"] > 0, got
@@ -161,8 +164,37 @@ def test_zswap_in_front_of_a_disk_swapfile_with_writeback() -> None:
 
 
 def test_zram_as_the_swap_device() -> None:
-    with zswap(enabled="N"), zram_swap(1024):
+    with lab.zswap_params(enabled="N"), zram_swap(1024):
         got = check_tiers(run_hog(450, 128, 0.3, 6.0))
     # zram is a block device: its traffic is pswpin/pswpout; the zero-filled pages never reach it.
     assert got["pswpout"] > 0 and got["pswpin"] > 0, got
     assert got["zswpout"] == 0 and got["swpout_zero"] > 0, got
+
+
+def test_the_device_writes_pswpout_and_reads_pswpin_with_every_tier_moving() -> None:
+    """What the kernel counts where (docs/tiers.md, "How the counters are counted"), on the
+    device itself: zswap with writeback in front of a loop device, the only swap area, so every
+    write on it is swap. The pages it wrote are pswpout exactly, while zswap stored pages,
+    wrote some back and zero-filled pages went out: a page written back is counted in pswpout
+    (zswap_writeback_entry -> __swap_writepage), once; zswap's stores and zero-filled pages are
+    not. The pages it read are pswpin, while zswap loads and zero-filled swap-ins happened:
+    neither is counted in pswpin. If any of these were counted twice or not at all,
+    the device's figure would differ from the counter by that tier's pages."""
+    pool = lab.zswap_params(enabled="Y", max_pool_percent="1", shrinker_enabled="N")
+    with pool, lab.loop_swap(1024, name="tiers-loop") as dev:
+        run = run_hog(900, 128, 0.3, 8.0, device=dev)
+        got = check_tiers(run)
+    per_page = PAGE // 512
+    wrote = (run["disk_after"]["write_sectors"] - run["disk_before"]["write_sectors"]) // per_page
+    read = (run["disk_after"]["read_sectors"] - run["disk_before"]["read_sectors"]) // per_page
+    assert got["zswpwb"] > 0 and got["zswpout"] > 0 and got["swpout_zero"] > 0, got
+    assert got["zswpin"] > 0 and got["swpin_zero"] > 0, got
+    assert wrote == got["pswpout"], (wrote, got)
+    # Writes to an active swap device are refused to everyone else, reads are not: one run of
+    # nine here read 260 pages (2 %) more than pswpin while other work ran on the machine. The
+    # device never reads fewer pages than pswpin, and any extra is far below zswap's loads and
+    # the zero-filled swap-ins, so neither can be hiding in pswpin.
+    assert got["pswpin"] <= read < got["pswpin"] + min(got["zswpin"], got["swpin_zero"]), (
+        read,
+        got,
+    )

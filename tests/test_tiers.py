@@ -111,13 +111,31 @@ def test_zram_devices_of_the_tree() -> None:
 def test_zswap_pool_fullness_is_the_kernels_test() -> None:
     # The limit is max_pool_percent of MemTotal; meminfo Zswap is the pool itself.
     z = parse_zswap("Y", "lzo", "20", "90", "Y")
-    s = zswap_state(z, {"MemTotal": 1000 * MIB, "Zswap": 150 * MIB, "Zswapped": 600 * MIB}, None)
+    s = zswap_state(
+        z, {"MemTotal": 1000 * MIB, "Zswap": 150 * MIB, "Zswapped": 600 * MIB}, None, 4096
+    )
     assert s is not None
     assert s["pool_limit_bytes"] == 200 * MIB and s["pool_full_pct"] == 75.0 and s["ratio"] == 4
+    assert s["pool_accept_bytes"] == 180 * MIB
     assert s["debug"] is None
-    empty = zswap_state(z, {"MemTotal": 1000 * MIB, "Zswap": 0, "Zswapped": 0}, None)
+    empty = zswap_state(z, {"MemTotal": 1000 * MIB, "Zswap": 0, "Zswapped": 0}, None, 4096)
     assert empty is not None and empty["ratio"] is None  # an empty pool has no ratio, not 0
-    assert zswap_state(None, {}, None) is None
+    assert zswap_state(None, {}, None, 4096) is None
+
+
+def test_zswap_limits_are_whole_pages_rounded_down_as_the_kernel_does() -> None:
+    # mm/zswap.c: zswap_max_pages = totalram_pages * max_pool_percent / 100 and
+    # zswap_accept_thr_pages = that * accept_threshold_percent / 100, in integer pages. 24105 MiB
+    # of RAM (this project's VM) is 6,170,880 pages: 1 % is 61,708.8, so 61,708 pages, not the
+    # 252,759,490 bytes (61,708.8 pages) that MemTotal in bytes times 1 % gives.
+    total = 24105 * MIB
+    s = zswap_state(parse_zswap("Y", "lzo", "1", "90"), {"MemTotal": total, "Zswap": 0}, None, 4096)
+    assert s is not None
+    assert s["pool_limit_bytes"] == 61_708 * 4096
+    assert s["pool_accept_bytes"] == 61_708 * 90 // 100 * 4096  # 55,537 pages
+    # No accept_threshold_percent (before 5.6): no threshold, the limit alone.
+    old = zswap_state(parse_zswap("Y", "lzo", "1"), {"MemTotal": total, "Zswap": 0}, None, 4096)
+    assert old is not None and old["pool_accept_bytes"] is None
 
 
 def ds(name: str, reads: int, rsec: int, writes: int, wsec: int) -> DiskStats:

@@ -28,7 +28,7 @@ from checkswap.source.root import Root
 
 pytestmark = pytest.mark.kernel
 
-ZSWAP = "/sys/module/zswap/parameters"
+ZSWAP = lab.ZSWAP
 
 
 def read(path: str) -> str:
@@ -48,18 +48,6 @@ def diskstats(name: str) -> tuple[int, int, int, int]:
         if p[2] == name:
             return int(p[3]), int(p[5]), int(p[7]), int(p[9])
     raise AssertionError(f"{name} not in /proc/diskstats")
-
-
-@contextlib.contextmanager
-def zswap_params(**values: str) -> Iterator[None]:
-    saved = {n: read(f"{ZSWAP}/{n}").strip() for n in values}
-    try:
-        for n, v in values.items():
-            write(f"{ZSWAP}/{n}", v)
-        yield
-    finally:
-        for n, v in saved.items():
-            write(f"{ZSWAP}/{n}", v)
 
 
 @contextlib.contextmanager
@@ -90,7 +78,8 @@ def mm_stat(name: str) -> list[int]:
 
 def test_zram_area_rates_and_mm_stat_equal_the_kernels() -> None:
     # zswap off for the run: with it on, the pages would stop in its pool, not reach zram.
-    with zswap_params(enabled="N"), zram_swap(256) as name, lab.memory_cgroup(48, "tiers") as cg:
+    off = lab.zswap_params(enabled="N")
+    with off, zram_swap(256) as name, lab.memory_cgroup(48, "tiers") as cg:
         own: dict[str, Any] = {}
         hogs: list[lab.Hog] = []
 
@@ -148,27 +137,24 @@ def test_zram_area_rates_and_mm_stat_equal_the_kernels() -> None:
 
 
 def test_zswap_state_and_debugfs_equal_the_kernels() -> None:
-    mounted = False
-    with zswap_params(enabled="Y", max_pool_percent="7", accept_threshold_percent="85"):
-        try:
-            if not os.path.ismount("/sys/kernel/debug"):
-                lab.run("mount", "-t", "debugfs", "none", "/sys/kernel/debug")
-                mounted = True
-            state = read_state(Root("/"))
-            z = state["zswap"]
-            params = {n: read(f"{ZSWAP}/{n}").strip() for n in os.listdir(ZSWAP)}
-            assert z["enabled"] is True and params["enabled"] == "Y"
-            assert z["compressor"] == params["compressor"]
-            assert z["max_pool_percent"] == 7 and z["accept_threshold_percent"] == 85
-            assert z["shrinker_enabled"] is (params["shrinker_enabled"] == "Y")
-            assert z["pool_limit_bytes"] == lab.meminfo_kb("MemTotal") * 1024 * 7 // 100
-            debug_dir = "/sys/kernel/debug/zswap"
-            own = {n: int(read(f"{debug_dir}/{n}")) for n in os.listdir(debug_dir)}
-            # Counters that only move with zswap traffic; nothing of ours swaps here.
-            for n in ("pool_limit_hit", "reject_compress_poor", "written_back_pages"):
-                if n in own:
-                    assert z["debug"][n] == own[n]
-            assert set(z["debug"]) == set(own)
-        finally:
-            if mounted:
-                subprocess.run(["umount", "/sys/kernel/debug"], check=False)
+    params = lab.zswap_params(enabled="Y", max_pool_percent="7", accept_threshold_percent="85")
+    with params, lab.debugfs():
+        state = read_state(Root("/"))
+        z = state["zswap"]
+        params_now = {n: read(f"{ZSWAP}/{n}").strip() for n in os.listdir(ZSWAP)}
+        assert z["enabled"] is True and params_now["enabled"] == "Y"
+        assert z["compressor"] == params_now["compressor"]
+        assert z["max_pool_percent"] == 7 and z["accept_threshold_percent"] == 85
+        assert z["shrinker_enabled"] is (params_now["shrinker_enabled"] == "Y")
+        # mm/zswap.c zswap_max_pages and zswap_accept_thr_pages: whole pages, rounded down.
+        page = os.sysconf("SC_PAGE_SIZE")
+        limit_pages = lab.meminfo_kb("MemTotal") * 1024 // page * 7 // 100
+        assert z["pool_limit_bytes"] == limit_pages * page
+        assert z["pool_accept_bytes"] == limit_pages * 85 // 100 * page
+        debug_dir = "/sys/kernel/debug/zswap"
+        own = {n: int(read(f"{debug_dir}/{n}")) for n in os.listdir(debug_dir)}
+        # Counters that only move with zswap traffic; nothing of ours swaps here.
+        for n in ("pool_limit_hit", "reject_compress_poor", "written_back_pages"):
+            if n in own:
+                assert z["debug"][n] == own[n]
+        assert set(z["debug"]) == set(own)

@@ -533,10 +533,14 @@ def check_zswap_pool_full(f: Facts) -> list[dict[str, Any]]:
     if not z or not z.get("enabled"):
         return []
     full, threshold = z.get("pool_full_pct"), z.get("accept_threshold_percent")
-    # The kernel refuses new pages once the pool passes its limit, and takes them again only
-    # below accept_threshold_percent of it (mm/zswap.c zswap_store): from there on it is full.
-    at = threshold if threshold is not None else 100
-    if full is None or full < at:
+    pool, limit, accept = z.get("pool_bytes"), z.get("pool_limit_bytes"), z.get("pool_accept_bytes")
+    if full is None or pool is None or limit is None:
+        return []
+    # mm/zswap.c zswap_check_limits: a store at or over the limit is refused, and once refused
+    # the pool takes pages again only when it is back at or below the accept threshold. Above
+    # the threshold it is full or one refill away from it; at or below it, the next store is
+    # taken. Without a threshold (before 5.6) only the limit itself counts.
+    if (pool <= accept) if accept is not None else (pool < limit):
         return []
     debug = z.get("debug") or {}
     limit_hits = debug.get("pool_limit_hit")
@@ -556,6 +560,7 @@ def check_zswap_pool_full(f: Facts) -> list[dict[str, Any]]:
                 "pool_full_pct": full,
                 "max_pool_percent": z["max_pool_percent"],
                 "accept_threshold_percent": threshold,
+                "pool_accept_bytes": accept,
                 "stored_bytes": z.get("stored_bytes"),
                 "pool_limit_hit": limit_hits,
                 "files": [

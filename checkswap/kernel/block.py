@@ -241,37 +241,3 @@ def block_names(root: Root) -> list[str]:
         return sorted(root.listdir(CLASS))
     except OSError:
         return []
-
-
-# --- zram (Documentation/admin-guide/blockdev/zram.rst) --------------------------------------
-#
-#   mm_stat          orig_data_size compr_data_size mem_used_total mem_limit mem_used_max
-#                    same_pages pages_compacted huge_pages [huge_pages_since]   (bytes, pages)
-#   comp_algorithm   lzo lzo-rle [lz4] zstd      (the one in brackets is in use)
-
-
-def parse_zram_mm_stat(text: str) -> dict[str, int] | None:
-    parts = text.split()
-    try:
-        orig, compr, used = int(parts[0]), int(parts[1]), int(parts[2])
-    except (IndexError, ValueError):
-        return None
-    return {"orig_data_bytes": orig, "compr_data_bytes": compr, "mem_used_bytes": used}
-
-
-def parse_comp_algorithm(text: str) -> str | None:
-    for word in text.split():
-        if word.startswith("[") and word.endswith("]"):
-            return word[1:-1]
-    return None
-
-
-def zram_stats(root: Root, name: str) -> dict[str, object] | None:
-    mm = _attr(root, name, "mm_stat")
-    sizes = parse_zram_mm_stat(mm) if mm is not None else None
-    if sizes is None:
-        return None
-    stats: dict[str, object] = dict(sizes)
-    algo = _attr(root, name, "comp_algorithm")
-    stats["algorithm"] = parse_comp_algorithm(algo) if algo is not None else None
-    return stats

@@ -31,11 +31,11 @@ import time
 from typing import Callable, NamedTuple
 
 from checkswap.errors import Refused
-from checkswap.kernel.block import zram_stats
 from checkswap.kernel.meminfo import read_meminfo
 from checkswap.kernel.pid import pending_signals
 from checkswap.kernel.swaps import SwapArea, read_swaps
 from checkswap.kernel.vmstat import read_vmstat
+from checkswap.kernel.zram import read_zram
 from checkswap.model.rates import counter_rate
 from checkswap.model.topology import Topology
 from checkswap.source.root import Root
@@ -89,12 +89,10 @@ def plan_drain(root: Root, area: SwapArea, force: bool, what: str = "swapoff") -
     kind = Topology(root).kind(area)
     needs, zram_used = area.used_bytes, None
     if kind == "zram":
-        stats = zram_stats(root, os.path.basename(area.name))
-        if stats is not None:
-            orig, used = stats["orig_data_bytes"], stats["mem_used_bytes"]
-            assert isinstance(orig, int) and isinstance(used, int)
-            zram_used = used
-            needs = max(0, orig - used)
+        z = read_zram(root, os.path.basename(area.name))
+        if z is not None and z.mm is not None:
+            zram_used = z.mm.mem_used_bytes
+            needs = max(0, z.mm.orig_data_bytes - zram_used)
     available = read_meminfo(root).get("MemAvailable")
     plan = DrainPlan(area.name, kind, area.size_bytes, area.used_bytes, needs, available, zram_used)
     if not force and (available is None or needs > available):

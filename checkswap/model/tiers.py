@@ -42,21 +42,27 @@ def _share(part: float | None, whole: float | None) -> float | None:
 
 
 def zswap_state(
-    z: Zswap | None, meminfo: dict[str, int], debug: dict[str, int] | None
+    z: Zswap | None, meminfo: dict[str, int], debug: dict[str, int] | None, page_size: int
 ) -> dict[str, Any] | None:
     """zswap's parameters and pool; None without zswap.
 
-    The pool's limit is max_pool_percent of MemTotal (mm/zswap.c zswap_max_pages: the share of
-    totalram_pages), and meminfo ``Zswap`` is the pool's own pages, so ``pool_full_pct`` is
-    the kernel's own test; once it passes 100 % the pool takes nothing new until it falls
-    below ``accept_threshold_percent`` of the limit.
+    The limits are the kernel's own, in whole pages as mm/zswap.c counts them: the limit is
+    zswap_max_pages, totalram_pages (MemTotal) * max_pool_percent / 100, and the accept
+    threshold zswap_accept_thr_pages, that limit * accept_threshold_percent / 100, both rounded
+    down. meminfo ``Zswap`` is zswap_total_pages, the pool's own pages. zswap_store refuses new
+    pages once the pool reaches the limit (pool_limit_hit counts each refusal) and takes them
+    again only when it is back at or below the threshold. Bytes of MemTotal times the percentage
+    would overstate the limit by up to a page whenever the product does not divide by 100.
     """
     if z is None:
         return None
     pool, stored, total = meminfo.get("Zswap"), meminfo.get("Zswapped"), meminfo.get("MemTotal")
-    limit = None
-    if total is not None and z.max_pool_percent is not None:
-        limit = total * z.max_pool_percent // 100
+    limit = accept = None
+    if total is not None and z.max_pool_percent is not None and page_size > 0:
+        limit_pages = total // page_size * z.max_pool_percent // 100
+        limit = limit_pages * page_size
+        if z.accept_threshold_percent is not None:
+            accept = limit_pages * z.accept_threshold_percent // 100 * page_size
     return {
         "enabled": z.enabled,
         "compressor": z.compressor,
@@ -67,6 +73,7 @@ def zswap_state(
         "pool_limit_bytes": limit,
         "pool_full_pct": _share(pool, limit),
         "accept_threshold_percent": z.accept_threshold_percent,
+        "pool_accept_bytes": accept,
         "shrinker_enabled": z.shrinker_enabled,
         # null unless root with debugfs mounted: never mounted by checkswap.
         "debug": debug,
@@ -140,7 +147,9 @@ def read_state(root: Root, meminfo: dict[str, int] | None = None) -> dict[str, A
     z = read_zswap(root)
     mthp = read_mthp_stats(root)
     return {
-        "zswap": zswap_state(z, meminfo, read_zswap_debug(root) if z is not None else None),
+        "zswap": zswap_state(
+            z, meminfo, read_zswap_debug(root) if z is not None else None, root.page_size
+        ),
         "zram": [zram_state(d, swap_names) for d in read_zrams(root)],
         "mthp": mthp_summary(mthp),
         "mthp_counters": mthp,  # every size, zeros too: the exporter's counters

@@ -19,6 +19,7 @@ import stat as stat_mod
 from checkswap.kernel import block
 from checkswap.kernel.mountinfo import Mount, mount_for_path, read_mountinfo
 from checkswap.kernel.swaps import SwapArea, read_swaps
+from checkswap.kernel.zram import read_zram
 from checkswap.model.devices import area_kind, is_deleted
 from checkswap.source.root import Root
 
@@ -237,7 +238,7 @@ class Topology:
                 self.walk_block(name, w, 0)
                 if entry["kind"] == "zram":
                     # Compressed RAM: what it holds and what that costs in real memory.
-                    entry["zram_stats"] = block.zram_stats(root, name)
+                    entry["zram_stats"] = zram_stats(root, name)
             entry["block_device"] = name
         else:
             entry["kind"] = area_kind(root, area.type, area.name, None)
@@ -336,3 +337,18 @@ def swap_devices(root: Root) -> list[dict[str, Any]]:
         if topo.notes:
             d.setdefault("notes", []).extend(topo.notes)
     return devices
+
+
+def zram_stats(root: Root, name: str) -> dict[str, object] | None:
+    """A zram area's sizes for doctor's ``devices[].zram_stats``, from the one zram reader
+    (kernel/zram.py): what it stores, compressed, the RAM that costs, the algorithm; None
+    without a readable mm_stat."""
+    z = read_zram(root, name)
+    if z is None or z.mm is None:
+        return None
+    return {
+        "orig_data_bytes": z.mm.orig_data_bytes,
+        "compr_data_bytes": z.mm.compr_data_bytes,
+        "mem_used_bytes": z.mm.mem_used_bytes,
+        "algorithm": z.algorithm,
+    }
