@@ -868,6 +868,23 @@ AVG_FIELDS: dict[str, Field] = {
             "swap_out_per_s", "out/s", "pages/s", "time-weighted mean swap-out rate", "", decimals=1
         ),
         Field("covered_s", "covered", "s", "seconds of rated intervals inside the window", ""),
+        # Every tier's, over the seconds of the window it was known (model/rates.Tracker).
+        Field(
+            "swap_in_all_per_s",
+            "all in/s",
+            "pages/s",
+            "time-weighted mean swap-in rate from every tier (devices, zswap, zero-filled)",
+            "",
+            decimals=1,
+        ),
+        Field(
+            "swap_out_all_per_s",
+            "all out/s",
+            "pages/s",
+            "time-weighted mean swap-out rate to every tier (devices, zswap, zero-filled)",
+            "",
+            decimals=1,
+        ),
     )
 }
 MAX_FIELDS: dict[str, Field] = {
@@ -877,6 +894,12 @@ MAX_FIELDS: dict[str, Field] = {
         Field("swap_in_at", "at", "", "end of the interval with that peak, UTC", ""),
         Field("swap_out_per_s", "max out/s", "pages/s", "highest interval swap-out rate", ""),
         Field("swap_out_at", "at", "", "end of the interval with that peak, UTC", ""),
+        Field("swap_in_all_per_s", "max all in/s", "pages/s", "highest all-tier swap-in rate", ""),
+        Field("swap_in_all_at", "at", "", "end of the interval with that peak, UTC", ""),
+        Field(
+            "swap_out_all_per_s", "max all out/s", "pages/s", "highest all-tier swap-out rate", ""
+        ),
+        Field("swap_out_all_at", "at", "", "end of the interval with that peak, UTC", ""),
     )
 }
 AVG_KEYS = tuple(AVG_FIELDS)
@@ -949,7 +972,11 @@ def expression(key: str) -> tuple[str, str]:
         pos = AVG_KEYS.index(inner)
         # One means() per window and function, however many of its columns are shown.
         need = f"w{index} = tracker.windows[{index}][1].means()"
-        return (f"w{index}[1]" if pos == 2 else f"w{index}[0][{pos}]"), need
+        if pos == 2:
+            return f"w{index}[1]", need
+        if pos > 2:  # the all-tier means: the window's columns 2 and 3 (rates.Tracker)
+            return f"all_tier_mean(w{index}[0], {pos - 1})", need
+        return f"w{index}[0][{pos}]", need
     kind, _, arg = FIELDS[key].source.partition(":")
     return _EXPRESSIONS[kind].format(arg=arg), ""
 
@@ -970,7 +997,14 @@ def compile_fields(
     exprs = [expression(k) for k in keys]
     needs = "".join(f"    {s}\n" for s in dict.fromkeys(s for _, s in exprs if s))
     source = f"def f(iv, tracker, page_size):\n{_PRELUDE}{needs}{body([e for e, _ in exprs])}"
-    ns: dict[str, object] = {"iso_utc": iso_utc, "swap_used": swap_used, "avg10": avg10}
+    from checkswap.model.rates import all_tier_mean
+
+    ns: dict[str, object] = {
+        "iso_utc": iso_utc,
+        "swap_used": swap_used,
+        "avg10": avg10,
+        "all_tier_mean": all_tier_mean,
+    }
     ns.update(namespace or {})
     exec(compile(source, f"<checkswap.fields {label}>", "exec"), ns)
     return ns["f"]  # type: ignore[return-value]
@@ -1026,14 +1060,24 @@ def max_record(tracker: Tracker) -> dict[str, object]:
         "swap_in_at": _iso_peak(tracker.peak_in.at),
         "swap_out_per_s": tracker.peak_out.rate,
         "swap_out_at": _iso_peak(tracker.peak_out.at),
+        "swap_in_all_per_s": tracker.peak_in_all.rate,
+        "swap_in_all_at": _iso_peak(tracker.peak_in_all.at),
+        "swap_out_all_per_s": tracker.peak_out_all.rate,
+        "swap_out_all_at": _iso_peak(tracker.peak_out_all.at),
     }
 
 
 def sample_record(iv: Interval, tracker: Tracker, page_size: int) -> dict[str, object]:
     """The JSON-lines ``sample`` object of the interface for one interval (after tracker.add)."""
     rec = (_build_record or _record_builder())(iv, tracker, page_size)
-    for key, (rin, rout), covered in tracker.averages():
-        rec[key] = {"swap_in_per_s": rin, "swap_out_per_s": rout, "covered_s": covered}
+    for key, (rin, rout, ain, aout), covered in tracker.averages():
+        rec[key] = {
+            "swap_in_per_s": rin,
+            "swap_out_per_s": rout,
+            "covered_s": covered,
+            "swap_in_all_per_s": ain,
+            "swap_out_all_per_s": aout,
+        }
     rec["max"] = max_record(tracker)
     if iv.notes:
         rec["note"] = "; ".join(iv.notes)
@@ -1041,7 +1085,10 @@ def sample_record(iv: Interval, tracker: Tracker, page_size: int) -> dict[str, o
 
 
 def summary_record(tracker: Tracker, page_size: int) -> dict[str, object]:
+    from checkswap.model.rates import SWAP_IN_ALL, SWAP_OUT_ALL
+
     t = tracker.totals
+    all_in, all_out = t.get(SWAP_IN_ALL), t.get(SWAP_OUT_ALL)
     return {
         "type": "summary",
         "samples": tracker.samples,
@@ -1058,14 +1105,18 @@ def summary_record(tracker: Tracker, page_size: int) -> dict[str, object]:
         "zswap_in_pages": t.get("zswpin"),
         "zswap_out_pages": t.get("zswpout"),
         "zswap_writeback_pages": t.get("zswpwb"),
-        "swap_in_all_pages": t.get("swap_in_all"),
-        "swap_out_all_pages": t.get("swap_out_all"),
+        "swap_in_all_pages": all_in,
+        "swap_out_all_pages": all_out,
         "intervals_without_rate": tracker.null_intervals,
         "max": max_record(tracker),
         "avg": {
             "swap_in_per_s": tracker.run_average("pswpin"),
             "swap_out_per_s": tracker.run_average("pswpout"),
+            "swap_in_all_per_s": tracker.all_tier_average(SWAP_IN_ALL),
+            "swap_out_all_per_s": tracker.all_tier_average(SWAP_OUT_ALL),
         },
+        "swap_in_all_bytes": None if all_in is None else all_in * page_size,
+        "swap_out_all_bytes": None if all_out is None else all_out * page_size,
     }
 
 

@@ -211,3 +211,118 @@ def test_no_color_draws_without_colour() -> None:
         assert not [x for x in params if x[:1] in ("3", "4") and len(x) == 2 and x[1] != "9"]
         p.keys("q")
         assert p.exit_status() == 0
+
+
+# --- replay of a recording with zswap traffic: every tier's rows and the recorded tiers --------
+
+MIB = 1 << 20
+
+
+def tiers_line(t: float, enabled: bool, pool_mib: int) -> str:
+    """A ``tiers`` line as ``record`` writes it (format.tiers_record of model/tiers.read_state)."""
+    return json.dumps(
+        {
+            "type": "tiers",
+            "time": "",
+            "wall": T0 + t,
+            "zswap": {
+                "enabled": enabled,
+                "compressor": "lzo",
+                "pool_bytes": pool_mib * MIB,
+                "stored_bytes": 2 * pool_mib * MIB,
+                "ratio": 2.0,
+                "max_pool_percent": 20,
+                "pool_limit_bytes": 200 * MIB,
+                "pool_full_pct": pool_mib / 2,
+                "accept_threshold_percent": 90,
+                "shrinker_enabled": False,
+                "debug": None,
+            },
+            "zram": [],
+            "mthp": [],
+        }
+    )
+
+
+def write_zswap_recording(path: str, enabled: bool) -> tuple[list[int], list[int]]:
+    """30 s of zswap in front of an idle swapfile (no zero-filled pages since boot, so only
+    zswap's recorded ``enabled`` can call for every tier's rows), with a ``tiers`` line after
+    the first sample and again at t=20, as ``record`` writes them. Returns each interval's
+    every-tier pages in and out, from the counters written here."""
+    header = {
+        "type": "header",
+        "format": "checkswap-recording",
+        "format_version": 1,
+        "wall": T0,
+        "hostname": "vm",
+        "kernel_release": "6.18.44",
+        "page_size_bytes": 4096,
+        "interval_s": 1.0,
+        "files": {
+            "proc/swaps": "Filename\tType\tSize\tUsed\tPriority\n"
+            "/var/tmp/swapfile\tfile\t1048572\t0\t-2\n"
+        },
+    }
+    lines = [json.dumps(header)]
+    c = {"pswpin": 0, "pswpout": 0, "zswpin": 0, "zswpout": 0, "zswpwb": 0}
+    c |= {"swpin_zero": 0, "swpout_zero": 0, "pgmajfault": 0}
+    ins, outs = [], []
+    for t in range(31):
+        if t:
+            step = {"zswpin": 3000, "zswpout": 7000 if t == 17 else 4000, "pswpout": 100}
+            step |= {"zswpwb": 100, "swpin_zero": 50, "swpout_zero": 60}
+            for k, v in step.items():
+                c[k] += v
+            ins.append(step["zswpin"] + step["swpin_zero"])
+            outs.append(step["zswpout"] + step["pswpout"] - step["zswpwb"] + step["swpout_zero"])
+        psi = PressureLine(1.0, 1.0, 1.0, t * 50_000)
+        mem = {"SwapTotal": 1 << 30, "SwapFree": 1 << 30}
+        s = Sample(5000.0 + t, T0 + t, dict(c), mem, Pressure(psi, psi))
+        lines.append(json.dumps(sample_to_record(s, 4096)))
+        if t == 0:
+            lines.append(tiers_line(t, enabled, 50))
+        if t == 20:
+            lines.append(tiers_line(t, enabled, 120))
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return ins, outs
+
+
+def test_replay_shows_every_tier_and_the_recorded_tiers(tmp_path: object) -> None:
+    rec = os.path.join(str(tmp_path), "zswap.jsonl")
+    ins, outs = write_zswap_recording(rec, enabled=True)
+    peak_at = time.strftime("%H:%M:%S", time.localtime(T0 + 17))
+    with tmux.pane([*DASH, "--replay", rec, "--speed", "0"], 120, 40, "replay-tiers") as p:
+        screen = p.wait_for(lambda s: "end of recording" in s, 20, "the end of the replay")
+        rows = screen.splitlines()
+        dev_in = next(r for r in rows if r.startswith("swap-in "))
+        assert re.match(r"swap-in\s+0\s", dev_in), dev_in  # the devices read nothing in
+        all_out = next(r for r in rows if r.startswith("all out "))
+        all_in = next(r for r in rows if r.startswith("all in "))
+        # now, 1m (the 30 s so far), 5m, 15m, peak and when: from the counters written above.
+        mean_out = f"{sum(outs) / len(outs):,.0f}"
+        assert all_out.split()[2:8] == [
+            f"{outs[-1]:,}",
+            mean_out,
+            mean_out,
+            mean_out,
+            f"{max(outs):,}",
+            peak_at,
+        ], all_out
+        assert all_in.split()[2:3] == [f"{ins[-1]:,}"], all_in
+        # The tiers panel: the last recorded tiers line, as the live view shows TierWatch's.
+        assert "zswap pool 120.0 MiB of its 200.0 MiB limit (60 %)" in screen, screen
+        p.keys("q")
+        assert p.exit_status() == 0
+
+
+def test_replay_without_zswap_enabled_keeps_the_devices_rows_only(tmp_path: object) -> None:
+    rec = os.path.join(str(tmp_path), "off.jsonl")
+    write_zswap_recording(rec, enabled=False)
+    with tmux.pane([*DASH, "--replay", rec, "--speed", "0"], 120, 40, "replay-off") as p:
+        screen = p.wait_for(lambda s: "end of recording" in s, 20, "the end of the replay")
+        assert not [r for r in screen.splitlines() if r.startswith("all ")], screen
+        # The pool still holds pages, so the recorded tiers still show it, as disabled.
+        assert "zswap pool 120.0 MiB of its 200.0 MiB limit (60 %), disabled" in screen, screen
+        p.keys("q")
+        assert p.exit_status() == 0

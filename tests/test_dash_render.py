@@ -358,3 +358,53 @@ def test_tiers_panel_zram_area_io_zswap_limit_and_mthp() -> None:
     bare.update(sample_record(iv, tracker, PAGE), None, [], "quiet")
     bare.tiers = {"zswap": None, "zram": [], "mthp": [], "areas": []}
     assert not [r for r in record(bare, 120, 40) if "stores" in r or "area I/O" in r]
+
+
+def _tier_state(all_tiers: bool) -> tuple[DashState, list[float], list[float]]:
+    """20 intervals of zswap traffic in front of an idle swapfile: the devices read 0/s."""
+    state = DashState("vm", None, 1.0, "live")
+    state.local_time = time.gmtime
+    state.all_tiers = all_tiers
+    tracker = Tracker()
+    prev = sample(0, 0, 0, 0)
+    ins, outs = [], []
+    zin = zout = zero = 0
+    for t in range(1, 21):
+        zin += 4000 if t != 12 else 9000  # the swap-in peak, at t=12
+        zout += 5000
+        zero += 250
+        cur = sample(t, 0, 0, 0)
+        cur.vmstat = dict(cur.vmstat, zswpin=zin, zswpout=zout, swpin_zero=zero)
+        ins.append(4250.0 if t != 12 else 9250.0)
+        outs.append(5000.0)
+        iv = Interval(prev, cur)
+        tracker.add(iv)
+        state.update(sample_record(iv, tracker, PAGE), None, [], "swapping")
+        prev = cur
+    return state, ins, outs
+
+
+@pytest.mark.parametrize(("width", "height"), [(80, 24), (200, 60)])
+def test_every_tier_gets_rows_beside_the_devices(width: int, height: int) -> None:
+    state, ins, outs = _tier_state(all_tiers=True)
+    rows = record(state, width, height)
+    assert len(rows) == height
+    dev_out = next(r for r in rows if r.startswith("swap-out "))
+    assert re.match(r"swap-out\s+0\s+0\.0\s+0\s+0\s+0\s+0\s", dev_out), dev_out
+    all_out = next(r for r in rows if r.startswith("all out "))
+    all_in = next(r for r in rows if r.startswith("all in "))
+    # now, (no MiB/s), 1m, 5m, 15m, peak and its time: the figures the test made.
+    assert all_out.split()[2:7] == [f"{outs[-1]:,.0f}"] * 5, all_out  # a steady 5,000/s
+    mean_in = f"{sum(ins) / len(ins):,.0f}"
+    at = time.strftime("%H:%M:%S", time.gmtime(T0 + 12))
+    assert all_in.split()[2:8] == ["4,250", mean_in, mean_in, mean_in, "9,250", at]
+
+
+def test_no_every_tier_rows_without_the_condition_or_room() -> None:
+    state, _, _ = _tier_state(all_tiers=False)
+    assert not [r for r in record(state, 100, 30) if r.startswith(("all out", "all in"))]
+    # Below 24 rows the lists would have no room left: the devices' rows only.
+    tall, _, _ = _tier_state(all_tiers=True)
+    rows = record(tall, 80, 20)
+    assert len(rows) == 20
+    assert not [r for r in rows if r.startswith("all ")]

@@ -202,8 +202,10 @@ def test_long_run_memory_is_bounded() -> None:
         t.add(Interval(prev, cur))
         prev = cur
     assert all(len(w) <= 601 for _, w in t.windows)
-    (_, (rin, _), covered) = t.averages()[0]
+    (_, (rin, _, ain, _), covered) = t.averages()[0]
     assert abs(covered - 60.0) < 1e-6 and abs(rin - 100.0) < 1e-6  # type: ignore[operator]
+    # No tier but the devices: the all-tier mean is the devices', computed the same way.
+    assert ain == rin
 
 
 # --- the all-tier totals ---------------------------------------------------------------------
@@ -262,3 +264,76 @@ def test_tracker_totals_the_all_tier_deltas() -> None:
         t.add(Interval(x, y))
     assert t.totals["swap_in_all"] == 30 + 3
     assert t.totals["swap_out_all"] == 21
+
+
+def _run(samples: list[Sample]) -> Tracker:
+    t = Tracker()
+    for x, y in zip(samples, samples[1:]):
+        t.add(Interval(x, y))
+    return t
+
+
+def test_tracker_windows_peaks_and_averages_of_every_tier() -> None:
+    # 1 s intervals: the devices move 10 in/s, zswap 40 in and 70 out, zero-filled 5 in/s;
+    # the third interval has a burst of 200 zswap stores.
+    s = [
+        sample(0.0, 0, 0, **_tiers()),
+        sample(1.0, 10, 0, **_tiers(zswpin=40, zswpout=70, swpin_zero=5)),
+        sample(2.0, 20, 0, **_tiers(zswpin=80, zswpout=140, swpin_zero=10)),
+        sample(3.0, 30, 0, **_tiers(zswpin=120, zswpout=340, swpin_zero=15)),
+    ]
+    t = _run(s)
+    for _key, (rin, rout, ain, aout), covered in t.averages():
+        assert covered == 3.0
+        assert rin == 10.0 and rout == 0.0
+        assert ain == (30 + 120 + 15) / 3.0 and aout == 340 / 3.0
+    assert t.peak_in_all.rate == 55.0 and t.peak_in_all.at == s[1].wall  # the first of equals
+    assert t.peak_out_all.rate == 200.0 and t.peak_out_all.at == s[3].wall
+    assert t.all_tier_average("swap_in_all") == 165 / 3.0
+    assert t.all_tier_average("swap_out_all") == 340 / 3.0
+
+
+def test_tracker_all_tier_figures_skip_the_seconds_they_were_unknown() -> None:
+    # zswpin resets in the second interval (2 s long): the devices' figures keep it, the
+    # all-tier swap-in leaves its 2 s out of its windows and run average; swap-out keeps all.
+    s = [
+        sample(0.0, 0, 0, **_tiers(zswpin=100)),
+        sample(1.0, 10, 5, **_tiers(zswpin=130)),
+        sample(3.0, 30, 15, **_tiers(zswpin=2)),
+        sample(4.0, 40, 20, **_tiers(zswpin=12)),
+    ]
+    t = _run(s)
+    (_, (rin, rout, ain, aout), covered) = t.averages()[0]
+    assert covered == 4.0 and rin == 10.0 and rout == 5.0
+    assert ain is not None and abs(ain - (10 + 30 + 10 + 10) / 2.0) < 1e-9
+    assert aout == 5.0
+    assert t.unknown_in_all_s == 2.0 and t.unknown_out_all_s == 0.0
+    assert t.all_tier_average("swap_in_all") == 60 / 2.0
+    assert t.peak_in_all.rate == 40.0
+
+
+def test_tracker_all_tier_swap_out_is_none_without_zswpwb() -> None:
+    # 5.19-6.7: no interval has an all-tier swap-out, so its window, peak and average are
+    # None, never 0; the all-tier swap-in is known.
+    s = [sample(float(i), 3 * i, 2 * i, zswpin=i, zswpout=4 * i) for i in range(3)]
+    t = _run(s)
+    for _key, (_, _, ain, aout), _covered in t.averages():
+        assert ain == 4.0 and aout is None
+    assert t.peak_out_all.rate is None and t.peak_out_all.at is None
+    assert t.all_tier_average("swap_out_all") is None
+    assert t.all_tier_average("swap_in_all") == 4.0
+
+
+def test_all_tier_window_returns_to_exact_after_the_unknown_leaves() -> None:
+    # An unknown interval that has left the window leaves no residue behind.
+    t = Tracker()
+    prev = sample(0.0, 0, 0, **_tiers(zswpin=100))
+    cur = sample(1.0, 1, 1, **_tiers(zswpin=0))  # reset: all-tier unknown
+    t.add(Interval(prev, cur))
+    prev = cur
+    for i in range(2, 200):
+        cur = sample(float(i), i, i, **_tiers(zswpin=3 * (i - 1)))
+        t.add(Interval(prev, cur))
+        prev = cur
+    (_, (rin, _, ain, _), covered) = t.averages()[0]  # the 1-minute window
+    assert covered == 60.0 and rin == 1.0 and ain == 4.0

@@ -70,6 +70,7 @@ def run_hog(
 ) -> dict:
     """The hog under watch: (kernel counters before, after, watch's JSON records), and the
     block ``device``'s own sector counters around the same run when one is named."""
+    boot = lab.vmstat()  # since boot, just before watch's first sample
     watch = subprocess.Popen(
         [sys.executable, "-m", "checkswap", "watch", "-i", "0.5", "--format", "json"],
         stdout=subprocess.PIPE,
@@ -79,6 +80,7 @@ def run_hog(
         assert watch.stdout is not None
         header = json.loads(watch.stdout.readline())  # written after the first sample
         assert header["type"] == "header"
+        boot_after = lab.vmstat()  # ...and just after it
         # Read as it comes: a full pipe would block watch mid-run and lose its intervals.
         lines: list[str] = []
         reader = threading.Thread(target=lambda: lines.extend(watch.stdout), daemon=True)
@@ -113,6 +115,8 @@ def run_hog(
         "records": records,
         "disk_before": disk_before,
         "disk_after": disk_after,
+        "header": header,
+        "boot": (boot, boot_after),
     }
 
 
@@ -125,6 +129,14 @@ def settled_block_stat(name: str) -> dict[str, int]:
         if stat["in_flight"] == 0 or time.monotonic() > end:
             return stat
         time.sleep(0.05)
+
+
+def all_in_of(c: dict[str, int]) -> int:
+    return c["pswpin"] + c["zswpin"] + c["swpin_zero"]
+
+
+def all_out_of(c: dict[str, int]) -> int:
+    return c["zswpout"] + c["pswpout"] - c["zswpwb"] + c["swpout_zero"]
 
 
 def check_tiers(run: dict) -> dict[str, int]:
@@ -147,6 +159,25 @@ def check_tiers(run: dict) -> dict[str, int]:
     )
     summary = records[-1]
     assert summary["swap_in_all_pages"] == all_in and summary["swap_out_all_pages"] == all_out
+    # The run is shorter than a minute and every interval had every tier: each window's
+    # all-tier mean, and the run's, is the kernel's pages over the seconds watch sampled.
+    seconds = sum(s["interval_s"] for s in samples)
+    last = samples[-1]
+    for key in ("avg_1m", "avg_5m", "avg_15m"):
+        assert last[key]["swap_in_all_per_s"] == pytest.approx(all_in / seconds, rel=1e-9)
+        assert last[key]["swap_out_all_per_s"] == pytest.approx(all_out / seconds, rel=1e-9)
+    assert summary["avg"]["swap_in_all_per_s"] == pytest.approx(all_in / seconds, rel=1e-9)
+    assert summary["avg"]["swap_out_all_per_s"] == pytest.approx(all_out / seconds, rel=1e-9)
+    # The peak is the highest interval's, and that interval's end.
+    for d in ("in", "out"):
+        top = max(samples, key=lambda s: s[f"swap_{d}_all_per_s"])
+        assert summary["max"][f"swap_{d}_all_per_s"] == top[f"swap_{d}_all_per_s"] > 0
+        assert summary["max"][f"swap_{d}_all_at"] == top["time"]
+    # Since boot: the header's first sample was taken between the test's two readings.
+    since = run["header"]["since_boot"]
+    lo, hi = run["boot"]
+    assert all_in_of(lo) <= since["swap_in_all_pages"] <= all_in_of(hi), (since, lo, hi)
+    assert all_out_of(lo) <= since["swap_out_all_pages"] <= all_out_of(hi), (since, lo, hi)
     return kernel
 
 

@@ -127,7 +127,15 @@ def test_static_tree_reads_live_with_zero_deltas() -> None:
         assert rec["swap_in_per_s"] == 0.0
         assert rec["swap_used_bytes"] == (1048560 - 925676) * 1024 or rec["swap_used_bytes"]
         assert str(rec["time"]).endswith("+00:00")
-        assert set(rec["avg_5m"]) == {"swap_in_per_s", "swap_out_per_s", "covered_s"}  # type: ignore[arg-type]
+        assert set(rec["avg_5m"]) == {  # type: ignore[arg-type]
+            "swap_in_per_s",
+            "swap_out_per_s",
+            "covered_s",
+            "swap_in_all_per_s",
+            "swap_out_all_per_s",
+        }
+        # A static tree of 6.18 with every tier's counter: nothing moved, so 0, not null.
+        assert rec["avg_5m"]["swap_in_all_per_s"] == 0.0  # type: ignore[index]
     assert set(SUMMARY_KEYS) <= set(recs[-1])
     header = recs[0]
     assert header["since_boot"]["swap_in_pages"] == 174083  # type: ignore[index]
@@ -172,6 +180,12 @@ def test_exact_deltas_rates_reset_and_peak(live_tree: str) -> None:
         "swap_in_at": samples[1]["time"],
         "swap_out_per_s": 50.0,
         "swap_out_at": samples[0]["time"],
+        # Only the devices moved (the tree's zswap and zero counters stand still), so every
+        # tier's peak is theirs; the reset interval has none.
+        "swap_in_all_per_s": 500.0,
+        "swap_in_all_at": samples[1]["time"],
+        "swap_out_all_per_s": 50.0,
+        "swap_out_all_at": samples[0]["time"],
     }
     # 1-minute average: 1508 pages in over the 6 s of rated intervals.
     assert samples[3]["avg_1m"]["swap_in_per_s"] == pytest.approx(1508 / 6)  # type: ignore[index]
@@ -294,8 +308,12 @@ def test_text_lines_are_stable_columns(live_tree: str) -> None:
     assert "swap-in:  pages read back from swap into RAM" in joined
     assert "swap-out: pages written from RAM to swap" in joined
     assert "# since boot: 174,083 pages swapped in = 680.0 MiB" in joined
-    assert lines[-3].startswith("# summary: 5 samples")
+    # The tree has zero-filled pages since boot: the summary adds every tier's two lines.
+    assert lines[-5].startswith("# summary: 5 samples")
+    assert "max 1,000,000.0 pages/s" in lines[-4]
+    assert lines[-2].startswith("#   swap-in (all tiers): 5,000,000 pages (19.1 GiB)")
     assert "max 1,000,000.0 pages/s" in lines[-2]
+    assert lines[-1].startswith("#   swap-out (all tiers): 0 pages (0 B)")
 
 
 def test_csv_header_and_null_as_empty() -> None:
@@ -581,3 +599,121 @@ def test_text_shows_all_tier_columns_only_when_there_is_another_tier() -> None:
     assert "all in/s" in titles("linux-6.1-zswap")  # zswap enabled
     assert "all in/s" in titles("linux-6.18-swapping")  # zero-filled pages since boot
     assert "all in/s" not in titles("linux-4.19-no-psi")  # the devices are every tier
+
+
+# --- every tier in the windows, peaks, summary and since-boot header ----------------------------
+
+
+def _vmstat(root: str) -> dict[str, int]:
+    with open(os.path.join(root, "proc/vmstat")) as f:
+        return {k: int(v) for k, v in (line.split() for line in f)}
+
+
+def _tiers_tree(tmp_path: os.PathLike[str], name: str) -> str:
+    dst = os.path.join(str(tmp_path), name)
+    shutil.copytree(os.path.join(FIX, name), dst)
+    return dst
+
+
+def test_every_tier_in_windows_peaks_summary_and_since_boot(tmp_path: os.PathLike[str]) -> None:
+    root = _tiers_tree(tmp_path, "tiers-zram-zswap-6.18")
+    boot = _vmstat(root)
+    # Per 2 s interval, what each tier moved: zswap and the zero map carry most of it.
+    steps = [
+        {"pswpin": 10, "zswpin": 300, "swpin_zero": 90, "zswpout": 400, "swpout_zero": 100},
+        {"pswpin": 0, "zswpin": 900, "swpin_zero": 10, "pswpout": 50, "zswpwb": 30},
+        {"pswpin": 4, "zswpin": 0, "swpin_zero": 0, "zswpout": 12},
+    ]
+    moves = iter(steps)
+    now = dict(boot)
+
+    def bump() -> None:
+        for k, v in next(moves).items():
+            now[k] += v
+        set_counters(root, **now)
+
+    clock = FakeClock()
+    clock.on_sleep = bump
+    status, out, err = run(["-n", "3", "-i", "2", "--format", "json", "--root", root], clock)
+    assert status == 0, err
+    recs = json_lines(out)
+    header, samples, summary = recs[0], recs[1:-1], recs[-1]
+
+    def all_in(c: dict[str, int]) -> int:
+        return c.get("pswpin", 0) + c.get("zswpin", 0) + c.get("swpin_zero", 0)
+
+    def all_out(c: dict[str, int]) -> int:
+        return (
+            c.get("zswpout", 0) + c.get("pswpout", 0) - c.get("zswpwb", 0) + c.get("swpout_zero", 0)
+        )
+
+    assert header["since_boot"] == {  # type: ignore[comparison-overlap]
+        **header["since_boot"],  # type: ignore[dict-item]
+        "swap_in_all_pages": all_in(boot),
+        "swap_out_all_pages": all_out(boot),
+    }
+    ins = [all_in(s) / 2.0 for s in steps]
+    outs = [all_out(s) / 2.0 for s in steps]
+    assert [s["swap_in_all_per_s"] for s in samples] == ins
+    last = samples[-1]
+    for key in ("avg_1m", "avg_5m", "avg_15m"):
+        window = last[key]
+        assert window["swap_in_all_per_s"] == pytest.approx(sum(ins) / 3)  # type: ignore[index]
+        assert window["swap_out_all_per_s"] == pytest.approx(sum(outs) / 3)  # type: ignore[index]
+    assert last["max"]["swap_in_all_per_s"] == max(ins)  # type: ignore[index]
+    assert last["max"]["swap_in_all_at"] == samples[1]["time"]  # type: ignore[index]
+    assert last["max"]["swap_out_all_per_s"] == max(outs)  # type: ignore[index]
+    assert last["max"]["swap_out_all_at"] == samples[0]["time"]  # type: ignore[index]
+    assert summary["max"] == last["max"]
+    assert summary["swap_in_all_pages"] == sum(all_in(s) for s in steps)
+    assert summary["swap_in_all_bytes"] == sum(all_in(s) for s in steps) * 4096
+    assert summary["avg"]["swap_in_all_per_s"] == pytest.approx(sum(ins) / 3)  # type: ignore[index]
+    assert summary["avg"]["swap_out_all_per_s"] == pytest.approx(sum(outs) / 3)  # type: ignore[index]
+
+    # The text view: the since-boot line and the summary's two lines, from the same figures.
+    moves = iter(steps)
+    now = dict(boot)
+    set_counters(root, **boot)
+    clock = FakeClock()
+    clock.on_sleep = bump
+    status, out, err = run(["-n", "3", "-i", "2", "--root", root], clock)
+    assert status == 0, err
+    lines = out.splitlines()
+    assert f"# since boot, all tiers: {all_in(boot):,} pages in = " in out
+    assert lines[-2].startswith(
+        f"#   swap-in (all tiers): {sum(all_in(s) for s in steps):,} pages ("
+    )
+    assert f"max {max(ins):,.1f} pages/s at " in lines[-2]
+    assert lines[-1].startswith(
+        f"#   swap-out (all tiers): {sum(all_out(s) for s in steps):,} pages ("
+    )
+
+
+def test_every_tier_swap_out_is_null_without_zswpwb(tmp_path: os.PathLike[str]) -> None:
+    # 6.1 counts zswpout but not zswpwb: every tier's swap-out is null in the windows, the peak,
+    # the summary and the since-boot header (never 0); every tier's swap-in is there.
+    root = _tiers_tree(tmp_path, "linux-6.1-zswap")
+    boot = _vmstat(root)
+    now = dict(boot)
+
+    def bump() -> None:
+        now["zswpin"] += 20
+        now["zswpout"] += 40
+        set_counters(root, **now)
+
+    clock = FakeClock()
+    clock.on_sleep = bump
+    status, out, err = run(["-n", "2", "-i", "1", "--format", "json", "--root", root], clock)
+    assert status == 0, err
+    recs = json_lines(out)
+    header, last, summary = recs[0], recs[-2], recs[-1]
+    assert header["since_boot"]["swap_out_all_pages"] is None  # type: ignore[index]
+    assert header["since_boot"]["swap_in_all_pages"] == boot["pswpin"] + boot["zswpin"]  # type: ignore[index]
+    for key in ("avg_1m", "avg_5m", "avg_15m"):
+        assert last[key]["swap_out_all_per_s"] is None  # type: ignore[index]
+        assert last[key]["swap_in_all_per_s"] == 20.0  # type: ignore[index]
+    assert last["max"]["swap_out_all_per_s"] is None  # type: ignore[index]
+    assert last["max"]["swap_out_all_at"] is None  # type: ignore[index]
+    assert summary["swap_out_all_pages"] is None and summary["swap_out_all_bytes"] is None
+    assert summary["avg"]["swap_out_all_per_s"] is None  # type: ignore[index]
+    assert summary["avg"]["swap_in_all_per_s"] == 20.0  # type: ignore[index]

@@ -20,7 +20,9 @@ from checkswap.errors import BadInput, CheckswapError
 from checkswap.fields import sample_record
 from checkswap.model.areas import SwapAreas
 from checkswap.model.rates import Interval, Tracker
-from checkswap.model.sample import live_samples
+from checkswap.model.sample import live_samples, zswap_enabled
+from checkswap.record.header import header_record
+from checkswap.render.watch import show_all_tiers
 from checkswap.source import open_root
 
 if TYPE_CHECKING:
@@ -170,9 +172,12 @@ def play(
     dash: Dashboard,
     areas: SwapAreas | None,
     top: Callable[[Sample], dict[str, object] | None],
+    all_tiers: Callable[[Sample], bool] | None = None,
 ) -> int:
     """Feed intervals to the screen until the samples end; returns the number of intervals.
-    ``top`` gets the tick's sample, so the process scan does not read meminfo again."""
+    ``top`` gets the tick's sample, so the process scan does not read meminfo again.
+    ``all_tiers`` gets the first sample at the first interval and says whether every tier's
+    rates get rows of their own (a replay's first ``tiers`` line follows its first sample)."""
     first = next(samples, None)
     devices = areas.get() if areas is not None else None
     dash.state.devices = devices
@@ -182,6 +187,8 @@ def play(
     tracker = Tracker()
     prev = first
     for cur in samples:
+        if all_tiers is not None and tracker.samples == 0:
+            dash.state.all_tiers = all_tiers(first)
         iv = Interval(prev, cur)
         tracker.add(iv)
         rec = sample_record(iv, tracker, page_size())
@@ -272,15 +279,18 @@ def _live(root: Root, interval: float, dash: Dashboard, since: int | None = None
         dash.state.tiers = tiers.update()  # the tiers panel, with the tick's processes
         return scanner.sample(tick)
 
+    def all_tiers(first: Sample) -> bool:
+        return show_all_tiers(header_record(root, first, interval), zswap_enabled(root))
+
     samples = live_samples(root, interval, None, dash.env.monotonic, dash.wait)
-    n = play(samples, lambda: root.page_size, dash, SwapAreas(root, True), top)
+    n = play(samples, lambda: root.page_size, dash, SwapAreas(root, True), top, all_tiers)
     dash.state.status = f"end of the snapshot bundle: {n} intervals"
     dash.show()
 
 
 def _replay(path: str, root: Root, speed: float, dash: Dashboard) -> None:
     from checkswap.record.format import Reading
-    from checkswap.record.replay import paced
+    from checkswap.record.replay import paced, recorded_tiers, recorded_zswap_enabled
 
     reading = Reading()
 
@@ -290,7 +300,9 @@ def _replay(path: str, root: Root, speed: float, dash: Dashboard) -> None:
 
     def captured(_tick: Sample) -> dict[str, object] | None:
         """The processes ``record --trigger`` captured last, if any: a recording's only view
-        of who was swapping."""
+        of who was swapping. The tiers panel gets the last ``tiers`` line read so far, as
+        the live view gets its TierWatch state with the tick's processes."""
+        dash.state.tiers = recorded_tiers(reading.tiers)
         if not reading.triggers:
             return None
         trigger = reading.triggers[-1]
@@ -302,9 +314,14 @@ def _replay(path: str, root: Root, speed: float, dash: Dashboard) -> None:
         dash.state.top_note = f"processes as captured by record --trigger at {at}"
         return capture
 
+    def all_tiers(first: Sample) -> bool:
+        # zswap's parameter as recorded: the replaying machine's own says nothing about it.
+        header = header_record(root, first, dash.state.interval)
+        return show_all_tiers(header, recorded_zswap_enabled(reading.tiers))
+
     samples = paced(reading.files([path]), speed, dash.clock, dash.wait)
     try:
-        n = play(samples, page_size, dash, SwapAreas(root, False), captured)
+        n = play(samples, page_size, dash, SwapAreas(root, False), captured, all_tiers)
     except BadInput as e:
         dash.state.status = str(e)  # not a recording at all: say so on the screen
         n = 0

@@ -138,6 +138,14 @@ def _all_tiers(deltas: dict[str, int | None], vm: dict[str, int], notes: list[st
     deltas[SWAP_OUT_ALL] = out
 
 
+def all_tier_totals(vm: dict[str, int]) -> tuple[int | None, int | None]:
+    """Pages swapped in and out through every tier since boot, by _all_tiers's rules (a
+    counter since boot is its increase from zero): (None for a direction it cannot tell)."""
+    since = {name: vm.get(name) for name in RATE_COUNTERS}
+    _all_tiers(since, vm, [])
+    return since[SWAP_IN_ALL], since[SWAP_OUT_ALL]
+
+
 def _stall_pct(a: PressureLine | None, b: PressureLine | None, seconds: float) -> float | None:
     """Share of an interval that tasks stalled on memory, from the kernel's PSI totals (µs)."""
     if a is None or b is None:
@@ -151,7 +159,7 @@ def _stall_pct(a: PressureLine | None, b: PressureLine | None, seconds: float) -
 class _Entry:
     __slots__ = ("bucket", "covered", "deltas", "end", "start")
 
-    def __init__(self, bucket: int, start: float, end: float, deltas: list[int]) -> None:
+    def __init__(self, bucket: int, start: float, end: float, deltas: list[float]) -> None:
         self.bucket = bucket
         self.start = start
         self.end = end
@@ -174,14 +182,14 @@ class RollingWindow:
         self.counters = counters
         self._bucket_s = window_s / buckets
         self._entries: deque[_Entry] = deque()
-        self._sums = [0] * len(counters)
+        self._sums: list[float] = [0] * len(counters)
         self._covered = 0.0
         self._now = 0.0
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def add(self, start: float, end: float, deltas: list[int]) -> None:
+    def add(self, start: float, end: float, deltas: list[float]) -> None:
         duration = end - start
         if duration <= 0:
             return
@@ -247,20 +255,53 @@ class Peak:
             self.at = wall if rate > 0 else None
 
 
-class Tracker:
-    """Everything ``watch`` keeps across intervals: windows, peaks and run totals."""
+# Each window's columns: the devices' pair, the all-tier pair (0 where unknown), and the
+# seconds of each interval whose all-tier delta was unknown. The all-tier mean is then its sum
+# over the seconds it was known: one window of six columns costs next to nothing more than one
+# of two, where separate windows for the all-tier pair would double the windows' part of a tick.
+_COLUMNS = ("pswpin", "pswpout", SWAP_IN_ALL, SWAP_OUT_ALL, "unknown_in_s", "unknown_out_s")
+# Below this share of a window, unknown seconds are float residue of sums that came back to 0.
+_RESIDUE = 1e-9
 
-    AVG_COUNTERS = ("pswpin", "pswpout")
+
+def all_tier_mean(means: list[float | None], column: int) -> float | None:
+    """The all-tier mean rate (column 2: in, 3: out) of a window's ``means()``: its pages over
+    the seconds of the window it was known; None when it was known in none of them."""
+    value, unknown = means[column], means[column + 2]
+    if value is None or unknown is None:
+        return None
+    if unknown < _RESIDUE:
+        return value  # known over the whole window: the same division as the devices' mean
+    if unknown > 1.0 - _RESIDUE:
+        return None
+    return value / (1.0 - unknown)
+
+
+class Tracker:
+    """Everything ``watch`` keeps across intervals: windows, peaks and run totals.
+
+    The all-tier figures (SWAP_IN_ALL, SWAP_OUT_ALL) are kept beside the devices' in each
+    window, peak and run average, over the intervals that had them: an all-tier figure no
+    interval had is None, never 0.
+    """
+
+    AVG_COUNTERS = _COLUMNS
 
     def __init__(self) -> None:
         self.windows = [(key, RollingWindow(s, self.AVG_COUNTERS)) for key, s in WINDOWS]
         self.peak_in = Peak()
         self.peak_out = Peak()
+        self.peak_in_all = Peak()
+        self.peak_out_all = Peak()
         self.samples = 0
         self.first_wall: float | None = None
         self.last_wall: float | None = None
         self.duration_s = 0.0  # sum of intervals
         self.rated_s = 0.0  # sum of intervals that had both swap deltas
+        # Of rated_s, the seconds whose all-tier swap-in/swap-out was unknown (a reset of a
+        # tier's counter; every interval's swap-out on 5.19-6.7, which lack zswpwb).
+        self.unknown_in_all_s = 0.0
+        self.unknown_out_all_s = 0.0
         self.totals: dict[str, int] = {}
         self.null_intervals = 0
 
@@ -284,20 +325,49 @@ class Tracker:
             self.null_intervals += 1
             return
         self.rated_s += secs
+        ain, aout = deltas[SWAP_IN_ALL], deltas[SWAP_OUT_ALL]
+        row: list[float] = [din, dout, 0, 0, 0, 0]  # only read by the windows, which copy it
+        if ain is None:
+            row[4] = secs
+            self.unknown_in_all_s += secs
+        else:
+            row[2] = ain
+            self.peak_in_all.add(ain / secs, wall)
+        if aout is None:
+            row[5] = secs
+            self.unknown_out_all_s += secs
+        else:
+            row[3] = aout
+            self.peak_out_all.add(aout / secs, wall)
         start_mono, end_mono = iv.start.mono, end.mono
-        pair = [din, dout]  # only read by the windows, which copy it
         for _, w in self.windows:
-            w.add(start_mono, end_mono, pair)
+            w.add(start_mono, end_mono, row)
         self.peak_in.add(din / secs, wall)
         self.peak_out.add(dout / secs, wall)
 
     def averages(self) -> list[tuple[str, list[float | None], float]]:
-        return [(key, *w.means()) for key, w in self.windows]
+        """Per window: its key, [in, out, all-tier in, all-tier out] pages/s, seconds covered."""
+        out = []
+        for key, w in self.windows:
+            m, covered = w.means()
+            out.append((key, [m[0], m[1], all_tier_mean(m, 2), all_tier_mean(m, 3)], covered))
+        return out
 
     def run_average(self, name: str) -> float | None:
         if self.rated_s <= 0:
             return None
         return self.totals.get(name, 0) / self.rated_s
+
+    def all_tier_average(self, name: str) -> float | None:
+        """SWAP_IN_ALL's or SWAP_OUT_ALL's run average over the seconds it was known."""
+        if name not in self.totals:
+            return None  # no interval had it
+        known = self.rated_s - (
+            self.unknown_in_all_s if name == SWAP_IN_ALL else self.unknown_out_all_s
+        )
+        if known <= self.rated_s * _RESIDUE:
+            return None
+        return self.totals[name] / known
 
 
 def counter_rates(

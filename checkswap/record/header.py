@@ -81,8 +81,10 @@ def _after(rec: dict[str, object], key: str, **items: object) -> dict[str, objec
 def header_record(root: Root, first: Sample, interval: float) -> dict[str, object]:
     """The first line of ``watch --format json`` (and of stress and watch --replay)."""
     from checkswap.model.areas import areas_with_kind
+    from checkswap.model.rates import all_tier_totals
 
     vm = first.vmstat
+    all_in, all_out = all_tier_totals(vm)
     notes = list(root.notes)
     # A bundle's samples were taken at its captured interval, whatever -i says (1 s by default).
     captured = getattr(root, "interval_s", None) if root.replays else None
@@ -103,6 +105,8 @@ def header_record(root: Root, first: Sample, interval: float) -> dict[str, objec
             "swap_out_zero_pages": vm.get("swpout_zero"),
             "zswap_in_pages": vm.get("zswpin"),
             "zswap_out_pages": vm.get("zswpout"),
+            "swap_in_all_pages": all_in,
+            "swap_out_all_pages": all_out,
         },
         "swap_total_bytes": totals.swap_total(first.meminfo),
         "swap_used_bytes": totals.swap_used_bytes(first.meminfo),

@@ -339,6 +339,8 @@ MAX_SPIKES = 1000
 
 def _spike_size(spike: Spike) -> float:
     return spike.peak_in + spike.peak_out
+
+
 # Fold at least this many intervals at once (fewer: wait for the next chunk), keep back at most
 # this many, and wait at most this long for the first header before finding gaps without it.
 FOLD_MIN = 4096
@@ -445,11 +447,6 @@ TIER_TOTALS = (
 )
 
 
-def _tier_average(t: Tracker, name: str) -> float | None:
-    """A tier's run average over the rated time; null where no interval had it."""
-    return None if name not in t.totals else t.run_average(name)
-
-
 def build(reading: Reading, a: Analysis, spike_rate: float, paths: list[str]) -> dict[str, object]:
     """The ``report --format json`` object (DESIGN.md) for an analysis."""
     header = reading.headers[0] if reading.headers else {}
@@ -487,8 +484,8 @@ def build(reading: Reading, a: Analysis, spike_rate: float, paths: list[str]) ->
         "avg": {
             "swap_in_per_s": t.run_average("pswpin"),
             "swap_out_per_s": t.run_average("pswpout"),
-            "swap_in_all_per_s": _tier_average(t, SWAP_IN_ALL),
-            "swap_out_all_per_s": _tier_average(t, SWAP_OUT_ALL),
+            "swap_in_all_per_s": t.all_tier_average(SWAP_IN_ALL),
+            "swap_out_all_per_s": t.all_tier_average(SWAP_OUT_ALL),
         },
         "p95": {
             "swap_in_per_s": a.swap_in.percentile(95),
@@ -541,10 +538,17 @@ def _merge_tracker(t: Tracker, u: Tracker) -> None:
         t.last_wall = u.last_wall
     t.duration_s += u.duration_s
     t.rated_s += u.rated_s
+    t.unknown_in_all_s += u.unknown_in_all_s
+    t.unknown_out_all_s += u.unknown_out_all_s
     t.null_intervals += u.null_intervals
     for name, d in u.totals.items():
         t.totals[name] = t.totals.get(name, 0) + d
-    for mine, theirs in ((t.peak_in, u.peak_in), (t.peak_out, u.peak_out)):
+    for mine, theirs in (
+        (t.peak_in, u.peak_in),
+        (t.peak_out, u.peak_out),
+        (t.peak_in_all, u.peak_in_all),
+        (t.peak_out_all, u.peak_out_all),
+    ):
         # Peak.add keeps the first of equal rates: so does this.
         if theirs.rate is not None and (mine.rate is None or theirs.rate > mine.rate):
             mine.rate, mine.at = theirs.rate, theirs.at

@@ -80,6 +80,7 @@ HELP_LINES = (
     ("swap-in", "pages read back from swap into RAM (pswpin): processes wait for these"),
     ("now", "rate over the last interval; 1m/5m/15m: time-weighted averages"),
     ("peak", "highest interval rate since the dashboard started, and when"),
+    ("all out/in", "every tier: the swap devices, the zswap pool and zero-filled pages"),
     ("PSI", "time stalled on memory: some = one task or more, full = all tasks"),
     ("Δswap/s", "change of a process's swap (VmSwap) per second: + out, - in"),
     ("charts", "one column per interval, newest at the right; '·': no rate"),
@@ -103,6 +104,9 @@ class DashState:
         self.devices: list[Record] | None = None  # ``doctor --format json`` devices
         self.verdict: str | None = None
         self.tiers: Record | None = None  # model/tiers.py TierWatch.update(): zram, zswap, mTHP
+        # Rows for every tier's rates too, under watch's condition for its all-tier columns
+        # (render/watch.py show_all_tiers): the command decides, once, at the first interval.
+        self.all_tiers = False
         self.sort = "swap"
         self.paused = False
         self.help = False
@@ -227,13 +231,19 @@ def header(state: DashState, width: int) -> Section:
 FIG_COLS = (("now", 9), ("MiB/s", 8), ("1m", 8), ("5m", 8), ("15m", 8), ("peak", 8), ("at", 8))
 
 
-def figures(state: DashState, width: int) -> Section:
+def figures(state: DashState, width: int, all_tiers: bool = False) -> Section:
     rec = state.record or {}
     rows = []
-    for label, k, st in (("swap-out", "swap_out", OUT_STYLE), ("swap-in", "swap_in", IN_STYLE)):
+    kinds = [("swap-out", "swap_out", OUT_STYLE), ("swap-in", "swap_in", IN_STYLE)]
+    if all_tiers:
+        kinds += [("all out", "swap_out_all", OUT_STYLE), ("all in", "swap_in_all", IN_STYLE)]
+    for label, k, st in kinds:
         vals = [rate(rec.get(f"{k}_per_s"))]
-        b = _float(rec.get(f"{k}_bytes_per_s"))
-        vals.append("-" if b is None else f"{b / 1048576:.1f}")
+        if k.endswith("_all"):
+            vals.append("")  # no byte rate: a zero-filled page moves no bytes at all
+        else:
+            b = _float(rec.get(f"{k}_bytes_per_s"))
+            vals.append("-" if b is None else f"{b / 1048576:.1f}")
         for w in ("avg_1m", "avg_5m", "avg_15m"):
             holder = rec.get(w)
             vals.append(rate(holder.get(f"{k}_per_s")) if isinstance(holder, dict) else "-")
@@ -719,6 +729,16 @@ def footer(state: DashState, width: int) -> Section:
     return Section("footer", key, build)
 
 
+# Every tier's two rows need the screen to have them: below this height the lists would
+# have none left (at the minimum height they have none as it is).
+ALL_TIERS_MIN_HEIGHT = 24
+
+
+def figures_height(state: DashState, height: int) -> int:
+    """The figures' rows: titles, swap-out, swap-in (and every tier's two), PSI."""
+    return 6 if state.all_tiers and height >= ALL_TIERS_MIN_HEIGHT else 4
+
+
 def sections(state: DashState, width: int, height: int) -> list[tuple[Section, int]]:
     """The screen, top to bottom, as (section, rows); the rows add up to ``height``."""
     if width < MIN_WIDTH or height < MIN_HEIGHT:
@@ -730,8 +750,12 @@ def sections(state: DashState, width: int, height: int) -> list[tuple[Section, i
             return [line(width, (msg, "bold"))] + [line(width)] * (height - 1)
 
         return [(Section("small", (width, height), build), height)]
-    out: list[tuple[Section, int]] = [(header(state, width), 1), (figures(state, width), 4)]
-    body = height - 1 - 4 - 1
+    fig_h = figures_height(state, height)
+    out: list[tuple[Section, int]] = [
+        (header(state, width), 1),
+        (figures(state, width, all_tiers=fig_h > 4), fig_h),
+    ]
+    body = height - 1 - fig_h - 1
     if state.help:
         return [*out, (help_section(body, width), body), (footer(state, width), 1)]
     # At 24 rows: charts 3+3+2, areas 3, processes and cgroups 10. Extra rows go to charts

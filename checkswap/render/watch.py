@@ -145,6 +145,13 @@ class TextRenderer(Renderer):
                 f"# since boot: {_thousands(zero_in)} zero-filled pages in, "
                 f"{_thousands(zero_out)} out (no device I/O, not counted above)"
             )
+        if self.all_tiers:
+            parts = []
+            for direction, key in (("in", "swap_in_all_pages"), ("out", "swap_out_all_pages")):
+                pages = since.get(key)
+                size = format_bytes(pages * ps) if isinstance(pages, int) else "-"
+                parts.append(f"{_thousands(pages)} pages {direction} = {size}")
+            lines.append(f"# since boot, all tiers: {', '.join(parts)}")
         areas = rec.get("swap_areas") or []
         assert isinstance(areas, list)
         total = rec.get("swap_total_bytes")
@@ -289,11 +296,20 @@ class TextRenderer(Renderer):
         mx = rec["max"]
         avg = rec["avg"]
         assert isinstance(mx, dict) and isinstance(avg, dict)
-        for k, word in (("swap_in", "swap-in "), ("swap_out", "swap-out")):
+        rows = [
+            ("swap_in", "swap-in ", tracker.peak_in),
+            ("swap_out", "swap-out", tracker.peak_out),
+        ]
+        if self.all_tiers:  # under the same condition as the all-tier columns
+            rows += [
+                ("swap_in_all", "swap-in (all tiers)", tracker.peak_in_all),
+                ("swap_out_all", "swap-out (all tiers)", tracker.peak_out_all),
+            ]
+        for k, word, peak_of in rows:
             pages = rec[f"{k}_pages"]
             nbytes = rec[f"{k}_bytes"]
             peak = mx.get(f"{k}_per_s")
-            at = (tracker.peak_in if k == "swap_in" else tracker.peak_out).at
+            at = peak_of.at
             avg_v = avg.get(f"{k}_per_s")
             lines.append(
                 f"#   {word}: {_thousands(pages)} pages ({format_bytes(_int(nbytes))}), "
