@@ -135,7 +135,9 @@ def test_cgroup_pressure_is_the_v2_kernel_counter(tmp_path: Any, monkeypatch: An
     root = _tree(tmp_path, "1")
     job, _, _ = _job(root, monkeypatch, top=3)
     docker = f"/system.slice/docker-{DOCKER}.scope"
-    got = _scrape(job, PRESSURE)
+    labelled = _scrape(job, PRESSURE)
+    assert {k[1:3] for k in labelled} == {("", "")}  # no kubepods path in this tree
+    got = {(k[0], k[3]): v for k, v in labelled.items()}
     assert len(got) == 6  # --top 3 cgroups, some and full: the most stalled first
     assert got[(docker, "some")] == 9.876543 and got[(docker, "full")] == 8.765432
     assert got[("/system.slice/mysql.service", "some")] == 1.234567
@@ -143,7 +145,23 @@ def test_cgroup_pressure_is_the_v2_kernel_counter(tmp_path: Any, monkeypatch: An
     # it is the kernel's counter, read again at each scan
     svc = f"{root.path}/sys/fs/cgroup/system.slice/mysql.service/memory.pressure"
     _edit_total(svc, 1234567, 3734567)
-    assert _scrape(job, PRESSURE)[("/system.slice/mysql.service", "some")] == 3.734567
+    again = {(k[0], k[3]): v for k, v in _scrape(job, PRESSURE).items()}
+    assert again[("/system.slice/mysql.service", "some")] == 3.734567
+
+
+def test_cgroup_pressure_carries_the_pods_ids() -> None:
+    # The same pod_uid/container_id as checkswap_cgroup_swap_bytes, so the two join.
+    from checkswap.fleet.metrics import cgroup_pressure_metrics
+
+    pod = "0fb5b7c4-1e2d-4c3b-9a8f-7e6d5c4b3a21"
+    cid = "9a8b7c6d5e4f" + "0" * 52
+    path = (
+        f"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{pod.replace('-', '_')}"
+        f".slice/cri-containerd-{cid}.scope"
+    )
+    (fam,) = cgroup_pressure_metrics({path: (2_000_000, 1_000_000)}, limit=5)
+    got = {s.labels["kind"]: (s.labels["pod_uid"], s.labels["container_id"]) for s in fam.samples}
+    assert got == {"some": (pod, cid), "full": (pod, cid)}
 
 
 def _edit_total(path: str, old: int, new: int) -> None:

@@ -132,7 +132,8 @@ def process_wait_metrics(totals: WaitTotals, limit: int) -> list[Metric]:
 def cgroup_pressure_metrics(
     totals: dict[str, tuple[int | None, int | None]], limit: int
 ) -> list[Metric]:
-    """``checkswap_cgroup_memory_pressure_seconds_total{cgroup,kind}`` for the ``limit``
+    """``checkswap_cgroup_memory_pressure_seconds_total{cgroup,pod_uid,container_id,kind}``
+    (the Kubernetes ids as on ``checkswap_cgroup_swap_bytes``) for the ``limit``
     cgroups that stalled longest (``some``): the kernel's own per-cgroup counter, so it is
     exported as read. ``totals`` is path -> (some, full) in µs; cgroup v1 has none."""
     fam = CounterMetricFamily(
@@ -140,14 +141,15 @@ def cgroup_pressure_metrics(
         "Time tasks of each memory cgroup stalled on memory (cgroup v2 memory.pressure total; "
         "v1 has no per-cgroup pressure): kind=some when at least one waited, kind=full when "
         f"all its non-idle tasks did. The {limit} most stalled cgroups only.",
-        labels=["cgroup", "kind"],
+        labels=["cgroup", "pod_uid", "container_id", "kind"],
     )
     rows = [(path, some, full) for path, (some, full) in totals.items() if some is not None]
     rows.sort(key=lambda r: (-int(r[1] or 0), r[0]))
     for path, some, full in rows[:limit]:
-        fam.add_metric([path, "some"], int(some or 0) / 1e6)
+        pod_uid, container_id = kube_ids(path) or ("", "")
+        fam.add_metric([path, pod_uid, container_id, "some"], int(some or 0) / 1e6)
         if full is not None:
-            fam.add_metric([path, "full"], full / 1e6)
+            fam.add_metric([path, pod_uid, container_id, "full"], full / 1e6)
     return [fam]
 
 
