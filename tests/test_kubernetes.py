@@ -131,9 +131,11 @@ def _pod(name: str) -> dict[str, Any]:
 def test_daemonset_reads_the_host_read_only_and_listens_on_the_pod_ip(name: str) -> None:
     pod = _pod(name)
     (container,) = pod["containers"]
-    mounts = {m["name"]: m for m in container["volumeMounts"]}
-    volumes = {v["name"]: v["hostPath"]["path"] for v in pod["volumes"]}
+    # The host is read through hostPath only; the privileged variant's /run is its own
+    mounts = {m["name"]: m for m in container["volumeMounts"] if m["name"] != "run"}
+    volumes = {v["name"]: v["hostPath"]["path"] for v in pod["volumes"] if "hostPath" in v}
     assert volumes == {"proc": "/proc", "sys": "/sys"}
+    assert all("hostPath" in v or "emptyDir" in v for v in pod["volumes"])
     assert {n: (m["mountPath"], m.get("readOnly")) for n, m in mounts.items()} == {
         "proc": ("/host/proc", True),
         "sys": ("/host/sys", True),
@@ -160,9 +162,14 @@ def test_least_privileged_daemonset_has_no_host_namespace_root_or_capability() -
 
 def test_privileged_daemonset_has_what_per_process_figures_need() -> None:
     pod = _pod("daemonset-privileged.yaml")
-    assert pod["hostPID"] is True and pod["hostNetwork"] is True
-    assert pod["dnsPolicy"] == "ClusterFirstWithHostNet"
+    # taskstats answers by pid in any network namespace: the host's pids, not its network
+    assert pod["hostPID"] is True and not pod.get("hostNetwork")
     (container,) = pod["containers"]
+    assert container["args"][:4] == ["serve", "--root", "/host", "--delayacct"]
+    # --delayacct keeps its holders' state in /run, which must be writable in the pod
+    run = next(m for m in container["volumeMounts"] if m["mountPath"] == "/run")
+    assert not run.get("readOnly")
+    assert any(v["name"] == run["name"] and "emptyDir" in v for v in pod["volumes"])
     caps = container["securityContext"]["capabilities"]
     assert caps["drop"] == ["ALL"]
     assert set(caps["add"]) == {"SYS_PTRACE", "DAC_READ_SEARCH", "NET_ADMIN"}

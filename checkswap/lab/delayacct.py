@@ -263,9 +263,12 @@ def for_run(wanted: bool, root: Root, stderr: IO[str]) -> Iterator[int | None]:
         stderr.write(f"checkswap: {line}\n")
         stderr.flush()
 
-    if not root.is_host:
+    if not root.shares_pids:
         if wanted:
-            raise BadInput("--delayacct switches this host's delay accounting: not with --root")
+            raise BadInput(
+                "--delayacct asks this kernel about the root's processes: not with a --root "
+                "from elsewhere (a tree, a bundle, or a /proc of another pid namespace)"
+            )
         yield None
         return
     with switched(wanted, say):

@@ -212,8 +212,9 @@ class Scanner:
         self._prev_uptime: float | None = None
         self._prev: dict[str, _Seen] = {}  # pid -> last sample, for processes holding swap
         self._prev_zero: set[str] = set()  # pids read at the last sample with VmSwap 0
-        # Delay accounting: only of this host's kernel; a tree from elsewhere has no taskstats.
-        self.delays = delays and root.is_host
+        # Delay accounting: only for processes of this kernel and pid namespace (taskstats
+        # answers by pid); a tree from elsewhere has no taskstats.
+        self.delays = delays and root.shares_pids
         # When checkswap switched delay accounting on (stat start-time ticks): processes
         # started earlier have no delay record in the kernel and read 0 for ever.
         self.delays_since = delays_since

@@ -84,6 +84,20 @@ class Root:
         self.is_host = path == "/" if is_host is None else is_host
         self.notes: list[str] = []
         self.manifest = None
+        # Only a directory given as --root can be a live procfs (the host's /proc mounted in a
+        # container); a bundle or a recording never is, whatever its files say.
+        self._shares_pids: bool | None = None if is_host is None else is_host
+
+    @property
+    def shares_pids(self) -> bool:
+        """Whether the root's processes are this kernel's, in this process's pid namespace:
+        this host, or the host's /proc mounted into a container that shares its pids (a
+        DaemonSet with hostPID reading --root /host). Their pids are then the ones taskstats
+        answers for. Asked of the procfs itself: its proc/self must be this very process (our
+        pid, and our start time, which a tree copied from anywhere cannot know)."""
+        if self._shares_pids is None:
+            self._shares_pids = self.is_host or _is_our_procfs(self.join("proc"))
+        return self._shares_pids
 
     def __repr__(self) -> str:
         return f"Root({self.path!r})"
@@ -177,6 +191,27 @@ class Root:
             where = getattr(self, "bundle_path", self.path)
             self.notes.append(f"{where} {why}: assuming this host's page size, {size} bytes")
         return size
+
+
+def _start_time(stat_path: str) -> str | None:
+    """Field 22 of a /proc/PID/stat (start time in clock ticks after boot); None if unreadable.
+    The name in field 2 may hold spaces and parentheses: fields count after its last ')'."""
+    try:
+        with open(stat_path, "rb") as f:
+            rest = f.read(4096).rsplit(b")", 1)[-1].split()
+    except OSError:
+        return None
+    return rest[19].decode() if len(rest) > 19 else None
+
+
+def _is_our_procfs(proc: str) -> bool:
+    try:
+        if os.readlink(os.path.join(proc, "self")) != str(os.getpid()):
+            return False
+    except OSError:
+        return False
+    ours = _start_time("/proc/self/stat")
+    return ours is not None and _start_time(os.path.join(proc, "self", "stat")) == ours
 
 
 def file_kind(mode: int) -> str:
