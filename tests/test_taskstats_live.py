@@ -147,6 +147,16 @@ def test_the_swapping_hog_is_first_by_wait_and_its_delay_is_the_kernels() -> Non
         detail = " ".join(f["detail"] for f in report["findings"])
         assert f"(pid {busy.pid}) waited" in detail
 
+        # The host's /proc bind-mounted elsewhere, as a hostPID pod's /host/proc: the same
+        # processes, so taskstats is asked about them under --root too.
+        host = stack.enter_context(host_mounted_at_another_path())
+        before = taskstats(busy.pid)
+        _, rec = top_json("--root", host, "--sort", "wait", "-n", "2", "-i", "1")
+        after = taskstats(busy.pid)
+        first = rec["processes"][0]
+        assert first["pid"] == busy.pid, [(p["pid"], p["swapin_wait_pct"]) for p in procs]
+        assert before["swapin"] / 1e9 <= first["swapin_delay_s"] <= after["swapin"] / 1e9
+
         # Off: null figures and the note saying how to switch it on.
         set_switch(0)
         _, rec = top_json("-n", "2", "-i", "0.5")
@@ -175,6 +185,28 @@ def test_the_swapping_hog_is_first_by_wait_and_its_delay_is_the_kernels() -> Non
         assert [n for n in rec["notes"] if "CAP_NET_ADMIN" in n] == [
             "wait figures are null: delay accounting (taskstats) needs root (CAP_NET_ADMIN)"
         ]
+
+
+@contextlib.contextmanager
+def host_mounted_at_another_path() -> Iterator[str]:
+    """A directory with this machine's /proc and /sys bind-mounted in it, unmounted after."""
+    import tempfile
+
+    top = tempfile.mkdtemp(prefix="checkswap-test-host-")
+    mounted = []
+    try:
+        for part in ("proc", "sys"):
+            os.mkdir(os.path.join(top, part))
+            subprocess.run(["mount", "--rbind", f"/{part}", os.path.join(top, part)], check=True)
+            mounted.append(os.path.join(top, part))
+        yield top
+    finally:
+        for path in reversed(mounted):
+            subprocess.run(["umount", "-R", path], check=False)
+        for part in ("proc", "sys"):
+            with contextlib.suppress(OSError):
+                os.rmdir(os.path.join(top, part))
+        os.rmdir(top)
 
 
 @pytest.mark.kernel
