@@ -61,3 +61,41 @@ def test_top_text_shows_the_cgroup_stall_and_wait_columns_from_the_second_refres
     table = lines[lines.index(head) + 1 :]
     row = next(line for line in table if line.endswith(" mysql.service"))
     assert " 20.0 " in row and " 5.0 " in row and " 50.0 " in row
+
+
+def test_a_two_sample_bundle_replays_the_cgroup_stall(tmp_path: Any) -> None:
+    """The same stall, captured: a snapshot of a v2 tree whose memory.pressure totals grow
+    between its two samples, read back by top from the bundle (no tree, no kernel)."""
+    import json
+    import os
+    import shutil
+    import time
+
+    from clihelp import FIXTURES, run_cli
+
+    tree = str(tmp_path / "tree")
+    shutil.copytree(os.path.join(FIXTURES, "top-cgroup-v2-server"), tree, symlinks=True)
+    cg = f"{tree}/sys/fs/cgroup{SVC}/memory.pressure"
+    with open(cg) as f:
+        text = f.read()
+    some, full = (int(line.rsplit("total=", 1)[1]) for line in text.splitlines()[:2])
+
+    def sleep_and_stall(seconds: float) -> None:
+        time.sleep(seconds)  # the bundle's clock is the real one of its capture
+        _edit(cg, f"total={some}", f"total={some + 400_000}")
+        _edit(cg, f"total={full}\n", f"total={full + 100_000}\n")
+
+    bundle = str(tmp_path / "b.tar.gz")
+    status, _, err = run_cli(
+        "snapshot", "-n", "2", "-i", "0.5", "-o", bundle, "--root", tree, sleep=sleep_and_stall
+    )
+    assert status == 0, err
+    shutil.rmtree(tree)  # what top reads is the bundle only
+    status, out, err = run_cli("top", "--root", bundle, "--cgroups", "--format", "json", "-n", "2")
+    assert status == 0, err
+    last = json.loads(out.splitlines()[-1])
+    svc = {c["path"]: c for c in last["cgroups"]}[SVC]
+    secs = last["interval_s"]
+    assert secs > 0.4
+    assert svc["psi_some_pct"] == pytest.approx(0.4 / secs * 100, rel=1e-3)
+    assert svc["psi_full_pct"] == pytest.approx(0.1 / secs * 100, rel=1e-3)
