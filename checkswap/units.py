@@ -11,12 +11,15 @@ bounded so that a 400-digit number is bad input here, not an OverflowError in ``
 
 from __future__ import annotations
 
+import math
 import re
 import time
 
 from checkswap.errors import BadInput
 
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*$", re.I | re.A)
+# Patterns are compiled on first use (re's own cache): a command compiles only the ones its
+# arguments need, and a plain number needs none (_plain).
+_DURATION_RE = r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*$"
 _DURATION_UNITS = {"": 1.0, "ms": 0.001}
 for _names, _secs in (
     (("s", "sec", "secs", "second", "seconds"), 1.0),
@@ -26,8 +29,7 @@ for _names, _secs in (
 ):
     _DURATION_UNITS.update(dict.fromkeys(_names, _secs))
 
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([kmgtp]?)((?:i?b)?)\s*$", re.I | re.A)
-_COUNT_RE = re.compile(r"^\s*\+?\d+\s*$", re.A)
+_SIZE_RE = r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([kmgtp]?)((?:i?b)?)\s*$"
 
 # A year: longer than any interval or sample anyone means, far below what time.sleep and
 # threading timeouts accept (they overflow near 2**63 ns, ~292 years).
@@ -37,11 +39,22 @@ MAX_SIZE = 2**63 - 1
 # Counts become list lengths, listen() backlogs and loop bounds; a C int holds them all.
 MAX_COUNT = 2**31 - 1
 _SIZE_POWERS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5}
+_BLANKS = " \t\n\r\f\v"  # what \s is under re.ASCII; str.strip() would also take U+3000
+
+
+def _plain(text: str) -> str | None:
+    """The text without blanks around it when it is just a number (``2``, ``0.5``, ``.5``,
+    ``5.``) as the patterns read one: the commonest value, taken without compiling a pattern."""
+    t = text.strip(_BLANKS)
+    return t if t.isascii() and t.replace(".", "", 1).isdigit() else None
 
 
 def parse_duration(text: str, what: str = "interval") -> float:
     """Seconds from ``2``, ``0.5``, ``2s``, ``5m``, ``1h``; must be > 0 and finite."""
-    m = _DURATION_RE.match(text)
+    plain = _plain(text)
+    if plain is not None:
+        return _bounded_duration(float(plain), text, what)
+    m = re.match(_DURATION_RE, text, re.I | re.A)
     if not m or m.group(2).lower() not in _DURATION_UNITS:
         hint = ""
         stripped = text.strip().lower()
@@ -53,7 +66,10 @@ def parse_duration(text: str, what: str = "interval") -> float:
         else:
             hint = "; give seconds such as 2, 0.5, 2s or 5m"
         raise BadInput(f"invalid {what} {_short(text)}{hint}")
-    value = float(m.group(1)) * _DURATION_UNITS[m.group(2).lower()]
+    return _bounded_duration(float(m.group(1)) * _DURATION_UNITS[m.group(2).lower()], text, what)
+
+
+def _bounded_duration(value: float, text: str, what: str) -> float:
     if value <= 0:
         raise BadInput(f"invalid {what} {_short(text)}: it must be greater than 0")
     if not value <= MAX_DURATION:  # also inf: float() of 400 digits
@@ -63,8 +79,8 @@ def parse_duration(text: str, what: str = "interval") -> float:
 
 def parse_size(text: str, what: str = "size") -> int:
     """Bytes from ``512M``, ``1G``, ``1.5GiB``, ``4096``. Binary multiples (K = 1024)."""
-    m = _SIZE_RE.match(text)
-    if text.strip().startswith("-") and _SIZE_RE.match(text.strip()[1:]):
+    m = re.match(_SIZE_RE, text, re.I | re.A)
+    if text.strip().startswith("-") and re.match(_SIZE_RE, text.strip()[1:], re.I | re.A):
         raise BadInput(f"invalid {what} {_short(text)}: it must be greater than 0")
     if not m or (m.group(3).lower() == "ib" and not m.group(2)):  # "1iB": i only after K, M...
         raise BadInput(f"invalid {what} {_short(text)}; give a size such as 512M, 1G or 1.5GiB")
@@ -84,7 +100,9 @@ def parse_size(text: str, what: str = "size") -> int:
 
 
 def parse_count(text: str, what: str = "count") -> int:
-    if not _COUNT_RE.match(text):
+    plain = text.strip(_BLANKS)
+    plain = plain[1:] if plain[:1] == "+" else plain
+    if not (plain.isascii() and plain.isdigit()):  # ASCII digits, an optional "+", blanks
         hint = " (it must be at least 1)" if text.strip().startswith("-") else ""
         raise BadInput(f"invalid {what} {_short(text)}: give a whole number such as 60{hint}")
     # At most 11 significant digits get converted: int() of a 5000-digit string raises
@@ -103,12 +121,12 @@ def _short(text: str) -> str:
     return repr(text) if len(text) <= 40 else repr(text[:32] + "...")
 
 
-_SPEED_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*[xX]?\s*$", re.A)
+_SPEED_RE = r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*[xX]?\s*$"
 
 
 def parse_speed(text: str) -> float:
     """A replay speed factor: ``10``, ``0.5``, ``10x``; 0 plays without pauses."""
-    m = _SPEED_RE.match(text)
+    m = re.match(_SPEED_RE, text, re.A)
     if m is None:
         hint = " (it must be ≥ 0; 0: no pauses)" if text.strip().startswith("-") else ""
         raise BadInput(f"invalid --speed {_short(text)}: give a factor such as 1, 10 or 0{hint}")
@@ -118,18 +136,19 @@ def parse_speed(text: str) -> float:
     return value
 
 
-_RATE_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*$", re.A)
+_RATE_RE = r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*$"
 _MAX_RATE = 1e12  # pages/s: more than any machine can move (4 PB/s with 4 KiB pages)
 
 
 def parse_rate(text: str, what: str) -> float:
     """A swap rate threshold in pages per second (``--spike``, ``--trigger``): ``1000``."""
     # A regex, not float(): float() also takes "nan", "1e999", "1_000" and non-ASCII digits.
-    m = _RATE_RE.match(text)
+    m = re.match(_RATE_RE, text, re.A)
     if m is None:
         hint = ""
         number = text.strip().lower().split("/")[0].split("pages")[0].strip()
-        if number != text.strip().lower() and len(number) <= 20 and _RATE_RE.match(number):
+        plain = len(number) <= 20 and re.match(_RATE_RE, number, re.A)
+        if number != text.strip().lower() and plain:
             hint = f" (give the number alone: {number})"
         elif text.strip().startswith("-"):
             hint = " (it must be ≥ 0)"
@@ -169,5 +188,13 @@ def iso_utc(wall: float | None) -> str | None:
     made without importing datetime (start-up time)."""
     if wall is None:
         return None
-    secs, us = divmod(round(wall * 1_000_000), 1_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{us // 1000:03d}+00:00"
+    # As datetime.fromtimestamp splits it: the fraction scaled on its own, rounded half to
+    # even. wall * 1e6 would round the product first (2251799814.1339993 -> ...134000 µs).
+    frac, whole = math.modf(wall)
+    us = round(frac * 1e6)
+    if us < 0:
+        whole, us = whole - 1, us + 1_000_000
+    if us >= 1_000_000:
+        whole, us = whole + 1, us - 1_000_000
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(int(whole)))
+    return f"{stamp}.{us // 1000:03d}+00:00"

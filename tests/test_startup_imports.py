@@ -2,7 +2,7 @@
 
 The start-up target (docs/architecture.md) is a budget of milliseconds, and most of it goes to
 imports: typing ~3 ms, socket ~2 ms, subprocess and threading ~4 ms, tempfile and secrets ~5 ms,
-shutil (argparse's terminal width) ~3 ms, json ~2 ms. Timing is too noisy for a test, so the
+shutil (argparse's terminal width) ~3 ms, json ~2 ms, gettext and locale ~1.5 ms. Timing is too noisy for a test, so the
 test holds the cause instead: each command runs in a fresh interpreter on a fixture tree and
 must not have imported the modules it does not need for that run. A new top-level import of one
 of them in a module on the path fails here, with the module named.
@@ -34,6 +34,9 @@ HEAVY = (
     "inspect",
     "importlib.util",
     "datetime",
+    # argparse's translation of its own few words: no catalogue exists for it (cli.py)
+    "gettext",
+    "locale",
 )
 
 # The probe runs the CLI as the console script does and reports, on exit, which of HEAVY were
@@ -128,3 +131,28 @@ def test_the_probe_sees_a_heavy_import() -> None:
     loaded = got["loaded"]
     assert isinstance(loaded, dict) and "json" in loaded, got
     assert str(loaded["json"]).startswith("checkswap"), loaded
+
+
+def test_argparse_without_gettext_keeps_its_words_and_leaves_gettext_importable() -> None:
+    # cli.py imports argparse with a stand-in for gettext: argparse must still speak (usage,
+    # errors) and gettext must afterwards be the real module for anyone who imports it.
+    code = (
+        "import sys\n"
+        "import checkswap.cli as cli\n"
+        "assert 'gettext' not in sys.modules and 'locale' not in sys.modules\n"
+        "import gettext\n"
+        "assert hasattr(gettext, 'translation'), gettext\n"
+        "try:\n"
+        "    cli.build_parser('watch')[0].parse_args(['watch', '-n'])\n"
+        "except cli.UsageError as e:\n"
+        "    print(e)\n"
+    )
+    p = subprocess.run(
+        [sys.executable, "-S", "-c", code],
+        env=dict(os.environ, PYTHONPATH=REPO),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "watch: argument -n/--count: expected one argument\n"

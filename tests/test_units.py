@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from checkswap import units
@@ -60,6 +60,8 @@ def refusal(parse: Callable[..., Any], *args: Any) -> str:
         # and the spellings people type around them
         (".5", 0.5),
         ("5.", 5.0),
+        ("2\n", 2.0),
+        ("\t0.25 ", 0.25),
         (" 2s ", 2.0),
         ("2 s", 2.0),
         ("2S", 2.0),
@@ -92,6 +94,13 @@ def test_seconds_spellings(text: str, seconds: float) -> None:
         ("1_000", "invalid interval '1_000'"),
         ("٣", "invalid interval '٣'"),  # an Arabic-Indic 3: \d and float() take it
         ("2s5m", "invalid interval '2s5m'"),
+        # the plain-number path (no pattern) refuses what the pattern refuses
+        (".", "invalid interval '.'"),
+        ("5..5", "invalid interval '5..5'"),
+        ("1.5.", "invalid interval '1.5.'"),
+        ("\u30002", "give seconds such as 2"),  # an ideographic space: not \s under ASCII
+        ("2\xa0", "give seconds such as 2"),
+        ("²", "invalid interval '²'"),
     ],
 )
 def test_seconds_refusals(text: str, says: str) -> None:
@@ -259,7 +268,15 @@ def test_format_bytes_digits() -> None:
 
 @pytest.mark.parametrize(
     ("text", "n"),
-    [("1", 1), ("60", 60), ("+5", 5), (" 7 ", 7), ("00001", 1), ("2147483647", 2**31 - 1)],
+    [
+        ("1", 1),
+        ("60", 60),
+        ("+5", 5),
+        (" 7 ", 7),
+        ("7\n", 7),
+        ("00001", 1),
+        ("2147483647", 2**31 - 1),
+    ],
 )
 def test_count_spellings(text: str, n: int) -> None:
     assert parse_count(text) == n
@@ -275,6 +292,11 @@ def test_count_spellings(text: str, n: int) -> None:
         ("1e3", "give a whole number such as 60"),
         ("٣", "give a whole number such as 60"),
         ("", "give a whole number such as 60"),
+        ("+", "give a whole number such as 60"),
+        ("++5", "give a whole number such as 60"),
+        ("+-5", "give a whole number such as 60"),
+        ("\u30005", "give a whole number such as 60"),
+        ("²", "give a whole number such as 60"),
         ("2147483648", "invalid count '2147483648': at most 2147483647"),
     ],
 )
@@ -416,6 +438,9 @@ def test_iso_utc_as_documented() -> None:
 
 @quick
 @given(st.floats(min_value=0, max_value=2**34, allow_nan=False))
+@example(2251799814.1339993)  # wall * 1e6 rounds to ...134000 µs; datetime's split gives 133999
+@example(-0.0004)
+@example(1.9999996)
 def test_iso_utc_is_the_same_text_as_datetime(wall: float) -> None:
     # Made without datetime for start-up time; it must not drift from what datetime writes.
     expected = datetime.datetime.fromtimestamp(wall, datetime.timezone.utc).isoformat(

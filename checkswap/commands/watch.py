@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-from collections.abc import Iterable
 
 from checkswap.commands import _args
 from checkswap.fields import summary_record
@@ -17,6 +16,8 @@ from checkswap.source import open_root
 TYPE_CHECKING = False  # typing costs ~4 ms of start-up; mypy still sees the imports
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from checkswap.env import Env
     from checkswap.model.sample import Sample
     from checkswap.source.root import Root
