@@ -4,12 +4,16 @@ lines the plain line-by-line parser keeps."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from fuzzhelp import fixture_text, fuzz, kernel_text, live_text, perturbed, vary_name
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from checkswap.errors import CheckswapError
 from checkswap.kernel import (
+    _text,
     block,
     cgroup,
     meminfo,
@@ -24,6 +28,20 @@ from checkswap.kernel import (
     zram,
     zswap,
 )
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _patterns_from_the_first_parse() -> Iterator[None]:
+    # The wanted-lines parsers and PSI's go line by line for their first dozen texts
+    # (start-up time): here every parse takes the compiled pattern, which the line-by-line
+    # parse is the reference for.
+    saved = _text.WantedLines.LINE_BY_LINE, pressure.LINE_BY_LINE
+    _text.WantedLines.LINE_BY_LINE = pressure.LINE_BY_LINE = 0
+    try:
+        yield
+    finally:
+        _text.WantedLines.LINE_BY_LINE, pressure.LINE_BY_LINE = saved
+
 
 VMSTAT = fixture_text("linux-6.18-swapping", "proc", "vmstat")
 MEMINFO = fixture_text("linux-6.18-swapping", "proc", "meminfo")

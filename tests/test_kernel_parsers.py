@@ -295,3 +295,93 @@ def test_pressure_of_an_unchanged_file_is_not_parsed_again(
     assert calls == [changed] and again is not None and again.some is not None
     assert first is not None and first.some is not None
     assert again.some.total_us != first.some.total_us
+
+
+def test_zswap_enabled_alone_is_what_the_whole_reading_says(tmp_path: object) -> None:
+    # watch's start reads only parameters/enabled: it must say what read_zswap says, on every
+    # tree (with and without zswap) and for each spelling the kernel and bundles use.
+    from checkswap.kernel.zswap import read_enabled, read_zswap
+
+    trees = [os.path.join(FIX, c) for c in sorted(os.listdir(FIX))]
+    trees = [t for t in trees if os.path.isdir(os.path.join(t, "proc"))]
+    seen = set()
+    for tree in trees:
+        whole = read_zswap(Root(tree))
+        assert read_enabled(Root(tree)) is (whole is not None and whole.enabled), tree
+        seen.add(whole is not None and whole.enabled)
+    assert seen == {True, False}  # the trees hold both cases
+    params = os.path.join(str(tmp_path), "sys", "module", "zswap", "parameters")
+    os.makedirs(params)
+    os.makedirs(os.path.join(str(tmp_path), "proc"))
+    for text, enabled in (
+        ("Y\n", True),
+        ("1\n", True),
+        ("N\n", False),
+        ("0\n", False),
+        ("", False),
+    ):
+        with open(os.path.join(params, "enabled"), "w") as f:
+            f.write(text)
+        assert read_enabled(Root(str(tmp_path))) is enabled, text
+        z = read_zswap(Root(str(tmp_path)))
+        assert z is not None and z.enabled is enabled
+
+
+def _tree_texts(rel: str) -> list[str]:
+    out = []
+    for case in sorted(os.listdir(FIX)):
+        path = os.path.join(FIX, case, rel)
+        if os.path.isfile(path):
+            with open(path) as f:
+                out.append(f.read())
+    return out
+
+
+@pytest.mark.parametrize("rel", ["proc/vmstat", "proc/meminfo"])
+def test_wanted_lines_compile_only_after_a_dozen_parses_and_agree_before_and_after(
+    rel: str,
+) -> None:
+    # Start-up: a command that parses a file once or twice must not compile the pattern
+    # (~0.2 ms); a long watch must, and both paths must give the same readings.
+    from checkswap.kernel._text import WantedLines, int_value, kb_value
+
+    if rel == "proc/vmstat":
+        fresh = WantedLines(vmstat.COUNTERS, " ", int_value)
+        wanted, reference = vmstat._WANTED, vmstat.parse_vmstat
+    else:
+        fresh = WantedLines(meminfo.FIELDS, ":", kb_value, " kB", 1024)
+        wanted, reference = meminfo._WANTED, meminfo.parse_meminfo
+    texts = _tree_texts(rel)
+    assert len(texts) > WantedLines.LINE_BY_LINE
+    before = [fresh(t) for t in texts[: WantedLines.LINE_BY_LINE]]
+    assert fresh._findall is None  # not compiled yet
+    after = [fresh(t) for t in texts]
+    assert fresh._findall is not None
+    assert after[: len(before)] == before
+    assert after == [reference(t) for t in texts]
+    assert after == [{k: v for k, v in reference(t, None).items() if k in wanted} for t in texts]
+
+
+def test_pressure_compiles_only_after_a_dozen_texts_and_agrees_before_and_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from checkswap.kernel import pressure
+
+    monkeypatch.setattr(pressure, "_kernel_shape", None)
+    monkeypatch.setattr(pressure, "_parses", 0)
+    texts = [
+        *_tree_texts("proc/pressure/memory"),
+        "some avg10=1.00 avg60=2.00 avg300=3.00 total=4\n"
+        "full avg10=0.50 avg60=0.25 avg300=0.12 total=2\n",
+        "some avg10=1.00 avg60=2.00 avg300=3.00 total=" + "9" * 21 + "\n",
+        "full avg10=0.00 avg60=0.00 avg300=0.00 total=7\n",
+    ]
+    assert len(texts) > pressure.LINE_BY_LINE
+    line_by_line = [pressure._parse_pressure(t) for t in texts[: pressure.LINE_BY_LINE]]
+    assert pressure._kernel_shape is None
+    both = [pressure._parse_pressure(t) for t in texts]
+    assert pressure._kernel_shape is not None
+    assert both[: len(line_by_line)] == line_by_line
+    monkeypatch.setattr(pressure, "_kernel_shape", None)
+    monkeypatch.setattr(pressure, "LINE_BY_LINE", 10**9)
+    assert both == [pressure._parse_pressure(t) for t in texts]  # the line parse throughout

@@ -2,10 +2,11 @@
 
 The start-up target (docs/architecture.md) is a budget of milliseconds, and most of it goes to
 imports: typing ~3 ms, socket ~2 ms, subprocess and threading ~4 ms, tempfile and secrets ~5 ms,
-shutil (argparse's terminal width) ~3 ms, json ~2 ms, gettext and locale ~1.5 ms. Timing is too noisy for a test, so the
-test holds the cause instead: each command runs in a fresh interpreter on a fixture tree and
-must not have imported the modules it does not need for that run. A new top-level import of one
-of them in a module on the path fails here, with the module named.
+shutil (argparse's terminal width) ~3 ms, json ~2 ms, gettext and locale ~1.5 ms. Timing is
+too noisy for a test, so the test holds the cause instead: each command runs in a fresh
+interpreter on a fixture tree and must not have imported the modules it does not need for that
+run. A new top-level import of one of them in a module on the path fails here, with the module
+named.
 """
 
 from __future__ import annotations

@@ -62,6 +62,10 @@ def _int(text: str | None) -> int | None:
     return value if value >= 0 else None
 
 
+def _enabled(text: str) -> bool:
+    return text.strip() in ("Y", "1")
+
+
 def _flag(text: str | None) -> bool | None:
     if text is None:
         return None
@@ -77,7 +81,7 @@ def parse_zswap(
     shrinker: str | None = None,
 ) -> Zswap:
     return Zswap(
-        enabled.strip() in ("Y", "1"),
+        _enabled(enabled),
         compressor.strip() if compressor else None,
         _int(max_pool),
         _int(accept_threshold),
@@ -108,6 +112,13 @@ def read_zswap(root: Root) -> Zswap | None:
         _attr(root, "accept_threshold_percent"),
         _attr(root, "shrinker_enabled"),
     )
+
+
+def read_enabled(root: Root) -> bool:
+    """zswap's ``enabled`` parameter alone, as read_zswap reads it (False without zswap): what
+    watch needs at start, without the other four files (~0.2 ms of its start-up)."""
+    enabled = _attr(root, "enabled")
+    return enabled is not None and _enabled(enabled)
 
 
 def read_zswap_debug(root: Root) -> dict[str, int] | None:

@@ -130,10 +130,9 @@ class Ticker:
 
 def zswap_enabled(root: Root) -> bool:
     """zswap's ``enabled`` parameter now (False without zswap): whether pages can go to the pool."""
-    from checkswap.kernel.zswap import read_zswap
+    from checkswap.kernel.zswap import read_enabled
 
-    z = read_zswap(root)
-    return z is not None and z.enabled
+    return read_enabled(root)
 
 
 def live_samples(
