@@ -115,7 +115,7 @@ class Check:
         self.warn = warn
         self.crit = crit
 
-    def state(self) -> PluginStatus:
+    def state(self) -> int:
         if self.value is None:
             return PluginStatus.UNKNOWN if (self.warn or self.crit) else PluginStatus.OK
         if self.crit is not None and self.crit.alerts(self.value):
@@ -126,11 +126,11 @@ class Check:
 
     def flag(self) -> str:
         s = self.state()
-        if s is PluginStatus.CRITICAL and self.crit is not None:
+        if s == PluginStatus.CRITICAL and self.crit is not None:
             return f" (CRITICAL: {self.crit.describe()})"
-        if s is PluginStatus.WARNING and self.warn is not None:
+        if s == PluginStatus.WARNING and self.warn is not None:
             return f" (WARNING: {self.warn.describe()})"
-        if s is PluginStatus.UNKNOWN:
+        if s == PluginStatus.UNKNOWN:
             return f" (UNKNOWN: {self.missing})"
         return ""
 
@@ -142,7 +142,7 @@ def _rate_text(per_s: float | None, page_size: int) -> str:
     return f"{per_s:.1f} {unit} ({format_bytes(per_s * page_size)}/s)"
 
 
-def judge(iv: Interval, notes: list[str], page: int, t: Thresholds) -> tuple[PluginStatus, str]:
+def judge(iv: Interval, notes: list[str], page: int, t: Thresholds) -> tuple[int, str]:
     """The worst state of the four figures, and the plugin's line: text | perfdata."""
     end = iv.end
     mem = end.meminfo
@@ -225,4 +225,4 @@ def judge(iv: Interval, notes: list[str], page: int, t: Thresholds) -> tuple[Plu
         if key in items
     ]
 
-    return status, f"CHECKSWAP {status.name} - {text} | {' '.join(perf)}"
+    return status, f"CHECKSWAP {PluginStatus.NAMES[status]} - {text} | {' '.join(perf)}"

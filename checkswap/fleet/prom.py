@@ -20,7 +20,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from checkswap.errors import CheckswapError
+from checkswap.errors import CheckswapError, PluginStatus
 from checkswap.untrusted import UntrustedData, loads
 
 TYPE_CHECKING = False  # typing costs ~3 ms of start-up; mypy still sees the imports
@@ -38,7 +38,7 @@ DEFAULT_TIMEOUT_S = 30.0
 class FleetError(CheckswapError):
     """The fleet question could not be answered: exit status 3, like doctor's UNKNOWN."""
 
-    status = 3  # type: ignore[assignment]
+    status = PluginStatus.UNKNOWN
 
 
 @dataclass
