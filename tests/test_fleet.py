@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from checkswap.fleet.ranking import MAX_POINTS, QUERIES, choose_step, selector
+from checkswap.fleet.queries import QUERIES
+from checkswap.fleet.ranking import MAX_POINTS, choose_step, selector
 from tests.clihelp import REPO, run_cli
 from tests.fleetlab import free_port
 

@@ -22,7 +22,7 @@ import pytest
 from clihelp import FIXTURES, REPO, run_cli
 from fleetlab import free_port, prometheus
 
-from checkswap.fleet.ranking import QUERIES
+from checkswap.fleet.queries import QUERIES
 
 WINDOW_S = 120.0
 

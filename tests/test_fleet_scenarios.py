@@ -16,7 +16,7 @@ from datetime import datetime
 
 import pytest
 
-from checkswap.fleet.ranking import QUERIES
+from checkswap.fleet.queries import QUERIES
 from tests import browser, fleetlab
 from tests.clihelp import run_cli
 from tests.fleetlab import Series, counter, gauge

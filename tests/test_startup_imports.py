@@ -104,9 +104,7 @@ CASES = [
     (["doctor", "--sample", "0.1"], ()),
     *[
         ([command, "--help"], ())
-        # fleet's help counts its queries from the query table, which every fleet run loads
-        # anyway (with its HTTP client): not a start-up cost of the run
-        for command in ("watch", "top", "doctor", "check", "report", "serve", "record")
+        for command in ("watch", "top", "doctor", "check", "report", "serve", "record", "fleet")
     ],
     (["snapshot", "--help"], ()),
     (["stress", "--help"], ()),

@@ -43,7 +43,7 @@ DEFAULT_TIMEOUT = "30"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-    from checkswap.fleet.ranking import QUERIES  # run() needs it anyway: no start-up cost
+    from checkswap.fleet.queries import QUERIES
 
     p = _args.command(sub, "fleet", HELP, DESCRIPTION.format(queries=len(QUERIES)))
     p.add_argument(
@@ -140,7 +140,8 @@ def window(args: argparse.Namespace, now: float) -> tuple[float, float, bool]:
 
 def run(args: argparse.Namespace, env: Env) -> int:
     from checkswap.fleet.prom import Client, FleetError, load_auth, shown_url
-    from checkswap.fleet.ranking import QUERIES, ask, exit_status
+    from checkswap.fleet.queries import QUERIES
+    from checkswap.fleet.ranking import ask, exit_status
     from checkswap.render.fleet import render_json, render_text, write_html
     from checkswap.render.progress import stderr_progress
 

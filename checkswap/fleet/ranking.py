@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from checkswap.fields import FIELDS, cgroup_field, process_field
 from checkswap.fleet.names import FINDING, PROCESS_SWAPIN_WAIT
 from checkswap.fleet.prom import FleetError, clean
+from checkswap.fleet.queries import QUERIES
 from checkswap.model.verdict import (
     THRASH_NO_PSI_SWAP_IN_PAGES_PER_S,
     THRASH_SWAP_IN_PAGES_PER_S,
@@ -172,24 +173,6 @@ def _grid(
             if i is not None:
                 row[i] = _value(pair)
     return out
-
-
-# What ask() sends, in order, whatever the number of hosts: (name, range or instant). Its
-# length is the one count of queries (the progress bar's total, the docs' figure, the tests').
-QUERIES = (
-    ("swap-in total", "instant"),
-    ("swap-out total", "instant"),
-    ("swap-in rate", "range"),
-    ("swap-out rate", "range"),
-    ("PSI where swap-in thrashes", "range"),
-    ("refaults where swap-in thrashes without PSI", "range"),
-    ("swap used now", "instant"),
-    ("swap used peak", "instant"),
-    ("findings", "instant"),
-    ("top holders of swap", "instant"),
-    ("top cgroups by swap", "instant"),
-    ("top swap-in waiters", "instant"),
-)
 
 
 def ask(
