@@ -1232,11 +1232,11 @@ _DOCTOR = {f.key: f for f in _DOCTOR_OWN}
 # The keys of ``doctor --format json``, in the order it writes them. ``mem_total_bytes`` is
 # MemTotal as the recording header's, read at the first sample; ``page_size_bytes`` and
 # ``time`` (the end of the sample) are the sample record's own figures. Inside the open
-# sub-objects, the evidence and verdict figures named as sample fields are those fields' values,
-# and ``disk_cost.interval_s`` is the sample's interval_s; two keys mean something else and stay
-# as docs/interface.md has them: ``since_boot.swap_in_pages``/``swap_out_pages`` are the
-# counters since boot (the sample's are the interval's delta, the summary's the run's total),
-# and ``zswap.pool_bytes`` is the sample's zswap_pool_bytes under doctor's shorter name.
+# sub-objects, the evidence and verdict figures named as sample fields are those fields' values.
+# The keys of disk_cost, since_boot and zswap are DOCTOR_OBJECTS' below; two of them mean
+# something else than the sample field of the same key: ``since_boot.swap_in_pages`` and
+# ``swap_out_pages`` are the counters since boot (the sample's are the interval's delta, the
+# summary's the run's total).
 DOCTOR_FIELDS: tuple[Field, ...] = (
     *(_DOCTOR[k] for k in ("type", "findings", "devices", "swappiness", "verdict")),
     *(_DOCTOR[k] for k in ("verdict_evidence", "role", "sample", "disk_cost", "since_boot")),
@@ -1252,6 +1252,145 @@ DOCTOR_FIELDS: tuple[Field, ...] = (
     _DOCTOR["notes"],
 )
 DOCTOR_KEYS: tuple[str, ...] = tuple(f.key for f in DOCTOR_FIELDS)
+
+# --- doctor's sub-objects: disk_cost, disk_cost.disks[], since_boot, zswap
+# Each tuple is in the order doctor writes the object's keys; doctor_object() builds the object
+# from it, so a figure the doctor computes under a key these do not list is refused, and so is
+# a key listed here that the doctor left out (unless DOCTOR_OPTIONAL_KEYS says it may be
+# absent). A figure that is a sample-record field's keeps that Field; where doctor says the same
+# figure under its own shorter key (zswap's pool), the Field is the sample's, renamed.
+
+
+def _renamed(key: str, sample_key: str) -> Field:
+    """A sample field under another key of doctor's: same title, unit, help and source."""
+    return FIELDS[sample_key]._replace(key=key, record="doctor", metric=None)
+
+
+DOCTOR_DISK_COST_FIELDS: tuple[Field, ...] = (
+    FIELDS["interval_s"],  # the sample's interval: the disks were read at its two ends
+    _doctor(
+        "swap_bytes_per_s",
+        "swap",
+        "swap traffic over the sample: (pswpin + pswpout) * page size, per second",
+        "vmstat",
+        "bytes/s",
+    ),
+    _doctor(
+        "disk_bytes_per_s",
+        "disk",
+        "bytes read and written per second on the swap disks; null when a disk was unread",
+        "diskstats",
+        "bytes/s",
+    ),
+    _doctor(
+        "swap_share_pct",
+        "swap share",
+        "swap_bytes_per_s / disk_bytes_per_s: how much of the disks' I/O is swap",
+        "diskstats",
+        "%",
+    ),
+    _doctor("disks", "disks", "one object per disk under swap (DOCTOR_DISK_FIELDS)", "diskstats"),
+    _doctor("files", "files", "the kernel files the figures came from", "constant"),
+)
+DOCTOR_DISK_FIELDS: tuple[Field, ...] = (
+    _doctor("name", "disk", "the disk's kernel name", "topology"),
+    _doctor("read_bytes_per_s", "read", "bytes read per second", "diskstats", "bytes/s"),
+    _doctor("write_bytes_per_s", "write", "bytes written per second", "diskstats", "bytes/s"),
+    _doctor("reads_per_s", "reads/s", "reads completed per second", "diskstats", "reads/s"),
+    _doctor("writes_per_s", "writes/s", "writes completed per second", "diskstats", "writes/s"),
+    _doctor("util_pct", "busy", "share of the sample the disk was busy (io_ms)", "diskstats", "%"),
+)
+# since_boot.swap_in_pages/swap_out_pages are the counters since boot, not the sample's
+# interval delta of the same key: doctor's own fields, as the watch header's since_boot has it.
+DOCTOR_SINCE_BOOT_FIELDS: tuple[Field, ...] = (
+    _doctor("uptime_s", "uptime", "time since boot (/proc/uptime); null without it", "uptime", "s"),
+    _doctor("swap_in_pages", "in", "pages swapped in since boot (pswpin)", "vmstat", "pages"),
+    _doctor("swap_out_pages", "out", "pages swapped out since boot (pswpout)", "vmstat", "pages"),
+    _doctor("swap_in_bytes", "in", "swap_in_pages * page size", "vmstat", "bytes"),
+    _doctor("swap_out_bytes", "out", "swap_out_pages * page size", "vmstat", "bytes"),
+    _doctor("swap_in_gib", "in GiB", "swap_in_bytes in GiB", "vmstat", "GiB"),
+    _doctor("swap_out_gib", "out GiB", "swap_out_bytes in GiB", "vmstat", "GiB"),
+    _doctor("files", "files", "the kernel files the figures came from", "constant"),
+    _doctor(
+        "swap_in_gib_per_day",
+        "in GiB/day",
+        "swap_in_gib / days of uptime; null below a day of uptime (with uptime and counters)",
+        "vmstat",
+        "GiB/day",
+    ),
+    _doctor(
+        "swap_out_gib_per_day",
+        "out GiB/day",
+        "swap_out_gib / days of uptime; null below a day of uptime (with uptime and counters)",
+        "vmstat",
+        "GiB/day",
+    ),
+    _doctor("meaning", "meaning", "what the totals amount to, in words (with counters)", "vmstat"),
+)
+DOCTOR_ZSWAP_FIELDS: tuple[Field, ...] = (
+    _doctor("enabled", "enabled", "zswap's enabled parameter", "zswap"),
+    _doctor("compressor", "compressor", "zswap's compressor parameter", "zswap"),
+    _renamed("pool_bytes", "zswap_pool_bytes"),  # at the end of the sample, as the sample's
+    _renamed("stored_bytes", "zswapped_bytes"),
+    _doctor("ratio", "ratio", "stored_bytes / pool_bytes", "zswap"),
+    _doctor("max_pool_percent", "max pool", "the pool's limit, percent of MemTotal", "zswap", "%"),
+    _doctor(
+        "pool_limit_bytes",
+        "limit",
+        "the kernel's zswap_max_pages in bytes",
+        "zswap",
+        "bytes",
+    ),
+    _doctor("pool_full_pct", "full", "pool_bytes / pool_limit_bytes", "zswap", "%"),
+    _doctor(
+        "accept_threshold_percent",
+        "accept",
+        "once full, new pages are taken again at or below this share of the limit (5.6+)",
+        "zswap",
+        "%",
+    ),
+    _doctor(
+        "pool_accept_bytes",
+        "accept",
+        "the kernel's zswap_accept_thr_pages in bytes",
+        "zswap",
+        "bytes",
+    ),
+    _doctor("shrinker_enabled", "shrinker", "cold pages written back under pressure", "zswap"),
+    _doctor("debug", "debug", "debugfs zswap counters by file name; null unless root", "zswap"),
+)
+# Each sub-object by its dotted path in ``doctor --format json`` (docs/interface.md's rows).
+DOCTOR_OBJECTS: dict[str, tuple[Field, ...]] = {
+    "disk_cost": DOCTOR_DISK_COST_FIELDS,
+    "disk_cost.disks[]": DOCTOR_DISK_FIELDS,
+    "since_boot": DOCTOR_SINCE_BOOT_FIELDS,
+    "zswap": DOCTOR_ZSWAP_FIELDS,
+}
+# The sub-objects' keys that may be absent, by dotted path: since_boot's per-day averages need
+# uptime and the counters, its meaning the counters (doctor/facts.since_boot).
+DOCTOR_OPTIONAL_KEYS = frozenset(
+    {
+        "since_boot.swap_in_gib_per_day",
+        "since_boot.swap_out_gib_per_day",
+        "since_boot.meaning",
+    }
+)
+
+
+def doctor_object(path: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The doctor sub-object at ``path`` (a key of DOCTOR_OBJECTS): ``values`` under the
+    registry's keys, in its order. A key the registry does not list, or one it lists that
+    ``values`` lacks (and may not), is a bug in the doctor, not a silent change of output."""
+    own = DOCTOR_OBJECTS[path]
+    keys = [f.key for f in own]
+    extra = values.keys() - set(keys)
+    if extra:
+        raise AssertionError(f"doctor {path} keys not in fields.DOCTOR_OBJECTS: {sorted(extra)}")
+    missing = [k for k in keys if k not in values and f"{path}.{k}" not in DOCTOR_OPTIONAL_KEYS]
+    if missing:
+        raise AssertionError(f"doctor {path} lacks the registry's keys: {missing}")
+    return {k: values[k] for k in keys if k in values}
+
 
 # doctor's ``sample`` when there was only one sample (no interval, so no rates): the sample
 # record cut down to what the verdict and the size rules read; its values are sample_record's.

@@ -207,6 +207,65 @@ def test_registry_tables_are_the_stable_interfaces_tables() -> None:
     assert documented == [(p.label, p.uom) for p in fields.PERFDATA.values()]
 
 
+def test_doctor_sub_objects_are_the_interfaces_rows_in_order() -> None:
+    """Each of doctor's sub-objects in DOCTOR_OBJECTS is docs/interface.md's rows for it."""
+    from test_interface import table, ticks
+
+    keys = [ticks(r[0])[0] for r in table("doctor: result") if ticks(r[0])]
+    for path, own in fields.DOCTOR_OBJECTS.items():
+        prefix = path + "."
+        documented = [k[len(prefix) :] for k in keys if k.startswith(prefix)]
+        # disk_cost's rows include disks[]'s: those are the next object's.
+        documented = [k for k in documented if "." not in k]
+        assert documented == [f.key for f in own], path
+        optional = {
+            ticks(r[0])[0][len(prefix) :]
+            for r in table("doctor: result")
+            if ticks(r[0]) and ticks(r[0])[0].startswith(prefix) and "optional" in r[1]
+        }
+        assert {k for k in optional if "." not in k} == {
+            k[len(prefix) :] for k in fields.DOCTOR_OPTIONAL_KEYS if k.startswith(prefix)
+        }, path
+
+
+@pytest.mark.parametrize("case", ["topo-md-raid", "swap-area-deleted", "linux-6.1-zswap"])
+def test_doctor_sub_objects_keys_are_the_registrys(case: str) -> None:
+    from clihelp import no_sleep, run_cli
+
+    _, out, err = run_cli(
+        "doctor", "--sample", "1", "--format", "json", "--root", os.path.join(FIX, case),
+        sleep=no_sleep,
+    )  # fmt: skip
+    assert err == "", err
+    report = json.loads(out)
+    seen = 0
+    for path, own in fields.DOCTOR_OBJECTS.items():
+        head, _, tail = path.partition(".")
+        objects = [report[head]] if not tail else report[head]["disks"] if report[head] else []
+        for obj in objects:
+            if obj is None:
+                continue
+            seen += 1
+            wanted = [f.key for f in own]
+            assert list(obj) == [k for k in wanted if k in obj], path
+            absent = {f"{path}.{k}" for k in wanted if k not in obj}
+            assert absent <= fields.DOCTOR_OPTIONAL_KEYS, path
+    assert seen >= 2  # the tree gave more than since_boot to check
+
+
+def test_doctor_object_refuses_a_key_the_registry_lacks_and_a_key_left_out() -> None:
+    with pytest.raises(AssertionError, match=r"not in fields\.DOCTOR_OBJECTS.*surprise"):
+        fields.doctor_object("disk_cost.disks[]", {**dict.fromkeys(
+            f.key for f in fields.DOCTOR_DISK_FIELDS), "surprise": 1})  # fmt: skip
+    with pytest.raises(AssertionError, match=r"lacks.*util_pct"):
+        fields.doctor_object(
+            "disk_cost.disks[]", dict.fromkeys(f.key for f in fields.DOCTOR_DISK_FIELDS[:-1])
+        )
+    # since_boot's per-day averages and meaning may be absent (no uptime, no counters).
+    head = [f.key for f in fields.DOCTOR_SINCE_BOOT_FIELDS][:8]
+    assert list(fields.doctor_object("since_boot", dict.fromkeys(head))) == head
+
+
 # --- top's records: TOP_FIELDS, PROCESS_FIELDS, CGROUP_FIELDS ------------------------------
 
 

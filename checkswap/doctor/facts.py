@@ -14,6 +14,7 @@ import os
 import time
 
 from checkswap.doctor.roles import ROLES, Role
+from checkswap.fields import doctor_object
 from checkswap.kernel.block import SECTOR_BYTES, DiskStats, read_diskstats
 from checkswap.kernel.mountinfo import read_mountinfo
 from checkswap.kernel.swaps import SwapArea, read_swaps
@@ -225,14 +226,17 @@ def disk_cost(
             continue
         r = counter_rates(_counters(a), _counters(b), seconds)
         rd, wr, busy = r["read_sectors"], r["write_sectors"], r["io_ms"]
-        row = {
-            "name": name,
-            "read_bytes_per_s": None if rd is None else rd * SECTOR_BYTES,
-            "write_bytes_per_s": None if wr is None else wr * SECTOR_BYTES,
-            "reads_per_s": r["reads"],
-            "writes_per_s": r["writes"],
-            "util_pct": None if busy is None else busy / 10.0,  # ms per s -> %
-        }
+        row = doctor_object(
+            "disk_cost.disks[]",
+            {
+                "name": name,
+                "read_bytes_per_s": None if rd is None else rd * SECTOR_BYTES,
+                "write_bytes_per_s": None if wr is None else wr * SECTOR_BYTES,
+                "reads_per_s": r["reads"],
+                "writes_per_s": r["writes"],
+                "util_pct": None if busy is None else busy / 10.0,  # ms per s -> %
+            },
+        )
         if rd is None or wr is None:
             complete = False
         else:
@@ -246,14 +250,17 @@ def disk_cost(
     share = None
     if complete and swap_bytes is not None and total_bytes > 0:
         share = swap_bytes / total_bytes * 100
-    return {
-        "interval_s": seconds,
-        "swap_bytes_per_s": swap_bytes,
-        "disk_bytes_per_s": total_bytes if complete else None,
-        "swap_share_pct": share,
-        "disks": rows,
-        "files": ["/proc/diskstats", "/proc/vmstat"],
-    }
+    return doctor_object(
+        "disk_cost",
+        {
+            "interval_s": seconds,
+            "swap_bytes_per_s": swap_bytes,
+            "disk_bytes_per_s": total_bytes if complete else None,
+            "swap_share_pct": share,
+            "disks": rows,
+            "files": ["/proc/diskstats", "/proc/vmstat"],
+        },
+    )
 
 
 def _counters(s: DiskStats) -> dict[str, int]:
@@ -326,7 +333,7 @@ def since_boot(first: Sample, uptime_s: float | None, page_size: int) -> dict[st
             if pin == 0 and pout == 0
             else "uptime unknown (no /proc/uptime): no per-day average"
         )
-    return out
+    return doctor_object("since_boot", out)
 
 
 def gather_samples(

@@ -16,7 +16,13 @@ from checkswap.doctor import rules
 from checkswap.doctor.facts import Facts, disk_cost, gather, since_boot
 from checkswap.doctor.roles import ROLES
 from checkswap.errors import BadInput
-from checkswap.fields import DOCTOR_KEYS, DOCTOR_STATIC_SAMPLE_KEYS, sample_record
+from checkswap.fields import (
+    DOCTOR_KEYS,
+    DOCTOR_STATIC_SAMPLE_KEYS,
+    DOCTOR_ZSWAP_FIELDS,
+    doctor_object,
+    sample_record,
+)
 from checkswap.model import totals
 from checkswap.model.rates import Interval, Tracker
 from checkswap.model.sample import Sample
@@ -73,7 +79,6 @@ def report(f: Facts) -> dict[str, Any]:
     first = f.first
     assert first is not None
     end = f.last or first
-    z = f.zswap
     values = {
         "type": "doctor",
         "findings": rules.findings(f),
@@ -85,14 +90,7 @@ def report(f: Facts) -> dict[str, Any]:
         "sample": f.record,
         "disk_cost": f.disk_cost,
         "since_boot": f.since_boot,
-        "zswap": None
-        if z is None
-        else {
-            "enabled": z.enabled,
-            "compressor": z.compressor,
-            "pool_bytes": f.zswap_pool,
-            **{k: v for k, v in (f.tiers.get("zswap") or {}).items() if k not in _ZSWAP_OWN},
-        },
+        "zswap": zswap_object(f),
         "tiers": {k: f.tiers.get(k) for k in ("zram", "mthp", "areas")},
         "mem_total_bytes": f.mem_total,
         "page_size_bytes": f.page_size,
@@ -111,7 +109,16 @@ def report(f: Facts) -> dict[str, Any]:
     return {key: values[key] for key in DOCTOR_KEYS}
 
 
-_ZSWAP_OWN = ("enabled", "compressor", "pool_bytes")  # as they were: from Facts, not tiers
+def zswap_object(f: Facts) -> dict[str, Any] | None:
+    """doctor's ``zswap``: model/tiers' zswap state, its parameters and pool from Facts."""
+    z = f.zswap
+    if z is None:
+        return None
+    # Read again for the tiers (gather_tiers): were zswap gone by then, its figures are null.
+    state = f.tiers.get("zswap") or dict.fromkeys(x.key for x in DOCTOR_ZSWAP_FIELDS)
+    # As they were: the parameters as gather read them, the pool at the end of the sample.
+    own = {"enabled": z.enabled, "compressor": z.compressor, "pool_bytes": f.zswap_pool}
+    return doctor_object("zswap", {**state, **own})
 
 
 def static_record(s: Sample, page_size: int) -> dict[str, Any]:
