@@ -107,6 +107,8 @@ CASES = [
         for command in ("watch", "top", "doctor", "check", "report", "serve", "record", "fleet")
     ],
     (["snapshot", "--help"], ()),
+    (["dash", "--help"], ()),
+    (["swapfile", "--help"], ()),
     (["stress", "--help"], ()),
 ]
 

@@ -12,21 +12,18 @@ import os
 import sys
 import time
 from collections import deque
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Callable, NamedTuple
 
 from checkswap.commands import _args
 from checkswap.errors import BadInput, CheckswapError
-from checkswap.fields import sample_record
-from checkswap.model.areas import SwapAreas
-from checkswap.model.rates import Interval, Tracker
-from checkswap.model.sample import live_samples, zswap_enabled
-from checkswap.record.header import header_record
-from checkswap.render.watch import show_all_tiers
-from checkswap.source import open_root
 
+# `dash --help` loads this module: what only a run needs is imported in the run's functions,
+# and typing (~2 ms) not at all; mypy still sees the imports.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
     from checkswap.env import Env
+    from checkswap.model.areas import SwapAreas
     from checkswap.model.sample import Sample
     from checkswap.render.dash import DashState, Screen
     from checkswap.render.terminal import Terminal
@@ -53,13 +50,22 @@ class Quit(Exception):
     pass
 
 
-class Update(NamedTuple):
+class Update:
     """One interval for the screen: its sample record and what was seen alongside it."""
 
-    record: dict[str, object]
-    top: dict[str, object] | None  # the ``top --format json`` processes record
-    devices: list[dict[str, object]] | None
-    verdict: str
+    __slots__ = ("devices", "record", "top", "verdict")
+
+    def __init__(
+        self,
+        record: dict[str, object],
+        top: dict[str, object] | None,  # the ``top --format json`` processes record
+        devices: list[dict[str, object]] | None,
+        verdict: str,
+    ) -> None:
+        self.record, self.top, self.devices, self.verdict = record, top, devices, verdict
+
+    def apply(self, state: DashState) -> None:
+        state.update(self.record, self.top, self.devices, self.verdict)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
@@ -121,7 +127,7 @@ class Dashboard:
         state.paused = not state.paused
         if not state.paused:
             for update in self._pending:
-                state.update(*update)
+                update.apply(state)
             self._pending.clear()
         if not self.replay:
             return
@@ -156,7 +162,7 @@ class Dashboard:
                 # Live: the screen stays as it was; the intervals wait for the resume.
                 self._pending.append(update)
                 return
-            self.state.update(*update)
+            update.apply(self.state)
         self.draw()
 
 
@@ -178,6 +184,9 @@ def play(
     ``top`` gets the tick's sample, so the process scan does not read meminfo again.
     ``all_tiers`` gets the first sample at the first interval and says whether every tier's
     rates get rows of their own (a replay's first ``tiers`` line follows its first sample)."""
+    from checkswap.fields import sample_record
+    from checkswap.model.rates import Interval, Tracker
+
     first = next(samples, None)
     devices = areas.get() if areas is not None else None
     dash.state.devices = devices
@@ -204,6 +213,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
     interval = 1.0 if args.interval is None else float(args.interval)
     from checkswap.record.format import first_header
     from checkswap.record.replay import RecordingRoot
+    from checkswap.source import open_root
 
     root: Root
     if args.replay is not None:
@@ -267,8 +277,12 @@ def run(args: argparse.Namespace, env: Env) -> int:
 
 
 def _live(root: Root, interval: float, dash: Dashboard, since: int | None = None) -> None:
+    from checkswap.model.areas import SwapAreas
     from checkswap.model.procs import Scanner
+    from checkswap.model.sample import live_samples, zswap_enabled
     from checkswap.model.tiers import TierWatch
+    from checkswap.record.header import header_record
+    from checkswap.render.watch import show_all_tiers
 
     scanner = Scanner(root, delays_since=since)
     scanner.sample()  # the baseline: process rates need a previous scan
@@ -289,8 +303,11 @@ def _live(root: Root, interval: float, dash: Dashboard, since: int | None = None
 
 
 def _replay(path: str, root: Root, speed: float, dash: Dashboard) -> None:
+    from checkswap.model.areas import SwapAreas
     from checkswap.record.format import Reading
+    from checkswap.record.header import header_record
     from checkswap.record.replay import paced, recorded_tiers, recorded_zswap_enabled
+    from checkswap.render.watch import show_all_tiers
 
     reading = Reading()
 
