@@ -102,8 +102,8 @@ REGISTRY_TREES = ["linux-6.18-swapping", "linux-4.19-no-psi", "check-no-swap-6.1
 SAMPLE_EXTRAS = {"type", *fields.WINDOW_KEYS, "max", "note"}  # sub-records, not fields
 
 
-@pytest.mark.parametrize("case", REGISTRY_TREES)
-def test_doctor_json_keys_are_the_registrys_in_its_order(case: str) -> None:
+def _doctor_json(case: str) -> dict[str, object]:
+    """``doctor --sample 1 --format json`` on a fixture tree, which must say nothing on stderr."""
     from clihelp import no_sleep, run_cli
 
     _, out, err = run_cli(
@@ -111,7 +111,13 @@ def test_doctor_json_keys_are_the_registrys_in_its_order(case: str) -> None:
         sleep=no_sleep,
     )  # fmt: skip
     assert err == "", err
-    report = json.loads(out)
+    report: dict[str, object] = json.loads(out)
+    return report
+
+
+@pytest.mark.parametrize("case", REGISTRY_TREES)
+def test_doctor_json_keys_are_the_registrys_in_its_order(case: str) -> None:
+    report = _doctor_json(case)
     assert tuple(report) == fields.DOCTOR_KEYS
     for key in report:
         assert fields.field(key).key == key  # each has a Field: title, unit, help
@@ -230,14 +236,7 @@ def test_doctor_sub_objects_are_the_interfaces_rows_in_order() -> None:
 
 @pytest.mark.parametrize("case", ["topo-md-raid", "swap-area-deleted", "linux-6.1-zswap"])
 def test_doctor_sub_objects_keys_are_the_registrys(case: str) -> None:
-    from clihelp import no_sleep, run_cli
-
-    _, out, err = run_cli(
-        "doctor", "--sample", "1", "--format", "json", "--root", os.path.join(FIX, case),
-        sleep=no_sleep,
-    )  # fmt: skip
-    assert err == "", err
-    report = json.loads(out)
+    report = _doctor_json(case)
     seen = 0
     for path, own in fields.DOCTOR_OBJECTS.items():
         head, _, tail = path.partition(".")
