@@ -262,6 +262,15 @@ class Cgroup:
             k: int(v) for k, v in (line.split() for line in self.read("memory.stat").splitlines())
         }
 
+    def oom_kills(self) -> int:
+        """Processes the OOM killer took here (v1 memory.oom_control, v2 memory.events)."""
+        name = "memory.oom_control" if self.version == 1 else "memory.events"
+        for line in self.read(name).splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill":
+                return int(value)
+        return 0
+
 
 @contextlib.contextmanager
 def memory_cgroup(limit_mib: int, name: str = "hog") -> Iterator[Cgroup]:

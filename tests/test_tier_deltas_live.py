@@ -18,7 +18,9 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterator
+from datetime import datetime
 
 import lab
 import pytest
@@ -65,11 +67,32 @@ def zram_swap(size_mib: int) -> Iterator[str]:
             f.write(str(n))
 
 
+class HogOOMKilled(Exception):
+    pass
+
+
 def run_hog(
     size_mib: int, limit_mib: int, zero_share: float, seconds: float, device: str | None = None
 ) -> dict:
     """The hog under watch: (kernel counters before, after, watch's JSON records), and the
-    block ``device``'s own sector counters around the same run when one is named."""
+    block ``device``'s own sector counters around the same run when one is named.
+
+    With zswap in front of a slow device, the cgroup's own OOM killer took the hog in one full
+    suite run of four (zswap's pool is charged to the cgroup too): that says nothing of watch,
+    so the run is tried once more, and a second kill fails the test."""
+    try:
+        return run_hog_once(size_mib, limit_mib, zero_share, seconds, device)
+    except HogOOMKilled as e:
+        warnings.warn(f"{e}: running the hog once more", stacklevel=2)
+    try:
+        return run_hog_once(size_mib, limit_mib, zero_share, seconds, device)
+    except HogOOMKilled as e:
+        pytest.fail(f"{e}, twice")
+
+
+def run_hog_once(
+    size_mib: int, limit_mib: int, zero_share: float, seconds: float, device: str | None
+) -> dict:
     boot = lab.vmstat()  # since boot, just before watch's first sample
     watch = subprocess.Popen(
         [sys.executable, "-m", "checkswap", "watch", "-i", "0.5", "--format", "json"],
@@ -97,12 +120,16 @@ def run_hog(
                 "half-random",
             )
             _, status = os.waitpid(pid, 0)
+            if os.WIFSIGNALED(status) and cg.oom_kills():
+                raise HogOOMKilled(f"the OOM killer took the hog in a {limit_mib} MiB cgroup")
             assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == hog.DONE, status
         after = lab.vmstat()  # the hog is gone with its memory: nothing swaps any more
+        after_wall = time.time()
         disk_after = settled_block_stat(device) if device else None
         time.sleep(1.5)  # at least two more samples, both after `after`
         watch.send_signal(signal.SIGINT)
         watch.wait(timeout=30)
+        final = lab.vmstat()  # no sample is taken after this
         reader.join(timeout=30)
     finally:
         if watch.poll() is None:
@@ -112,6 +139,8 @@ def run_hog(
     return {
         "before": before,
         "after": after,
+        "after_wall": after_wall,
+        "final": final,
         "records": records,
         "disk_before": disk_before,
         "disk_after": disk_after,
@@ -140,22 +169,42 @@ def all_out_of(c: dict[str, int]) -> int:
 
 
 def check_tiers(run: dict) -> dict[str, int]:
-    """Per tier: the sum of the deltas is the kernel's own; the totals are the formulas."""
+    """Per tier: the sum of the deltas is the kernel's own; the totals are the formulas.
+
+    watch's deltas run from its first sample to its last, which the test cannot read at the
+    same instants: the first was taken between the readings ``boot`` (before watch started)
+    and ``boot_after`` (after its header), the last between ``after`` (the hog gone) and
+    ``final`` (watch ended). So each sum lies in [after - boot_after, final - boot], and when
+    nothing swapped outside the hog's run - the normal case - that is one number, the hog's
+    own delta, which the sum must then be exactly. Pages did move in those windows in full
+    suite runs: CI's sums were 1 to 24 pages above the hog's delta, and a monitor saw 10
+    pages go out 0.9 s after the hog's cgroup was removed, with no limited cgroup left on the
+    machine. A sum a page off in a quiet window, or outside a noisy one, still fails (checked
+    by making watch drop or add one page)."""
     before, after, records = run["before"], run["after"], run["records"]
     samples = [r for r in records if r["type"] == "sample"]
     assert samples and records[-1]["type"] == "summary"
+    last_at = datetime.fromisoformat(samples[-1]["time"]).timestamp()
+    assert last_at > run["after_wall"], "watch's last sample was taken before the hog ended"
+    first_lo, first_hi = run["boot"]
+    final = run["final"]
     kernel = {c: after[c] - before[c] for c in TIERS.values()}
     sums = {}
     for key, counter in TIERS.items():
         values = [s[key] for s in samples]
         assert None not in values, f"{key}: a null delta on a kernel that has {counter}"
         sums[key] = sum(values)
-        assert sums[key] == kernel[counter], (key, sums[key], kernel[counter])
+        lo, hi = after[counter] - first_hi[counter], final[counter] - first_lo[counter]
+        assert lo <= sums[key] <= hi, (key, sums[key], (lo, hi), kernel[counter])
     all_in = sum(s["swap_in_all_pages"] for s in samples)
     all_out = sum(s["swap_out_all_pages"] for s in samples)
-    assert all_in == kernel["pswpin"] + kernel["zswpin"] + kernel["swpin_zero"]
-    assert (
-        all_out == kernel["zswpout"] + kernel["pswpout"] - kernel["zswpwb"] + kernel["swpout_zero"]
+    # The formulas on the per-tier sums, each of which is the kernel's (above).
+    assert all_in == sums["swap_in_pages"] + sums["zswap_in_pages"] + sums["swap_in_zero_pages"]
+    assert all_out == (
+        sums["zswap_out_pages"]
+        + sums["swap_out_pages"]
+        - sums["zswap_writeback_pages"]
+        + sums["swap_out_zero_pages"]
     )
     summary = records[-1]
     assert summary["swap_in_all_pages"] == all_in and summary["swap_out_all_pages"] == all_out
