@@ -272,6 +272,22 @@ class Cgroup:
         return 0
 
 
+def assert_sum_between(
+    counter: str,
+    got: int,
+    first: tuple[dict[str, int], dict[str, int]],
+    last: tuple[dict[str, int], dict[str, int]],
+) -> None:
+    """``got``, a command's sum of deltas of ``counter`` from its first sample to its last,
+    against the kernel read by the test just before and just after each of those samples
+    (``first`` and ``last``, each a pair of vmstat readings). The test cannot read at the
+    command's own instants; when nothing moved in those short windows the bounds are one
+    number, and the sum must be exactly it."""
+    lo = last[0][counter] - first[1][counter]
+    hi = last[1][counter] - first[0][counter]
+    assert lo <= got <= hi, (counter, got, (lo, hi))
+
+
 @contextlib.contextmanager
 def memory_cgroup(limit_mib: int, name: str = "hog") -> Iterator[Cgroup]:
     """A memory-limited cgroup (v1 here, v2 where mounted so); emptied and removed afterwards."""

@@ -186,16 +186,13 @@ def check_tiers(run: dict) -> dict[str, int]:
     assert samples and records[-1]["type"] == "summary"
     last_at = datetime.fromisoformat(samples[-1]["time"]).timestamp()
     assert last_at > run["after_wall"], "watch's last sample was taken before the hog ended"
-    first_lo, first_hi = run["boot"]
-    final = run["final"]
     kernel = {c: after[c] - before[c] for c in TIERS.values()}
     sums = {}
     for key, counter in TIERS.items():
         values = [s[key] for s in samples]
         assert None not in values, f"{key}: a null delta on a kernel that has {counter}"
         sums[key] = sum(values)
-        lo, hi = after[counter] - first_hi[counter], final[counter] - first_lo[counter]
-        assert lo <= sums[key] <= hi, (key, sums[key], (lo, hi), kernel[counter])
+        lab.assert_sum_between(counter, sums[key], run["boot"], (after, run["final"]))
     all_in = sum(s["swap_in_all_pages"] for s in samples)
     all_out = sum(s["swap_out_all_pages"] for s in samples)
     # The formulas on the per-tier sums, each of which is the kernel's (above).
