@@ -264,7 +264,21 @@ def test_verdict_quiet_with_swap_in_use() -> None:
         time.sleep(1)
         used_kb = lab.meminfo_kb("SwapTotal") - lab.meminfo_kb("SwapFree")
         assert used_kb > 32 * 1024  # the hog's overflow is parked in swap
-        report = run_doctor(sample_s=2)
+        # "quiet" is doctor's word for a sample in which no tier moved a page a second. The
+        # idle hog's full cgroup still let 3 pages out in 2 s once in CI, and doctor rightly
+        # said "swapping" then: the verdict is judged on a window the kernel itself counted
+        # as still, read by the test around doctor's sample (three tries to find one).
+        tiers = ("pswpin", "pswpout", "zswpin", "zswpout", "zswpwb", "swpin_zero", "swpout_zero")
+        moved: dict[str, int] = {}
+        for _ in range(3):
+            before = lab.vmstat()
+            report = run_doctor(sample_s=2)
+            after = lab.vmstat()
+            moved = {c: after[c] - before[c] for c in tiers if after.get(c) != before.get(c)}
+            if not moved:
+                break
+        else:
+            pytest.fail(f"the kernel moved swap pages during each of 3 samples: {moved}")
         assert report["verdict"] == "quiet", report["verdict_evidence"]
         (f,) = findings(report, "swap-used-but-quiet")
         assert f["evidence"]["swap_in_per_s"] < verdict.SWAPPING_PAGES_PER_S
