@@ -168,6 +168,13 @@ class Prom:
         assert doc["status"] == "success", doc
         return doc["data"]
 
+    def wait_scraped(self, job: str, timeout: float = 30) -> None:
+        end = time.monotonic() + timeout
+        while not self.query(f'up{{job="{job}"}} == 1'):
+            if time.monotonic() > end:
+                pytest.fail(f"Prometheus did not scrape job {job} in {timeout} s")
+            time.sleep(0.2)
+
     def query(self, expr: str, at: float | None = None) -> list[dict[str, Any]]:
         params = {"query": expr}
         if at is not None:
@@ -354,6 +361,10 @@ def test_prometheus_scrapes_serve_while_a_hog_swaps(tmp_path: Any) -> None:
         )
         wait_http(f"http://127.0.0.1:{prom_port}/-/ready", ps[-1], timeout=60)
         prom = Prom(prom_port)
+        # Prometheus starts scraping a few seconds after it is ready: in a good run its first
+        # scrape came ~9 s before the query below, leaving 8 of the window's 10 samples, and
+        # CI once got 7. From its first scrape on, the window is all scraped.
+        prom.wait_scraped("checkswap")
 
         with KernelSampler() as kernel, lab.Hog(cg, 160, 40) as hog:
             hog.wait_ready()
