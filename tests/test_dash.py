@@ -19,6 +19,7 @@ import time
 import pytest
 import tmux
 from clihelp import run_cli
+from rechelp import ZSWAP_T0, write_zswap_recording
 
 from checkswap.kernel.pressure import Pressure, PressureLine
 from checkswap.model.sample import Sample
@@ -215,83 +216,11 @@ def test_no_color_draws_without_colour() -> None:
 
 # --- replay of a recording with zswap traffic: every tier's rows and the recorded tiers --------
 
-MIB = 1 << 20
-
-
-def tiers_line(t: float, enabled: bool, pool_mib: int) -> str:
-    """A ``tiers`` line as ``record`` writes it (format.tiers_record of model/tiers.read_state)."""
-    return json.dumps(
-        {
-            "type": "tiers",
-            "time": "",
-            "wall": T0 + t,
-            "zswap": {
-                "enabled": enabled,
-                "compressor": "lzo",
-                "pool_bytes": pool_mib * MIB,
-                "stored_bytes": 2 * pool_mib * MIB,
-                "ratio": 2.0,
-                "max_pool_percent": 20,
-                "pool_limit_bytes": 200 * MIB,
-                "pool_full_pct": pool_mib / 2,
-                "accept_threshold_percent": 90,
-                "shrinker_enabled": False,
-                "debug": None,
-            },
-            "zram": [],
-            "mthp": [],
-        }
-    )
-
-
-def write_zswap_recording(path: str, enabled: bool) -> tuple[list[int], list[int]]:
-    """30 s of zswap in front of an idle swapfile (no zero-filled pages since boot, so only
-    zswap's recorded ``enabled`` can call for every tier's rows), with a ``tiers`` line after
-    the first sample and again at t=20, as ``record`` writes them. Returns each interval's
-    every-tier pages in and out, from the counters written here."""
-    header = {
-        "type": "header",
-        "format": "checkswap-recording",
-        "format_version": 1,
-        "wall": T0,
-        "hostname": "vm",
-        "kernel_release": "6.18.44",
-        "page_size_bytes": 4096,
-        "interval_s": 1.0,
-        "files": {
-            "proc/swaps": "Filename\tType\tSize\tUsed\tPriority\n"
-            "/var/tmp/swapfile\tfile\t1048572\t0\t-2\n"
-        },
-    }
-    lines = [json.dumps(header)]
-    c = {"pswpin": 0, "pswpout": 0, "zswpin": 0, "zswpout": 0, "zswpwb": 0}
-    c |= {"swpin_zero": 0, "swpout_zero": 0, "pgmajfault": 0}
-    ins, outs = [], []
-    for t in range(31):
-        if t:
-            step = {"zswpin": 3000, "zswpout": 7000 if t == 17 else 4000, "pswpout": 100}
-            step |= {"zswpwb": 100, "swpin_zero": 50, "swpout_zero": 60}
-            for k, v in step.items():
-                c[k] += v
-            ins.append(step["zswpin"] + step["swpin_zero"])
-            outs.append(step["zswpout"] + step["pswpout"] - step["zswpwb"] + step["swpout_zero"])
-        psi = PressureLine(1.0, 1.0, 1.0, t * 50_000)
-        mem = {"SwapTotal": 1 << 30, "SwapFree": 1 << 30}
-        s = Sample(5000.0 + t, T0 + t, dict(c), mem, Pressure(psi, psi))
-        lines.append(json.dumps(sample_to_record(s, 4096)))
-        if t == 0:
-            lines.append(tiers_line(t, enabled, 50))
-        if t == 20:
-            lines.append(tiers_line(t, enabled, 120))
-    with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    return ins, outs
-
 
 def test_replay_shows_every_tier_and_the_recorded_tiers(tmp_path: object) -> None:
     rec = os.path.join(str(tmp_path), "zswap.jsonl")
     ins, outs = write_zswap_recording(rec, enabled=True)
-    peak_at = time.strftime("%H:%M:%S", time.localtime(T0 + 17))
+    peak_at = time.strftime("%H:%M:%S", time.localtime(ZSWAP_T0 + 17))
     with tmux.pane([*DASH, "--replay", rec, "--speed", "0"], 120, 40, "replay-tiers") as p:
         screen = p.wait_for(lambda s: "end of recording" in s, 20, "the end of the replay")
         rows = screen.splitlines()

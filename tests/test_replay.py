@@ -7,7 +7,7 @@ import os
 
 import pytest
 from clihelp import FIXTURES, run_cli
-from rechelp import WALL0, raw_line, write_recording
+from rechelp import WALL0, raw_line, write_recording, write_zswap_recording
 
 from checkswap.model.sample import Sample
 from checkswap.record.replay import paced
@@ -154,3 +154,28 @@ def test_replay_options_are_checked_alike_by_every_command_with_replay(command, 
         status, out, err = run_cli(command, *argv)
         assert (status, out) == (2, ""), (argv, err)
         assert err.count("\n") == 1 and says in err, (argv, err)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_replay_text_has_every_tier_when_the_recording_had_zswap_enabled(tmp_path, enabled):
+    # zswap's parameter as the recording's tiers line says, as dash's replay takes it: neither
+    # the replaying machine's own parameter nor a default. The recording has no zram and no
+    # zero-filled pages since boot, so only that line can call for the all-tier columns.
+    path = str(tmp_path / "zswap.jsonl")
+    ins, outs = write_zswap_recording(path, enabled=enabled)
+    status, out, err = run_cli("watch", "--replay", path, "--speed", "0")
+    assert status == 0, err
+    titles = next(x for x in out.splitlines() if x.startswith("date "))
+    assert ("all in/s" in titles and "all out/s" in titles) is enabled, titles
+    if not enabled:
+        return
+    rows = [x for x in out.splitlines() if x[:1].isdigit()]
+
+    def column(title: str) -> list[float]:
+        # Cells are right-aligned under their titles: a cell ends where its title ends.
+        end = titles.index(f" {title}") + 1 + len(title)
+        return [float(row[:end].split()[-1]) for row in rows]
+
+    assert column("in/s") == [0.0] * len(ins)  # the devices read nothing in
+    assert column("all in/s") == [float(x) for x in ins]
+    assert column("all out/s") == [float(x) for x in outs]

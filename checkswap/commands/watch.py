@@ -48,14 +48,25 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
     return p
 
 
-def stream(root: Root, samples: Iterable[Sample], fmt: str, env: Env, interval: float) -> int:
-    """Render a run of samples: header, one record per interval, summary on any exit."""
+def stream(
+    root: Root,
+    samples: Iterable[Sample],
+    fmt: str,
+    env: Env,
+    interval: float,
+    zswap_on: bool | None = None,
+) -> int:
+    """Render a run of samples: header, one record per interval, summary on any exit.
+
+    ``zswap_on``: whether zswap was enabled where the samples were taken; None reads the
+    root's parameter now (a live machine).
+    """
     it = iter(samples)
     first = next(it, None)
     if first is None:
         return 0
     header = header_record(root, first, interval)
-    all_tiers = show_all_tiers(header, zswap_enabled(root))
+    all_tiers = show_all_tiers(header, zswap_enabled(root) if zswap_on is None else zswap_on)
     renderer = make_renderer(fmt, env.stdout, zswap=bool(header["zswap"]), all_tiers=all_tiers)
     renderer.header(header, first.wall)
     tracker = Tracker()
@@ -91,7 +102,7 @@ def run(args: argparse.Namespace, env: Env) -> int:
 
 def _replay(args: argparse.Namespace, env: Env, count: int | None, speed: float) -> int:
     from checkswap.record.format import Reading, first_header
-    from checkswap.record.replay import RecordingRoot, paced
+    from checkswap.record.replay import RecordingRoot, paced, recorded_zswap_enabled
 
     path = args.replay
     reading = Reading()
@@ -107,13 +118,19 @@ def _replay(args: argparse.Namespace, env: Env, count: int | None, speed: float)
         samples = itertools.chain([] if first is None else [first], samples)
     if count is not None:
         samples = itertools.islice(samples, count + 1)
+    # record writes its first ``tiers`` line right after the first sample: read up to the
+    # second, so that zswap's parameter is the recorded one before the header is drawn (the
+    # replaying machine's own says nothing about the recorded one).
+    head = list(itertools.islice(samples, 2))
+    zswap_on = recorded_zswap_enabled(reading.tiers)
     try:
         stream(
             root,
-            paced(samples, speed, env.monotonic, env.sleep),
+            paced(itertools.chain(head, samples), speed, env.monotonic, env.sleep),
             args.format,
             env,
             float(interval) if isinstance(interval, (int, float)) else 0.0,
+            zswap_on,
         )
     finally:
         if reading.bad_lines:
