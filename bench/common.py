@@ -73,7 +73,8 @@ def paired_wall(
 ) -> tuple[float, float]:
     """Median wall seconds of a and of b, run in turns (a b a b ...) so that a machine whose
     speed drifts during the runs moves both alike."""
-    ta, tb = [], []
+    ta: list[float] = []
+    tb: list[float] = []
     for _ in range(runs):
         for cmd, times in ((a, ta), (b, tb)):
             t0 = time.perf_counter()

@@ -23,7 +23,8 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from bench.common import checkswap_cmd  # noqa: E402
+from common import checkswap_cmd  # noqa: E402
+
 from tests import fleetlab  # noqa: E402
 
 EVERY = 30.0

@@ -167,7 +167,7 @@ def all_files() -> int:
 
 
 def psutil_total() -> int:
-    import psutil
+    import psutil  # type: ignore[import-untyped]
 
     total = 0
     for p in psutil.process_iter():
@@ -315,7 +315,9 @@ def _bench(args: argparse.Namespace) -> int:
             linear.append((n, floor_us, ours_us))
             started = startup(args.startups)
             rec = last["plain"]
-            in_swap = sum(1 for p in rec["processes"] if isinstance(p, dict) and p["swap_bytes"])
+            procs = rec["processes"]
+            assert isinstance(procs, list)
+            in_swap = sum(1 for p in procs if isinstance(p, dict) and p["swap_bytes"])
             used = rec["swap_used_bytes"]
         finally:
             for s in sleepers:

@@ -83,8 +83,8 @@ def main() -> None:
     mean, median = cpu["checkswap watch -i 1"]
     print(f"{'':<24} {'mean':>9} {'median second':>14}   checkswap's mean/median over it")
     for name, (m, med) in cpu.items():
-        ours = name == "checkswap watch -i 1"
-        ratio = "" if ours or m <= 0 or med <= 0 else f"{mean / m:5.2f}x {median / med:5.2f}x"
+        mine = name == "checkswap watch -i 1"
+        ratio = "" if mine or m <= 0 or med <= 0 else f"{mean / m:5.2f}x {median / med:5.2f}x"
         print(f"{name:<24} {m:6.0f} µs {med:11.0f} µs   {ratio}")
 
     print(
