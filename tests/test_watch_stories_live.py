@@ -50,6 +50,44 @@ def test_watch_says_when_a_real_swapon_and_swapoff_happen() -> None:
     assert path not in [a["name"] for a in off["swap_areas"]]
 
 
+def test_watch_sees_a_swapoff_and_swapon_of_the_same_size_within_one_interval() -> None:
+    # SwapTotal is the same at both ticks: only /proc/swaps's poll event can tell. The area
+    # was swapped off (every page of it read back into RAM) and on again between two samples.
+    with lab.swapfile(64, name="watch-again") as path:
+        watch = subprocess.Popen(
+            [sys.executable, "-m", "checkswap", "watch", "-i", "2", "-n", "3", "--format", "json"],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert watch.stdout is not None
+            assert json.loads(watch.stdout.readline())["type"] == "header"
+            # The first interval's line: the next tick is 2 s away, and both commands take
+            # tens of milliseconds.
+            assert json.loads(watch.stdout.readline())["type"] == "sample"
+            t0 = time.monotonic()
+            lab.run("swapoff", path)
+            lab.run("swapon", path)
+            assert time.monotonic() - t0 < 1.0, "swapoff and swapon took longer than expected"
+            total_kb = lab.meminfo_kb("SwapTotal")
+            out, err = watch.communicate(timeout=60)
+        finally:
+            if watch.poll() is None:
+                watch.kill()
+                watch.wait()
+    assert watch.returncode == 0, err
+    records = [json.loads(x) for x in out.splitlines()]
+    changes = [r for r in records if r["type"] == "swap_areas"]
+    assert len(changes) == 1, changes
+    change = changes[0]
+    assert change["previous_swap_total_bytes"] == change["swap_total_bytes"] == total_kb * 1024
+    assert path in [a["name"] for a in change["swap_areas"]]
+    # Said at the tick after the swapon: the record comes before that tick's sample.
+    assert [r["type"] for r in records] == ["swap_areas", "sample", "sample", "summary"]
+
+
 def check(state: str) -> str:
     r = subprocess.run(
         [sys.executable, "-m", "checkswap", "check", "--sample", "0.5", "--state-file", state],

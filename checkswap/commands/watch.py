@@ -83,6 +83,7 @@ def stream(
             renderer.interval(iv, tracker, page_size)
             prev = cur
     finally:
+        areas.close()
         # Also on Ctrl-C and SIGTERM (raised as KeyboardInterrupt): the run's summary is the
         # original script's "maximum seen", and what a user stopping it wants to read.
         renderer.summary(summary_record(tracker, page_size), tracker)

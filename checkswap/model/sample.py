@@ -6,6 +6,8 @@ recorder stores these raw values, and replay feeds them back through the same ra
 
 from __future__ import annotations
 
+import os
+
 from checkswap.errors import kernel_file_error
 from checkswap.kernel.meminfo import parse_meminfo
 from checkswap.kernel.pressure import PATH as PSI_PATH
@@ -159,27 +161,60 @@ def live_samples(
 
 
 class AreaChanges:
-    """Notices a swapon or swapoff between two samples, at no cost to a tick that has none.
+    """Notices a swapon or swapoff between two samples, at next to no cost to a tick that has
+    none.
 
-    Each sample already carries meminfo's SwapTotal, so comparing it is the whole per-tick
-    price; /proc/swaps (and the kinds of the areas) is read only when it moved. A swapoff of one
-    area and a swapon of another of exactly the same size goes unseen: that is the trade for
-    not re-reading /proc/swaps every tick.
+    Each sample already carries meminfo's SwapTotal, so comparing it is most of the per-tick
+    price; /proc/swaps (and the kinds of the areas) is read only when something moved. On a
+    live kernel /proc/swaps also says when its list changed: poll() on it reports POLLPRI after
+    each swapon and swapoff (mm/swapfile.c swaps_poll, the event systemd watches). That
+    catches what SwapTotal cannot: a swapoff and a swapon of exactly the same size between two
+    ticks, which still pulled every page of the area back into RAM. A fixture tree's or a
+    recording's file never reports it, and there SwapTotal alone is the test.
     """
 
     def __init__(self, root: Root, first: Sample) -> None:
         self.root = root
         self.total = first.meminfo.get("SwapTotal")
+        self._pending = False
+        self._fd = -1
+        self._poll: Callable[[int], list[tuple[int, int]]] | None = None
+        if not root.replays:
+            try:
+                self._fd = os.open(root.join("proc/swaps"), os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:
+                return  # no /proc/swaps to watch: SwapTotal still is
+            import select
+
+            poller = select.poll()
+            poller.register(self._fd, select.POLLPRI | select.POLLERR)
+            self._poll = poller.poll
 
     def check(self, s: Sample) -> tuple[int | None, list[dict[str, object]] | None] | None:
         """None when nothing changed; else (the previous SwapTotal, the areas now or None)."""
         total = s.meminfo.get("SwapTotal")
-        if total == self.total:
+        # A regular file polls as readable and writable only, never with these events.
+        fired = self._poll is not None and bool(self._poll(0))
+        if total == self.total and not fired and not self._pending:
             return None
-        before, self.total = self.total, total
         from checkswap.model.areas import areas_with_kind  # only when the areas changed
 
         try:
-            return before, areas_with_kind(self.root)
+            areas: list[dict[str, object]] | None = areas_with_kind(self.root)
         except OSError:
-            return before, None
+            areas = None
+        if total == self.total and areas is not None and not self._pending:
+            size = sum(n for a in areas if isinstance(n := a.get("size_bytes"), int))
+            if size != total:
+                # The list changed after this sample's meminfo was read: the next sample's
+                # SwapTotal agrees with it (a swapoff in progress never does: once only).
+                self._pending = True
+                return None
+        self._pending = False
+        before, self.total = self.total, total
+        return before, areas
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
