@@ -6,10 +6,11 @@ import gzip
 import json
 import math
 import os
+import re
 
 import pytest
 from clihelp import run_cli
-from rechelp import WALL0, header_line, raw_line, write_recording
+from rechelp import WALL0, header_line, raw_line, tiers_line, write_recording
 
 from checkswap.units import iso_utc
 
@@ -476,3 +477,128 @@ def test_spikes_listed_are_the_largest_and_spike_count_counts_them_all(tmp_path,
     status, out, _err = run_cli("report", path, "--spike", "1000")
     assert status == 0
     assert "spikes      300 above 1,000 pages/s (swap-in + swap-out), the 50 largest listed" in out
+
+
+# --- triggers and tiers lines: every one counted, the few shown read again -----------------
+
+
+def _trigger_line(t: float, capture: object) -> str:
+    rec = {"type": "trigger", "time": "", "wall": WALL0 + t, "swap_in_per_s": 900.0}
+    return json.dumps({**rec, "swap_out_per_s": 1500.0, "capture": capture}) + "\n"
+
+
+def _capture(tag: int, processes: int = 1) -> dict:
+    procs = [
+        {"pid": tag * 100 + i, "comm": f"hog{tag}", "swap_bytes": 1 << 20} for i in range(processes)
+    ]
+    return {"type": "processes", "processes": procs, "cgroups": []}
+
+
+def _spiky_recording(path: str, spikes: int, every: int = 40) -> dict[float, dict]:
+    """A spike of 5 intervals every ``every`` samples, with two triggers in each (the first is
+    the one a report shows) and a tiers line a minute, as record writes them. Returns the
+    captures by trigger wall."""
+    rows, lines, pin, captures = [], [], 0, {}
+    for i in range(spikes * every):
+        hot = i % every in range(10, 15)
+        pin += 5000 if hot else 1
+        rows.append((float(i), pin, 0))
+    write_recording(path, rows)
+    with open(path) as f:
+        lines = f.readlines()
+    extra: dict[int, list[str]] = {}
+    for k in range(spikes):
+        for dt in (11.5, 13.5):
+            t = k * every + dt
+            captures[WALL0 + t] = _capture(len(captures))
+            extra.setdefault(int(t) + 1, []).append(_trigger_line(t, captures[WALL0 + t]))
+    for i in range(0, spikes * every, 60):
+        extra.setdefault(i + 1, []).append(tiers_line(i, True, 50))
+    out = [lines[0]]
+    for i, line in enumerate(lines[1:]):
+        out.append(line)
+        out += extra.get(i, [])
+    with open(path, "w") as f:
+        f.writelines(out)
+    return captures
+
+
+def test_triggers_read_in_parallel_chunks_attach_as_in_one_pass(tmp_path):
+    from checkswap.record.report import analyse_files, build
+
+    path = str(tmp_path / "r.jsonl")
+    captures = _spiky_recording(path, 12)
+    one = analyse_files([path], 1000.0, workers=1, chunk_bytes=1 << 30)
+    many = analyse_files([path], 1000.0, workers=3, chunk_bytes=3000)
+    assert len(many[1].sources) > 12  # the triggers are spread over many chunks
+    rec_one = build(one[1], one[0], 1000.0, [path])
+    rec_many = build(many[1], many[0], 1000.0, [path])
+    assert rec_many == rec_one
+    assert rec_one["triggers"] == 24 and len(rec_one["spikes"]) == 12
+    firsts = sorted(captures)[::2]  # each spike's first trigger
+    assert [s["captured"] for s in rec_one["spikes"]] == [captures[w] for w in firsts]
+    assert [s["captures"] for s in rec_one["spikes"]] == [2] * 12
+
+
+def test_reading_memory_does_not_grow_with_triggers_and_tiers_lines(tmp_path):
+    # A month of record --trigger on a host that never stops swapping: a trigger a minute,
+    # each with a capture of 20 processes, and a tiers line a minute. Every one used to be
+    # kept parsed (~230 MiB for a month of tiers lines alone); now a trigger is its clock.
+    import tracemalloc
+
+    from checkswap.record.format import Reading
+
+    def lines(n: int) -> list[str]:
+        out = []
+        for i in range(n):
+            out.append(_trigger_line(60.0 * i, _capture(i, processes=20)))
+            out.append(tiers_line(60.0 * i, True, 50))
+        return out
+
+    kept = []
+    for n in (500, 2500):
+        text = lines(n)
+        tracemalloc.start()
+        reading = Reading()
+        list(reading.samples(text))
+        kept.append(tracemalloc.get_traced_memory()[0])
+        tracemalloc.stop()
+        assert reading.triggers_seen == n and reading.tiers_seen == n
+        assert reading.last_trigger is not None and reading.tiers is not None
+        del reading
+    # 2,000 more of each: they were ~20 KB a trigger and ~5 KB a tiers line.
+    assert kept[1] - kept[0] < 100_000, kept
+
+
+def test_a_recording_rewritten_after_it_was_read_shows_no_capture_rather_than_another(
+    tmp_path,
+):
+    from checkswap.record.report import analyse_files, build
+
+    path = str(tmp_path / "r.jsonl")
+    _spiky_recording(path, 2)
+    a, reading = analyse_files([path], 1000.0, workers=1)
+    with open(path) as f:
+        text = f.read()
+    # The same lines, each trigger moved a second and given another capture.
+    text = re.sub(
+        r'"wall": (\d+\.\d+), "swap_in_per_s"',
+        lambda m: f'"wall": {float(m[1]) + 1}, "swap_in_per_s"',
+        text,
+    )
+    text = text.replace('"comm": "hog', '"comm": "other')
+    with open(path, "w") as f:
+        f.write(text)
+    rec = build(reading, a, 1000.0, [path])
+    assert [s["captured"] for s in rec["spikes"]] == [None, None]
+    assert [s["captures"] for s in rec["spikes"]] == [2, 2]  # counted at the first reading
+
+
+def test_a_trigger_spelling_its_type_with_escapes_is_found_again(tmp_path):
+    path = str(tmp_path / "r.jsonl")
+    escaped = _trigger_line(4, _capture(7)).replace('"trigger"', '"\\u0074rigger"')
+    assert b"trigger" not in escaped.encode()
+    write_recording(path, counters(), extra=[escaped, _trigger_line(5, _capture(8))])
+    rep = report_json(path)
+    assert rep["triggers"] == 2
+    assert rep["spikes"][0]["captured"] == _capture(7)

@@ -320,9 +320,9 @@ def _replay(path: str, root: Root, speed: float, dash: Dashboard) -> None:
         of who was swapping. The tiers panel gets the last ``tiers`` line read so far, as
         the live view gets its TierWatch state with the tick's processes."""
         dash.state.tiers = recorded_tiers(reading.tiers)
-        if not reading.triggers:
+        trigger = reading.last_trigger
+        if trigger is None:
             return None
-        trigger = reading.triggers[-1]
         capture = trigger.get("capture")
         if not isinstance(capture, dict):
             return None

@@ -34,6 +34,7 @@ import json
 import os
 import stat
 import zlib
+from array import array
 from collections.abc import Iterable, Iterator
 
 from checkswap.errors import BadInput
@@ -400,6 +401,17 @@ def checked_record(rec: dict[str, object]) -> dict[str, object]:
     return rec
 
 
+def _trigger_of(line: bytes) -> dict[str, object] | None:
+    """The line's trigger record, checked as Reading keeps it; None for anything else."""
+    try:
+        rec = loads(line.strip())
+        if type(rec) is not dict or rec.get("type") != "trigger":
+            return None
+        return checked_record(rec)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def tiers_record(wall: float, state: dict[str, object]) -> dict[str, object]:
     """The compressed tiers' state (model/tiers.py read_state) as a recording line: a slow
     cadence of its own beside the raw samples (mm_stat and the pool move slowly)."""
@@ -411,22 +423,44 @@ def tiers_record(wall: float, state: dict[str, object]) -> dict[str, object]:
     }
 
 
+# Events kept to be listed (report --format json); the others are counted. A recorder writes a
+# handful a run (resumed, disk full, stopped); only a damaged or hostile file has more.
+MAX_EVENTS = 1000
+
+
 class Reading:
     """Raw samples from one or more recording files, in order, with the bad lines counted.
 
-    Records of other types are kept by type: ``headers``, ``triggers``, ``events``, ``tiers``
-    (and any type this version does not know in ``other``).
+    Of the other records, what a reader needs is kept, in memory that does not grow with the
+    recording's length: the first ``header``, the last ``tiers`` state (one a minute: a month
+    of them parsed was ~230 MiB), the last trigger whole (``last_trigger``, dash's view) and of
+    every trigger only its wall clock and where it is (a month of triggers, once a minute with
+    a capture of 20 processes each, would be gigabytes). ``load_triggers`` reads the few whole
+    ones a report shows again from their files. Each type is counted (``*_seen``); types this
+    version does not know are counted and skipped.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, source: tuple[str, int, int | None] | None = None) -> None:
         self.bad_lines = 0
         self.lines = 0
         self.page_size: int | None = None
-        self.headers: list[dict[str, object]] = []
-        self.triggers: list[dict[str, object]] = []
+        self.header: dict[str, object] | None = None
+        self.headers_seen = 0
+        self.tiers: dict[str, object] | None = None
+        self.tiers_seen = 0
         self.events: list[dict[str, object]] = []
-        self.tiers: list[dict[str, object]] = []
-        self.other: list[dict[str, object]] = []
+        self.events_seen = 0
+        self.other_seen = 0
+        self.last_trigger: dict[str, object] | None = None
+        # Trigger n: its wall clock, and the chunk of a file (sources[trigger_source[n]]) in
+        # which it is the trigger_ordinal[n]-th trigger: enough to find it again.
+        self.trigger_walls = array("d")
+        self.trigger_source = array("i")
+        self.trigger_ordinal = array("q")
+        # (path, first byte, end byte or None) of what ``samples`` is reading: one chunk of a
+        # report, or each file of ``files`` in turn; none for lines from elsewhere (a test's).
+        self.sources: list[tuple[str, int, int | None]] = [] if source is None else [source]
+        self._ordinal = 0
         self.notes: list[str] = []
 
     def samples(self, lines: Iterable[bytes | str]) -> Iterator[Sample]:
@@ -456,26 +490,87 @@ class Reading:
         self.lines += other.lines
         if other.page_size is not None:
             self.page_size = other.page_size
-        self.headers += other.headers
-        self.triggers += other.triggers
-        self.events += other.events
-        self.other += other.other
+        if self.header is None:
+            self.header = other.header
+        self.headers_seen += other.headers_seen
+        if other.tiers is not None:
+            self.tiers = other.tiers
+        self.tiers_seen += other.tiers_seen
+        self.events += other.events[: MAX_EVENTS - len(self.events)]
+        self.events_seen += other.events_seen
+        self.other_seen += other.other_seen
+        if other.last_trigger is not None:
+            self.last_trigger = other.last_trigger
+        base = len(self.sources)
+        self.sources += other.sources
+        self.trigger_walls += other.trigger_walls
+        self.trigger_source.extend(base + i for i in other.trigger_source)
+        self.trigger_ordinal += other.trigger_ordinal
         self.notes += other.notes
 
     def _keep(self, kind: object, rec: dict[str, object]) -> None:
         if kind == "header":
-            self.headers.append(checked_record(rec))
+            checked_record(rec)
+            self.headers_seen += 1
+            if self.header is None:
+                self.header = rec
             page = rec.get("page_size_bytes")
             if self.page_size is None and isinstance(page, int):
                 self.page_size = page
         elif kind == "trigger":
-            self.triggers.append(checked_record(rec))
+            self.last_trigger = checked_record(rec)
+            self.trigger_walls.append(_wall_of(rec))
+            self.trigger_source.append(len(self.sources) - 1)  # -1: lines from elsewhere
+            self.trigger_ordinal.append(self._ordinal)
+            self._ordinal += 1
         elif kind == "event":
-            self.events.append(checked_record(rec))
+            checked_record(rec)
+            self.events_seen += 1
+            if len(self.events) < MAX_EVENTS:
+                self.events.append(rec)
         elif kind == "tiers":
-            self.tiers.append(checked_record(rec))
+            self.tiers = checked_record(rec)
+            self.tiers_seen += 1
         else:
-            self.other.append(rec)
+            self.other_seen += 1
+
+    @property
+    def triggers_seen(self) -> int:
+        return len(self.trigger_walls)
+
+    def load_triggers(self, wanted: Iterable[int]) -> dict[int, dict[str, object]]:
+        """Triggers ``wanted`` (their numbers in reading order) whole, read again from their
+        files; one that is no longer there as it was read (its file rewritten since) is left
+        out. Each chunk holding one is read once."""
+        by_source: dict[int, dict[int, int]] = {}
+        for n in wanted:
+            src = self.trigger_source[n]
+            if src >= 0:
+                by_source.setdefault(src, {})[self.trigger_ordinal[n]] = n
+        found: dict[int, dict[str, object]] = {}
+        for src, ordinals in sorted(by_source.items()):
+            path, start, end = self.sources[src]
+            last = max(ordinals)
+            ordinal = 0
+            scratch = Reading()
+            try:
+                for line in chunk_lines(path, start, end, scratch):
+                    # A trigger line names its type, unless it spells it with \\u escapes:
+                    # skip the rest unparsed, as the samples are most of the file.
+                    if b"trigger" not in line and b"\\u" not in line:
+                        continue
+                    rec = _trigger_of(line)
+                    if rec is None:
+                        continue
+                    got = ordinals.get(ordinal)
+                    if got is not None and _wall_of(rec) == self.trigger_walls[got]:
+                        found[got] = rec
+                    ordinal += 1
+                    if ordinal > last:
+                        break
+            except (OSError, BadInput):
+                continue  # gone or unreadable since: those triggers show no capture
+        return found
 
     def files(self, paths: Iterable[str]) -> Iterator[Sample]:
         """Samples of several files as one timeline: files in order of their first sample.
@@ -487,6 +582,8 @@ class Reading:
         for path in ordered:
             before = self.lines
             bad = self.bad_lines
+            self.sources.append((path, 0, None))
+            self._ordinal = 0
             yield from self.samples(_lines(path, self))
             self.check_file(path, self.lines - before, self.bad_lines - bad)
 

@@ -79,19 +79,18 @@ class RecordingRoot(Root):
         raise FileNotFoundError(errno.ENOENT, "not in the recording", self.join(rel))
 
 
-def recorded_tiers(tiers: list[dict[str, object]]) -> dict[str, object] | None:
+def recorded_tiers(last: dict[str, object] | None) -> dict[str, object] | None:
     """The tiers' state as a live view has it (model/tiers.py TierWatch.update), from the last
     ``tiers`` line a recording held so far (format.Reading.tiers): zswap, zram and mTHP as
     recorded. No ``areas``: a recording keeps no per-area I/O, so a replay shows none."""
-    if not tiers:
+    if last is None:
         return None
-    last = tiers[-1]
     return {k: last.get(k) for k in ("zswap", "zram", "mthp")}
 
 
-def recorded_zswap_enabled(tiers: list[dict[str, object]]) -> bool:
+def recorded_zswap_enabled(last: dict[str, object] | None) -> bool:
     """zswap's ``enabled`` as the last ``tiers`` line recorded it (False without one): the
     replay's stand-in for model/sample.zswap_enabled, which reads the live parameter."""
-    state = recorded_tiers(tiers)
+    state = recorded_tiers(last)
     zswap = state.get("zswap") if state else None
     return isinstance(zswap, dict) and zswap.get("enabled") is True

@@ -8,6 +8,7 @@ the percentiles and the HTML charts.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 import multiprocessing
@@ -370,7 +371,7 @@ def _analyse_chunk(job: tuple[str, int, int | None, float]) -> tuple[Analysis, R
     from checkswap.record.format import Reading, chunk_lines
 
     path, start, end, spike_rate = job
-    reading = Reading()
+    reading = Reading((path, start, end))
     a = Analysis(spike_rate)
     a.run(reading.samples(chunk_lines(path, start, end, reading)))
     return a, reading
@@ -420,7 +421,7 @@ def analyse_files(
             if progress is not None:
                 progress(done_bytes, total_bytes)
             reading.absorb(r)
-            if reading.headers and not total.header_seen:
+            if reading.header is not None and not total.header_seen:
                 total.header_seen = True
                 total.header_interval = _header_interval(reading)
             total.absorb(a)
@@ -449,7 +450,7 @@ TIER_TOTALS = (
 
 def build(reading: Reading, a: Analysis, spike_rate: float, paths: list[str]) -> dict[str, object]:
     """The ``report --format json`` object (DESIGN.md) for an analysis."""
-    header = reading.headers[0] if reading.headers else {}
+    header = reading.header or {}
     a.finish(_header_interval(reading))
     gaps = a.gaps.periods()
     t = a.tracker
@@ -501,15 +502,13 @@ def build(reading: Reading, a: Analysis, spike_rate: float, paths: list[str]) ->
         "max_psi_full_pct": a.max_psi_full,
         "max_swap_used_bytes": _int(a.max_swap_used),
         "spike_threshold_per_s": spike_rate,
-        "spikes": [
-            _spike_record(s, reading.triggers, a.expected_s or 1.0) for s in a.listed_spikes()
-        ],
+        "spikes": _spike_records(a.listed_spikes(), reading, a.expected_s or 1.0),
         "spike_count": a.spike_count,
-        "triggers": len(reading.triggers),
+        "triggers": reading.triggers_seen,
         "events": [
             {k: v for k, v in e.items() if k not in ("type", "wall")} for e in reading.events
         ],
-        "notes": list(reading.notes),
+        "notes": [*reading.notes, *_omitted_events(reading)],
     }
     return rec
 
@@ -525,7 +524,7 @@ def _utc_offset(header: dict[str, object]) -> int | None:
 
 def _header_interval(reading: Reading) -> float | None:
     """The interval the first file's header says it was recorded at, if it says one."""
-    interval = reading.headers[0].get("interval_s") if reading.headers else None
+    interval = reading.header.get("interval_s") if reading.header else None
     return float(interval) if isinstance(interval, (int, float)) else None
 
 
@@ -570,17 +569,34 @@ def _nanmax(best: float | None, values: array[float]) -> float | None:
     return top if best is None or top > best else best
 
 
-def _spike_record(
-    s: Spike, triggers: list[dict[str, object]], interval: float
-) -> dict[str, object]:
-    # A capture lands one tick after the crossing that fired it (two scans make a rate).
-    lo, hi = s.start - interval, s.end + 2 * interval
-    caught = [
-        tr
-        for tr in triggers
-        if isinstance(tr.get("wall"), (int, float)) and lo <= float(tr["wall"]) <= hi  # type: ignore[arg-type]
+def _spike_records(
+    spikes: list[Spike], reading: Reading, interval: float
+) -> list[dict[str, object]]:
+    """Each listed spike with the first trigger captured in it and how many were.
+
+    A capture lands one tick after the crossing that fired it (two scans make a rate), so a
+    spike's triggers are those from an interval before its start to two after its end. Only the
+    first of each is shown whole: those few are read again from the files (Reading keeps every
+    trigger's clock, not its capture).
+    """
+    walls = reading.trigger_walls
+    order = sorted(range(len(walls)), key=walls.__getitem__)
+    ordered = [walls[i] for i in order]
+    firsts: list[int | None] = []
+    counts: list[int] = []
+    for s in spikes:
+        lo = bisect.bisect_left(ordered, s.start - interval)
+        hi = bisect.bisect_right(ordered, s.end + 2 * interval)
+        counts.append(hi - lo)
+        firsts.append(min(order[lo:hi]) if hi > lo else None)  # the first in the files
+    whole = reading.load_triggers(n for n in firsts if n is not None)
+    return [
+        _spike_record(s, None if n is None else whole.get(n), caught)
+        for s, n, caught in zip(spikes, firsts, counts)
     ]
-    first = caught[0] if caught else None
+
+
+def _spike_record(s: Spike, first: dict[str, object] | None, caught: int) -> dict[str, object]:
     return {
         "start": iso_utc(s.start),
         "end": iso_utc(s.end),
@@ -591,9 +607,16 @@ def _spike_record(
         "peak_swap_out_at": iso_utc(s.peak_out_at),
         "triggered_at": first.get("time") if first else None,
         "captured": first.get("capture") if first else None,
-        "captures": len(caught),
+        "captures": caught,
         "waiters": _waiters(first.get("capture")) if first else [],
     }
+
+
+def _omitted_events(reading: Reading) -> list[str]:
+    more = reading.events_seen - len(reading.events)
+    if more <= 0:
+        return []
+    return [f"{more} more event lines than the {len(reading.events)} listed (a damaged recording?)"]
 
 
 def _finite(v: object, hi: float) -> bool:
