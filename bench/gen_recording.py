@@ -4,7 +4,9 @@
 
 Quiet background (a few pages/s now and then), plus a spike of heavy swapping every ~6 hours
 (30-600 s at 5k-50k pages/s), PSI and swap used following it. Counters are written raw, as the
-recorder writes them; everything else is computed by ``report``.
+recorder writes them; everything else is computed by ``report``. Beside the samples, what
+``record --trigger`` writes too: a tiers line a minute (zswap, two zram devices, four mTHP
+sizes) and, during a spike, a trigger with a capture of 20 processes at most once a minute.
 """
 
 from __future__ import annotations
@@ -18,10 +20,66 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from checkswap.kernel.pressure import Pressure, PressureLine
 from checkswap.model.sample import Sample
-from checkswap.record.format import dumps, sample_to_record
+from checkswap.record.format import dumps, sample_to_record, tiers_record, trigger_record
 
 START_WALL = 1795737600.0  # 2026-11-27 00:00 UTC
 PAGE = 4096
+MIB = 1 << 20
+# As model/tiers.read_state gives it on a host with zswap and two zram devices.
+TIERS: dict[str, object] = {
+    "zswap": {
+        "enabled": True,
+        "compressor": "zstd",
+        "pool_bytes": 120 * MIB,
+        "stored_bytes": 400 * MIB,
+        "ratio": 3.33,
+        "max_pool_percent": 20,
+        "pool_limit_bytes": 4915 * MIB,
+        "pool_full_pct": 2.4,
+        "accept_threshold_percent": 90,
+        "shrinker_enabled": True,
+        "debug": None,
+    },
+    "zram": [
+        {
+            "device": f"zram{n}",
+            "disksize_bytes": 4096 * MIB,
+            "orig_data_bytes": 300 * MIB,
+            "compr_data_bytes": 90 * MIB,
+            "mem_used_bytes": 95 * MIB,
+            "mem_limit_bytes": 0,
+            "same_pages": 1200,
+            "huge_pages": 30,
+            "comp_algorithm": "lzo-rle",
+            "ratio": 3.33,
+        }
+        for n in (1, 2)
+    ],
+    "mthp": [
+        {"size_bytes": kib * 1024, "enabled": "never", "swpout": 0, "swpout_fallback": 0}
+        for kib in (16, 32, 64, 2048)
+    ],
+}
+TRIGGER_EVERY = 60  # record's TRIGGER_EVERY_S, in samples
+
+
+def capture(i: int) -> dict[str, object]:
+    """A ``record --trigger`` capture: the top --format json object cut to 20 processes."""
+    procs = [
+        {
+            "pid": 1000 + n,
+            "comm": f"worker-{n}",
+            "cmdline": f"/usr/bin/worker --shard {n}",
+            "cgroup": f"/system.slice/worker@{n}.service",
+            "swap_bytes": (n + 1) * 3 * MIB,
+            "swap_per_s": float(i % 97) * 4096,
+            "majflt_per_s": float(n),
+            "activity_pages_per_s": float(i % 97 + n),
+            "rss_bytes": 200 * MIB,
+        }
+        for n in range(20)
+    ]
+    return {"type": "processes", "processes": procs, "cgroups": [], "waiters": []}
 
 
 def generate(path: str, samples: int, seed: int) -> list[tuple[int, int]]:
@@ -58,6 +116,7 @@ def generate(path: str, samples: int, seed: int) -> list[tuple[int, int]]:
     next_spike = rnd.randint(3600, 6 * 3600)
     spike_end = -1
     level = 0
+    last_trigger: int | None = None
     header = {
         "type": "header",
         "format": "checkswap-recording",
@@ -103,6 +162,11 @@ def generate(path: str, samples: int, seed: int) -> list[tuple[int, int]]:
             )
             s = Sample(1000.0 + i, START_WALL + i, dict(vm), dict(mem), psi)
             buf.append(dumps(sample_to_record(s, PAGE)))
+            if i % 60 == 0:
+                buf.append(dumps(tiers_record(s.wall, TIERS)))
+            if i < spike_end and (last_trigger is None or i - last_trigger >= TRIGGER_EVERY):
+                last_trigger = i
+                buf.append(dumps(trigger_record(s.wall, din, dout, capture(i))))
             if len(buf) >= 10000:
                 f.write(b"".join(buf))
                 buf.clear()
