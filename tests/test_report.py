@@ -543,7 +543,7 @@ def test_triggers_read_in_parallel_chunks_attach_as_in_one_pass(tmp_path):
 def test_reading_memory_does_not_grow_with_triggers_and_tiers_lines(tmp_path):
     # A month of record --trigger on a host that never stops swapping: a trigger a minute,
     # each with a capture of 20 processes, and a tiers line a minute. Every one used to be
-    # kept parsed (~230 MiB for a month of tiers lines alone); now a trigger is its clock.
+    # kept parsed (~250 MB for a month of tiers lines alone); now a trigger is its clock.
     import tracemalloc
 
     from checkswap.record.format import Reading

@@ -433,9 +433,9 @@ class Reading:
 
     Of the other records, what a reader needs is kept, in memory that does not grow with the
     recording's length: the first ``header``, the last ``tiers`` state (one a minute: a month
-    of them parsed was ~230 MiB), the last trigger whole (``last_trigger``, dash's view) and of
+    of them parsed was ~250 MB), the last trigger whole (``last_trigger``, dash's view) and of
     every trigger only its wall clock and where it is (a month of triggers, once a minute with
-    a capture of 20 processes each, would be gigabytes). ``load_triggers`` reads the few whole
+    a capture of 20 processes each, would be close to a gigabyte). ``load_triggers`` reads the few whole
     ones a report shows again from their files. Each type is counted (``*_seen``); types this
     version does not know are counted and skipped.
     """
