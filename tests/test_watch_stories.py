@@ -106,3 +106,36 @@ def test_early_5m_values_say_how_much_they_cover() -> None:
         "5m over 200 s so far",
         None,  # 300 s: the window is whole, nothing to say
     ]
+
+
+def test_a_sub_second_run_says_how_much_of_a_second_its_5m_values_cover() -> None:
+    clock = [1000.0]
+
+    def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    for fmt in ("text", "json"):
+        status, out, err = run_cli(
+            "watch",
+            "-n",
+            "6",
+            "-i",
+            "0.25",
+            "--format",
+            fmt,
+            "--root",
+            SWAPPING,
+            sleep=sleep,
+            monotonic=lambda: clock[0],
+            wall=lambda: 1.8e9 + clock[0],
+        )
+        assert status == 0, err
+        if fmt == "json":
+            covered = [r["avg_5m"]["covered_s"] for r in map(json.loads, out.splitlines()[1:-1])]
+            assert covered == [0.25, 0.5, 0.75, 1.0, 1.25, 1.5]
+            continue
+        rows = [x for x in out.splitlines() if re.match(r"\d{4}-", x)]
+        notes = [r.split("# ")[-1] for r in rows]
+        # "5m over 0 s so far" for the first row, as it was, said nothing true.
+        assert notes[:3] == [f"5m over {x} s so far" for x in ("0.25", "0.5", "0.75")]
+        assert notes[3:] == [f"5m over {x} s so far" for x in ("1", "1", "2")]  # 1, 1.25, 1.5

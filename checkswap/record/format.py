@@ -435,9 +435,9 @@ class Reading:
     recording's length: the first ``header``, the last ``tiers`` state (one a minute: a month
     of them parsed was ~250 MB), the last trigger whole (``last_trigger``, dash's view) and of
     every trigger only its wall clock and where it is (a month of triggers, once a minute with
-    a capture of 20 processes each, would be close to a gigabyte). ``load_triggers`` reads the few whole
-    ones a report shows again from their files. Each type is counted (``*_seen``); types this
-    version does not know are counted and skipped.
+    a capture of 20 processes each, would be close to a gigabyte). ``load_triggers`` reads the
+    few whole ones a report shows again from their files. Each type is counted (``*_seen``);
+    types this version does not know are counted and skipped.
     """
 
     def __init__(self, source: tuple[str, int, int | None] | None = None) -> None:

@@ -208,7 +208,7 @@ class TextRenderer(Renderer):
         window = rec.get("avg_5m")
         covered = window.get("covered_s") if isinstance(window, dict) else None
         if isinstance(covered, (int, float)) and covered < self._window_s:
-            coverage = f"5m over {covered:.0f} s so far"  # as interval() says it
+            coverage = _coverage(covered)  # as interval() says it
             note = coverage if note is None else f"{note}; {coverage}"
         self._write(self._line(values, whole, note))
 
@@ -237,7 +237,7 @@ class TextRenderer(Renderer):
         if tracker.rated_s < self._window_s:
             # Until the run has lasted a window, "5m" is the average of what there is: say how
             # much (one compare per tick afterwards).
-            notes = [*notes, f"5m over {tracker.rated_s:.0f} s so far"]
+            notes = [*notes, _coverage(tracker.rated_s)]
         if notes:
             parts.append("  # " + "; ".join(notes))
         parts.append("\n")
@@ -317,6 +317,12 @@ class TextRenderer(Renderer):
                 + (f" at {local_time(at, '%H:%M:%S')}" if at else "")
             )
         self._write("\n".join(lines))
+
+
+def _coverage(seconds: float) -> str:
+    """How much of the 5-minute window a run has filled: whole seconds, or two significant
+    digits under one (a run at -i 0.1 said "5m over 0 s" for its first four rows)."""
+    return f"5m over {seconds:.0f} s so far" if seconds >= 1 else f"5m over {seconds:.2g} s so far"
 
 
 def _area_text(a: dict[str, Any]) -> str:
