@@ -316,8 +316,13 @@ def memory_cgroup(limit_mib: int, name: str = "hog") -> Iterator[Cgroup]:
             try:
                 os.rmdir(path)
                 break
-            except OSError:
+            except OSError as e:
+                last_error = e
                 time.sleep(0.05)
+        else:
+            # Left behind, the next test of this name fails at mkdir, far from the cause: say
+            # here which cgroup stays and why (EBUSY: a task or a zombie still charged to it).
+            pytest.fail(f"cgroup {path} could not be removed in 5 s: {last_error}")
 
 
 # --- memory hogs --------------------------------------------------------------------------
