@@ -64,6 +64,23 @@ def cpu_per_second_us(
     }
 
 
+def side_by_side(cmds: dict[str, list[str]], seconds: float) -> dict[str, tuple[float, float]]:
+    """cpu_per_second_us of long-running commands started 0.3 s apart, so that each wakes
+    alone, as it does on a server: woken in the same instant, the first to run pays for the
+    cold CPU and the others ride its warm caches (two copies of watch started together
+    differed by half; started apart, by under a tenth). Each is stopped afterwards."""
+    procs = {}
+    try:
+        for name, cmd in cmds.items():
+            procs[name] = spawn(cmd)
+            time.sleep(0.3)
+        return cpu_per_second_us({k: p.pid for k, p in procs.items()}, 3.0, seconds)
+    finally:
+        for p in procs.values():
+            p.terminate()
+            p.wait()
+
+
 def spawn(cmd: list[str], **kw: object) -> subprocess.Popen[bytes]:
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)  # type: ignore[call-overload, no-any-return]
 

@@ -32,24 +32,13 @@ import time
 from collections import deque
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from common import checkswap_cmd, cpu_per_second_us, spawn
+from common import checkswap_cmd, side_by_side
 
-VMSTAT_NAMES = (
-    "pswpin",
-    "pswpout",
-    "pgmajfault",
-    "zswpin",
-    "zswpout",
-    "zswpwb",
-    "swpin_zero",
-    "swpout_zero",
-    "workingset_refault_anon",
-    "pgpgin",
-    "pgpgout",
-    "swap_ra",
-    "swap_ra_hit",
-)
+from checkswap.kernel.vmstat import COUNTERS
+
+VMSTAT_NAMES = COUNTERS  # the counters watch parses from /proc/vmstat
 MIB = 1 << 20
 # watch's text line with the zswap and all-tier columns: time, in, in MiB/s, out, out MiB/s,
 # swap used, 5m in, 5m out, some%, full%, majflt/s, zswap in/out, all-tier in/out.
@@ -153,16 +142,7 @@ def main() -> None:
     cmds["checkswap watch -i 1"] = [*checkswap_cmd(), "watch", "-i", "1"]
     cmds["floor: reads only"] = [*me, "reads"]
     cmds["floor: reads + parse"] = [*me, "parse"]
-    procs = {}
-    try:
-        for name, cmd in cmds.items():
-            procs[name] = spawn(cmd)
-            time.sleep(0.3)
-        cpu = cpu_per_second_us({k: p.pid for k, p in procs.items()}, 3.0, args.seconds)
-    finally:
-        for p in procs.values():
-            p.terminate()
-            p.wait()
+    cpu = side_by_side(cmds, args.seconds)
     base = cpu.get("vmstat 1")
     print(f"# on-CPU time per 1 Hz sample over {args.seconds:.0f} s, side by side")
     print(f"{'':<24} {'mean':>9} {'median second':>14}   mean/median over vmstat 1")

@@ -21,11 +21,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import checkswap_cmd, cpu_per_second_us, paired_wall, spawn, venv_python
+from common import checkswap_cmd, paired_wall, side_by_side, venv_python
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -60,25 +59,15 @@ def main() -> None:
     with open("/proc/loadavg") as f:
         print(f"# load average {' '.join(f.read().split()[:3])} on {os.cpu_count()} CPUs")
     print(f"# 1. CPU per 1 Hz sample, measured side by side over {args.seconds:.0f} s")
-    # Started 0.3 s apart, so that each wakes alone, as it does on a server: woken in the same
-    # instant, the first to run pays for the cold CPU and the others ride its warm caches (two
-    # copies of watch started together differed by half; started apart, by under a tenth).
     cmds = {"checkswap watch -i 1": [*checkswap_cmd(), "watch", "-i", "1"]}
     if shutil.which("vmstat"):
         cmds["vmstat 1"] = ["vmstat", "1"]
     tmp = tempfile.mkdtemp()
     if os.path.exists(SADC):
         cmds["sadc 1"] = [SADC, "1", os.path.join(tmp, "sa")]
-    procs = {}
     try:
-        for name, cmd in cmds.items():
-            procs[name] = spawn(cmd)
-            time.sleep(0.3)
-        cpu = cpu_per_second_us({k: p.pid for k, p in procs.items()}, 3.0, args.seconds)
+        cpu = side_by_side(cmds, args.seconds)
     finally:
-        for p in procs.values():
-            p.terminate()
-            p.wait()
         shutil.rmtree(tmp, ignore_errors=True)
     mean, median = cpu["checkswap watch -i 1"]
     print(f"{'':<24} {'mean':>9} {'median second':>14}   checkswap's mean/median over it")

@@ -80,24 +80,26 @@ def test_watch_without_a_change_prints_no_change_line() -> None:
     assert '"swap_areas"' not in "".join(x for x in out.splitlines()[1:])
 
 
-def test_early_5m_values_say_how_much_they_cover() -> None:
+def watch_on_a_test_clock(*argv: str) -> tuple[int, str, str]:
+    """watch on the swapping tree with a clock that moves only by the sleeps watch asks for."""
     clock = [1000.0]
 
     def sleep(seconds: float) -> None:
         clock[0] += seconds
 
-    status, out, err = run_cli(
+    return run_cli(
         "watch",
-        "-n",
-        "3",
-        "-i",
-        "100",
+        *argv,
         "--root",
         SWAPPING,
         sleep=sleep,
         monotonic=lambda: clock[0],
         wall=lambda: 1.8e9 + clock[0],
     )
+
+
+def test_early_5m_values_say_how_much_they_cover() -> None:
+    status, out, err = watch_on_a_test_clock("-n", "3", "-i", "100")
     assert status == 0, err
     assert "5m = average of the last 5 minutes (of the run so far until it has lasted 5" in out
     rows = [x for x in out.splitlines() if re.match(r"\d{4}-", x)]
@@ -109,26 +111,8 @@ def test_early_5m_values_say_how_much_they_cover() -> None:
 
 
 def test_a_sub_second_run_says_how_much_of_a_second_its_5m_values_cover() -> None:
-    clock = [1000.0]
-
-    def sleep(seconds: float) -> None:
-        clock[0] += seconds
-
     for fmt in ("text", "json"):
-        status, out, err = run_cli(
-            "watch",
-            "-n",
-            "6",
-            "-i",
-            "0.25",
-            "--format",
-            fmt,
-            "--root",
-            SWAPPING,
-            sleep=sleep,
-            monotonic=lambda: clock[0],
-            wall=lambda: 1.8e9 + clock[0],
-        )
+        status, out, err = watch_on_a_test_clock("-n", "6", "-i", "0.25", "--format", fmt)
         assert status == 0, err
         if fmt == "json":
             covered = [r["avg_5m"]["covered_s"] for r in map(json.loads, out.splitlines()[1:-1])]

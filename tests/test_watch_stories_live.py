@@ -7,10 +7,12 @@ test reads it itself.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import lab
@@ -20,25 +22,32 @@ from clihelp import REPO
 pytestmark = pytest.mark.kernel
 
 
-def test_watch_says_when_a_real_swapon_and_swapoff_happen() -> None:
+@contextlib.contextmanager
+def _watch(*argv: str) -> Iterator[subprocess.Popen[str]]:
+    """``watch ARGV --format json``, killed on the way out if the test left it running."""
     watch = subprocess.Popen(
-        [sys.executable, "-m", "checkswap", "watch", "-i", "0.2", "-n", "25", "--format", "json"],
+        [sys.executable, "-m", "checkswap", "watch", *argv, "--format", "json"],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
+        yield watch
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+            watch.wait()
+
+
+def test_watch_says_when_a_real_swapon_and_swapoff_happen() -> None:
+    with _watch("-i", "0.2", "-n", "25") as watch:
         time.sleep(1.0)
         before_kb = lab.meminfo_kb("SwapTotal")
         with lab.swapfile(64, name="watch-areas") as path:
             time.sleep(1.0)
             on_kb = lab.meminfo_kb("SwapTotal")
         out, err = watch.communicate(timeout=60)
-    finally:
-        if watch.poll() is None:
-            watch.kill()
-            watch.wait()
     assert watch.returncode == 0, err
     changes = [r for r in map(json.loads, out.splitlines()) if r["type"] == "swap_areas"]
     assert len(changes) == 2, changes  # the swapon, then the swapoff
@@ -53,30 +62,18 @@ def test_watch_says_when_a_real_swapon_and_swapoff_happen() -> None:
 def test_watch_sees_a_swapoff_and_swapon_of_the_same_size_within_one_interval() -> None:
     # SwapTotal is the same at both ticks: only /proc/swaps's poll event can tell. The area
     # was swapped off (every page of it read back into RAM) and on again between two samples.
-    with lab.swapfile(64, name="watch-again") as path:
-        watch = subprocess.Popen(
-            [sys.executable, "-m", "checkswap", "watch", "-i", "2", "-n", "3", "--format", "json"],
-            cwd=REPO,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert watch.stdout is not None
-            assert json.loads(watch.stdout.readline())["type"] == "header"
-            # The first interval's line: the next tick is 2 s away, and both commands take
-            # tens of milliseconds.
-            assert json.loads(watch.stdout.readline())["type"] == "sample"
-            t0 = time.monotonic()
-            lab.run("swapoff", path)
-            lab.run("swapon", path)
-            assert time.monotonic() - t0 < 1.0, "swapoff and swapon took longer than expected"
-            total_kb = lab.meminfo_kb("SwapTotal")
-            out, err = watch.communicate(timeout=60)
-        finally:
-            if watch.poll() is None:
-                watch.kill()
-                watch.wait()
+    with lab.swapfile(64, name="watch-again") as path, _watch("-i", "2", "-n", "3") as watch:
+        assert watch.stdout is not None
+        assert json.loads(watch.stdout.readline())["type"] == "header"
+        # The first interval's line: the next tick is 2 s away, and both commands take tens
+        # of milliseconds.
+        assert json.loads(watch.stdout.readline())["type"] == "sample"
+        t0 = time.monotonic()
+        lab.run("swapoff", path)
+        lab.run("swapon", path)
+        assert time.monotonic() - t0 < 1.0, "swapoff and swapon took longer than expected"
+        total_kb = lab.meminfo_kb("SwapTotal")
+        out, err = watch.communicate(timeout=60)
     assert watch.returncode == 0, err
     records = [json.loads(x) for x in out.splitlines()]
     changes = [r for r in records if r["type"] == "swap_areas"]
