@@ -552,3 +552,63 @@ def test_dash_replay_counts_bad_lines_and_shows_a_hostile_capture(tmp_path):
         assert "processes as captured by record --trigger" in screen
         p.keys("q")
         assert p.exit_status() == 0
+
+
+# --- floods of the rarer lines, and a file swapped between the report's two readings --------
+
+
+def _event(t: float) -> str:
+    return json.dumps({"type": "event", "wall": WALL0 + t, "event": "resumed", "lost_samples": 1})
+
+
+def test_a_flood_of_event_and_unknown_lines_is_counted_in_bounded_memory(tmp_path):
+    import tracemalloc
+
+    unknown = json.dumps({"type": "from-the-future", "payload": ["x" * 64] * 16})
+    kept = []
+    for n in (2_000, 8_000):
+        lines = good_lines() + [_event(t / n) for t in range(n)] + [unknown] * n
+        tracemalloc.start()
+        reading = Reading()
+        assert len(list(reading.samples(lines))) == len(ROWS)
+        kept.append(tracemalloc.get_traced_memory()[0])
+        tracemalloc.stop()
+        assert reading.events_seen == n and len(reading.events) == 1000
+        assert reading.other_seen == n and reading.bad_lines == 0
+        del reading, lines
+    # 6,000 more of each: an unknown line kept parsed was ~2 KB, an event ~0.5 KB.
+    assert kept[1] - kept[0] < 100_000, kept
+    path = tmp_path / "r.jsonl"
+    path.write_text("\n".join([header_line().strip(), *good_lines(), *map(_event, range(1500))]))
+    status, out, err = run_cli("report", str(path), "--format", "json")
+    assert status == 0, err
+    rep = json.loads(out)
+    assert len(rep["events"]) == 1000
+    assert "500 more event lines than the 1000 listed (a damaged recording?)" in rep["notes"]
+
+
+@pytest.mark.parametrize("swap_in", ["fifo", "dev-zero-link", "gone"])
+def test_a_recording_swapped_between_the_reports_two_readings_shows_no_capture(tmp_path, swap_in):
+    # The report reads its shown captures again at the end: by then the file may be a FIFO
+    # (which would block a reader), a link to a device, or gone. None may hang or crash it.
+    from checkswap.record.report import analyse_files, build
+
+    path = str(tmp_path / "r.jsonl")
+    capture = {"type": "processes", "processes": [{"pid": 7, "comm": "hog"}], "cgroups": []}
+    trig = {"type": "trigger", "wall": WALL0 + 5, "swap_in_per_s": 9e4, "capture": capture}
+    rows = [(float(t), 1000 + (90_000 * t if t >= 4 else 0), 5000) for t in range(12)]
+    with open(path, "w") as f:
+        f.write(header_line())
+        f.writelines(raw_line(1000.0 + t, WALL0 + t, a, b) for t, a, b in rows)
+        f.write(json.dumps(trig) + "\n")
+    a, reading = analyse_files([path], 1000.0, workers=1)
+    assert reading.triggers_seen == 1
+    assert reading.load_triggers([0])[0]["capture"] == capture  # found again, until swapped
+    os.unlink(path)
+    if swap_in == "fifo":
+        os.mkfifo(path)
+    elif swap_in == "dev-zero-link":
+        os.symlink("/dev/zero", path)
+    rec = build(reading, a, 1000.0, [path])
+    (spike,) = rec["spikes"]
+    assert spike["captured"] is None and spike["captures"] == 1
