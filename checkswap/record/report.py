@@ -399,23 +399,26 @@ def analyse_files(
     n = workers if workers is not None else min(len(jobs), os.cpu_count() or 1, MAX_WORKERS)
     total, reading = Analysis(spike_rate), Reading()
     per_file: dict[str, list[int]] = {p: [0, 0] for p in ordered}
-    if n <= 1:
-        results: Iterable[tuple[Analysis, Reading]] = map(_analyse_chunk, jobs)
-        pool = None
-    else:
-        # fork: the workers need nothing re-imported (a zipapp, a test run in-process).
-        # Signals are held while forking (the pool's threads, which fork replacements, keep
-        # them blocked): a Ctrl-C meanwhile is delivered to this process once they are freed.
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
-        try:
-            pool = multiprocessing.get_context("fork").Pool(n, initializer=_worker_signals)
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
-        results = pool.imap(_analyse_chunk, jobs)
-    sizes = {p: os.path.getsize(p) for p in ordered}
-    lengths = [(sizes[p] if b is None else b) - a for p, a, b, _ in jobs]
-    total_bytes, done_bytes = sum(lengths), 0
+    pool = None
+    # One try from the pool's creation on: a Ctrl-C held while it forked is delivered as soon
+    # as the mask is restored, and a pool not terminated then was left for the interpreter's
+    # exit, which printed "Exception ignored in: Pool.__del__" with a traceback.
     try:
+        if n <= 1:
+            results: Iterable[tuple[Analysis, Reading]] = map(_analyse_chunk, jobs)
+        else:
+            # fork: the workers need nothing re-imported (a zipapp, a test run in-process).
+            # Signals are held while forking (the pool's threads, which fork replacements,
+            # keep them blocked): a Ctrl-C meanwhile is delivered once they are freed.
+            held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+            try:
+                pool = multiprocessing.get_context("fork").Pool(n, initializer=_worker_signals)
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            results = pool.imap(_analyse_chunk, jobs)
+        sizes = {p: os.path.getsize(p) for p in ordered}
+        lengths = [(sizes[p] if b is None else b) - a for p, a, b, _ in jobs]
+        total_bytes, done_bytes = sum(lengths), 0
         for job, length, (a, r) in zip(jobs, lengths, results):
             done_bytes += length
             if progress is not None:
